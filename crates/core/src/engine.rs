@@ -1,0 +1,296 @@
+//! The phone's sync engine: one round is push (until the outbox is settled) then pull (until `has_more` is
+//! false). The engine decides; the platform code performs the I/O it asks for and reports back, so the same
+//! logic runs in the browser and in native tests against a real server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sync::{Change, Mutation, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
+
+/// Sync bookkeeping of one installation, persisted on the phone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncMeta {
+    /// Server-issued pull cursor.
+    pub cursor: u64,
+    /// Everything up to here is settled on the server.
+    pub acked_seq: u64,
+    /// The last sequence number handed to a local write.
+    pub last_seq: u64,
+    /// Unix ms of the last complete round.
+    pub last_synced_at: Option<i64>,
+    /// Failed attempts in a row, for backoff.
+    pub failures: u32,
+}
+
+impl SyncMeta {
+    /// The number for the next local write. The caller persists the write and this meta together.
+    pub fn take_seq(&mut self) -> u64 {
+        self.last_seq += 1;
+        self.last_seq
+    }
+}
+
+/// How a request went, as seen by the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply<T> {
+    Ok(T),
+    /// 409 on push: the server holds everything up to `last_seq` and wants the next one.
+    Gap { last_seq: u64 },
+    /// 401: the session is gone (revoked or expired). The outbox is kept.
+    Unauthorized,
+    /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
+    Failed,
+}
+
+/// What the engine wants done next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Push(Vec<Mutation>),
+    Pull { cursor: u64 },
+    /// The round is over.
+    Done,
+    /// The round failed; try again after this many milliseconds.
+    RetryIn(u64),
+    /// The session is gone; ask the member to sign in again. Unsynced writes stay.
+    SignIn,
+}
+
+/// What to do to the local outbox after a push answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Drop every outbox entry with `seq <= drop_through`.
+    pub drop_through: u64,
+    /// Mutations the server will never accept, to keep and show with their reason.
+    pub rejected: Vec<(u64, Rejection)>,
+    /// Renumber what is left in the outbox from here (after a gap the server reported): entries above the
+    /// server's `last_seq` were never applied, so giving them new numbers is safe.
+    pub renumber_from: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Push,
+    Pull,
+    Done,
+    Failed(u64),
+    SignedOut,
+}
+
+/// One sync round.
+#[derive(Debug, Clone)]
+pub struct Round {
+    phase: Phase,
+}
+
+impl Default for Round {
+    fn default() -> Self {
+        Round { phase: Phase::Push }
+    }
+}
+
+/// First retry delay and the cap of the exponential backoff.
+pub const BACKOFF_BASE_MS: u64 = 2_000;
+pub const BACKOFF_CAP_MS: u64 = 5 * 60 * 1_000;
+
+/// Delay before attempt `failures + 1`: exponential, capped, with "equal jitter" (half fixed, half random)
+/// so that phones coming back online together do not stampede the server. `jitter` is in `[0, 1)`.
+pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
+    let ceiling = BACKOFF_BASE_MS.saturating_mul(1 << failures.saturating_sub(1).min(20)).min(BACKOFF_CAP_MS);
+    ceiling / 2 + (ceiling as f64 / 2.0 * jitter.clamp(0.0, 1.0)) as u64
+}
+
+impl Round {
+    pub fn new() -> Round {
+        Round::default()
+    }
+
+    /// The next step, given the persisted meta and the outbox in `seq` order.
+    pub fn next(&self, meta: &SyncMeta, outbox: &[Mutation]) -> Step {
+        match self.phase {
+            Phase::Push => {
+                let batch: Vec<Mutation> =
+                    outbox.iter().filter(|m| m.seq > meta.acked_seq).take(MAX_PUSH_BATCH).cloned().collect();
+                if batch.is_empty() {
+                    Step::Pull { cursor: meta.cursor }
+                } else {
+                    Step::Push(batch)
+                }
+            }
+            Phase::Pull => Step::Pull { cursor: meta.cursor },
+            Phase::Done => Step::Done,
+            Phase::Failed(ms) => Step::RetryIn(ms),
+            Phase::SignedOut => Step::SignIn,
+        }
+    }
+
+    fn fail(&mut self, meta: &mut SyncMeta, jitter: f64) {
+        meta.failures = meta.failures.saturating_add(1);
+        self.phase = Phase::Failed(backoff_ms(meta.failures, jitter));
+    }
+
+    /// Takes the answer to a push. The caller applies the returned `Settled` to its outbox and persists `meta`.
+    pub fn on_push(&mut self, meta: &mut SyncMeta, reply: Reply<PushResponse>, jitter: f64) -> Settled {
+        match reply {
+            Reply::Ok(response) => {
+                let rejected = response
+                    .results
+                    .iter()
+                    .filter_map(|r| match r.outcome {
+                        Outcome::Rejected { reason } => Some((r.seq, reason)),
+                        _ => None,
+                    })
+                    .collect();
+                meta.acked_seq = meta.acked_seq.max(response.last_seq);
+                // Stay in the push phase: the next step pushes the rest or moves on to pull.
+                Settled { drop_through: meta.acked_seq, rejected, renumber_from: None }
+            }
+            Reply::Gap { last_seq } => {
+                meta.acked_seq = last_seq;
+                meta.last_seq = meta.last_seq.max(last_seq);
+                Settled { drop_through: last_seq, rejected: Vec::new(), renumber_from: Some(last_seq + 1) }
+            }
+            Reply::Unauthorized => {
+                self.phase = Phase::SignedOut;
+                Settled::default()
+            }
+            Reply::Failed => {
+                self.fail(meta, jitter);
+                Settled::default()
+            }
+        }
+    }
+
+    /// Takes the answer to a pull and returns the changes to apply, with the outbox entries the server has
+    /// already settled (the push response may have been lost) in `drop_through`.
+    pub fn on_pull(
+        &mut self,
+        meta: &mut SyncMeta,
+        reply: Reply<PullResponse>,
+        now_ms: i64,
+        jitter: f64,
+    ) -> (Vec<Change>, u64) {
+        match reply {
+            Reply::Ok(page) => {
+                meta.cursor = meta.cursor.max(page.cursor);
+                meta.acked_seq = meta.acked_seq.max(page.last_seq);
+                if page.has_more {
+                    self.phase = Phase::Pull;
+                } else {
+                    self.phase = Phase::Done;
+                    meta.failures = 0;
+                    meta.last_synced_at = Some(now_ms);
+                }
+                (page.changes, meta.acked_seq)
+            }
+            Reply::Unauthorized => {
+                self.phase = Phase::SignedOut;
+                (Vec::new(), meta.acked_seq)
+            }
+            Reply::Gap { .. } | Reply::Failed => {
+                self.fail(meta, jitter);
+                (Vec::new(), meta.acked_seq)
+            }
+        }
+    }
+}
+
+/// Renumbers the (still pending) outbox contiguously from `from`, keeping its order (see
+/// `Settled::renumber_from`), and moves the local counter to match.
+pub fn renumber(meta: &mut SyncMeta, outbox: &mut [Mutation], from: u64) {
+    for (offset, mutation) in outbox.iter_mut().enumerate() {
+        mutation.seq = from + offset as u64;
+    }
+    meta.last_seq = from + outbox.len() as u64 - 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::{MutationResult, Op};
+    use crate::Id;
+
+    fn mutation(seq: u64) -> Mutation {
+        Mutation {
+            seq,
+            occurred_at: 0,
+            op: Op::CheckIn { id: Id::new_v7(seq, [0; 10]), code: String::new() },
+        }
+    }
+
+    fn page(cursor: u64, last_seq: u64, has_more: bool) -> PullResponse {
+        PullResponse { cursor, has_more, last_seq, changes: Vec::new() }
+    }
+
+    #[test]
+    fn pushes_in_batches_then_pulls_until_done() {
+        let mut meta = SyncMeta::default();
+        let outbox: Vec<Mutation> = (1..=250).map(mutation).collect();
+        let mut round = Round::new();
+        let Step::Push(first) = round.next(&meta, &outbox) else { panic!("push first") };
+        assert_eq!((first[0].seq, first.len()), (1, MAX_PUSH_BATCH));
+        let results = first.iter().map(|m| MutationResult { seq: m.seq, outcome: Outcome::Applied }).collect();
+        let settled = round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 200, results }), 0.5);
+        assert_eq!(settled.drop_through, 200);
+        let rest = &outbox[200..];
+        let Step::Push(second) = round.next(&meta, rest) else { panic!("push the rest") };
+        assert_eq!(second[0].seq, 201);
+        round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 250, results: Vec::new() }), 0.5);
+        assert_eq!(round.next(&meta, &[]), Step::Pull { cursor: 0 });
+        round.on_pull(&mut meta, Reply::Ok(page(40, 250, true)), 1, 0.5);
+        assert_eq!(round.next(&meta, &[]), Step::Pull { cursor: 40 });
+        round.on_pull(&mut meta, Reply::Ok(page(45, 250, false)), 99, 0.5);
+        assert_eq!(round.next(&meta, &[]), Step::Done);
+        assert_eq!(meta.last_synced_at, Some(99));
+    }
+
+    #[test]
+    fn rejected_mutations_are_kept_with_their_reason_and_do_not_block() {
+        let mut meta = SyncMeta::default();
+        let mut round = Round::new();
+        let reason = Rejection::Code(crate::qr::CodeError::Expired);
+        let results = vec![
+            MutationResult { seq: 1, outcome: Outcome::Rejected { reason } },
+            MutationResult { seq: 2, outcome: Outcome::Applied },
+        ];
+        let settled = round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 2, results }), 0.0);
+        assert_eq!(settled.rejected, [(1, reason)]);
+        assert_eq!(settled.drop_through, 2);
+    }
+
+    #[test]
+    fn failure_backs_off_and_keeps_everything() {
+        let mut meta = SyncMeta { acked_seq: 3, ..SyncMeta::default() };
+        let mut round = Round::new();
+        let settled = round.on_push(&mut meta, Reply::Failed, 0.0);
+        assert_eq!(settled, Settled::default());
+        assert_eq!(round.next(&meta, &[mutation(4)]), Step::RetryIn(1_000));
+        assert_eq!(meta.acked_seq, 3);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff_ms(1, 0.0), BACKOFF_BASE_MS / 2);
+        assert_eq!(backoff_ms(2, 0.999_999), BACKOFF_BASE_MS * 2 - 1);
+        assert_eq!(backoff_ms(50, 1.0), BACKOFF_CAP_MS);
+        assert!((1..40).all(|n| backoff_ms(n, 0.0) <= backoff_ms(n + 1, 0.0)));
+    }
+
+    #[test]
+    fn a_gap_renumbers_what_the_server_never_saw() {
+        let mut meta = SyncMeta { acked_seq: 0, last_seq: 9, ..SyncMeta::default() };
+        let mut round = Round::new();
+        let settled = round.on_push(&mut meta, Reply::Gap { last_seq: 4 }, 0.0);
+        assert_eq!((settled.drop_through, settled.renumber_from), (4, Some(5)));
+        let mut outbox = vec![mutation(7), mutation(9)];
+        renumber(&mut meta, &mut outbox, 5);
+        assert_eq!(outbox.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6]);
+        assert_eq!(meta.take_seq(), 7);
+    }
+
+    #[test]
+    fn a_lost_session_stops_the_round_and_keeps_the_outbox() {
+        let mut meta = SyncMeta::default();
+        let mut round = Round::new();
+        assert_eq!(round.on_push(&mut meta, Reply::Unauthorized, 0.0), Settled::default());
+        assert_eq!(round.next(&meta, &[mutation(1)]), Step::SignIn);
+    }
+}

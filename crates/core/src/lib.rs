@@ -1,0 +1,14 @@
+//! Guihai's pure core, shared by the phone app and the server: the domain, the sync protocol, the QR code
+//! format and the client's sync engine.
+//!
+//! Architecture invariant: nothing here does I/O or knows about browsers, HTTP frameworks or databases. Time
+//! and randomness are passed in, so every function is deterministic and testable natively.
+
+pub mod checkin;
+pub mod domain;
+pub mod engine;
+pub mod id;
+pub mod qr;
+pub mod sync;
+
+pub use id::Id;

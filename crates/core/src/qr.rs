@@ -1,0 +1,365 @@
+//! The signed codes behind every QR code (QR.md): organisation codes (报到码), activity codes (签到码) and
+//! member cards. A code is a link `https://HOST/q/<payload>`; the payload is compact binary in base64url,
+//! signed with Ed25519, so a phone that synced once can check it with no network.
+//!
+//! Payload layout, version 1 (all integers big-endian):
+//! `version u8 | kind u8 | key_id u16 | subject ids (16 bytes each) | valid_from u32 | valid_until u32 |
+//!  name (u8 length + UTF-8) | detail (u8 length + UTF-8) | Ed25519 signature (64)`.
+//! The signature covers `SIGNING_CONTEXT` followed by every byte before it, so a signature made for another
+//! purpose can never pass as a Guihai code.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::Id;
+
+const VERSION: u8 = 1;
+const SIGNING_CONTEXT: &[u8] = b"guihai/qr/1";
+/// Path prefix of every code link.
+pub const LINK_PATH: &str = "/q/";
+/// Longest payload text we even try to decode: untrusted input is bounded before any work is done.
+pub const MAX_PAYLOAD_CHARS: usize = 600;
+/// Longest text field, in bytes, so a code stays small enough to scan on a cheap phone.
+pub const MAX_TEXT_BYTES: usize = 120;
+
+/// What a code is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    /// Report to this host organisation.
+    Organisation { org_id: Id },
+    /// Check in to this activity of this organisation.
+    Activity { activity_id: Id, org_id: Id },
+    /// This member is here.
+    Member { member_id: Id },
+}
+
+impl Subject {
+    fn tag(&self) -> u8 {
+        match self {
+            Subject::Organisation { .. } => 1,
+            Subject::Activity { .. } => 2,
+            Subject::Member { .. } => 3,
+        }
+    }
+
+    fn ids(&self) -> Vec<Id> {
+        match self {
+            Subject::Organisation { org_id } => vec![*org_id],
+            Subject::Activity { activity_id, org_id } => vec![*activity_id, *org_id],
+            Subject::Member { member_id } => vec![*member_id],
+        }
+    }
+}
+
+/// The signed content of a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Code {
+    pub subject: Subject,
+    pub key_id: u16,
+    /// Unix seconds; the code is valid from `valid_from` up to and excluding `valid_until`.
+    pub valid_from: u32,
+    pub valid_until: u32,
+    /// What the phone shows without a network: organisation name, or activity title.
+    pub name: String,
+    /// A second line: the organisation's address, or the organisation holding the activity.
+    pub detail: String,
+}
+
+/// A public key the phone trusts for checking codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedKey {
+    pub key_id: u16,
+    /// Base64url of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    pub revoked: bool,
+}
+
+/// Why a scanned text is not a code we can accept. Each has its own plain message on the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeError {
+    #[error("this is not a Guihai code")]
+    NotOurs,
+    #[error("the code is damaged")]
+    Damaged,
+    #[error("the code was signed by a key this phone does not know")]
+    UnknownKey,
+    #[error("the code's signature is wrong")]
+    Forged,
+    #[error("the code was withdrawn")]
+    Revoked,
+    #[error("the code is not valid yet")]
+    NotYetValid,
+    #[error("the code has expired")]
+    Expired,
+}
+
+impl CodeError {
+    /// Stable key for messages and for the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeError::NotOurs => "not_ours",
+            CodeError::Damaged => "damaged",
+            CodeError::UnknownKey => "unknown_key",
+            CodeError::Forged => "forged",
+            CodeError::Revoked => "revoked",
+            CodeError::NotYetValid => "not_yet_valid",
+            CodeError::Expired => "expired",
+        }
+    }
+}
+
+impl Code {
+    fn body(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        out.push(VERSION);
+        out.push(self.subject.tag());
+        out.extend_from_slice(&self.key_id.to_be_bytes());
+        for id in self.subject.ids() {
+            out.extend_from_slice(id.as_bytes());
+        }
+        out.extend_from_slice(&self.valid_from.to_be_bytes());
+        out.extend_from_slice(&self.valid_until.to_be_bytes());
+        for text in [&self.name, &self.detail] {
+            let text = truncate_utf8(text, MAX_TEXT_BYTES);
+            out.push(text.len() as u8);
+            out.extend_from_slice(text.as_bytes());
+        }
+        out
+    }
+
+    /// Signs the code and returns its payload (the part after `/q/`).
+    pub fn sign(&self, key: &SigningKey) -> String {
+        let mut bytes = self.body();
+        let signature = key.sign(&signed_message(&bytes));
+        bytes.extend_from_slice(&signature.to_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+fn signed_message(body: &[u8]) -> Vec<u8> {
+    [SIGNING_CONTEXT, body].concat()
+}
+
+fn truncate_utf8(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Base64url text of a public key, as kept in `TrustedKey`.
+pub fn encode_public_key(key: &VerifyingKey) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+/// Takes whatever a scanner or a link produced (a full URL, a `/q/...` path or the bare payload) and returns
+/// the payload, or `NotOurs` for anything else.
+pub fn payload_of(scanned: &str) -> Result<&str, CodeError> {
+    let scanned = scanned.trim();
+    let is_payload_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    let Some(at) = scanned.find(LINK_PATH) else {
+        // Bare text: only a plausible payload is ours; a damaged one of ours then fails on its version byte.
+        return match scanned.len() {
+            1..=MAX_PAYLOAD_CHARS if scanned.bytes().all(is_payload_char) => Ok(scanned),
+            _ => Err(CodeError::NotOurs),
+        };
+    };
+    let payload = scanned[at + LINK_PATH.len()..].split(['?', '#']).next().unwrap_or_default();
+    if payload.is_empty() || payload.len() > MAX_PAYLOAD_CHARS || !payload.bytes().all(is_payload_char) {
+        return Err(CodeError::Damaged);
+    }
+    Ok(payload)
+}
+
+/// Decodes and checks a code: format, signature with a trusted key, and validity at `now` (Unix seconds).
+pub fn verify(scanned: &str, keys: &[TrustedKey], now: u32) -> Result<Code, CodeError> {
+    let code = verify_signature(scanned, keys)?;
+    code.check_time(now)?;
+    Ok(code)
+}
+
+/// Decodes a code and checks its format and signature, but not its validity window: the server uses this to
+/// keep (and flag) a check-in scanned while valid on a phone that then stayed offline.
+pub fn verify_signature(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
+    let bytes = URL_SAFE_NO_PAD.decode(payload_of(scanned)?).map_err(|_| CodeError::Damaged)?;
+    let (code, signed_len) = parse(&bytes)?;
+    let trusted = keys.iter().find(|k| k.key_id == code.key_id).ok_or(CodeError::UnknownKey)?;
+    let public_key = URL_SAFE_NO_PAD
+        .decode(&trusted.public_key)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        .ok_or(CodeError::UnknownKey)?;
+    let signature = Signature::from_slice(&bytes[signed_len..]).map_err(|_| CodeError::Damaged)?;
+    public_key
+        .verify_strict(&signed_message(&bytes[..signed_len]), &signature)
+        .map_err(|_| CodeError::Forged)?;
+    if trusted.revoked {
+        return Err(CodeError::Revoked);
+    }
+    Ok(code)
+}
+
+impl Code {
+    /// Whether the code is valid at `now` (Unix seconds).
+    pub fn check_time(&self, now: u32) -> Result<(), CodeError> {
+        if now < self.valid_from {
+            Err(CodeError::NotYetValid)
+        } else if now >= self.valid_until {
+            Err(CodeError::Expired)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Strict parse of the unsigned part; returns the code and where the signature starts.
+fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.u8()? != VERSION {
+        return Err(CodeError::NotOurs);
+    }
+    let tag = r.u8()?;
+    let key_id = u16::from_be_bytes(r.array()?);
+    let subject = match tag {
+        1 => Subject::Organisation { org_id: r.id()? },
+        2 => Subject::Activity { activity_id: r.id()?, org_id: r.id()? },
+        3 => Subject::Member { member_id: r.id()? },
+        _ => return Err(CodeError::Damaged),
+    };
+    let valid_from = u32::from_be_bytes(r.array()?);
+    let valid_until = u32::from_be_bytes(r.array()?);
+    let name = r.text()?;
+    let detail = r.text()?;
+    let signed_len = r.at;
+    if bytes.len() != signed_len + 64 {
+        return Err(CodeError::Damaged);
+    }
+    Ok((Code { subject, key_id, valid_from, valid_until, name, detail }, signed_len))
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], CodeError> {
+        let slice = self.bytes.get(self.at..self.at + n).ok_or(CodeError::Damaged)?;
+        self.at += n;
+        Ok(slice)
+    }
+
+    fn u8(&mut self) -> Result<u8, CodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodeError> {
+        Ok(self.take(N)?.try_into().expect("take returns N bytes"))
+    }
+
+    fn id(&mut self) -> Result<Id, CodeError> {
+        Ok(Id::from_bytes(self.array()?))
+    }
+
+    fn text(&mut self) -> Result<String, CodeError> {
+        let len = usize::from(self.u8()?);
+        if len > MAX_TEXT_BYTES {
+            return Err(CodeError::Damaged);
+        }
+        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| CodeError::Damaged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn trusted(seed: u8, key_id: u16) -> TrustedKey {
+        TrustedKey { key_id, public_key: encode_public_key(&key(seed).verifying_key()), revoked: false }
+    }
+
+    fn activity_code() -> Code {
+        Code {
+            subject: Subject::Activity {
+                activity_id: Id::new_v7(1_700_000_000_000, [1; 10]),
+                org_id: Id::new_v7(1_600_000_000_000, [2; 10]),
+            },
+            key_id: 7,
+            valid_from: 1_000,
+            valid_until: 2_000,
+            name: "十一月组织生活会".into(),
+            detail: "灌南县驻杭州流动党委".into(),
+        }
+    }
+
+    #[test]
+    fn signed_code_verifies_offline_from_link_path_or_payload() {
+        let payload = activity_code().sign(&key(1));
+        let keys = [trusted(9, 1), trusted(1, 7)];
+        for scanned in [payload.clone(), format!("/q/{payload}"), format!("https://example.org/q/{payload}?x=1")] {
+            assert_eq!(verify(&scanned, &keys, 1_500), Ok(activity_code()));
+        }
+        assert!(payload.len() < 260, "payload stays small: {}", payload.len());
+    }
+
+    #[test]
+    fn each_failure_has_its_own_reason() {
+        let payload = activity_code().sign(&key(1));
+        let keys = [trusted(1, 7)];
+        assert_eq!(verify(&payload, &keys, 999), Err(CodeError::NotYetValid));
+        assert_eq!(verify(&payload, &keys, 2_000), Err(CodeError::Expired));
+        assert_eq!(verify(&payload, &[trusted(1, 8)], 1_500), Err(CodeError::UnknownKey));
+        assert_eq!(verify(&payload, &[trusted(2, 7)], 1_500), Err(CodeError::Forged));
+        let revoked = [TrustedKey { revoked: true, ..trusted(1, 7) }];
+        assert_eq!(verify(&payload, &revoked, 1_500), Err(CodeError::Revoked));
+        assert_eq!(verify("https://weixin.qq.com/r/abc", &keys, 1_500), Err(CodeError::NotOurs));
+        assert_eq!(verify("hello world", &keys, 1_500), Err(CodeError::NotOurs));
+        assert_eq!(verify(&format!("/q/{}", "A".repeat(MAX_PAYLOAD_CHARS + 1)), &keys, 1_500), Err(CodeError::Damaged));
+        assert_eq!(verify(&format!("/q/{}!", &payload[..20]), &keys, 1_500), Err(CodeError::Damaged));
+    }
+
+    #[test]
+    fn any_changed_character_is_caught() {
+        let payload = activity_code().sign(&key(1));
+        let keys = [trusted(1, 7)];
+        for at in 0..payload.len() {
+            let mut damaged = payload.clone().into_bytes();
+            damaged[at] = if damaged[at] == b'A' { b'B' } else { b'A' };
+            let damaged = String::from_utf8(damaged).unwrap();
+            assert!(verify(&damaged, &keys, 1_500).is_err(), "change at {at} accepted");
+        }
+        assert_eq!(verify(&payload[..payload.len() - 3], &keys, 1_500), Err(CodeError::Damaged));
+    }
+
+    #[test]
+    fn long_names_are_cut_on_a_character_boundary() {
+        let code = Code { name: "党".repeat(100), ..activity_code() };
+        let verified = verify(&code.sign(&key(1)), &[trusted(1, 7)], 1_500).unwrap();
+        assert_eq!(verified.name, "党".repeat(MAX_TEXT_BYTES / 3));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,700}") {
+            let _ = verify(&text, &[trusted(1, 7)], 1_500);
+        }
+
+        #[test]
+        fn arbitrary_payload_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let _ = verify(&URL_SAFE_NO_PAD.encode(bytes), &[trusted(1, 7)], 1_500);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The sync protocol on the wire (SYNC.md): push the outbox, then pull what changed.
+//!
+//! Push: the phone numbers its mutations 1, 2, 3, … per installation (`client_id`); the server applies each
+//! exactly once and keeps `last_seq` in the same transaction. Pull: the server answers every change visible to
+//! the user above a server-issued cursor, never a time.
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkin::CheckIn;
+use crate::domain::{Activity, Me, OrgRef};
+use crate::qr::{CodeError, TrustedKey};
+use crate::Id;
+
+/// Most mutations in one push request.
+pub const MAX_PUSH_BATCH: usize = 200;
+/// Most changes in one pull page.
+pub const PULL_PAGE: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub client_id: Id,
+    pub mutations: Vec<Mutation>,
+}
+
+/// One write made on the phone, in the order it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mutation {
+    pub seq: u64,
+    /// Device time in Unix milliseconds: for display only, never for order on the server.
+    pub occurred_at: i64,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "args", rename_all = "snake_case")]
+pub enum Op {
+    /// The member scanned an activity code.
+    CheckIn { id: Id, code: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Every mutation up to here is settled (applied, duplicate or rejected): the phone may drop them.
+    pub last_seq: u64,
+    pub results: Vec<MutationResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    /// Already applied earlier (a retry after a lost response): harmless.
+    Duplicate,
+    /// Can never succeed; recorded on the server, shown to the member, and the queue moves on.
+    Rejected { reason: Rejection },
+}
+
+/// Why the server will never accept a mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", content = "detail", rename_all = "snake_case")]
+pub enum Rejection {
+    Code(CodeError),
+    /// The code is for an activity the server does not know (deleted, or never existed).
+    UnknownActivity,
+    Forbidden,
+    Invalid,
+}
+
+impl Rejection {
+    /// Stable key for messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            Rejection::Code(error) => error.as_str(),
+            Rejection::UnknownActivity => "unknown_activity",
+            Rejection::Forbidden => "forbidden",
+            Rejection::Invalid => "invalid",
+        }
+    }
+}
+
+/// Body of every error answer from the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine key: `seq_gap`, `unauthorized`, `bad_code`, `forbidden`, `not_found`, `invalid`, `internal`.
+    pub error: String,
+    /// With `seq_gap`: resend from `last_seq + 1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub cursor: u64,
+    pub has_more: bool,
+    /// The server's `last_seq` for this client, so a phone whose push response was lost can still drop
+    /// what the server already has.
+    pub last_seq: u64,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Upsert { record: Record },
+    /// A deletion or lost access: the phone forgets the record with this key.
+    Delete { key: String },
+}
+
+/// Everything a phone can hold, each under a stable key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Record {
+    Me(Me),
+    Organisation(OrgRef),
+    Activity(Activity),
+    CheckIn(CheckIn),
+    Key(TrustedKey),
+}
+
+impl Record {
+    pub fn key(&self) -> String {
+        match self {
+            Record::Me(_) => "me".to_owned(),
+            Record::Organisation(org) => format!("org:{}", org.id),
+            Record::Activity(activity) => format!("activity:{}", activity.id),
+            Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),
+            Record::Key(key) => format!("key:{}", key.key_id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRequest {
+    pub activation_code: String,
+    pub client_id: Id,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionResponse {
+    /// Secret device token; the server keeps only its hash.
+    pub token: String,
+    pub me: Me,
+    pub keys: Vec<TrustedKey>,
+}
+
+/// What a secretary gets to show or print for an activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeResponse {
+    pub payload: String,
+    pub link: String,
+}
