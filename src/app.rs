@@ -1,0 +1,62 @@
+//! The app shell: contexts (language, sync), the header and the route table.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use crate::checkin::CheckInLink;
+use crate::checkins::MyCheckIns;
+use crate::home::Home;
+use crate::i18n::{use_i18n, I18n};
+use crate::pwa::UpdatePrompt;
+use crate::signin::SignIn;
+use crate::sync::{SyncBadge, SyncService};
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(I18n::new());
+    provide_context(SyncService::start());
+    view! {
+        <Router>
+            <div class="app" data-testid="app">
+                <Header />
+                <UpdatePrompt />
+                <main>
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=Home />
+                        <Route path=path!("/signin") view=SignIn />
+                        <Route path=path!("/checkins") view=MyCheckIns />
+                        <Route path=path!("/q/:payload") view=CheckInLink />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <header class="top">
+            <A href="/" attr:class="brand">
+                <span class="brand-name">{move || i18n.t("app.name")}</span>
+            </A>
+            <button class="lang" data-testid="lang-switch" on:click=move |_| i18n.toggle()>
+                {move || i18n.t("lang.switch")}
+            </button>
+        </header>
+        <SyncBadge />
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card">
+            <p>{move || i18n.t("app.not_found")}</p>
+            <A href="/">{move || i18n.t("app.back_home")}</A>
+        </section>
+    }
+}

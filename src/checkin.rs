@@ -1,0 +1,147 @@
+//! Checking in to an activity (签到) by opening its code link `/q/<payload>`, from the phone's camera, WeChat
+//! or the in-app scanner. The code is checked on the phone with the cached public keys, so this works with no
+//! network; the check-in is stored at once and synced later.
+
+use guihai_core::checkin::PendingCheckIn;
+use guihai_core::qr::{self, Code, CodeError, Subject};
+use guihai_core::sync::Op;
+use guihai_core::Id;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::clock::{format_time, new_id, now_ms, now_secs};
+use crate::i18n::use_i18n;
+use crate::records;
+use crate::signin::AFTER_SIGN_IN;
+use crate::store::{self, StoreError};
+use crate::sync::{outbox, use_sync};
+
+fn pending_key(id: Id) -> String {
+    format!("pending:{id}")
+}
+
+/// Check-ins made here and not yet confirmed by the server.
+pub fn pending_check_ins() -> Vec<PendingCheckIn> {
+    store::values_with_prefix("pending:")
+}
+
+/// The server confirmed this check-in; its pulled record now stands for it.
+pub fn forget_pending(id: Id) {
+    store::remove(&pending_key(id));
+}
+
+/// What opening a code led to.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    SignInFirst,
+    Invalid(CodeError),
+    CheckedIn { check_in: PendingCheckIn, already: bool },
+    OtherKind(Code),
+    NotSaved(StoreError),
+}
+
+/// Records a check-in for a verified activity code, unless this member already has one for the activity.
+fn check_in(code: Code, activity_id: Id, payload: String) -> Outcome {
+    let existing = pending_check_ins().into_iter().find(|p| p.activity_id == activity_id).or_else(|| {
+        records::synced_check_ins().into_iter().find(|c| c.activity_id == activity_id).map(|c| PendingCheckIn {
+            id: c.id,
+            activity_id,
+            title: c.title,
+            org_name: c.org_name,
+            scanned_at: c.scanned_at,
+            refused: None,
+        })
+    });
+    if let Some(check_in) = existing {
+        return Outcome::CheckedIn { check_in, already: true };
+    }
+    let scanned_at = now_ms();
+    let check_in =
+        PendingCheckIn { id: new_id(), activity_id, title: code.name, org_name: code.detail, scanned_at, refused: None };
+    let shown = serde_json::to_value(&check_in).expect("check-ins serialise");
+    match outbox::enqueue(Op::CheckIn { id: check_in.id, code: payload }, scanned_at, vec![(pending_key(check_in.id), shown)]) {
+        Ok(()) => Outcome::CheckedIn { check_in, already: false },
+        Err(error) => Outcome::NotSaved(error),
+    }
+}
+
+/// Opens the payload of a `/q/` link.
+fn open(payload: String) -> Outcome {
+    let link = format!("{}{payload}", qr::LINK_PATH);
+    if records::session().is_none() {
+        // Losing this hint (full storage) only means the member scans again after signing in.
+        let _ = store::set(AFTER_SIGN_IN, &link);
+        return Outcome::SignInFirst;
+    }
+    match qr::verify(&link, &records::trusted_keys(), now_secs()) {
+        Err(error) => Outcome::Invalid(error),
+        Ok(code) => match code.subject {
+            Subject::Activity { activity_id, .. } => check_in(code, activity_id, payload),
+            _ => Outcome::OtherKind(code),
+        },
+    }
+}
+
+#[component]
+pub fn CheckInLink() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let params = use_params_map();
+    // Opening the link is the act of checking in: run it once per payload, not on every re-render.
+    let outcome = Memo::new(move |_| open(params.read().get("payload").unwrap_or_default()));
+    Effect::new(move |_| {
+        if matches!(outcome.get(), Outcome::CheckedIn { already: false, .. }) {
+            sync.local_write();
+        }
+    });
+    move || match outcome.get() {
+        Outcome::SignInFirst => view! {
+            <section class="card" data-testid="checkin-result" data-result="sign-in">
+                <p>{i18n.t("checkin.sign_in_first")}</p>
+                <A href="/signin" attr:class="button primary">{i18n.t("signin.title")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::Invalid(error) => view! {
+            <section class="card problem" data-testid="checkin-result" data-result="invalid" data-error=error.as_str()>
+                <h1>{i18n.t("checkin.title")}</h1>
+                <p class="error" role="alert">{i18n.t(&format!("code.{}", error.as_str()))}</p>
+                <A href="/">{i18n.t("app.back_home")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::NotSaved(error) => view! {
+            <section class="card problem" data-testid="checkin-result" data-result="not-saved">
+                <p class="error" role="alert">{i18n.t(error.message_key())}</p>
+            </section>
+        }
+        .into_any(),
+        Outcome::OtherKind(code) => {
+            let key = if matches!(code.subject, Subject::Member { .. }) { "checkin.member_code" } else { "checkin.org_code" };
+            view! {
+                <section class="card" data-testid="checkin-result" data-result="other">
+                    <p>{i18n.t_with(key, &[("name", &code.name), ("detail", &code.detail)])}</p>
+                    <A href="/">{i18n.t("app.back_home")}</A>
+                </section>
+            }
+            .into_any()
+        }
+        Outcome::CheckedIn { check_in, already } => view! {
+            <section class="card success" data-testid="checkin-result" data-result=if already { "already" } else { "done" }>
+                <h1>{i18n.t(if already { "checkin.already" } else { "checkin.done" })}</h1>
+                <dl>
+                    <dt>{i18n.t("checkin.activity")}</dt>
+                    <dd data-testid="checkin-activity">{check_in.title.clone()}</dd>
+                    <dt>{i18n.t("checkin.org")}</dt>
+                    <dd>{check_in.org_name.clone()}</dd>
+                    <dt>{i18n.t("checkin.time")}</dt>
+                    <dd>{format_time(check_in.scanned_at)}</dd>
+                </dl>
+                <p class="note">{i18n.t("checkin.waiting_note")}</p>
+                <A href="/checkins" attr:class="button primary" attr:data-testid="view-checkins">{i18n.t("checkin.view_all")}</A>
+            </section>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,41 @@
+//! The phone's clock and randomness, handed to the pure core (which takes them as arguments).
+
+use guihai_core::Id;
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+pub fn now_secs() -> u32 {
+    (js_sys::Date::now() / 1000.0) as u32
+}
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok()).expect("Web Crypto is available");
+    crypto.get_random_values_with_u8_array(&mut bytes).expect("getRandomValues succeeds for small arrays");
+    bytes
+}
+
+/// A fresh record id made on this phone.
+pub fn new_id() -> Id {
+    Id::new_v7(now_ms() as u64, random_bytes())
+}
+
+/// Random number in [0, 1) for backoff jitter.
+pub fn jitter() -> f64 {
+    js_sys::Math::random()
+}
+
+/// Local date and time for display.
+pub fn format_time(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}

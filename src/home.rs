@@ -1,0 +1,44 @@
+//! The home screen: who the member is, where they belong, and the way to their check-ins.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+
+use crate::i18n::use_i18n;
+use crate::records;
+use crate::sync::use_sync;
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let me = move || {
+        sync.revision.track();
+        records::me()
+    };
+    move || match me() {
+        None => view! { <Redirect path="/signin" /> }.into_any(),
+        Some(me) => {
+            let current = me.current_org.as_ref().map(|org| org.name.clone());
+            view! {
+                <section class="card profile" data-testid="home">
+                    <h1 data-testid="member-name">{i18n.t_with("home.greeting", &[("name", &me.name)])}</h1>
+                    <dl>
+                        <dt>{i18n.t("home.home_org")}</dt>
+                        <dd data-testid="home-org">{me.home_org.name.clone()}</dd>
+                        <dt>{i18n.t("home.current_org")}</dt>
+                        <dd data-testid="current-org">{current.unwrap_or_else(|| i18n.t("home.no_current_org"))}</dd>
+                        {me.certificate_no.clone().map(|no| view! {
+                            <dt>{i18n.t("home.certificate_no")}</dt>
+                            <dd>{no}</dd>
+                        })}
+                    </dl>
+                </section>
+                <nav class="actions">
+                    <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>
+                    <button class="button" on:click=move |_| sync.sync_now()>{i18n.t("sync.now")}</button>
+                </nav>
+            }
+            .into_any()
+        }
+    }
+}

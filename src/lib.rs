@@ -1,0 +1,23 @@
+//! Guihai's phone app: a client-side Leptos PWA that keeps a mobile member's records on the phone and syncs
+//! them when it can. Pages live in modules named for what the member does; I/O sits at the edges (`api`,
+//! `store`, `pwa`), the sync decisions in `guihai_core::engine`.
+
+mod api;
+mod app;
+pub mod checkin;
+mod checkins;
+mod clock;
+mod home;
+pub mod i18n;
+mod pwa;
+pub mod records;
+mod signin;
+pub mod store;
+pub mod sync;
+
+/// Mounts the app on the page and registers the service worker.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    pwa::register_service_worker();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,91 @@
+//! What the phone holds of the server's data (the last pulled state) and of its own session. Pulled records
+//! are stored one key each under `rec:<record key>`.
+
+use guihai_core::checkin::CheckIn;
+use guihai_core::domain::Me;
+use guihai_core::qr::TrustedKey;
+use guihai_core::sync::{Change, Record, SessionResponse};
+use guihai_core::Id;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{self, StoreError};
+
+/// The device session: the token never leaves this phone except in the Authorization header.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub client_id: Id,
+}
+
+const SESSION: &str = "session";
+const CLIENT_ID: &str = "client_id";
+
+pub fn session() -> Option<Session> {
+    store::get(SESSION)
+}
+
+/// This installation's sync identity, made once and kept across sessions.
+pub fn client_id() -> Id {
+    store::get(CLIENT_ID).unwrap_or_else(|| {
+        let id = crate::clock::new_id();
+        let _ = store::set(CLIENT_ID, &id);
+        id
+    })
+}
+
+/// Keeps a new session with the member's record and the signing keys it came with.
+pub fn save_session(response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
+    let records = std::iter::once(Record::Me(response.me)).chain(response.keys.into_iter().map(Record::Key));
+    let mut entries: Vec<(String, serde_json::Value)> = records.map(|r| (record_key(&r.key()), json(&r))).collect();
+    entries.push((SESSION.to_owned(), json(&Session { token: response.token, client_id })));
+    store::set_all(&entries)
+}
+
+/// Forgets the session (it was revoked or expired) but keeps every record and the outbox.
+pub fn end_session() {
+    store::remove(SESSION);
+}
+
+fn record_key(key: &str) -> String {
+    format!("rec:{key}")
+}
+
+fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("records serialise")
+}
+
+fn records(prefix: &str) -> impl Iterator<Item = Record> {
+    store::values_with_prefix::<Record>(&record_key(prefix)).into_iter()
+}
+
+pub fn me() -> Option<Me> {
+    match store::get(&record_key("me")) {
+        Some(Record::Me(me)) => Some(me),
+        _ => None,
+    }
+}
+
+pub fn trusted_keys() -> Vec<TrustedKey> {
+    records("key:").filter_map(|r| if let Record::Key(key) = r { Some(key) } else { None }).collect()
+}
+
+pub fn synced_check_ins() -> Vec<CheckIn> {
+    records("checkin:").filter_map(|r| if let Record::CheckIn(c) = r { Some(c) } else { None }).collect()
+}
+
+/// Applies pulled changes. Stops at the first failed write so the caller does not advance its cursor past
+/// changes it did not keep.
+pub fn apply_changes(changes: &[Change]) -> Result<(), StoreError> {
+    for change in changes {
+        match change {
+            Change::Upsert { record } => {
+                store::set(&record_key(&record.key()), record)?;
+                if let Record::CheckIn(check_in) = record {
+                    crate::checkin::forget_pending(check_in.id);
+                }
+            }
+            Change::Delete { key } => store::remove(&record_key(key)),
+        }
+    }
+    Ok(())
+}

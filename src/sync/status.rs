@@ -1,0 +1,54 @@
+//! The sync badge shown on every screen: offline / syncing / N waiting / all synced, and the last sync time.
+
+use leptos::prelude::*;
+
+use super::{outbox, use_sync};
+use crate::clock::format_time;
+use crate::i18n::use_i18n;
+
+#[component]
+pub fn SyncBadge() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let waiting = move || {
+        sync.revision.track();
+        outbox::pending().len()
+    };
+    let label = move || {
+        let waiting = waiting();
+        let mut parts = vec![i18n.t(if sync.online.get() { "sync.online" } else { "sync.offline" })];
+        if sync.syncing.get() {
+            parts.push(i18n.t("sync.syncing"));
+        }
+        parts.push(if waiting > 0 {
+            i18n.t_with("sync.waiting", &[("n", &waiting.to_string())])
+        } else {
+            i18n.t("sync.all_synced")
+        });
+        parts.join(" · ")
+    };
+    let last = move || {
+        sync.revision.track();
+        match outbox::meta().last_synced_at {
+            Some(ms) => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
+            None => i18n.t("sync.never"),
+        }
+    };
+    let state = move || {
+        if !sync.online.get() {
+            "offline"
+        } else if waiting() > 0 {
+            "waiting"
+        } else {
+            "synced"
+        }
+    };
+    view! {
+        <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting().to_string()>
+            <span class="sync-dot"></span>
+            <span class="sync-label">{label}</span>
+            <span class="sync-last">{last}</span>
+            {move || sync.problem.get().map(|key| view! { <p class="sync-problem" role="alert">{i18n.t(key)}</p> })}
+        </div>
+    }
+}

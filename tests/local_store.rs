@@ -1,0 +1,117 @@
+//! In-browser tests of what the phone keeps: the outbox, pulled records and a full store, against the real
+//! localStorage of headless Chromium.
+
+use guihai::checkin::pending_check_ins;
+use guihai::records;
+use guihai::store::{self, StoreError};
+use guihai::sync::outbox;
+use guihai_core::checkin::{CheckIn, PendingCheckIn};
+use guihai_core::engine::Settled;
+use guihai_core::sync::{Change, Op, Record, Rejection};
+use guihai_core::Id;
+use gloo_storage::{LocalStorage, Storage};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn clear() {
+    LocalStorage::clear();
+}
+
+fn id(n: u8) -> Id {
+    Id::new_v7(u64::from(n), [n; 10])
+}
+
+fn check_in(n: u8) -> Result<(), StoreError> {
+    let shown = PendingCheckIn {
+        id: id(n),
+        activity_id: id(100 + n),
+        title: format!("activity {n}"),
+        org_name: "org".into(),
+        scanned_at: i64::from(n),
+        refused: None,
+    };
+    let record = vec![(format!("pending:{}", id(n)), serde_json::to_value(&shown).unwrap())];
+    outbox::enqueue(Op::CheckIn { id: id(n), code: format!("code{n}") }, i64::from(n), record)
+}
+
+#[wasm_bindgen_test]
+fn each_write_is_its_own_key_numbered_in_order() {
+    clear();
+    (1..=3).for_each(|n| check_in(n).unwrap());
+    assert_eq!(store::keys_with_prefix("outbox:").len(), 3);
+    assert_eq!(outbox::pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(pending_check_ins().len(), 3);
+    assert_eq!(outbox::meta().last_seq, 3);
+}
+
+#[wasm_bindgen_test]
+fn settling_drops_only_what_the_server_acknowledged_and_keeps_refusals() {
+    clear();
+    (1..=3).for_each(|n| check_in(n).unwrap());
+    let mut meta = outbox::meta();
+    let reason = Rejection::Forbidden;
+    let settled = Settled { drop_through: 2, rejected: vec![(1, reason)], renumber_from: None };
+    outbox::settle(&mut meta, &settled).unwrap();
+    assert_eq!(outbox::pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
+    let refused = outbox::refused();
+    assert_eq!((refused.len(), refused[0].mutation.seq, refused[0].reason), (1, 1, reason));
+}
+
+#[wasm_bindgen_test]
+fn a_gap_renumbers_the_outbox_without_losing_an_entry() {
+    clear();
+    (1..=4).for_each(|n| check_in(n).unwrap());
+    let mut meta = outbox::meta();
+    // The server has nothing: everything is renumbered from 1 again, order kept.
+    outbox::settle(&mut meta, &Settled { drop_through: 0, rejected: vec![], renumber_from: Some(1) }).unwrap();
+    let mut meta = outbox::meta();
+    outbox::settle(&mut meta, &Settled { drop_through: 1, rejected: vec![], renumber_from: Some(2) }).unwrap();
+    let seqs: Vec<u64> = outbox::pending().iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [2, 3, 4]);
+    check_in(9).unwrap();
+    assert_eq!(outbox::pending().last().unwrap().seq, 5, "new writes continue after the renumbered ones");
+}
+
+#[wasm_bindgen_test]
+fn a_synced_check_in_replaces_its_pending_copy() {
+    clear();
+    check_in(1).unwrap();
+    let synced = CheckIn {
+        id: id(1),
+        member_id: id(50),
+        activity_id: id(101),
+        org_id: id(60),
+        title: "activity 1".into(),
+        org_name: "org".into(),
+        scanned_at: 1,
+        received_at: 2,
+        flag: None,
+    };
+    records::apply_changes(&[Change::Upsert { record: Record::CheckIn(synced.clone()) }]).unwrap();
+    assert!(pending_check_ins().is_empty());
+    assert_eq!(records::synced_check_ins(), [synced]);
+    records::apply_changes(&[Change::Delete { key: format!("checkin:{}", id(1)) }]).unwrap();
+    assert!(records::synced_check_ins().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn a_full_store_refuses_the_write_and_keeps_everything_already_stored() {
+    clear();
+    check_in(1).unwrap();
+    // Fill the store with filler until the browser refuses.
+    let chunk = "x".repeat(256 * 1024);
+    let mut n = 0;
+    while LocalStorage::raw().set_item(&format!("filler{n}"), &chunk).is_ok() {
+        n += 1;
+    }
+    let small = "y".repeat(1024);
+    while LocalStorage::raw().set_item(&format!("filler{n}"), &small).is_ok() {
+        n += 1;
+    }
+    assert_eq!(check_in(2), Err(StoreError::Full));
+    assert_eq!(outbox::pending().len(), 1, "the earlier write survives");
+    assert_eq!(pending_check_ins().len(), 1, "no half-written record is left behind");
+    assert_eq!(outbox::meta().last_seq, 1);
+    clear();
+}
