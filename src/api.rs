@@ -7,7 +7,9 @@ use guihai_core::Id;
 use serde::de::DeserializeOwned;
 
 fn url(path: &str) -> String {
-    let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
     format!("{origin}/api/v1{path}")
 }
 
@@ -20,7 +22,10 @@ pub enum SignInError {
 }
 
 pub async fn sign_in(activation_code: &str, client_id: Id) -> Result<SessionResponse, SignInError> {
-    let body = SessionRequest { activation_code: activation_code.trim().to_owned(), client_id };
+    let body = SessionRequest {
+        activation_code: activation_code.trim().to_owned(),
+        client_id,
+    };
     let response = reqwest::Client::new()
         .post(url("/session"))
         .json(&body)
@@ -40,7 +45,10 @@ async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Err
         200 => response.json().await.map_or(Reply::Failed, Reply::Ok),
         401 => Reply::Unauthorized,
         409 => match response.json::<ErrorBody>().await {
-            Ok(ErrorBody { last_seq: Some(last_seq), .. }) => Reply::Gap { last_seq },
+            Ok(ErrorBody {
+                last_seq: Some(last_seq),
+                ..
+            }) => Reply::Gap { last_seq },
             _ => Reply::Failed,
         },
         _ => Reply::Failed,
@@ -48,7 +56,15 @@ async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Err
 }
 
 pub async fn push(token: &str, request: &PushRequest) -> Reply<PushResponse> {
-    reply(reqwest::Client::new().post(url("/sync/push")).bearer_auth(token).json(request).send().await).await
+    reply(
+        reqwest::Client::new()
+            .post(url("/sync/push"))
+            .bearer_auth(token)
+            .json(request)
+            .send()
+            .await,
+    )
+    .await
 }
 
 pub async fn pull(token: &str, client_id: Id, cursor: u64) -> Reply<PullResponse> {

@@ -14,7 +14,7 @@ use crate::sync::{SyncBadge, SyncService};
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_context(I18n::new());
+    provide_context(I18n::load());
     provide_context(SyncService::start());
     view! {
         <Router>

@@ -43,25 +43,50 @@ enum Outcome {
 
 /// Records a check-in for a verified activity code, unless this member already has one for the activity.
 fn check_in(code: Code, activity_id: Id, payload: String) -> Outcome {
-    let existing = pending_check_ins().into_iter().find(|p| p.activity_id == activity_id).or_else(|| {
-        records::synced_check_ins().into_iter().find(|c| c.activity_id == activity_id).map(|c| PendingCheckIn {
-            id: c.id,
-            activity_id,
-            title: c.title,
-            org_name: c.org_name,
-            scanned_at: c.scanned_at,
-            refused: None,
-        })
-    });
+    let existing = pending_check_ins()
+        .into_iter()
+        .find(|p| p.activity_id == activity_id)
+        .or_else(|| {
+            records::synced_check_ins()
+                .into_iter()
+                .find(|c| c.activity_id == activity_id)
+                .map(|c| PendingCheckIn {
+                    id: c.id,
+                    activity_id,
+                    title: c.title,
+                    org_name: c.org_name,
+                    scanned_at: c.scanned_at,
+                    refused: None,
+                })
+        });
     if let Some(check_in) = existing {
-        return Outcome::CheckedIn { check_in, already: true };
+        return Outcome::CheckedIn {
+            check_in,
+            already: true,
+        };
     }
     let scanned_at = now_ms();
-    let check_in =
-        PendingCheckIn { id: new_id(), activity_id, title: code.name, org_name: code.detail, scanned_at, refused: None };
+    let check_in = PendingCheckIn {
+        id: new_id(),
+        activity_id,
+        title: code.name,
+        org_name: code.detail,
+        scanned_at,
+        refused: None,
+    };
     let shown = serde_json::to_value(&check_in).expect("check-ins serialise");
-    match outbox::enqueue(Op::CheckIn { id: check_in.id, code: payload }, scanned_at, vec![(pending_key(check_in.id), shown)]) {
-        Ok(()) => Outcome::CheckedIn { check_in, already: false },
+    match outbox::enqueue(
+        Op::CheckIn {
+            id: check_in.id,
+            code: payload,
+        },
+        scanned_at,
+        vec![(pending_key(check_in.id), shown)],
+    ) {
+        Ok(()) => Outcome::CheckedIn {
+            check_in,
+            already: false,
+        },
         Err(error) => Outcome::NotSaved(error),
     }
 }
@@ -95,7 +120,8 @@ pub fn CheckInLink() -> impl IntoView {
             sync.local_write();
         }
     });
-    move || match outcome.get() {
+    move || {
+        match outcome.get() {
         Outcome::SignInFirst => view! {
             <section class="card" data-testid="checkin-result" data-result="sign-in">
                 <p>{i18n.t("checkin.sign_in_first")}</p>
@@ -143,5 +169,6 @@ pub fn CheckInLink() -> impl IntoView {
             </section>
         }
         .into_any(),
+    }
     }
 }

@@ -12,8 +12,12 @@ pub fn now_secs() -> u32 {
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    let crypto = web_sys::window().and_then(|w| w.crypto().ok()).expect("Web Crypto is available");
-    crypto.get_random_values_with_u8_array(&mut bytes).expect("getRandomValues succeeds for small arrays");
+    let crypto = web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .expect("Web Crypto is available");
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .expect("getRandomValues succeeds for small arrays");
     bytes
 }
 

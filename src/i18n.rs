@@ -28,7 +28,10 @@ fn tables() -> &'static (Table, Table) {
     static TABLES: OnceLock<(Table, Table)> = OnceLock::new();
     TABLES.get_or_init(|| {
         let parse = |text: &str| serde_json::from_str(text).expect("translation files are valid JSON (tested)");
-        (parse(include_str!("locales/zh.json")), parse(include_str!("locales/en.json")))
+        (
+            parse(include_str!("locales/zh.json")),
+            parse(include_str!("locales/en.json")),
+        )
     })
 }
 
@@ -36,7 +39,11 @@ fn tables() -> &'static (Table, Table) {
 pub fn lookup(locale: Locale, key: &str) -> String {
     let (zh, en) = tables();
     let table = if locale == Locale::En { en } else { zh };
-    table.get(key).or_else(|| zh.get(key)).cloned().unwrap_or_else(|| key.to_owned())
+    table
+        .get(key)
+        .or_else(|| zh.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
 }
 
 /// The current language, shared through context.
@@ -46,10 +53,17 @@ pub struct I18n {
 }
 
 impl I18n {
-    pub fn new() -> I18n {
+    /// The language the member chose last time, Chinese by default.
+    pub fn load() -> I18n {
         let saved: Option<String> = crate::store::get(LOCALE_KEY);
-        let locale = if saved.as_deref() == Some("en") { Locale::En } else { Locale::Zh };
-        let i18n = I18n { locale: RwSignal::new(locale) };
+        let locale = if saved.as_deref() == Some("en") {
+            Locale::En
+        } else {
+            Locale::Zh
+        };
+        let i18n = I18n {
+            locale: RwSignal::new(locale),
+        };
         i18n.apply_lang_attribute();
         i18n
     }
@@ -61,7 +75,9 @@ impl I18n {
 
     /// Translation with `{name}` placeholders filled in.
     pub fn t_with(&self, key: &str, args: &[(&str, &str)]) -> String {
-        args.iter().fold(self.t(key), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+        args.iter().fold(self.t(key), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
     }
 
     pub fn locale(&self) -> Locale {
@@ -69,7 +85,11 @@ impl I18n {
     }
 
     pub fn toggle(&self) {
-        let next = if self.locale.get_untracked() == Locale::Zh { Locale::En } else { Locale::Zh };
+        let next = if self.locale.get_untracked() == Locale::Zh {
+            Locale::En
+        } else {
+            Locale::Zh
+        };
         self.locale.set(next);
         // Losing the preference (full storage) is harmless: the app falls back to Chinese.
         let _ = crate::store::set(LOCALE_KEY, &if next == Locale::En { "en" } else { "zh" });

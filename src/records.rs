@@ -37,7 +37,13 @@ pub fn client_id() -> Id {
 pub fn save_session(response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
     let records = std::iter::once(Record::Me(response.me)).chain(response.keys.into_iter().map(Record::Key));
     let mut entries: Vec<(String, serde_json::Value)> = records.map(|r| (record_key(&r.key()), json(&r))).collect();
-    entries.push((SESSION.to_owned(), json(&Session { token: response.token, client_id })));
+    entries.push((
+        SESSION.to_owned(),
+        json(&Session {
+            token: response.token,
+            client_id,
+        }),
+    ));
     store::set_all(&entries)
 }
 
@@ -66,11 +72,15 @@ pub fn me() -> Option<Me> {
 }
 
 pub fn trusted_keys() -> Vec<TrustedKey> {
-    records("key:").filter_map(|r| if let Record::Key(key) = r { Some(key) } else { None }).collect()
+    records("key:")
+        .filter_map(|r| if let Record::Key(key) = r { Some(key) } else { None })
+        .collect()
 }
 
 pub fn synced_check_ins() -> Vec<CheckIn> {
-    records("checkin:").filter_map(|r| if let Record::CheckIn(c) = r { Some(c) } else { None }).collect()
+    records("checkin:")
+        .filter_map(|r| if let Record::CheckIn(c) = r { Some(c) } else { None })
+        .collect()
 }
 
 /// Applies pulled changes. Stops at the first failed write so the caller does not advance its cursor past

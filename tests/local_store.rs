@@ -1,6 +1,7 @@
 //! In-browser tests of what the phone keeps: the outbox, pulled records and a full store, against the real
 //! localStorage of headless Chromium.
 
+use gloo_storage::{LocalStorage, Storage};
 use guihai::checkin::pending_check_ins;
 use guihai::records;
 use guihai::store::{self, StoreError};
@@ -9,7 +10,6 @@ use guihai_core::checkin::{CheckIn, PendingCheckIn};
 use guihai_core::engine::Settled;
 use guihai_core::sync::{Change, Op, Record, Rejection};
 use guihai_core::Id;
-use gloo_storage::{LocalStorage, Storage};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -32,7 +32,14 @@ fn check_in(n: u8) -> Result<(), StoreError> {
         refused: None,
     };
     let record = vec![(format!("pending:{}", id(n)), serde_json::to_value(&shown).unwrap())];
-    outbox::enqueue(Op::CheckIn { id: id(n), code: format!("code{n}") }, i64::from(n), record)
+    outbox::enqueue(
+        Op::CheckIn {
+            id: id(n),
+            code: format!("code{n}"),
+        },
+        i64::from(n),
+        record,
+    )
 }
 
 #[wasm_bindgen_test]
@@ -51,11 +58,18 @@ fn settling_drops_only_what_the_server_acknowledged_and_keeps_refusals() {
     (1..=3).for_each(|n| check_in(n).unwrap());
     let mut meta = outbox::meta();
     let reason = Rejection::Forbidden;
-    let settled = Settled { drop_through: 2, rejected: vec![(1, reason)], renumber_from: None };
+    let settled = Settled {
+        drop_through: 2,
+        rejected: vec![(1, reason)],
+        renumber_from: None,
+    };
     outbox::settle(&mut meta, &settled).unwrap();
     assert_eq!(outbox::pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
     let refused = outbox::refused();
-    assert_eq!((refused.len(), refused[0].mutation.seq, refused[0].reason), (1, 1, reason));
+    assert_eq!(
+        (refused.len(), refused[0].mutation.seq, refused[0].reason),
+        (1, 1, reason)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -64,13 +78,33 @@ fn a_gap_renumbers_the_outbox_without_losing_an_entry() {
     (1..=4).for_each(|n| check_in(n).unwrap());
     let mut meta = outbox::meta();
     // The server has nothing: everything is renumbered from 1 again, order kept.
-    outbox::settle(&mut meta, &Settled { drop_through: 0, rejected: vec![], renumber_from: Some(1) }).unwrap();
+    outbox::settle(
+        &mut meta,
+        &Settled {
+            drop_through: 0,
+            rejected: vec![],
+            renumber_from: Some(1),
+        },
+    )
+    .unwrap();
     let mut meta = outbox::meta();
-    outbox::settle(&mut meta, &Settled { drop_through: 1, rejected: vec![], renumber_from: Some(2) }).unwrap();
+    outbox::settle(
+        &mut meta,
+        &Settled {
+            drop_through: 1,
+            rejected: vec![],
+            renumber_from: Some(2),
+        },
+    )
+    .unwrap();
     let seqs: Vec<u64> = outbox::pending().iter().map(|m| m.seq).collect();
     assert_eq!(seqs, [2, 3, 4]);
     check_in(9).unwrap();
-    assert_eq!(outbox::pending().last().unwrap().seq, 5, "new writes continue after the renumbered ones");
+    assert_eq!(
+        outbox::pending().last().unwrap().seq,
+        5,
+        "new writes continue after the renumbered ones"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -88,10 +122,16 @@ fn a_synced_check_in_replaces_its_pending_copy() {
         received_at: 2,
         flag: None,
     };
-    records::apply_changes(&[Change::Upsert { record: Record::CheckIn(synced.clone()) }]).unwrap();
+    records::apply_changes(&[Change::Upsert {
+        record: Record::CheckIn(synced.clone()),
+    }])
+    .unwrap();
     assert!(pending_check_ins().is_empty());
     assert_eq!(records::synced_check_ins(), [synced]);
-    records::apply_changes(&[Change::Delete { key: format!("checkin:{}", id(1)) }]).unwrap();
+    records::apply_changes(&[Change::Delete {
+        key: format!("checkin:{}", id(1)),
+    }])
+    .unwrap();
     assert!(records::synced_check_ins().is_empty());
 }
 

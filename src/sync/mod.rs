@@ -81,7 +81,8 @@ impl SyncService {
             self.again.set(true);
             return;
         }
-        if records::session().is_none() {
+        // Offline there is nothing to try; the `online` event starts the next round.
+        if records::session().is_none() || !self.online.get_untracked() {
             return;
         }
         self.syncing.set(true);
@@ -107,7 +108,10 @@ impl SyncService {
             let step = round.next(&outbox::meta(), &outbox::pending());
             let result = match step {
                 Step::Push(mutations) => {
-                    let request = PushRequest { client_id: session.client_id, mutations };
+                    let request = PushRequest {
+                        client_id: session.client_id,
+                        mutations,
+                    };
                     let reply = api::push(&session.token, &request).await;
                     let mut meta = outbox::meta();
                     let settled = round.on_push(&mut meta, reply, jitter());

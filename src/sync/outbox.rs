@@ -30,8 +30,15 @@ pub fn pending() -> Vec<Mutation> {
 /// Queues a local write together with the records that show it, all or nothing.
 pub fn enqueue(op: Op, occurred_at: i64, mut records: Vec<(String, serde_json::Value)>) -> Result<(), StoreError> {
     let mut meta = meta();
-    let mutation = Mutation { seq: meta.take_seq(), occurred_at, op };
-    records.push((outbox_key(mutation.seq), serde_json::to_value(&mutation).expect("mutations serialise")));
+    let mutation = Mutation {
+        seq: meta.take_seq(),
+        occurred_at,
+        op,
+    };
+    records.push((
+        outbox_key(mutation.seq),
+        serde_json::to_value(&mutation).expect("mutations serialise"),
+    ));
     records.push((META.to_owned(), serde_json::to_value(&meta).expect("meta serialises")));
     store::set_all(&records)
 }
@@ -52,7 +59,13 @@ pub fn settle(meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> 
     let outbox = pending();
     for (seq, reason) in &settled.rejected {
         if let Some(mutation) = outbox.iter().find(|m| m.seq == *seq) {
-            store::set(&format!("refused:{seq:012}"), &Refused { mutation: mutation.clone(), reason: *reason })?;
+            store::set(
+                &format!("refused:{seq:012}"),
+                &Refused {
+                    mutation: mutation.clone(),
+                    reason: *reason,
+                },
+            )?;
         }
     }
     let (settled_now, mut rest): (Vec<Mutation>, Vec<Mutation>) =
@@ -67,12 +80,18 @@ pub fn settle(meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> 
         for (key, mutation) in new_keys.iter().zip(&rest) {
             store::set(key, mutation)?;
         }
-        old_keys.iter().filter(|key| !new_keys.contains(key)).for_each(|key| store::remove(key));
+        old_keys
+            .iter()
+            .filter(|key| !new_keys.contains(key))
+            .for_each(|key| store::remove(key));
     }
     save_meta(meta)
 }
 
 /// Drops entries the server reported as settled in a pull (the push answer may have been lost).
 pub fn drop_through(seq: u64) {
-    pending().iter().filter(|m| m.seq <= seq).for_each(|m| store::remove(&outbox_key(m.seq)));
+    pending()
+        .iter()
+        .filter(|m| m.seq <= seq)
+        .for_each(|m| store::remove(&outbox_key(m.seq)));
 }

@@ -16,7 +16,11 @@ pub fn SyncBadge() -> impl IntoView {
     };
     let label = move || {
         let waiting = waiting();
-        let mut parts = vec![i18n.t(if sync.online.get() { "sync.online" } else { "sync.offline" })];
+        let mut parts = vec![i18n.t(if sync.online.get() {
+            "sync.online"
+        } else {
+            "sync.offline"
+        })];
         if sync.syncing.get() {
             parts.push(i18n.t("sync.syncing"));
         }

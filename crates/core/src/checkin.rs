@@ -148,7 +148,14 @@ mod tests {
         let window = (1_000, 2_000);
         assert_eq!(flag_for(1_500, 1_600, window), None);
         assert_eq!(flag_for(500, 1_600, window), Some(CheckInFlag::OutsideWindow));
-        assert_eq!(flag_for(1_500, 3 * 86_400_000, window), None, "a phone offline for days is fine");
-        assert_eq!(flag_for(1_500 + MAX_CLOCK_AHEAD_MS + 1, 1_500, window), Some(CheckInFlag::ClockSkew));
+        assert_eq!(
+            flag_for(1_500, 3 * 86_400_000, window),
+            None,
+            "a phone offline for days is fine"
+        );
+        assert_eq!(
+            flag_for(1_500 + MAX_CLOCK_AHEAD_MS + 1, 1_500, window),
+            Some(CheckInFlag::ClockSkew)
+        );
     }
 }

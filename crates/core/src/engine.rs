@@ -34,7 +34,9 @@ impl SyncMeta {
 pub enum Reply<T> {
     Ok(T),
     /// 409 on push: the server holds everything up to `last_seq` and wants the next one.
-    Gap { last_seq: u64 },
+    Gap {
+        last_seq: u64,
+    },
     /// 401: the session is gone (revoked or expired). The outbox is kept.
     Unauthorized,
     /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
@@ -45,7 +47,9 @@ pub enum Reply<T> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Push(Vec<Mutation>),
-    Pull { cursor: u64 },
+    Pull {
+        cursor: u64,
+    },
     /// The round is over.
     Done,
     /// The round failed; try again after this many milliseconds.
@@ -94,7 +98,9 @@ pub const BACKOFF_CAP_MS: u64 = 5 * 60 * 1_000;
 /// Delay before attempt `failures + 1`: exponential, capped, with "equal jitter" (half fixed, half random)
 /// so that phones coming back online together do not stampede the server. `jitter` is in `[0, 1)`.
 pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
-    let ceiling = BACKOFF_BASE_MS.saturating_mul(1 << failures.saturating_sub(1).min(20)).min(BACKOFF_CAP_MS);
+    let ceiling = BACKOFF_BASE_MS
+        .saturating_mul(1 << failures.saturating_sub(1).min(20))
+        .min(BACKOFF_CAP_MS);
     ceiling / 2 + (ceiling as f64 / 2.0 * jitter.clamp(0.0, 1.0)) as u64
 }
 
@@ -107,8 +113,12 @@ impl Round {
     pub fn next(&self, meta: &SyncMeta, outbox: &[Mutation]) -> Step {
         match self.phase {
             Phase::Push => {
-                let batch: Vec<Mutation> =
-                    outbox.iter().filter(|m| m.seq > meta.acked_seq).take(MAX_PUSH_BATCH).cloned().collect();
+                let batch: Vec<Mutation> = outbox
+                    .iter()
+                    .filter(|m| m.seq > meta.acked_seq)
+                    .take(MAX_PUSH_BATCH)
+                    .cloned()
+                    .collect();
                 if batch.is_empty() {
                     Step::Pull { cursor: meta.cursor }
                 } else {
@@ -141,12 +151,20 @@ impl Round {
                     .collect();
                 meta.acked_seq = meta.acked_seq.max(response.last_seq);
                 // Stay in the push phase: the next step pushes the rest or moves on to pull.
-                Settled { drop_through: meta.acked_seq, rejected, renumber_from: None }
+                Settled {
+                    drop_through: meta.acked_seq,
+                    rejected,
+                    renumber_from: None,
+                }
             }
             Reply::Gap { last_seq } => {
                 meta.acked_seq = last_seq;
                 meta.last_seq = meta.last_seq.max(last_seq);
-                Settled { drop_through: last_seq, rejected: Vec::new(), renumber_from: Some(last_seq + 1) }
+                Settled {
+                    drop_through: last_seq,
+                    rejected: Vec::new(),
+                    renumber_from: Some(last_seq + 1),
+                }
             }
             Reply::Unauthorized => {
                 self.phase = Phase::SignedOut;
@@ -212,12 +230,20 @@ mod tests {
         Mutation {
             seq,
             occurred_at: 0,
-            op: Op::CheckIn { id: Id::new_v7(seq, [0; 10]), code: String::new() },
+            op: Op::CheckIn {
+                id: Id::new_v7(seq, [0; 10]),
+                code: String::new(),
+            },
         }
     }
 
     fn page(cursor: u64, last_seq: u64, has_more: bool) -> PullResponse {
-        PullResponse { cursor, has_more, last_seq, changes: Vec::new() }
+        PullResponse {
+            cursor,
+            has_more,
+            last_seq,
+            changes: Vec::new(),
+        }
     }
 
     #[test]
@@ -225,15 +251,32 @@ mod tests {
         let mut meta = SyncMeta::default();
         let outbox: Vec<Mutation> = (1..=250).map(mutation).collect();
         let mut round = Round::new();
-        let Step::Push(first) = round.next(&meta, &outbox) else { panic!("push first") };
+        let Step::Push(first) = round.next(&meta, &outbox) else {
+            panic!("push first")
+        };
         assert_eq!((first[0].seq, first.len()), (1, MAX_PUSH_BATCH));
-        let results = first.iter().map(|m| MutationResult { seq: m.seq, outcome: Outcome::Applied }).collect();
+        let results = first
+            .iter()
+            .map(|m| MutationResult {
+                seq: m.seq,
+                outcome: Outcome::Applied,
+            })
+            .collect();
         let settled = round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 200, results }), 0.5);
         assert_eq!(settled.drop_through, 200);
         let rest = &outbox[200..];
-        let Step::Push(second) = round.next(&meta, rest) else { panic!("push the rest") };
+        let Step::Push(second) = round.next(&meta, rest) else {
+            panic!("push the rest")
+        };
         assert_eq!(second[0].seq, 201);
-        round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 250, results: Vec::new() }), 0.5);
+        round.on_push(
+            &mut meta,
+            Reply::Ok(PushResponse {
+                last_seq: 250,
+                results: Vec::new(),
+            }),
+            0.5,
+        );
         assert_eq!(round.next(&meta, &[]), Step::Pull { cursor: 0 });
         round.on_pull(&mut meta, Reply::Ok(page(40, 250, true)), 1, 0.5);
         assert_eq!(round.next(&meta, &[]), Step::Pull { cursor: 40 });
@@ -248,8 +291,14 @@ mod tests {
         let mut round = Round::new();
         let reason = Rejection::Code(crate::qr::CodeError::Expired);
         let results = vec![
-            MutationResult { seq: 1, outcome: Outcome::Rejected { reason } },
-            MutationResult { seq: 2, outcome: Outcome::Applied },
+            MutationResult {
+                seq: 1,
+                outcome: Outcome::Rejected { reason },
+            },
+            MutationResult {
+                seq: 2,
+                outcome: Outcome::Applied,
+            },
         ];
         let settled = round.on_push(&mut meta, Reply::Ok(PushResponse { last_seq: 2, results }), 0.0);
         assert_eq!(settled.rejected, [(1, reason)]);
@@ -258,7 +307,10 @@ mod tests {
 
     #[test]
     fn failure_backs_off_and_keeps_everything() {
-        let mut meta = SyncMeta { acked_seq: 3, ..SyncMeta::default() };
+        let mut meta = SyncMeta {
+            acked_seq: 3,
+            ..SyncMeta::default()
+        };
         let mut round = Round::new();
         let settled = round.on_push(&mut meta, Reply::Failed, 0.0);
         assert_eq!(settled, Settled::default());
@@ -276,7 +328,11 @@ mod tests {
 
     #[test]
     fn a_gap_renumbers_what_the_server_never_saw() {
-        let mut meta = SyncMeta { acked_seq: 0, last_seq: 9, ..SyncMeta::default() };
+        let mut meta = SyncMeta {
+            acked_seq: 0,
+            last_seq: 9,
+            ..SyncMeta::default()
+        };
         let mut round = Round::new();
         let settled = round.on_push(&mut meta, Reply::Gap { last_seq: 4 }, 0.0);
         assert_eq!((settled.drop_through, settled.renumber_from), (4, Some(5)));

@@ -111,7 +111,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_text() {
-        for bad in ["", "0190", "0190163d-8694-739b-aea5-966c26f8ad9", "0190163d-8694-739b-aea5-966c26f8ad9g", "0190163d88694-739b-aea5-966c26f8ad91"] {
+        for bad in [
+            "",
+            "0190",
+            "0190163d-8694-739b-aea5-966c26f8ad9",
+            "0190163d-8694-739b-aea5-966c26f8ad9g",
+            "0190163d88694-739b-aea5-966c26f8ad91",
+        ] {
             assert_eq!(Id::parse(bad), Err(BadId), "{bad}");
         }
     }

@@ -98,6 +98,16 @@ pub enum CodeError {
 }
 
 impl CodeError {
+    pub const ALL: [CodeError; 7] = [
+        CodeError::NotOurs,
+        CodeError::Damaged,
+        CodeError::UnknownKey,
+        CodeError::Forged,
+        CodeError::Revoked,
+        CodeError::NotYetValid,
+        CodeError::Expired,
+    ];
+
     /// Stable key for messages and for the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -172,7 +182,10 @@ pub fn payload_of(scanned: &str) -> Result<&str, CodeError> {
             _ => Err(CodeError::NotOurs),
         };
     };
-    let payload = scanned[at + LINK_PATH.len()..].split(['?', '#']).next().unwrap_or_default();
+    let payload = scanned[at + LINK_PATH.len()..]
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default();
     if payload.is_empty() || payload.len() > MAX_PAYLOAD_CHARS || !payload.bytes().all(is_payload_char) {
         return Err(CodeError::Damaged);
     }
@@ -189,9 +202,14 @@ pub fn verify(scanned: &str, keys: &[TrustedKey], now: u32) -> Result<Code, Code
 /// Decodes a code and checks its format and signature, but not its validity window: the server uses this to
 /// keep (and flag) a check-in scanned while valid on a phone that then stayed offline.
 pub fn verify_signature(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
-    let bytes = URL_SAFE_NO_PAD.decode(payload_of(scanned)?).map_err(|_| CodeError::Damaged)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload_of(scanned)?)
+        .map_err(|_| CodeError::Damaged)?;
     let (code, signed_len) = parse(&bytes)?;
-    let trusted = keys.iter().find(|k| k.key_id == code.key_id).ok_or(CodeError::UnknownKey)?;
+    let trusted = keys
+        .iter()
+        .find(|k| k.key_id == code.key_id)
+        .ok_or(CodeError::UnknownKey)?;
     let public_key = URL_SAFE_NO_PAD
         .decode(&trusted.public_key)
         .ok()
@@ -231,7 +249,10 @@ fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     let key_id = u16::from_be_bytes(r.array()?);
     let subject = match tag {
         1 => Subject::Organisation { org_id: r.id()? },
-        2 => Subject::Activity { activity_id: r.id()?, org_id: r.id()? },
+        2 => Subject::Activity {
+            activity_id: r.id()?,
+            org_id: r.id()?,
+        },
         3 => Subject::Member { member_id: r.id()? },
         _ => return Err(CodeError::Damaged),
     };
@@ -243,7 +264,17 @@ fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     if bytes.len() != signed_len + 64 {
         return Err(CodeError::Damaged);
     }
-    Ok((Code { subject, key_id, valid_from, valid_until, name, detail }, signed_len))
+    Ok((
+        Code {
+            subject,
+            key_id,
+            valid_from,
+            valid_until,
+            name,
+            detail,
+        },
+        signed_len,
+    ))
 }
 
 struct Reader<'a> {
@@ -288,7 +319,11 @@ mod tests {
     }
 
     fn trusted(seed: u8, key_id: u16) -> TrustedKey {
-        TrustedKey { key_id, public_key: encode_public_key(&key(seed).verifying_key()), revoked: false }
+        TrustedKey {
+            key_id,
+            public_key: encode_public_key(&key(seed).verifying_key()),
+            revoked: false,
+        }
     }
 
     fn activity_code() -> Code {
@@ -309,7 +344,11 @@ mod tests {
     fn signed_code_verifies_offline_from_link_path_or_payload() {
         let payload = activity_code().sign(&key(1));
         let keys = [trusted(9, 1), trusted(1, 7)];
-        for scanned in [payload.clone(), format!("/q/{payload}"), format!("https://example.org/q/{payload}?x=1")] {
+        for scanned in [
+            payload.clone(),
+            format!("/q/{payload}"),
+            format!("https://example.org/q/{payload}?x=1"),
+        ] {
             assert_eq!(verify(&scanned, &keys, 1_500), Ok(activity_code()));
         }
         assert!(payload.len() < 260, "payload stays small: {}", payload.len());
@@ -323,12 +362,24 @@ mod tests {
         assert_eq!(verify(&payload, &keys, 2_000), Err(CodeError::Expired));
         assert_eq!(verify(&payload, &[trusted(1, 8)], 1_500), Err(CodeError::UnknownKey));
         assert_eq!(verify(&payload, &[trusted(2, 7)], 1_500), Err(CodeError::Forged));
-        let revoked = [TrustedKey { revoked: true, ..trusted(1, 7) }];
+        let revoked = [TrustedKey {
+            revoked: true,
+            ..trusted(1, 7)
+        }];
         assert_eq!(verify(&payload, &revoked, 1_500), Err(CodeError::Revoked));
-        assert_eq!(verify("https://weixin.qq.com/r/abc", &keys, 1_500), Err(CodeError::NotOurs));
+        assert_eq!(
+            verify("https://weixin.qq.com/r/abc", &keys, 1_500),
+            Err(CodeError::NotOurs)
+        );
         assert_eq!(verify("hello world", &keys, 1_500), Err(CodeError::NotOurs));
-        assert_eq!(verify(&format!("/q/{}", "A".repeat(MAX_PAYLOAD_CHARS + 1)), &keys, 1_500), Err(CodeError::Damaged));
-        assert_eq!(verify(&format!("/q/{}!", &payload[..20]), &keys, 1_500), Err(CodeError::Damaged));
+        assert_eq!(
+            verify(&format!("/q/{}", "A".repeat(MAX_PAYLOAD_CHARS + 1)), &keys, 1_500),
+            Err(CodeError::Damaged)
+        );
+        assert_eq!(
+            verify(&format!("/q/{}!", &payload[..20]), &keys, 1_500),
+            Err(CodeError::Damaged)
+        );
     }
 
     #[test]
@@ -341,12 +392,18 @@ mod tests {
             let damaged = String::from_utf8(damaged).unwrap();
             assert!(verify(&damaged, &keys, 1_500).is_err(), "change at {at} accepted");
         }
-        assert_eq!(verify(&payload[..payload.len() - 3], &keys, 1_500), Err(CodeError::Damaged));
+        assert_eq!(
+            verify(&payload[..payload.len() - 3], &keys, 1_500),
+            Err(CodeError::Damaged)
+        );
     }
 
     #[test]
     fn long_names_are_cut_on_a_character_boundary() {
-        let code = Code { name: "党".repeat(100), ..activity_code() };
+        let code = Code {
+            name: "党".repeat(100),
+            ..activity_code()
+        };
         let verified = verify(&code.sign(&key(1)), &[trusted(1, 7)], 1_500).unwrap();
         assert_eq!(verified.name, "党".repeat(MAX_TEXT_BYTES / 3));
     }

@@ -60,7 +60,9 @@ pub enum Outcome {
     /// Already applied earlier (a retry after a lost response): harmless.
     Duplicate,
     /// Can never succeed; recorded on the server, shown to the member, and the queue moves on.
-    Rejected { reason: Rejection },
+    Rejected {
+        reason: Rejection,
+    },
 }
 
 /// Why the server will never accept a mutation.
@@ -75,6 +77,9 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// The rejections that are not about a code (those are `CodeError::ALL`).
+    pub const OTHERS: [Rejection; 3] = [Rejection::UnknownActivity, Rejection::Forbidden, Rejection::Invalid];
+
     /// Stable key for messages.
     pub fn key(self) -> &'static str {
         match self {
@@ -106,12 +111,18 @@ pub struct PullResponse {
     pub changes: Vec<Change>,
 }
 
+// Nearly every change is an upsert, so boxing the record would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Change {
-    Upsert { record: Record },
+    Upsert {
+        record: Record,
+    },
     /// A deletion or lost access: the phone forgets the record with this key.
-    Delete { key: String },
+    Delete {
+        key: String,
+    },
 }
 
 /// Everything a phone can hold, each under a stable key.

@@ -1,0 +1,165 @@
+//! The change log behind pull: which record changed, for whom, in which order.
+//!
+//! Every write that a phone should learn about `touch`es the record's key in the same transaction: its old rows
+//! go and new ones come, one per audience, so each record appears once, at its newest sequence number.
+//!
+//! Why a pull cursor can never skip a row: SQLite has one writer, so transactions that write here run one after
+//! another, and AUTOINCREMENT hands out numbers above every number ever handed out (even for rows deleted since).
+//! A transaction that commits later therefore only adds rows above every committed one, and a reader that has
+//! seen everything up to N will find anything new above N. On PostgreSQL, concurrent writers would commit out of
+//! order; there the numbers must come from one counter row updated inside each transaction (or readers must stop
+//! below the oldest open transaction).
+
+use std::fmt;
+use std::str::FromStr;
+
+use guihai_core::Id;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::error::AppError;
+
+/// A server record, as named in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKey {
+    /// A person's own record; it reaches its owner, and only them, as `Record::Me` (phone key `me`).
+    Person(Id),
+    Org(Id),
+    Activity(Id),
+    CheckIn(Id),
+    Key(u16),
+}
+
+impl LogKey {
+    /// The key the phone keeps the record under (core's `Record::key`).
+    pub fn phone_key(&self) -> String {
+        match self {
+            LogKey::Person(_) => "me".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for LogKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogKey::Person(id) => write!(f, "person:{id}"),
+            LogKey::Org(id) => write!(f, "org:{id}"),
+            LogKey::Activity(id) => write!(f, "activity:{id}"),
+            LogKey::CheckIn(id) => write!(f, "checkin:{id}"),
+            LogKey::Key(key_id) => write!(f, "key:{key_id}"),
+        }
+    }
+}
+
+impl FromStr for LogKey {
+    type Err = AppError;
+
+    fn from_str(text: &str) -> Result<LogKey, AppError> {
+        let bad = || AppError::Internal(format!("malformed change log key {text:?}"));
+        let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+        let id = || Id::parse(rest).map_err(|_| bad());
+        Ok(match kind {
+            "person" => LogKey::Person(id()?),
+            "org" => LogKey::Org(id()?),
+            "activity" => LogKey::Activity(id()?),
+            "checkin" => LogKey::CheckIn(id()?),
+            "key" => LogKey::Key(rest.parse().map_err(|_| bad())?),
+            _ => return Err(bad()),
+        })
+    }
+}
+
+/// Who may see a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// One person: their own record and check-ins.
+    Member(Id),
+    /// Everyone whose home or current organisation this is: what the organisation publishes to its members.
+    /// Not for anything private to one member (their check-ins), which would reach every other member too.
+    Org(Id),
+    /// Every signed-in user: the signing keys.
+    All,
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Audience::Member(id) => write!(f, "member:{id}"),
+            Audience::Org(id) => write!(f, "org:{id}"),
+            Audience::All => f.write_str("all"),
+        }
+    }
+}
+
+/// Records that `key` changed, for `audiences`.
+pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
+    let key = key.to_string();
+    sqlx::query("DELETE FROM changes WHERE key = ?")
+        .bind(&key)
+        .execute(&mut *conn)
+        .await?;
+    for audience in audiences {
+        sqlx::query("INSERT INTO changes (key, audience) VALUES (?, ?)")
+            .bind(&key)
+            .bind(audience.to_string())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One row of the log, as pull reads it.
+#[derive(Debug)]
+pub struct Entry {
+    pub seq: u64,
+    pub key: LogKey,
+    pub deleted: bool,
+}
+
+/// Up to `limit` entries for `audiences` above `cursor`, in order.
+pub async fn after(db: &SqlitePool, audiences: &[Audience], cursor: u64, limit: usize) -> Result<Vec<Entry>, AppError> {
+    let placeholders = vec!["?"; audiences.len()].join(", ");
+    let sql = format!(
+        "SELECT seq, key, deleted FROM changes WHERE seq > ? AND audience IN ({placeholders}) ORDER BY seq LIMIT ?"
+    );
+    // A cursor beyond what SQLite can number simply has nothing after it.
+    let mut query = sqlx::query_as::<_, (i64, String, bool)>(&sql).bind(i64::try_from(cursor).unwrap_or(i64::MAX));
+    for audience in audiences {
+        query = query.bind(audience.to_string());
+    }
+    let rows = query
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(seq, key, deleted)| {
+            Ok(Entry {
+                seq: u64::try_from(seq).unwrap_or_default(),
+                key: key.parse()?,
+                deleted,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_a_person_is_me_on_the_phone() {
+        let id = Id::new_v7(1_700_000_000_000, [3; 10]);
+        for key in [
+            LogKey::Person(id),
+            LogKey::Org(id),
+            LogKey::Activity(id),
+            LogKey::CheckIn(id),
+            LogKey::Key(7),
+        ] {
+            assert_eq!(key.to_string().parse::<LogKey>().unwrap(), key);
+        }
+        assert_eq!(LogKey::Person(id).phone_key(), "me");
+        assert_eq!(LogKey::CheckIn(id).phone_key(), format!("checkin:{id}"));
+        assert!("widget:1".parse::<LogKey>().is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The server's settings from the command line, with environment fallbacks: where to listen, where the database
+//! and the built app live, and whether to seed demo data.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub const USAGE: &str = "\
+usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo]
+
+  --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
+  --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
+  --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
+  --demo           seed demo data into an empty database and print the demo sign-in codes";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub dist: PathBuf,
+    pub demo: bool,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("help was asked for")]
+    Help,
+    #[error("unknown argument {0:?}")]
+    Unknown(String),
+    #[error("{0} needs a value")]
+    MissingValue(&'static str),
+    #[error("{0:?} is not an address like 127.0.0.1:8080")]
+    BadAddr(String),
+}
+
+impl Config {
+    /// From this process's arguments and environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::parse(std::env::args().skip(1), |name| std::env::var(name).ok())
+    }
+
+    /// From `args` (without the program name), falling back to `env` for what they leave out.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut addr = env("GUIHAI_ADDR");
+        let mut data_dir = env("GUIHAI_DATA_DIR");
+        let mut dist = env("GUIHAI_DIST");
+        let mut demo = false;
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            // Both `--flag value` and `--flag=value`.
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            match flag.as_str() {
+                "--addr" => addr = Some(value(inline, &mut args, "--addr")?),
+                "--data-dir" => data_dir = Some(value(inline, &mut args, "--data-dir")?),
+                "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
+                "--demo" if inline.is_none() => demo = true,
+                "-h" | "--help" => return Err(ConfigError::Help),
+                _ => return Err(ConfigError::Unknown(arg)),
+            }
+        }
+        let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        Ok(Config {
+            addr: addr.parse().map_err(|_| ConfigError::BadAddr(addr))?,
+            data_dir: data_dir.unwrap_or_else(|| "data".to_owned()).into(),
+            dist: dist.unwrap_or_else(|| "dist".to_owned()).into(),
+            demo,
+        })
+    }
+}
+
+fn value(
+    inline: Option<String>,
+    rest: &mut impl Iterator<Item = String>,
+    flag: &'static str,
+) -> Result<String, ConfigError> {
+    inline.or_else(|| rest.next()).ok_or(ConfigError::MissingValue(flag))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::parse(args.iter().map(|a| a.to_string()), |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_listen_locally_with_data_and_dist_in_the_working_directory() {
+        let config = parse(&[], &[]).unwrap();
+        assert_eq!(config.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            (config.data_dir, config.dist, config.demo),
+            ("data".into(), "dist".into(), false)
+        );
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let env = [
+            ("GUIHAI_ADDR", "0.0.0.0:80"),
+            ("GUIHAI_DATA_DIR", "/env/data"),
+            ("GUIHAI_DIST", "/env/dist"),
+        ];
+        let config = parse(&["--addr", "127.0.0.1:0", "--dist=/flag/dist", "--demo"], &env).unwrap();
+        assert_eq!(config.addr, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/env/data"));
+        assert_eq!(config.dist, PathBuf::from("/flag/dist"));
+        assert!(config.demo);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert_eq!(parse(&["--addr"], &[]), Err(ConfigError::MissingValue("--addr")));
+        assert_eq!(parse(&["--port", "1"], &[]), Err(ConfigError::Unknown("--port".into())));
+        assert_eq!(
+            parse(&["--demo=yes"], &[]),
+            Err(ConfigError::Unknown("--demo=yes".into()))
+        );
+        assert_eq!(
+            parse(&["--addr", "localhost"], &[]),
+            Err(ConfigError::BadAddr("localhost".into()))
+        );
+        assert_eq!(parse(&["--help"], &[]), Err(ConfigError::Help));
+    }
+}

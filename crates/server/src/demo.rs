@@ -1,0 +1,277 @@
+//! Demo data for `--demo`: Guannan County (DOMAIN.md), five townships, its five host organisations in the
+//! cities where its members work, their secretaries, twenty members and a few activities each; and the sign-in
+//! sheet printed at start. Activation codes are deterministic (`GH-M01`..`GH-M20`, `GH-S01`..`GH-S05`) so
+//! people and tests can use them.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+use guihai_core::domain::{ActivityKind, OrgKind};
+use guihai_core::Id;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::auth::activation_code_hash;
+use crate::changes::{self, Audience, LogKey};
+use crate::error::AppError;
+use crate::{activities, clock, db, AppState};
+
+const COUNTY: &str = "灌南县";
+const TOWNSHIPS: [&str; 5] = ["新安镇", "堆沟港镇", "田楼镇", "北陈集镇", "三口镇"];
+
+struct HostOrg {
+    name: &'static str,
+    kind: OrgKind,
+    city: &'static str,
+    address: &'static str,
+    contact: &'static str,
+    /// The secretary: name and home township. Codes `GH-S01`.. in this order.
+    secretary: (&'static str, &'static str),
+}
+
+#[rustfmt::skip]
+const HOST_ORGS: [HostOrg; 5] = [
+    HostOrg { name: "灌南县驻杭州流动党委", kind: OrgKind::MobileCommittee, city: "杭州",
+              address: "杭州市萧山区建设四路 518 号", contact: "0571-82610388", secretary: ("陆振华", "新安镇") },
+    HostOrg { name: "灌南县驻苏州流动党总支", kind: OrgKind::GeneralBranch, city: "苏州",
+              address: "苏州市吴中区东吴北路 98 号", contact: "0512-65283016", secretary: ("孟庆祥", "堆沟港镇") },
+    HostOrg { name: "灌南县驻无锡流动党支部", kind: OrgKind::Branch, city: "无锡",
+              address: "无锡市惠山区堰桥街道锡澄路 277 号", contact: "0510-83598217", secretary: ("葛春林", "田楼镇") },
+    HostOrg { name: "灌南县驻青岛流动党委", kind: OrgKind::MobileCommittee, city: "青岛",
+              address: "青岛市黄岛区长江中路 216 号", contact: "0532-86987123", secretary: ("汪德明", "北陈集镇") },
+    HostOrg { name: "灌南县驻上海流动党员联系点", kind: OrgKind::ContactPoint, city: "上海",
+              address: "上海市嘉定区城中路 138 号", contact: "021-59528460", secretary: ("沈玉梅", "三口镇") },
+];
+
+/// Name, home township, city of the host organisation they report to. Codes `GH-M01`.. and certificates
+/// `GN-2026-0001`.. in this order; `GH-M01` works in Hangzhou.
+#[rustfmt::skip]
+const MEMBERS: [(&str, &str, &str); 20] = [
+    ("王建国", "新安镇", "杭州"),   ("李秀英", "堆沟港镇", "杭州"), ("张志强", "田楼镇", "杭州"),   ("刘海燕", "新安镇", "杭州"),
+    ("陈明",   "三口镇", "苏州"),   ("杨立新", "北陈集镇", "苏州"), ("赵红梅", "新安镇", "苏州"),   ("黄德胜", "堆沟港镇", "苏州"),
+    ("周丽娟", "田楼镇", "无锡"),   ("吴永刚", "三口镇", "无锡"),   ("徐春生", "北陈集镇", "无锡"), ("孙桂兰", "新安镇", "无锡"),
+    ("胡晓东", "堆沟港镇", "青岛"), ("朱玉珍", "田楼镇", "青岛"),   ("高文杰", "三口镇", "青岛"),   ("林淑芬", "北陈集镇", "青岛"),
+    ("何志平", "新安镇", "上海"),   ("郭秀兰", "堆沟港镇", "上海"), ("马长海", "田楼镇", "上海"),   ("罗小燕", "三口镇", "上海"),
+];
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+/// Every host organisation holds these, placed relative to the seeding time: title, kind, start, end.
+#[rustfmt::skip]
+const ACTIVITIES: [(&str, ActivityKind, i64, i64); 3] = [
+    // Running now: its code works.
+    ("组织生活会：守纪守法做事，诚实诚信做人", ActivityKind::OrganisationLife, -DAY, 60 * DAY),
+    // Ended yesterday: its code has expired.
+    ("“三比一争”技能交流会", ActivityKind::Study, -DAY - 3 * HOUR, -DAY),
+    // Next week.
+    ("“双亮双带”志愿服务：社区环境整治", ActivityKind::Volunteer, 7 * DAY, 7 * DAY + 3 * HOUR),
+];
+
+fn member_code(n: usize) -> String {
+    format!("GH-M{n:02}")
+}
+
+fn secretary_code(n: usize) -> String {
+    format!("GH-S{n:02}")
+}
+
+/// Seeds the demo when the database has no organisations; returns whether it did.
+pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
+    let mut tx = db::begin_write(db).await?;
+    let (orgs,): (i64,) = sqlx::query_as("SELECT count(*) FROM organisations")
+        .fetch_one(&mut *tx)
+        .await?;
+    if orgs > 0 {
+        return Ok(false);
+    }
+    let now = clock::now_ms();
+
+    let county = insert_org(&mut tx, COUNTY, OrgKind::County, None, None, None).await?;
+    let mut townships = Vec::new();
+    for name in TOWNSHIPS {
+        townships.push((
+            name,
+            insert_org(&mut tx, name, OrgKind::Township, Some(county), None, None).await?,
+        ));
+    }
+    let township = |name: &str| {
+        townships
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, id)| *id)
+            .expect("known township")
+    };
+
+    let mut hosts = Vec::new();
+    for (n, org) in (1..).zip(&HOST_ORGS) {
+        let id = insert_org(&mut tx, org.name, org.kind, None, Some(org), Some(county)).await?;
+        let (name, home) = org.secretary;
+        let person = Person {
+            name,
+            home: township(home),
+            current: Some(id),
+            certificate_no: None,
+        };
+        let secretary = insert_person(&mut tx, &person, &secretary_code(n), &format!("1380000{n:04}")).await?;
+        sqlx::query("INSERT INTO roles (person_id, role, org_id) VALUES (?, 'secretary', ?)")
+            .bind(secretary.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for (title, kind, starts, ends) in ACTIVITIES {
+            insert_activity(&mut tx, id, title, kind, (now + starts, now + ends), org.address).await?;
+        }
+        hosts.push((org.city, id));
+    }
+
+    for (n, (name, home, city)) in (1..).zip(MEMBERS) {
+        let current = hosts
+            .iter()
+            .find(|(c, _)| *c == city)
+            .map(|(_, id)| *id)
+            .expect("known city");
+        let person = Person {
+            name,
+            home: township(home),
+            current: Some(current),
+            certificate_no: Some(format!("GN-2026-{n:04}")),
+        };
+        insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn insert_org(
+    conn: &mut SqliteConnection,
+    name: &str,
+    kind: OrgKind,
+    parent: Option<Id>,
+    host: Option<&HostOrg>,
+    home_county: Option<Id>,
+) -> Result<Id, AppError> {
+    let id = clock::new_id();
+    sqlx::query(
+        "INSERT INTO organisations (id, name, kind, parent_id, city, address, contact, home_county_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(name)
+    .bind(kind.as_str())
+    .bind(parent.map(|id| id.to_string()))
+    .bind(host.map(|org| org.city))
+    .bind(host.map(|org| org.address))
+    .bind(host.map(|org| org.contact))
+    .bind(home_county.map(|id| id.to_string()))
+    .execute(&mut *conn)
+    .await?;
+    changes::touch(conn, LogKey::Org(id), &[Audience::Org(id)]).await?;
+    Ok(id)
+}
+
+struct Person<'a> {
+    name: &'a str,
+    home: Id,
+    current: Option<Id>,
+    certificate_no: Option<String>,
+}
+
+async fn insert_person(
+    conn: &mut SqliteConnection,
+    person: &Person<'_>,
+    activation_code: &str,
+    phone: &str,
+) -> Result<Id, AppError> {
+    let id = clock::new_id();
+    sqlx::query(
+        "INSERT INTO people (id, name, phone, home_org_id, current_org_id, certificate_no, activation_code_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(person.name)
+    .bind(phone)
+    .bind(person.home.to_string())
+    .bind(person.current.map(|id| id.to_string()))
+    .bind(&person.certificate_no)
+    .bind(&activation_code_hash(activation_code)[..])
+    .execute(&mut *conn)
+    .await?;
+    changes::touch(conn, LogKey::Person(id), &[Audience::Member(id)]).await?;
+    Ok(id)
+}
+
+async fn insert_activity(
+    conn: &mut SqliteConnection,
+    org_id: Id,
+    title: &str,
+    kind: ActivityKind,
+    (starts_at, ends_at): (i64, i64),
+    place: &str,
+) -> Result<(), AppError> {
+    let id = clock::new_id();
+    sqlx::query(
+        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(org_id.to_string())
+    .bind(title)
+    .bind(db::wire_name(&kind))
+    .bind(starts_at)
+    .bind(ends_at)
+    .bind(place)
+    .execute(&mut *conn)
+    .await?;
+    changes::touch(conn, LogKey::Activity(id), &[Audience::Org(org_id)]).await?;
+    Ok(())
+}
+
+/// The demo codes, and a check-in link for the activity running now at `GH-M01`'s organisation.
+pub async fn sign_in_sheet(state: &AppState, addr: SocketAddr) -> Result<String, AppError> {
+    let mut sheet = String::from("demo sign-in codes (members):\n");
+    for (n, (name, home, city)) in (1..).zip(MEMBERS) {
+        writeln!(sheet, "  {}  {name}  {COUNTY}{home} -> {city}", member_code(n)).expect("writing to a String");
+    }
+    sheet.push_str("demo sign-in codes (secretaries):\n");
+    for (n, org) in (1..).zip(&HOST_ORGS) {
+        writeln!(sheet, "  {}  {}  {}", secretary_code(n), org.secretary.0, org.name).expect("writing to a String");
+    }
+
+    let running: Option<(String,)> = sqlx::query_as(
+        "SELECT a.id FROM activities a JOIN people p ON p.current_org_id = a.org_id
+         WHERE p.activation_code_hash = ?1 AND a.starts_at <= ?2 AND a.ends_at > ?2 ORDER BY a.starts_at LIMIT 1",
+    )
+    .bind(&activation_code_hash(&member_code(1))[..])
+    .bind(clock::now_ms())
+    .fetch_optional(&state.db)
+    .await?;
+    if let Some((activity_id,)) = running {
+        if let Some((activity, org_name)) = activities::load(&state.db, db::id(&activity_id)?).await? {
+            let code = activities::sign_code(state.keys(), &activity, &org_name);
+            writeln!(
+                sheet,
+                "check-in link for {} ({org_name}): http://{addr}{}",
+                activity.title, code.link
+            )
+            .expect("writing to a String");
+        }
+    }
+    Ok(sheet)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_table_is_consistent() {
+        for (name, home, city) in MEMBERS {
+            assert!(TOWNSHIPS.contains(&home), "{name}'s home {home}");
+            assert!(HOST_ORGS.iter().any(|org| org.city == city), "{name}'s city {city}");
+        }
+        assert!(HOST_ORGS
+            .iter()
+            .all(|org| TOWNSHIPS.contains(&org.secretary.1) && org.kind.is_host_side()));
+        assert_eq!(MEMBERS[0].2, "杭州", "GH-M01 is in Hangzhou");
+        assert!(ACTIVITIES.iter().all(|(_, _, starts, ends)| starts < ends));
+    }
+}

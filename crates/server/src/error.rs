@@ -1,0 +1,107 @@
+//! One error type for every API answer: each variant has its status and its stable key in core's `ErrorBody`.
+//! Internal causes are logged here, once, and never sent to the client.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use guihai_core::sync::ErrorBody;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("missing, unknown or revoked session token")]
+    Unauthorized,
+    #[error("unknown activation code")]
+    BadCode,
+    #[error("not allowed for this user")]
+    Forbidden,
+    #[error("no such resource")]
+    NotFound,
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("request body too large")]
+    TooLarge,
+    #[error("sequence gap: the server holds up to {last_seq}")]
+    SeqGap { last_seq: u64 },
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    fn status_and_key(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::BadCode => (StatusCode::UNAUTHORIZED, "bad_code"),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
+            AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
+            AppError::Database(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, key) = self.status_and_key();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        } else if let AppError::Invalid(detail) = &self {
+            tracing::debug!(%detail, "invalid request");
+        }
+        let last_seq = match self {
+            AppError::SeqGap { last_seq } => Some(last_seq),
+            _ => None,
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: key.to_owned(),
+                last_seq,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+            _ => AppError::Invalid(rejection.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> AppError {
+        AppError::Invalid(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> AppError {
+        AppError::Invalid(rejection.body_text())
+    }
+}
+
+/// `Json` whose rejections (malformed body, wrong content type, too large) answer in the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        let Json(value) = Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}

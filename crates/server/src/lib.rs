@@ -1,0 +1,175 @@
+//! Guihai's server: sign-in, the sync protocol (push and pull), signed activity codes, and the built app.
+//!
+//! Where to start: `serve` opens the state and listens; `router` is the whole HTTP surface, one `router()` per
+//! user-facing area (`auth`, `me`, `keys`, `sync`, `activities`) under `/api/v1`, and the app's files from
+//! `--dist` for everything else. Tests build `AppState::open` + `router` and call it directly.
+//!
+//! Architecture invariants: the wire types are core's (`guihai_core::sync`, `qr`, `domain`), never redefined
+//! here; no client clock decides anything (the server stamps `received_at` and the change log's order); every
+//! error leaves through `AppError`, which logs internals and answers core's `ErrorBody`.
+
+mod activities;
+mod auth;
+mod changes;
+mod checkins;
+mod clock;
+pub mod config;
+mod db;
+mod demo;
+mod error;
+mod keys;
+mod me;
+mod orgs;
+mod static_files;
+mod sync;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue, Request};
+use axum::routing::get;
+use axum::{Json, Router};
+use sqlx::SqlitePool;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+
+pub use config::Config;
+pub use keys::Keyring;
+
+/// Largest request body the API reads. A full push batch of check-ins is far below this.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Everything a request handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    keys: Arc<Keyring>,
+    dist: PathBuf,
+}
+
+impl AppState {
+    /// Opens (and migrates) the database in `config.data_dir`, loads or creates the signing key, and seeds the
+    /// demo data when asked and the database is empty.
+    pub async fn open(config: &Config) -> Result<AppState, StartError> {
+        let db = db::open(&config.data_dir).await?;
+        let keys = Arc::new(keys::load_or_create(&db).await?);
+        if config.demo && demo::seed_if_empty(&db).await? {
+            tracing::info!("seeded the demo data");
+        }
+        Ok(AppState {
+            db,
+            keys,
+            dist: config.dist.clone(),
+        })
+    }
+
+    /// The server's signing keys.
+    pub fn keys(&self) -> &Keyring {
+        &self.keys
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    App(#[from] error::AppError),
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/health", get(|| async { Json(serde_json::json!({ "ok": true })) }))
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(keys::router())
+        .merge(sync::router())
+        .merge(activities::router());
+    let api = Router::new()
+        .nest("/v1", v1)
+        .fallback(|| async { error::AppError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Answers carry personal data and tokens: no cache on the way may keep them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .nest("/api", api)
+        .with_state(state.clone())
+        .fallback_service(static_files::router(&state.dist))
+        .layer(
+            // One line per request, when it is answered. Only method and path: never headers (the token).
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis))
+                // Failures are logged once, with their cause, by `AppError`.
+                .on_failure(()),
+        )
+}
+
+/// Opens the state, listens on `config.addr`, prints `guihai listening on http://<addr>` (and, with `--demo`,
+/// the demo sign-in sheet) to stdout, and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let state = AppState::open(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let mut banner = format!("guihai listening on http://{addr}\n");
+    if config.demo {
+        banner.push_str(&demo::sign_in_sheet(&state, addr).await?);
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(banner.as_bytes())?;
+    stdout.flush()?;
+    drop(stdout);
+
+    axum::serve(listener, router(state.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    // Closing the pool checkpoints the write-ahead log, so the database file is complete on its own.
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

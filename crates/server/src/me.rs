@@ -1,0 +1,64 @@
+//! The signed-in person's own record (core's `Me`): `GET /api/v1/me`, and the same record for sign-in and pull.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use guihai_core::domain::{Me, Role};
+use guihai_core::Id;
+use sqlx::SqlitePool;
+
+use crate::auth::AuthUser;
+use crate::error::AppError;
+use crate::{db, orgs, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/me", get(me))
+}
+
+async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, AppError> {
+    Ok(Json(load(&state.db, user.person_id).await?.ok_or(AppError::NotFound)?))
+}
+
+pub async fn load(db: &SqlitePool, person_id: Id) -> Result<Option<Me>, AppError> {
+    let row: Option<(String, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT name, home_org_id, current_org_id, certificate_no FROM people WHERE id = ?")
+            .bind(person_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    let Some((name, home_org_id, current_org_id, certificate_no)) = row else {
+        return Ok(None);
+    };
+    let home_org = orgs::get(db, &home_org_id).await?;
+    let current_org = match current_org_id {
+        Some(id) => Some(orgs::get(db, &id).await?),
+        None => None,
+    };
+    Ok(Some(Me {
+        id: person_id,
+        name,
+        home_org,
+        current_org,
+        certificate_no,
+        roles: roles(db, person_id).await?,
+    }))
+}
+
+/// Every person has a home organisation, so every person is a member; other roles are granted per organisation.
+async fn roles(db: &SqlitePool, person_id: Id) -> Result<Vec<Role>, AppError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT role, org_id FROM roles WHERE person_id = ? ORDER BY role, org_id")
+            .bind(person_id.to_string())
+            .fetch_all(db)
+            .await?;
+    let mut roles = vec![Role::Member];
+    for (role, org_id) in rows {
+        let org_id = db::id(&org_id)?;
+        roles.push(match role.as_str() {
+            "secretary" => Role::Secretary { org_id },
+            "township_admin" => Role::TownshipAdmin { org_id },
+            "county_admin" => Role::CountyAdmin { org_id },
+            other => return Err(AppError::Internal(format!("unknown role {other:?} in the database"))),
+        });
+    }
+    Ok(roles)
+}

@@ -1,0 +1,242 @@
+//! The sync protocol (SYNC.md): `POST /api/v1/sync/push` applies a phone's outbox exactly once, in order;
+//! `GET /api/v1/sync/pull?cursor=N` answers what changed for this user above a server-issued cursor.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use guihai_core::sync::{
+    Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushRequest, PushResponse, Record, Rejection,
+    MAX_PUSH_BATCH, PULL_PAGE,
+};
+use guihai_core::Id;
+use serde::Deserialize;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::auth::AuthUser;
+use crate::changes::{self, Audience, Entry, LogKey};
+use crate::checkins::{self, Origin};
+use crate::error::{ApiJson, AppError};
+use crate::{activities, clock, db, keys, me, orgs, AppState};
+
+/// Header naming the installation that pulls, so the answer can carry its `last_seq`.
+const CLIENT_ID_HEADER: &str = "x-client-id";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sync/push", post(push))
+        .route("/sync/pull", get(pull))
+}
+
+/// Binds `client_id` to `person_id` on first use and returns its `last_seq`; a client id that belongs to
+/// someone else is refused, so one person can never advance or read another's queue.
+pub async fn bind_client(conn: &mut SqliteConnection, client_id: Id, person_id: Id, now: i64) -> Result<u64, AppError> {
+    sqlx::query(
+        "INSERT INTO clients (client_id, person_id, created_at) VALUES (?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+    )
+    .bind(client_id.to_string())
+    .bind(person_id.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    owned_last_seq(conn, client_id, person_id)
+        .await?
+        .ok_or(AppError::Internal("client row vanished".into()))
+}
+
+/// The client's `last_seq` if it is known; `Forbidden` if it belongs to someone else.
+async fn owned_last_seq(conn: &mut SqliteConnection, client_id: Id, person_id: Id) -> Result<Option<u64>, AppError> {
+    let row: Option<(String, i64)> = sqlx::query_as("SELECT person_id, last_seq FROM clients WHERE client_id = ?")
+        .bind(client_id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some((owner, _)) if db::id(&owner)? != person_id => Err(AppError::Forbidden),
+        Some((_, last_seq)) => Ok(Some(u64::try_from(last_seq).unwrap_or_default())),
+        None => Ok(None),
+    }
+}
+
+/// One transaction: every mutation of the batch is settled (applied, duplicate or rejected) and `last_seq`
+/// moves with them, or, on a gap or a database error, nothing is.
+async fn push(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    if request.mutations.len() > MAX_PUSH_BATCH {
+        return Err(AppError::Invalid(format!(
+            "more than {MAX_PUSH_BATCH} mutations in one push"
+        )));
+    }
+    let received_at = clock::now_ms();
+    let mut tx = db::begin_write(&state.db).await?;
+    let committed = bind_client(&mut tx, request.client_id, user.person_id, received_at).await?;
+    let mut last_seq = committed;
+    let mut results = Vec::with_capacity(request.mutations.len());
+    for mutation in &request.mutations {
+        let outcome = if mutation.seq <= last_seq {
+            // Applied by an earlier push whose answer was lost.
+            Outcome::Duplicate
+        } else if mutation.seq == last_seq + 1 {
+            let origin = Origin {
+                person_id: user.person_id,
+                client_id: request.client_id,
+                seq: mutation.seq,
+                occurred_at: mutation.occurred_at,
+                received_at,
+            };
+            let outcome = apply(&mut tx, &state, &origin, &mutation.op).await?;
+            if let Outcome::Rejected { reason } = outcome {
+                record_rejection(&mut tx, &origin, mutation, reason).await?;
+            }
+            last_seq = mutation.seq;
+            outcome
+        } else {
+            // Dropping `tx` rolls this batch back, so the phone resends from what is committed.
+            return Err(AppError::SeqGap { last_seq: committed });
+        };
+        results.push(MutationResult {
+            seq: mutation.seq,
+            outcome,
+        });
+    }
+    sqlx::query("UPDATE clients SET last_seq = ? WHERE client_id = ?")
+        .bind(db::seq(last_seq)?)
+        .bind(request.client_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(PushResponse { last_seq, results }))
+}
+
+async fn apply(conn: &mut SqliteConnection, state: &AppState, origin: &Origin, op: &Op) -> Result<Outcome, AppError> {
+    match op {
+        Op::CheckIn { id, code } => checkins::check_in(conn, state.keys().trusted(), origin, *id, code).await,
+    }
+}
+
+async fn record_rejection(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    mutation: &Mutation,
+    reason: Rejection,
+) -> Result<(), AppError> {
+    // The op as it came over the wire: `{"kind": ..., "args": ...}`.
+    let op = serde_json::to_value(&mutation.op).map_err(|error| AppError::Internal(error.to_string()))?;
+    let reason = serde_json::to_string(&reason).map_err(|error| AppError::Internal(error.to_string()))?;
+    sqlx::query(
+        "INSERT INTO rejected_mutations (client_id, seq, kind, args, occurred_at, reason, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(origin.client_id.to_string())
+    .bind(db::seq(origin.seq)?)
+    .bind(op["kind"].as_str().unwrap_or_default())
+    .bind(op["args"].to_string())
+    .bind(origin.occurred_at)
+    .bind(reason)
+    .bind(origin.received_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    cursor: u64,
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, AppError> {
+    let Query(PullQuery { cursor }) = query?;
+    let last_seq = match client_id_header(&headers)? {
+        Some(client_id) => {
+            let mut conn = state.db.acquire().await?;
+            owned_last_seq(&mut conn, client_id, user.person_id).await?.unwrap_or(0)
+        }
+        None => 0,
+    };
+
+    let mut entries = changes::after(
+        &state.db,
+        &audiences(&state.db, user.person_id).await?,
+        cursor,
+        PULL_PAGE + 1,
+    )
+    .await?;
+    let has_more = entries.len() > PULL_PAGE;
+    entries.truncate(PULL_PAGE);
+    let next_cursor = entries.last().map_or(cursor, |entry| entry.seq);
+    let mut changes = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        changes.push(resolve(&state.db, entry).await?);
+    }
+    Ok(Json(PullResponse {
+        cursor: next_cursor,
+        has_more,
+        last_seq,
+        changes,
+    }))
+}
+
+fn client_id_header(headers: &HeaderMap) -> Result<Option<Id>, AppError> {
+    headers
+        .get(CLIENT_ID_HEADER)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| Id::parse(text.trim()).ok())
+                .ok_or_else(|| AppError::Invalid("X-Client-Id is not a client id".into()))
+        })
+        .transpose()
+}
+
+/// What this person sees: their own records, what their home and current organisations publish, and what
+/// everyone sees.
+async fn audiences(db: &SqlitePool, person_id: Id) -> Result<Vec<Audience>, AppError> {
+    let orgs: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT home_org_id, current_org_id FROM people WHERE id = ?")
+            .bind(person_id.to_string())
+            .fetch_optional(db)
+            .await?;
+    let (home, current) = orgs.ok_or(AppError::Unauthorized)?;
+    let mut audiences = vec![
+        Audience::Member(person_id),
+        Audience::All,
+        Audience::Org(db::id(&home)?),
+    ];
+    if let Some(current) = current.filter(|current| *current != home) {
+        audiences.push(Audience::Org(db::id(&current)?));
+    }
+    Ok(audiences)
+}
+
+/// The current state of a logged record; a tombstone, or a record that is gone, is a deletion on the phone.
+async fn resolve(db: &SqlitePool, entry: &Entry) -> Result<Change, AppError> {
+    let record = if entry.deleted {
+        None
+    } else {
+        match entry.key {
+            LogKey::Person(id) => me::load(db, id).await?.map(Record::Me),
+            LogKey::Org(id) => orgs::load(db, id).await?.map(Record::Organisation),
+            LogKey::Activity(id) => activities::load(db, id)
+                .await?
+                .map(|(activity, _)| Record::Activity(activity)),
+            LogKey::CheckIn(id) => checkins::load(db, id).await?.map(Record::CheckIn),
+            LogKey::Key(key_id) => keys::load(db, key_id).await?.map(Record::Key),
+        }
+    };
+    Ok(match record {
+        Some(record) => Change::Upsert { record },
+        None => Change::Delete {
+            key: entry.key.phone_key(),
+        },
+    })
+}

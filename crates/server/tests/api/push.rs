@@ -1,0 +1,275 @@
+//! Push: every mutation applied exactly once, in order; bad ones rejected with a reason without wedging the
+//! queue; check-ins kept as facts, with doubtful device times flagged.
+
+use axum::http::StatusCode;
+use ed25519_dalek::SigningKey;
+use guihai_core::checkin::CheckInFlag;
+use guihai_core::qr::{Code, CodeError, Subject};
+use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
+
+use crate::{check_in, fresh_id, now_ms, Server};
+
+fn outcomes(response: &PushResponse) -> Vec<(u64, Outcome)> {
+    response
+        .results
+        .iter()
+        .map(|MutationResult { seq, outcome }| (*seq, outcome.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn pushing_the_same_batch_twice_keeps_one_check_in_and_answers_duplicate() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let code = server.code(&secretary, &running).await;
+    let batch = vec![check_in(1, &code, now_ms())];
+
+    let first: PushResponse = server.push(&member, batch.clone()).await.json();
+    assert_eq!((first.last_seq, outcomes(&first)), (1, vec![(1, Outcome::Applied)]));
+    // The answer was lost; the phone sends the same batch again.
+    let second: PushResponse = server.push(&member, batch).await.json();
+    assert_eq!((second.last_seq, outcomes(&second)), (1, vec![(1, Outcome::Duplicate)]));
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 1);
+    assert_eq!(
+        server.pull(&member, 0).await.last_seq,
+        1,
+        "pull reports what the server holds"
+    );
+}
+
+#[tokio::test]
+async fn scanning_the_same_activity_twice_is_one_check_in() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let code = server.code(&secretary, &running).await;
+
+    let reply: PushResponse = server
+        .push(
+            &member,
+            vec![check_in(1, &code, now_ms()), check_in(2, &code, now_ms())],
+        )
+        .await
+        .json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied), (2, Outcome::Duplicate)]);
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 1);
+}
+
+#[tokio::test]
+async fn a_gap_is_refused_with_the_servers_last_seq_and_the_batch_is_not_applied() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, ended, upcoming) = server.activities(&member).await;
+    let codes = [
+        server.code(&secretary, &running).await,
+        server.code(&secretary, &ended).await,
+        server.code(&secretary, &upcoming).await,
+    ];
+    assert_eq!(
+        server
+            .push(&member, vec![check_in(1, &codes[0], now_ms())])
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Seq 2 would apply, but 4 is out of order: nothing of this batch may stay.
+    let reply = server
+        .push(
+            &member,
+            vec![check_in(2, &codes[1], now_ms()), check_in(4, &codes[2], now_ms())],
+        )
+        .await;
+    assert_eq!(reply.error(), (StatusCode::CONFLICT, "seq_gap".to_owned()));
+    assert_eq!(reply.json::<guihai_core::sync::ErrorBody>().last_seq, Some(1));
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 1);
+    assert_eq!(server.pull(&member, 0).await.last_seq, 1);
+
+    // Resent from last_seq + 1, it lands.
+    let reply: PushResponse = server
+        .push(
+            &member,
+            vec![check_in(2, &codes[1], now_ms()), check_in(3, &codes[2], now_ms())],
+        )
+        .await
+        .json();
+    assert_eq!(reply.last_seq, 3);
+}
+
+#[tokio::test]
+async fn a_forged_code_is_rejected_and_recorded_and_the_queue_moves_on() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let genuine = server.code(&secretary, &running).await;
+    let forged = Code {
+        subject: Subject::Activity {
+            activity_id: running.id,
+            org_id: running.org_id,
+        },
+        key_id: server.state.keys().signing().key_id,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: running.title.clone(),
+        detail: String::new(),
+    }
+    .sign(&SigningKey::from_bytes(&[7; 32]));
+
+    let reply: PushResponse = server
+        .push(
+            &member,
+            vec![check_in(1, &forged, now_ms()), check_in(2, &genuine, now_ms())],
+        )
+        .await
+        .json();
+    let forged_outcome = Outcome::Rejected {
+        reason: Rejection::Code(CodeError::Forged),
+    };
+    assert_eq!(
+        (reply.last_seq, outcomes(&reply)),
+        (2, vec![(1, forged_outcome), (2, Outcome::Applied)])
+    );
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 1);
+    let (kind, reason): (String, String) = sqlx::query_as("SELECT kind, reason FROM rejected_mutations WHERE seq = 1")
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kind, "check_in");
+    assert_eq!(
+        serde_json::from_str::<Rejection>(&reason).unwrap(),
+        Rejection::Code(CodeError::Forged)
+    );
+}
+
+#[tokio::test]
+async fn a_code_for_an_unknown_activity_is_rejected() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let code = server.server_signed(Code {
+        subject: Subject::Activity {
+            activity_id: fresh_id(),
+            org_id: member.me.current_org.clone().unwrap().id,
+        },
+        key_id: 0,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: "不存在的活动".into(),
+        detail: String::new(),
+    });
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(
+        outcomes(&reply),
+        [(
+            1,
+            Outcome::Rejected {
+                reason: Rejection::UnknownActivity
+            }
+        )]
+    );
+    assert_eq!(reply.last_seq, 1);
+}
+
+#[tokio::test]
+async fn a_code_for_something_other_than_an_activity_is_invalid_for_check_in() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let code = server.server_signed(Code {
+        subject: Subject::Organisation {
+            org_id: member.me.current_org.clone().unwrap().id,
+        },
+        key_id: 0,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: "报到".into(),
+        detail: String::new(),
+    });
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(
+        outcomes(&reply),
+        [(
+            1,
+            Outcome::Rejected {
+                reason: Rejection::Invalid
+            }
+        )]
+    );
+}
+
+/// The flag the member's check-in to `activity_id` came back with.
+async fn flag_of(server: &Server, session: &crate::Session, activity_id: guihai_core::Id) -> Option<CheckInFlag> {
+    let records = server.pull_all(session).await;
+    let check_in = records.iter().find_map(|record| match record {
+        Record::CheckIn(check_in) if check_in.activity_id == activity_id => Some(check_in),
+        _ => None,
+    });
+    check_in.expect("the check-in was kept").flag
+}
+
+#[tokio::test]
+async fn an_expired_code_scanned_while_it_was_valid_is_kept_unflagged() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (_, ended, _) = server.activities(&member).await;
+    let code = server.code(&secretary, &ended).await;
+
+    // Scanned during the activity; the phone was offline until now.
+    let reply: PushResponse = server
+        .push(&member, vec![check_in(1, &code, ended.starts_at + 60_000)])
+        .await
+        .json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
+    assert_eq!(flag_of(&server, &member, ended.id).await, None);
+}
+
+#[tokio::test]
+async fn an_expired_code_scanned_after_its_window_is_kept_and_flagged() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M02").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (_, ended, _) = server.activities(&member).await;
+    let code = server.code(&secretary, &ended).await;
+
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
+    assert_eq!(
+        flag_of(&server, &member, ended.id).await,
+        Some(CheckInFlag::OutsideWindow)
+    );
+}
+
+#[tokio::test]
+async fn a_device_clock_far_ahead_is_flagged_as_skew() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let code = server.code(&secretary, &running).await;
+
+    let a_day_ahead = now_ms() + 24 * 3_600_000;
+    assert_eq!(
+        server.push(&member, vec![check_in(1, &code, a_day_ahead)]).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        flag_of(&server, &member, running.id).await,
+        Some(CheckInFlag::ClockSkew)
+    );
+}
+
+#[tokio::test]
+async fn a_push_larger_than_one_batch_is_invalid() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let mutations = (1..=MAX_PUSH_BATCH as u64 + 1)
+        .map(|seq| check_in(seq, "x", now_ms()))
+        .collect();
+    let reply = server.push(&member, mutations).await;
+    assert_eq!(reply.error(), (StatusCode::BAD_REQUEST, "invalid".to_owned()));
+    assert_eq!(server.pull(&member, 0).await.last_seq, 0);
+}

@@ -1,0 +1,95 @@
+// Steps of Guihai's flows shared by the end-to-end tests: signing in through the app, getting activity
+// codes the way a secretary does, and reading what the phone and the server hold.
+
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { api } from './harness.mjs';
+
+/** Signs in through the app's own sign-in screen and waits for the home screen. */
+export async function signInOnPhone(page, code) {
+  await page.goto('/signin');
+  await page.getByTestId('activation-code').fill(code);
+  await page.getByTestId('signin-submit').click();
+  await page.getByTestId('home').waitFor();
+}
+
+/** A session made through the API, as a second device would. */
+export async function apiSession(url, code) {
+  const clientId = randomUUID();
+  const { status, body } = await api(url, '/api/v1/session', {
+    method: 'POST',
+    body: { activation_code: code, client_id: clientId },
+  });
+  assert.equal(status, 200, `sign-in with ${code}`);
+  return { token: body.token, clientId, me: body.me };
+}
+
+/** Every record the server shows this session, following the pull pages to the end. */
+export async function pullAll(url, session) {
+  const records = [];
+  let cursor = 0;
+  for (;;) {
+    const { status, body } = await api(url, `/api/v1/sync/pull?cursor=${cursor}`, {
+      token: session.token,
+      headers: { 'x-client-id': session.clientId },
+    });
+    assert.equal(status, 200, 'pull');
+    for (const change of body.changes) if (change.op === 'upsert') records.push(change.record);
+    cursor = body.cursor;
+    if (!body.has_more) return records;
+  }
+}
+
+/**
+ * The check-in links a secretary shows for their organisation's activities: one running now and one
+ * that ended (its code is expired).
+ */
+export async function activityLinks(url, secretaryCode = 'GH-S01') {
+  const secretary = await apiSession(url, secretaryCode);
+  const now = Date.now();
+  const activities = (await pullAll(url, secretary)).filter((r) => r.type === 'activity').map((r) => r.data);
+  const link = async (activity) => {
+    const { status, body } = await api(url, `/api/v1/activities/${activity.id}/code`, { token: secretary.token });
+    assert.equal(status, 200, `code of ${activity.title}`);
+    return { ...body, activity };
+  };
+  return {
+    running: await link(activities.find((a) => a.starts_at <= now && now < a.ends_at)),
+    ended: await link(activities.find((a) => a.ends_at <= now)),
+  };
+}
+
+/** The same code re-signed with a key the server never had: what a forger would make. */
+export function forge(payload) {
+  const bytes = Buffer.from(payload, 'base64url');
+  const body = bytes.subarray(0, bytes.length - 64);
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const signature = sign(null, Buffer.concat([Buffer.from('guihai/qr/1'), body]), privateKey);
+  return Buffer.concat([body, signature]).toString('base64url');
+}
+
+/** The member's check-ins the server holds, as the member's other device would see them. */
+export async function serverCheckIns(url, memberCode) {
+  const session = await apiSession(url, memberCode);
+  return (await pullAll(url, session)).filter((r) => r.type === 'check_in').map((r) => r.data);
+}
+
+/** What the phone keeps waiting to sync: outbox entries and pending check-ins. */
+export function localQueue(page) {
+  return page.evaluate(() => {
+    const keys = Object.keys(localStorage);
+    return {
+      outbox: keys.filter((k) => k.startsWith('gh1:outbox:')).length,
+      pending: keys.filter((k) => k.startsWith('gh1:pending:')).length,
+    };
+  });
+}
+
+/** Waits until the check-in row for `title` is in `state` (waiting, synced, refused). */
+export async function waitForRow(page, title, state, timeout = 30_000) {
+  await page
+    .getByTestId('checkin-row')
+    .filter({ hasText: title })
+    .and(page.locator(`[data-state=${state}]`))
+    .waitFor({ timeout });
+}

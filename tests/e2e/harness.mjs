@@ -1,0 +1,197 @@
+// Helpers for the end-to-end tests (node:test + playwright-core): a real guihai-server on a
+// loopback port with its own data folder, and Chromium dressed up as a phone.
+//
+// `cargo xtask test` sets GUIHAI_SERVER_BIN and GUIHAI_DIST. Write tests with `e2eTest`: it stops
+// the servers and browsers a test started and prints the servers' logs when the test fails.
+
+import { spawn } from 'node:child_process';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LISTENING = /^guihai listening on (http:\/\/\S+)/;
+const START_TIMEOUT_MS = 30_000;
+const LOG_TAIL_LINES = 60;
+
+// What the running test started, so `e2eTest` can clean up after it.
+const started = new AsyncLocalStorage();
+// Everything still running, killed if node exits early so no server outlives the run.
+const liveServers = new Set();
+process.on('exit', () => {
+  for (const server of liveServers) server.proc.kill('SIGKILL');
+});
+
+function requiredEnv(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run the end-to-end tests with \`cargo xtask test\``);
+  return value;
+}
+
+/**
+ * A node:test test that stops the servers and closes the browsers it started, and prints the
+ * tail of each server's log when it fails.
+ */
+export function e2eTest(name, fn) {
+  return test(name, async (t) => {
+    const resources = { servers: [], browsers: [] };
+    try {
+      await started.run(resources, () => fn(t));
+    } catch (error) {
+      for (const server of resources.servers) await server.printLogTail();
+      throw error;
+    } finally {
+      await Promise.all(resources.browsers.map((browser) => browser.close()));
+      await Promise.all(resources.servers.map((server) => server.stop()));
+    }
+  });
+}
+
+/**
+ * Starts guihai-server with demo data. `port` 0 (the default) lets the system pick one; pass the
+ * previous `port` and `dataDir` to bring a stopped server back as it was.
+ */
+export async function startServer({ dataDir, port = 0 } = {}) {
+  const bin = requiredEnv('GUIHAI_SERVER_BIN');
+  const dist = requiredEnv('GUIHAI_DIST');
+  dataDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-e2e-'));
+  const logFile = path.join(dataDir, 'server.log');
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const args = ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--dist', dist, '--demo'];
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr.pipe(log, { end: false });
+  const exited = new Promise((resolve) => proc.once('exit', (...codeAndSignal) => resolve(codeAndSignal)));
+
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`guihai-server did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
+    createInterface({ input: proc.stdout }).on('line', (line) => {
+      log.write(line + '\n');
+      const match = LISTENING.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    exited.then(([code, signal]) => {
+      clearTimeout(timer);
+      reject(new Error(`guihai-server exited before listening (code ${code}, signal ${signal})`));
+    });
+    proc.once('error', reject);
+  }).catch(async (error) => {
+    proc.kill('SIGKILL');
+    await printTail(logFile);
+    throw error;
+  });
+
+  const server = {
+    url,
+    port: Number(new URL(url).port),
+    proc,
+    dataDir,
+    logFile,
+    /** Kills the server at once, as a crash or a pulled plug would, and waits until it is gone. */
+    async stop() {
+      liveServers.delete(server);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    },
+    printLogTail: () => printTail(logFile),
+  };
+  liveServers.add(server);
+  started.getStore()?.servers.push(server);
+  return server;
+}
+
+async function printTail(logFile) {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  const tail = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  console.error(`--- last lines of ${logFile} ---\n${tail}\n---`);
+}
+
+/** Headless Chromium from the system (Debian's package), as root in a container. */
+export async function launchBrowser(extraArgs = []) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      ...extraArgs,
+    ],
+  });
+  started.getStore()?.browsers.push(browser);
+  return browser;
+}
+
+/** A fresh browser profile the size of a common phone, in Chinese. */
+export function newPhone(browser, baseURL) {
+  return browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: 'zh-CN',
+    serviceWorkers: 'allow',
+    baseURL,
+  });
+}
+
+/**
+ * Waits until the service worker is active and controls the page (reloading once if it is not
+ * yet in control), so the shell is cached before a test takes the network away.
+ */
+export async function waitForServiceWorker(page, { timeout = 30_000 } = {}) {
+  await page.evaluate(async (ms) => {
+    const late = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`no active service worker after ${ms} ms (does the app register /sw.js?)`)), ms),
+    );
+    await Promise.race([navigator.serviceWorker.ready, late]);
+  }, timeout);
+  const controlled = () => navigator.serviceWorker.controller !== null;
+  try {
+    await page.waitForFunction(controlled, null, { timeout: 5_000 });
+  } catch {
+    await page.reload();
+    await page.waitForFunction(controlled, null, { timeout });
+  }
+}
+
+/** Saves a screenshot as docs/screenshots/<name>.png and returns its path. */
+export async function screenshot(page, name) {
+  const folder = path.join(REPO_ROOT, 'docs', 'screenshots');
+  await mkdir(folder, { recursive: true });
+  const file = path.join(folder, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/**
+ * Calls the server's API from the test itself. Returns `{ status, body }`, with `body` parsed
+ * when the answer is JSON.
+ */
+export async function api(url, apiPath, { method = 'GET', token, body, headers = {} } = {}) {
+  const response = await fetch(new URL(apiPath, url), {
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const isJson = (response.headers.get('content-type') ?? '').includes('json');
+  return { status: response.status, body: isJson ? await response.json() : await response.text() };
+}

@@ -1,0 +1,95 @@
+//! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::process::{run, step, Workspace};
+use crate::tools::{self, Purpose, CHROMEDRIVER, CHROMIUM, WASM_TARGET};
+use crate::{build, server, Result};
+
+pub fn test(ws: &Workspace) -> Result {
+    let started = Instant::now();
+    tools::ensure(ws, Purpose::Test)?;
+    step("format", || run(&mut cargo(ws, "fmt --all -- --check")))?;
+    step("lints: core, server, xtask", || {
+        run(&mut cargo(
+            ws,
+            "clippy --workspace --exclude guihai --all-targets -- -D warnings",
+        ))
+    })?;
+    step("lints: app (wasm)", || {
+        run(&mut cargo(
+            ws,
+            &format!("clippy -p guihai --target {WASM_TARGET} --all-targets -- -D warnings"),
+        ))
+    })?;
+    step("unit tests: core, server, xtask", || {
+        run(&mut cargo(ws, "test --workspace --exclude guihai"))
+    })?;
+    step("app tests in Chromium", || browser_tests(ws))?;
+    build::app(ws)?;
+    step("build the server", || run(&mut server::cargo(ws, "build")))?;
+    step("end-to-end tests", || end_to_end_tests(ws))?;
+    println!("\nall checks passed in {:.0}s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `cargo` with space-separated arguments.
+fn cargo(ws: &Workspace, args: &str) -> Command {
+    let mut command = ws.cargo();
+    command.args(args.split_whitespace());
+    command
+}
+
+/// wasm-bindgen-test-runner drives headless Chromium through chromedriver; the capabilities file
+/// says which browser binary to use and lets it run as root in a container.
+fn browser_tests(ws: &Workspace) -> Result {
+    let folder = ws.target_dir.join("xtask");
+    std::fs::create_dir_all(&folder)?;
+    let capabilities = folder.join("webdriver.json");
+    std::fs::write(&capabilities, webdriver_json())?;
+    run(cargo(ws, &format!("test -p guihai --target {WASM_TARGET}"))
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &capabilities)
+        .env("CHROMEDRIVER", CHROMEDRIVER))
+}
+
+fn webdriver_json() -> String {
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
+    .map(|arg| format!("\"{arg}\""))
+    .join(", ");
+    format!("{{\"goog:chromeOptions\": {{\"binary\": \"{CHROMIUM}\", \"args\": [{args}]}}}}\n")
+}
+
+/// The node:test files in tests/e2e, one at a time: they start servers and browsers of their own.
+fn end_to_end_tests(ws: &Workspace) -> Result {
+    let folder = PathBuf::from("tests").join("e2e");
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(ws.root.join(&folder))? {
+        let name = entry?.file_name();
+        if name.to_string_lossy().ends_with(".test.mjs") {
+            files.push(folder.join(name));
+        }
+    }
+    if files.is_empty() {
+        return Err("no end-to-end tests found (tests/e2e/*.test.mjs)".into());
+    }
+    files.sort();
+    run(ws
+        .command("node")
+        .args(["--test", "--test-concurrency=1"])
+        .args(&files)
+        .env("GUIHAI_SERVER_BIN", server::binary(ws))
+        .env("GUIHAI_DIST", ws.dist()))
+}

@@ -1,0 +1,111 @@
+//! House rules checked on every test run: file headers, translations, and the core's independence.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use guihai_core::qr::CodeError;
+use guihai_core::sync::Rejection;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the repo root")
+        .to_owned()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources(folders: &[&str]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    folders.iter().for_each(|f| rust_files(&repo().join(f), &mut files));
+    files
+}
+
+fn translation_keys(locale: &str) -> BTreeSet<String> {
+    let text = fs::read_to_string(repo().join(format!("src/locales/{locale}.json"))).unwrap();
+    let table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    table.keys().cloned().collect()
+}
+
+#[test]
+fn every_rust_file_says_what_it_is() {
+    let missing: Vec<_> = sources(&["src", "tests", "crates", "xtask"])
+        .into_iter()
+        .filter(|path| !fs::read_to_string(path).unwrap().starts_with("//!"))
+        .collect();
+    assert!(missing.is_empty(), "files without a `//!` first line: {missing:?}");
+}
+
+#[test]
+fn chinese_and_english_have_the_same_keys() {
+    let (zh, en) = (translation_keys("zh"), translation_keys("en"));
+    assert_eq!(
+        zh.difference(&en).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "missing in en.json"
+    );
+    assert_eq!(
+        en.difference(&zh).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "missing in zh.json"
+    );
+}
+
+/// Every string literal in the app that looks like a translation key (`area.name`, in an area the files
+/// know) must be in the files; messages built from core's error keys must be there too.
+#[test]
+fn every_key_the_app_uses_is_translated() {
+    let keys = translation_keys("zh");
+    let areas: BTreeSet<&str> = keys.iter().filter_map(|k| k.split('.').next()).collect();
+    let mut missing = BTreeSet::new();
+    for path in sources(&["src"]) {
+        let text = fs::read_to_string(&path).unwrap();
+        for literal in text.split('"').skip(1).step_by(2) {
+            let is_key_like = literal.contains('.')
+                && literal.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                && literal.split('.').next().is_some_and(|area| areas.contains(area));
+            if is_key_like && !keys.contains(literal) {
+                missing.insert(literal.to_owned());
+            }
+        }
+    }
+    for error in CodeError::ALL {
+        missing.insert(format!("code.{}", error.as_str()));
+    }
+    for rejection in Rejection::OTHERS {
+        missing.insert(format!("refused.{}", rejection.key()));
+    }
+    missing.retain(|key| !keys.contains(key));
+    assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
+}
+
+#[test]
+fn the_core_depends_on_nothing_of_the_browser_or_the_server() {
+    let manifest = fs::read_to_string(repo().join("crates/core/Cargo.toml")).unwrap();
+    for forbidden in [
+        "leptos",
+        "web-sys",
+        "wasm-bindgen",
+        "gloo",
+        "axum",
+        "sqlx",
+        "tokio",
+        "reqwest",
+        "tower",
+    ] {
+        assert!(
+            !manifest.contains(forbidden),
+            "crates/core must not depend on {forbidden}"
+        );
+    }
+}
