@@ -56,54 +56,18 @@ fn each_write_is_its_own_key_numbered_in_order() {
 fn settling_drops_only_what_the_server_acknowledged_and_keeps_refusals() {
     clear();
     (1..=3).for_each(|n| check_in(n).unwrap());
-    let mut meta = outbox::meta();
+    let meta = outbox::meta();
     let reason = Rejection::Forbidden;
     let settled = Settled {
         drop_through: 2,
         rejected: vec![(1, reason)],
-        renumber_from: None,
     };
-    outbox::settle(&mut meta, &settled).unwrap();
+    outbox::settle(&meta, &settled).unwrap();
     assert_eq!(outbox::pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
     let refused = outbox::refused();
     assert_eq!(
         (refused.len(), refused[0].mutation.seq, refused[0].reason),
         (1, 1, reason)
-    );
-}
-
-#[wasm_bindgen_test]
-fn a_gap_renumbers_the_outbox_without_losing_an_entry() {
-    clear();
-    (1..=4).for_each(|n| check_in(n).unwrap());
-    let mut meta = outbox::meta();
-    // The server has nothing: everything is renumbered from 1 again, order kept.
-    outbox::settle(
-        &mut meta,
-        &Settled {
-            drop_through: 0,
-            rejected: vec![],
-            renumber_from: Some(1),
-        },
-    )
-    .unwrap();
-    let mut meta = outbox::meta();
-    outbox::settle(
-        &mut meta,
-        &Settled {
-            drop_through: 1,
-            rejected: vec![],
-            renumber_from: Some(2),
-        },
-    )
-    .unwrap();
-    let seqs: Vec<u64> = outbox::pending().iter().map(|m| m.seq).collect();
-    assert_eq!(seqs, [2, 3, 4]);
-    check_in(9).unwrap();
-    assert_eq!(
-        outbox::pending().last().unwrap().seq,
-        5,
-        "new writes continue after the renumbered ones"
     );
 }
 

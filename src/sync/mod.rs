@@ -115,7 +115,7 @@ impl SyncService {
                     let reply = api::push(&session.token, &request).await;
                     let mut meta = outbox::meta();
                     let settled = round.on_push(&mut meta, reply, jitter());
-                    outbox::settle(&mut meta, &settled)
+                    outbox::settle(&meta, &settled)
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;

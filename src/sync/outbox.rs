@@ -1,7 +1,7 @@
 //! The outbox: local writes waiting for the server, one key each (`outbox:<seq>`), with the sync bookkeeping
 //! (`meta`) and the writes the server refused for good (`refused:<seq>`), kept to show the member why.
 
-use guihai_core::engine::{renumber, Settled, SyncMeta};
+use guihai_core::engine::{Settled, SyncMeta};
 use guihai_core::sync::{Mutation, Op, Rejection};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,7 @@ pub fn refused() -> Vec<Refused> {
 }
 
 /// Carries out what the engine decided after a push answer.
-pub fn settle(meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> {
+pub fn settle(meta: &SyncMeta, settled: &Settled) -> Result<(), StoreError> {
     let outbox = pending();
     for (seq, reason) in &settled.rejected {
         if let Some(mutation) = outbox.iter().find(|m| m.seq == *seq) {
@@ -68,23 +68,7 @@ pub fn settle(meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> 
             )?;
         }
     }
-    let (settled_now, mut rest): (Vec<Mutation>, Vec<Mutation>) =
-        outbox.into_iter().partition(|m| m.seq <= settled.drop_through);
-    settled_now.iter().for_each(|m| store::remove(&outbox_key(m.seq)));
-    if let Some(from) = settled.renumber_from.filter(|_| !rest.is_empty()) {
-        let old_keys: Vec<String> = rest.iter().map(|m| outbox_key(m.seq)).collect();
-        renumber(meta, &mut rest, from);
-        // Write the new entries before removing stale ones, so a failure can at worst leave a copy, which
-        // the server recognises by record id, never a loss.
-        let new_keys: Vec<String> = rest.iter().map(|m| outbox_key(m.seq)).collect();
-        for (key, mutation) in new_keys.iter().zip(&rest) {
-            store::set(key, mutation)?;
-        }
-        old_keys
-            .iter()
-            .filter(|key| !new_keys.contains(key))
-            .for_each(|key| store::remove(key));
-    }
+    drop_through(settled.drop_through);
     save_meta(meta)
 }
 

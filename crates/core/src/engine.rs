@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sync::{Change, Mutation, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
+use crate::sync::{Change, Mutation, Op, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
 
 /// Sync bookkeeping of one installation, persisted on the phone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,9 +65,6 @@ pub struct Settled {
     pub drop_through: u64,
     /// Mutations the server will never accept, to keep and show with their reason.
     pub rejected: Vec<(u64, Rejection)>,
-    /// Renumber what is left in the outbox from here (after a gap the server reported): entries above the
-    /// server's `last_seq` were never applied, so giving them new numbers is safe.
-    pub renumber_from: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,12 +110,7 @@ impl Round {
     pub fn next(&self, meta: &SyncMeta, outbox: &[Mutation]) -> Step {
         match self.phase {
             Phase::Push => {
-                let batch: Vec<Mutation> = outbox
-                    .iter()
-                    .filter(|m| m.seq > meta.acked_seq)
-                    .take(MAX_PUSH_BATCH)
-                    .cloned()
-                    .collect();
+                let batch = contiguous_batch(meta.acked_seq, outbox);
                 if batch.is_empty() {
                     Step::Pull { cursor: meta.cursor }
                 } else {
@@ -154,16 +146,16 @@ impl Round {
                 Settled {
                     drop_through: meta.acked_seq,
                     rejected,
-                    renumber_from: None,
                 }
             }
             Reply::Gap { last_seq } => {
+                // The server is the word on what it holds, even below what it acknowledged before (a
+                // restored backup): the next batch starts right after it, with skips for any hole.
                 meta.acked_seq = last_seq;
                 meta.last_seq = meta.last_seq.max(last_seq);
                 Settled {
                     drop_through: last_seq,
                     rejected: Vec::new(),
-                    renumber_from: Some(last_seq + 1),
                 }
             }
             Reply::Unauthorized => {
@@ -211,13 +203,28 @@ impl Round {
     }
 }
 
-/// Renumbers the (still pending) outbox contiguously from `from`, keeping its order (see
-/// `Settled::renumber_from`), and moves the local counter to match.
-pub fn renumber(meta: &mut SyncMeta, outbox: &mut [Mutation], from: u64) {
-    for (offset, mutation) in outbox.iter_mut().enumerate() {
-        mutation.seq = from + offset as u64;
+/// The next push batch: pending mutations after `acked`, with every number the phone no longer holds (a
+/// write lost on the phone) filled by a skip, so the server sees no gap. Renumbering instead would let a
+/// delayed replay of an old request land under a number that by then means another mutation.
+fn contiguous_batch(acked: u64, outbox: &[Mutation]) -> Vec<Mutation> {
+    let mut batch = Vec::new();
+    let mut next = acked + 1;
+    for mutation in outbox.iter().filter(|m| m.seq > acked) {
+        while next < mutation.seq && batch.len() < MAX_PUSH_BATCH {
+            batch.push(Mutation {
+                seq: next,
+                occurred_at: 0,
+                op: Op::Skip,
+            });
+            next += 1;
+        }
+        if batch.len() == MAX_PUSH_BATCH {
+            break;
+        }
+        batch.push(mutation.clone());
+        next = mutation.seq + 1;
     }
-    meta.last_seq = from + outbox.len() as u64 - 1;
+    batch
 }
 
 #[cfg(test)]
@@ -327,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_renumbers_what_the_server_never_saw() {
+    fn a_hole_in_the_outbox_is_filled_with_skips_never_renumbered() {
         let mut meta = SyncMeta {
             acked_seq: 0,
             last_seq: 9,
@@ -335,11 +342,17 @@ mod tests {
         };
         let mut round = Round::new();
         let settled = round.on_push(&mut meta, Reply::Gap { last_seq: 4 }, 0.0);
-        assert_eq!((settled.drop_through, settled.renumber_from), (4, Some(5)));
-        let mut outbox = vec![mutation(7), mutation(9)];
-        renumber(&mut meta, &mut outbox, 5);
-        assert_eq!(outbox.iter().map(|m| m.seq).collect::<Vec<_>>(), [5, 6]);
-        assert_eq!(meta.take_seq(), 7);
+        assert_eq!(settled.drop_through, 4);
+        let Step::Push(batch) = round.next(&meta, &[mutation(7), mutation(9)]) else {
+            panic!("push")
+        };
+        let sent: Vec<(u64, bool)> = batch.iter().map(|m| (m.seq, m.op == Op::Skip)).collect();
+        assert_eq!(sent, [(5, true), (6, true), (7, false), (8, true), (9, false)]);
+        assert_eq!(
+            meta.take_seq(),
+            10,
+            "new writes continue after the last number handed out"
+        );
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct Mutation {
 pub enum Op {
     /// The member scanned an activity code.
     CheckIn { id: Id, code: String },
+    /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
+    /// numbering stays contiguous without ever giving a number to a second mutation.
+    Skip,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ use crate::auth::AuthUser;
 use crate::changes::{self, Audience, Entry, LogKey};
 use crate::checkins::{self, Origin};
 use crate::error::{ApiJson, AppError};
+use crate::faults::{self, Fault};
 use crate::{activities, clock, db, keys, me, orgs, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
@@ -70,6 +71,7 @@ async fn push(
             "more than {MAX_PUSH_BATCH} mutations in one push"
         )));
     }
+    let fault = state.faults.on_push();
     let received_at = clock::now_ms();
     let mut tx = db::begin_write(&state.db).await?;
     let committed = bind_client(&mut tx, request.client_id, user.person_id, received_at).await?;
@@ -77,8 +79,12 @@ async fn push(
     let mut results = Vec::with_capacity(request.mutations.len());
     for mutation in &request.mutations {
         let outcome = if mutation.seq <= last_seq {
-            // Applied by an earlier push whose answer was lost.
-            Outcome::Duplicate
+            // Settled by an earlier push whose answer was lost: a refusal is told again, or the phone would
+            // never learn why its write did not count.
+            match earlier_rejection(&mut tx, request.client_id, mutation.seq).await? {
+                Some(reason) => Outcome::Rejected { reason },
+                None => Outcome::Duplicate,
+            }
         } else if mutation.seq == last_seq + 1 {
             let origin = Origin {
                 person_id: user.person_id,
@@ -107,14 +113,39 @@ async fn push(
         .bind(request.client_id.to_string())
         .execute(&mut *tx)
         .await?;
+    if fault == Some(Fault::FailBeforeCommit) {
+        return Err(AppError::Internal("test fault: fail-before-commit".into()));
+    }
     tx.commit().await?;
+    if fault == Some(Fault::ExitAfterCommit) {
+        tracing::warn!(last_seq, "test fault: exiting after the commit, before the answer");
+        std::process::exit(faults::EXIT_AFTER_COMMIT_STATUS);
+    }
     Ok(Json(PushResponse { last_seq, results }))
 }
 
 async fn apply(conn: &mut SqliteConnection, state: &AppState, origin: &Origin, op: &Op) -> Result<Outcome, AppError> {
     match op {
         Op::CheckIn { id, code } => checkins::check_in(conn, state.keys().trusted(), origin, *id, code).await,
+        // Only takes up its number (see `engine::contiguous_batch`).
+        Op::Skip => Ok(Outcome::Applied),
     }
+}
+
+async fn earlier_rejection(
+    conn: &mut SqliteConnection,
+    client_id: Id,
+    seq: u64,
+) -> Result<Option<Rejection>, AppError> {
+    let reason: Option<String> =
+        sqlx::query_scalar("SELECT reason FROM rejected_mutations WHERE client_id = ? AND seq = ?")
+            .bind(client_id.to_string())
+            .bind(db::seq(seq)?)
+            .fetch_optional(conn)
+            .await?;
+    reason
+        .map(|reason| serde_json::from_str(&reason).map_err(|error| AppError::Internal(error.to_string())))
+        .transpose()
 }
 
 async fn record_rejection(
