@@ -2,7 +2,7 @@
 //! page's origin.
 
 use guihai_core::engine::Reply;
-use guihai_core::sync::{ErrorBody, PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse};
+use guihai_core::sync::{PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse};
 use guihai_core::Id;
 use serde::de::DeserializeOwned;
 
@@ -41,17 +41,10 @@ pub async fn sign_in(activation_code: &str, client_id: Id) -> Result<SessionResp
 
 async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Reply<T> {
     let Ok(response) = sent else { return Reply::Failed };
-    match response.status().as_u16() {
-        200 => response.json().await.map_or(Reply::Failed, Reply::Ok),
-        401 => Reply::Unauthorized,
-        409 => match response.json::<ErrorBody>().await {
-            Ok(ErrorBody {
-                last_seq: Some(last_seq),
-                ..
-            }) => Reply::Gap { last_seq },
-            _ => Reply::Failed,
-        },
-        _ => Reply::Failed,
+    let status = response.status().as_u16();
+    match response.bytes().await {
+        Ok(body) => Reply::from_http(status, &body),
+        Err(_) => Reply::Failed,
     }
 }
 

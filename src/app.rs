@@ -10,7 +10,7 @@ use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
 use crate::pwa::UpdatePrompt;
 use crate::signin::SignIn;
-use crate::sync::{SyncBadge, SyncService};
+use crate::sync::{SyncBadge, SyncPage, SyncService};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -26,6 +26,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=Home />
                         <Route path=path!("/signin") view=SignIn />
                         <Route path=path!("/checkins") view=MyCheckIns />
+                        <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
                     </Routes>
                 </main>

@@ -8,7 +8,7 @@ use crate::checkin::pending_check_ins;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
 use crate::records;
-use crate::sync::{outbox, use_sync};
+use crate::sync::{outbox, reason_key, use_sync};
 
 /// Pending check-ins with the reason attached where the server refused them for good.
 fn rows() -> Vec<CheckInRow> {
@@ -30,10 +30,7 @@ fn rows() -> Vec<CheckInRow> {
 pub fn MyCheckIns() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let rows = move || {
-        sync.revision.track();
-        rows()
-    };
+    let rows = sync.watch(rows);
     view! {
         <section class="card">
             <h1>{move || i18n.t("checkins.title")}</h1>
@@ -59,13 +56,7 @@ fn CheckInItem(row: CheckInRow) -> impl IntoView {
     let (state, label, reason) = match row.state {
         RowState::Waiting => ("waiting", "checkins.state.waiting", None),
         RowState::Synced => ("synced", "checkins.state.synced", None),
-        RowState::Refused(rejection) => {
-            let key = match rejection {
-                guihai_core::sync::Rejection::Code(error) => format!("code.{}", error.as_str()),
-                other => format!("refused.{}", other.key()),
-            };
-            ("refused", "checkins.state.refused", Some(key))
-        }
+        RowState::Refused(rejection) => ("refused", "checkins.state.refused", Some(reason_key(rejection))),
     };
     view! {
         <li class="checkin" data-testid="checkin-row" data-state=state data-id=row.id.to_string()>

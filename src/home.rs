@@ -11,10 +11,7 @@ use crate::sync::use_sync;
 pub fn Home() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let me = move || {
-        sync.revision.track();
-        records::me()
-    };
+    let me = sync.watch(records::me);
     move || match me() {
         None => view! { <Redirect path="/signin" /> }.into_any(),
         Some(me) => {
@@ -35,7 +32,7 @@ pub fn Home() -> impl IntoView {
                 </section>
                 <nav class="actions">
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>
-                    <button class="button" on:click=move |_| sync.sync_now()>{i18n.t("sync.now")}</button>
+                    <A href="/sync" attr:class="button" attr:data-testid="nav-sync">{i18n.t("home.sync_page")}</A>
                 </nav>
             }
             .into_any()

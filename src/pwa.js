@@ -34,3 +34,17 @@ export function applyUpdate() {
     registration.waiting.postMessage({ type: 'SKIP_WAITING' });
   });
 }
+
+// Only one tab syncs at a time (Web Locks); the others see its results through the shared storage.
+// Resolves to what `run` resolves to, or to false at once when another tab holds the lock.
+export function withSyncLock(run) {
+  if (!navigator.locks) return run();
+  return navigator.locks.request('guihai-sync', { ifAvailable: true }, (lock) => (lock ? run() : false));
+}
+
+// How much this origin stores and may store, in bytes; [0, 0] where the browser cannot say.
+export async function storageEstimate() {
+  if (!navigator.storage || !navigator.storage.estimate) return [0, 0];
+  const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+  return [usage, quota];
+}

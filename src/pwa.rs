@@ -1,7 +1,11 @@
-//! The installable-app side: registering the service worker and offering a waiting new version.
+//! The installable-app side and the browser features around it: the service worker and a waiting new
+//! version, the cross-tab sync lock, and storage use.
+
+use std::future::Future;
 
 use leptos::prelude::*;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::i18n::use_i18n;
 
@@ -11,6 +15,30 @@ extern "C" {
     pub fn register_service_worker();
     #[wasm_bindgen(js_name = applyUpdate)]
     fn apply_update();
+    #[wasm_bindgen(js_name = withSyncLock)]
+    fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = storageEstimate)]
+    fn js_storage_estimate() -> js_sys::Promise;
+}
+
+/// Runs `work` holding the app-wide sync lock; returns false without running it when another tab holds it.
+pub async fn with_sync_lock(work: impl Future<Output = ()> + 'static) -> bool {
+    let run: Closure<dyn FnMut() -> js_sys::Promise> = Closure::once(move || {
+        future_to_promise(async move {
+            work.await;
+            Ok(JsValue::TRUE)
+        })
+    });
+    let ran = JsFuture::from(js_with_sync_lock(&run)).await;
+    ran.is_ok_and(|value| value.as_bool() == Some(true))
+}
+
+/// Bytes used and available to this app, where the browser says.
+pub async fn storage_estimate() -> Option<(f64, f64)> {
+    let pair = JsFuture::from(js_storage_estimate()).await.ok()?;
+    let pair = js_sys::Array::from(&pair);
+    let (used, quota) = (pair.get(0).as_f64()?, pair.get(1).as_f64()?);
+    (quota > 0.0).then_some((used, quota))
 }
 
 /// Shown when a newer service worker is installed and waiting; the member chooses when to reload, so a

@@ -3,6 +3,7 @@
 //! timer while online. Failures wait out the engine's backoff; the outbox is never dropped unacknowledged.
 
 pub mod outbox;
+mod page;
 mod status;
 
 use std::time::Duration;
@@ -15,10 +16,13 @@ use leptos::task::spawn_local;
 use crate::clock::{jitter, now_ms};
 use crate::{api, records};
 
+pub use page::{reason_key, SyncPage};
 pub use status::SyncBadge;
 
 /// While online, sync at least this often to pick up what others published.
 const PERIODIC: Duration = Duration::from_secs(60);
+/// When another tab holds the sync lock, look again after this long.
+const BUSY_RETRY: Duration = Duration::from_secs(2);
 
 /// Sync state the screens show, plus `revision`, bumped whenever local data changed so pages re-read it.
 #[derive(Clone, Copy)]
@@ -48,6 +52,8 @@ impl SyncService {
             service.sync_now();
         });
         let _ = window_event_listener(leptos::ev::offline, move |_| service.online.set(false));
+        // Another tab wrote (or synced): show it here too.
+        let _ = window_event_listener(leptos::ev::storage, move |_| service.changed());
         let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Visible {
                 service.sync_now();
@@ -75,6 +81,15 @@ impl SyncService {
         self.revision.update(|r| *r += 1);
     }
 
+    /// A reactive read of local data: `read` runs again whenever local data changes (here or in another tab).
+    pub fn watch<T>(&self, read: impl Fn() -> T + Copy) -> impl Fn() -> T + Copy {
+        let revision = self.revision;
+        move || {
+            revision.track();
+            read()
+        }
+    }
+
     /// Starts a round unless one is running (then one more follows it).
     pub fn sync_now(&self) {
         if self.syncing.get_untracked() {
@@ -88,14 +103,21 @@ impl SyncService {
         self.syncing.set(true);
         let service = *self;
         spawn_local(async move {
-            loop {
-                service.again.set(false);
-                service.round().await;
-                if !service.again.get_untracked() {
-                    break;
+            let ran = crate::pwa::with_sync_lock(async move {
+                loop {
+                    service.again.set(false);
+                    service.round().await;
+                    if !service.again.get_untracked() {
+                        break;
+                    }
                 }
-            }
+            })
+            .await;
             service.syncing.set(false);
+            if !ran {
+                // Another tab is syncing; its round may have started before this tab's write.
+                set_timeout(move || service.sync_now(), BUSY_RETRY);
+            }
         });
     }
 
@@ -105,7 +127,12 @@ impl SyncService {
             let Some(session) = records::session() else { return };
             // Meta is re-read before and after every request and saved at once: a write made while a
             // request was in flight takes its own sequence number from the same stored meta.
-            let step = round.next(&outbox::meta(), &outbox::pending());
+            let mut meta = outbox::meta();
+            if let Err(error) = outbox::number_new(&mut meta) {
+                self.problem.set(Some(error.message_key()));
+                return;
+            }
+            let step = round.next(&meta, &outbox::pending());
             let result = match step {
                 Step::Push(mutations) => {
                     let request = PushRequest {

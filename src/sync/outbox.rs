@@ -1,17 +1,41 @@
-//! The outbox: local writes waiting for the server, one key each (`outbox:<seq>`), with the sync bookkeeping
-//! (`meta`) and the writes the server refused for good (`refused:<seq>`), kept to show the member why.
+//! The outbox: local writes waiting for the server, one key each under the write's own time-ordered id
+//! (`outbox:<id>`), so tabs writing at the same moment never overwrite each other. Only the tab holding the
+//! sync lock numbers writes (`seq`), just before their first push, and a number once given is kept. Beside
+//! it: the sync bookkeeping (`meta`) and the writes the server refused for good (`refused:<seq>`).
 
 use guihai_core::engine::{Settled, SyncMeta};
 use guihai_core::sync::{Mutation, Op, Rejection};
+use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 
+use crate::clock::new_id;
 use crate::store::{self, StoreError};
 
 const META: &str = "meta";
+const PREFIX: &str = "outbox:";
 
-fn outbox_key(seq: u64) -> String {
-    // Zero-padded so that key order is seq order.
-    format!("outbox:{seq:012}")
+/// A local write waiting for the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: Id,
+    pub occurred_at: i64,
+    pub op: Op,
+    /// Given by the syncing tab before the first push.
+    pub seq: Option<u64>,
+}
+
+impl Entry {
+    fn key(&self) -> String {
+        format!("{PREFIX}{}", self.id)
+    }
+
+    fn mutation(&self) -> Option<Mutation> {
+        Some(Mutation {
+            seq: self.seq?,
+            occurred_at: self.occurred_at,
+            op: self.op.clone(),
+        })
+    }
 }
 
 pub fn meta() -> SyncMeta {
@@ -22,25 +46,45 @@ pub fn save_meta(meta: &SyncMeta) -> Result<(), StoreError> {
     store::set(META, meta)
 }
 
-/// Pending mutations in `seq` order.
+/// Every waiting write, oldest first.
+pub fn entries() -> Vec<Entry> {
+    store::values_with_prefix(PREFIX)
+}
+
+/// The numbered writes in `seq` order: what the sync engine sends.
 pub fn pending() -> Vec<Mutation> {
-    store::values_with_prefix("outbox:")
+    let mut mutations: Vec<Mutation> = entries().iter().filter_map(Entry::mutation).collect();
+    mutations.sort_by_key(|m| m.seq);
+    mutations
 }
 
 /// Queues a local write together with the records that show it, all or nothing.
 pub fn enqueue(op: Op, occurred_at: i64, mut records: Vec<(String, serde_json::Value)>) -> Result<(), StoreError> {
-    let mut meta = meta();
-    let mutation = Mutation {
-        seq: meta.take_seq(),
+    let entry = Entry {
+        id: new_id(),
         occurred_at,
         op,
+        seq: None,
     };
     records.push((
-        outbox_key(mutation.seq),
-        serde_json::to_value(&mutation).expect("mutations serialise"),
+        entry.key(),
+        serde_json::to_value(&entry).expect("outbox entries serialise"),
     ));
-    records.push((META.to_owned(), serde_json::to_value(&meta).expect("meta serialises")));
     store::set_all(&records)
+}
+
+/// Numbers the writes that have none yet, oldest first. Call only while holding the sync lock. Each entry
+/// is saved before the counter, so a failure can leave a number unused (the engine fills it with a skip)
+/// but never give one number twice.
+pub fn number_new(meta: &mut SyncMeta) -> Result<(), StoreError> {
+    let mut new: Vec<Entry> = entries().into_iter().filter(|e| e.seq.is_none()).collect();
+    new.sort_by_key(|e| (e.occurred_at, e.id));
+    for mut entry in new {
+        entry.seq = Some(meta.take_seq());
+        store::set(&entry.key(), &entry)?;
+        save_meta(meta)?;
+    }
+    Ok(())
 }
 
 /// A write the server will never accept, kept with its reason.
@@ -72,10 +116,10 @@ pub fn settle(meta: &SyncMeta, settled: &Settled) -> Result<(), StoreError> {
     save_meta(meta)
 }
 
-/// Drops entries the server reported as settled in a pull (the push answer may have been lost).
+/// Drops the writes the server has settled (also after a pull: the push answer may have been lost).
 pub fn drop_through(seq: u64) {
-    pending()
+    entries()
         .iter()
-        .filter(|m| m.seq <= seq)
-        .for_each(|m| store::remove(&outbox_key(m.seq)));
+        .filter(|e| e.seq.is_some_and(|s| s <= seq))
+        .for_each(|e| store::remove(&e.key()));
 }

@@ -10,10 +10,7 @@ use crate::i18n::use_i18n;
 pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let waiting = move || {
-        sync.revision.track();
-        outbox::pending().len()
-    };
+    let waiting = sync.watch(|| outbox::entries().len());
     let label = move || {
         let waiting = waiting();
         let mut parts = vec![i18n.t(if sync.online.get() {
@@ -31,12 +28,10 @@ pub fn SyncBadge() -> impl IntoView {
         });
         parts.join(" · ")
     };
-    let last = move || {
-        sync.revision.track();
-        match outbox::meta().last_synced_at {
-            Some(ms) => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
-            None => i18n.t("sync.never"),
-        }
+    let last_synced_at = sync.watch(|| outbox::meta().last_synced_at);
+    let last = move || match last_synced_at() {
+        Some(ms) => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
+        None => i18n.t("sync.never"),
     };
     let state = move || {
         if !sync.online.get() {

@@ -8,20 +8,11 @@ import {
   forge,
   localQueue,
   serverCheckIns,
-  signInOnPhone,
+  signedInPhone,
   waitForRow,
 } from './flows.mjs';
 
 const MEMBER = 'GH-M01';
-
-async function signedInPhone(server) {
-  const browser = await launchBrowser();
-  const phone = await newPhone(browser, server.url);
-  const page = await phone.newPage();
-  await signInOnPhone(page, MEMBER);
-  await waitForServiceWorker(page);
-  return { phone, page };
-}
 
 e2eTest('offline: the app and the member data open, a check-in is kept, then syncs exactly once', async () => {
   let server = await startServer();
@@ -92,7 +83,7 @@ e2eTest('offline: the app and the member data open, a check-in is kept, then syn
 e2eTest('a lost answer to a committed push is retried without doubling the check-in', async () => {
   const server = await startServer();
   const { running } = await activityLinks(server.url);
-  const { page } = await signedInPhone(server);
+  const { page } = await signedInPhone(server, MEMBER);
 
   // The server commits the first push, but the phone never hears back.
   let lost = 0;
@@ -117,7 +108,7 @@ e2eTest('a lost answer to a committed push is retried without doubling the check
 e2eTest('damaged, forged, expired and foreign codes say so and store nothing', async () => {
   const server = await startServer();
   const { running, ended } = await activityLinks(server.url);
-  const { page } = await signedInPhone(server);
+  const { page } = await signedInPhone(server, MEMBER);
 
   const cases = [
     ['damaged', `/q/${running.payload.slice(0, 40)}`],
@@ -141,7 +132,7 @@ e2eTest('damaged, forged, expired and foreign codes say so and store nothing', a
 e2eTest('the server down during a sync loses nothing and the check-in lands once it is back', async () => {
   let server = await startServer();
   const { running } = await activityLinks(server.url);
-  const { page } = await signedInPhone(server);
+  const { page } = await signedInPhone(server, MEMBER);
 
   await server.stop();
   await page.goto(running.link);

@@ -3,7 +3,7 @@
 
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { api } from './harness.mjs';
+import { api, launchBrowser, newPhone, waitForServiceWorker } from './harness.mjs';
 
 /** Signs in through the app's own sign-in screen and waits for the home screen. */
 export async function signInOnPhone(page, code) {
@@ -11,6 +11,16 @@ export async function signInOnPhone(page, code) {
   await page.getByTestId('activation-code').fill(code);
   await page.getByTestId('signin-submit').click();
   await page.getByTestId('home').waitFor();
+}
+
+/** A phone signed in as `code`, with its service worker active (ready to go offline). */
+export async function signedInPhone(server, code) {
+  const browser = await launchBrowser();
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, code);
+  await waitForServiceWorker(page);
+  return { browser, phone, page };
 }
 
 /** A session made through the API, as a second device would. */

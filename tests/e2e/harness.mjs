@@ -55,11 +55,11 @@ export function e2eTest(name, fn) {
 
 /**
  * Starts guihai-server with demo data. `port` 0 (the default) lets the system pick one; pass the
- * previous `port` and `dataDir` to bring a stopped server back as it was.
+ * previous `port` and `dataDir` to bring a stopped server back as it was. `dist` serves another copy
+ * of the built app than GUIHAI_DIST (a test that changes files must change a copy, never the shared one).
  */
-export async function startServer({ dataDir, port = 0 } = {}) {
+export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHAI_DIST') } = {}) {
   const bin = requiredEnv('GUIHAI_SERVER_BIN');
-  const dist = requiredEnv('GUIHAI_DIST');
   dataDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-e2e-'));
   const logFile = path.join(dataDir, 'server.log');
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -136,11 +136,14 @@ export async function launchBrowser(extraArgs = []) {
   return browser;
 }
 
+/** The screen of a common phone, in CSS pixels and device pixels per CSS pixel. */
+export const PHONE_SCREEN = { width: 390, height: 844, deviceScaleFactor: 2 };
+
 /** A fresh browser profile the size of a common phone, in Chinese. */
 export function newPhone(browser, baseURL) {
   return browser.newContext({
-    viewport: { width: 390, height: 844 },
-    deviceScaleFactor: 2,
+    viewport: { width: PHONE_SCREEN.width, height: PHONE_SCREEN.height },
+    deviceScaleFactor: PHONE_SCREEN.deviceScaleFactor,
     isMobile: true,
     hasTouch: true,
     locale: 'zh-CN',

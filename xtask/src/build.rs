@@ -22,7 +22,7 @@ pub fn app(ws: &Workspace) -> Result {
 
 /// Every file under `dist` as a `/`-separated relative path, sorted, leaving out
 /// precompressed siblings (they are outputs of this post-processing, not of the build).
-fn dist_files(dist: &Path) -> Result<Vec<String>> {
+pub fn dist_files(dist: &Path) -> Result<Vec<String>> {
     let mut files = Vec::new();
     let mut folders = vec![dist.to_path_buf()];
     while let Some(folder) = folders.pop() {

@@ -33,7 +33,8 @@ fn is_compressible(file: &str) -> bool {
         .is_some_and(|extension| COMPRESSIBLE.contains(&extension))
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+/// `path` with `suffix` added to its name: `x.wasm` and `.br` make `x.wasm.br`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     name.into()

@@ -1,5 +1,6 @@
 //! `cargo xtask`: the one entry point for running and testing Guihai (see `usage()`).
 
+mod bench;
 mod build;
 mod compress;
 mod process;
@@ -19,6 +20,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 enum Task {
     Run { addr: String, data_dir: String },
     Test,
+    Bench,
     Help,
 }
 
@@ -31,6 +33,8 @@ commands:
                                   (defaults: --addr 127.0.0.1:8080 --data-dir data)
   test                            install missing tools, then check formatting and lints, run the
                                   unit, in-browser and end-to-end tests (what CI runs)
+  bench                           install missing tools, build the app and the server, measure the
+                                  first-load size and the start time into docs/benchmarks.md
   help                            show this text"
 }
 
@@ -54,7 +58,8 @@ fn parse(args: &[String]) -> std::result::Result<Task, String> {
             Ok(Task::Run { addr, data_dir })
         }
         "test" if rest.is_empty() => Ok(Task::Test),
-        "test" => Err("test takes no options".into()),
+        "bench" if rest.is_empty() => Ok(Task::Bench),
+        "test" | "bench" => Err(format!("{command} takes no options")),
         "help" | "--help" | "-h" => Ok(Task::Help),
         other => Err(format!("unknown command: {other}")),
     }
@@ -72,6 +77,7 @@ fn main() -> ExitCode {
     let result = Workspace::locate().and_then(|ws| match task {
         Task::Run { addr, data_dir } => run::run(&ws, &addr, &data_dir),
         Task::Test => test::test(&ws),
+        Task::Bench => bench::bench(&ws),
         Task::Help => {
             println!("{}", usage());
             Ok(())
@@ -109,11 +115,18 @@ mod tests {
     }
 
     #[test]
+    fn test_and_bench_stand_alone() {
+        assert!(matches!(parsed(&["test"]), Ok(Task::Test)));
+        assert!(matches!(parsed(&["bench"]), Ok(Task::Bench)));
+    }
+
+    #[test]
     fn bad_arguments_are_refused() {
         assert!(parsed(&[]).is_err());
         assert!(parsed(&["deploy"]).is_err());
         assert!(parsed(&["run", "--addr"]).is_err());
         assert!(parsed(&["run", "--port", "1"]).is_err());
         assert!(parsed(&["test", "--fast"]).is_err());
+        assert!(parsed(&["bench", "--runs", "9"]).is_err());
     }
 }

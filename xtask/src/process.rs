@@ -2,7 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Instant;
 
 use crate::Result;
@@ -53,9 +53,27 @@ impl Workspace {
 /// Runs a command with inherited output and fails unless it exits successfully.
 pub fn run(command: &mut Command) -> Result {
     println!("$ {}", describe(command));
-    let status = command
-        .status()
-        .map_err(|e| format!("could not start {}: {e}", describe(command)))?;
+    let status = command.status().map_err(|e| not_started(command, e))?;
+    succeeded(command, status)
+}
+
+/// Runs a command with inherited standard error and returns its standard output, failing unless it exits
+/// successfully.
+pub fn capture(command: &mut Command) -> Result<String> {
+    println!("$ {}", describe(command));
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| not_started(command, e))?;
+    succeeded(command, output.status)?;
+    Ok(String::from_utf8(output.stdout)?)
+}
+
+fn not_started(command: &Command, error: std::io::Error) -> String {
+    format!("could not start {}: {error}", describe(command))
+}
+
+fn succeeded(command: &Command, status: ExitStatus) -> Result {
     if status.success() {
         Ok(())
     } else {
@@ -73,13 +91,13 @@ pub fn output(command: &mut Command) -> Option<String> {
 }
 
 /// Runs one named step between a heading and a line with its elapsed time.
-pub fn step(title: &str, body: impl FnOnce() -> Result) -> Result {
+pub fn step<T>(title: &str, body: impl FnOnce() -> Result<T>) -> Result<T> {
     println!("\n==> {title}");
     let started = Instant::now();
     let result = body();
     let seconds = started.elapsed().as_secs_f64();
     match &result {
-        Ok(()) => println!("<== {title}: done in {seconds:.1}s"),
+        Ok(_) => println!("<== {title}: done in {seconds:.1}s"),
         Err(_) => println!("<== {title}: FAILED after {seconds:.1}s"),
     }
     result

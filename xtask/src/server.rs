@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::process::Workspace;
+use crate::process::{run, step, Workspace};
+use crate::Result;
 
 const PROFILE: &str = "server";
 
@@ -16,4 +17,18 @@ pub fn cargo(ws: &Workspace, subcommand: &str) -> Command {
 
 pub fn binary(ws: &Workspace) -> PathBuf {
     ws.target_dir.join(PROFILE).join("guihai-server")
+}
+
+pub fn build(ws: &Workspace) -> Result {
+    step("build the server", || run(&mut cargo(ws, "build")))
+}
+
+/// `node`, for the scripts under `tests/` that start servers: they find the built server and app through
+/// `GUIHAI_SERVER_BIN` and `GUIHAI_DIST`.
+pub fn node(ws: &Workspace) -> Command {
+    let mut command = ws.command("node");
+    command
+        .env("GUIHAI_SERVER_BIN", binary(ws))
+        .env("GUIHAI_DIST", ws.dist());
+    command
 }

@@ -29,7 +29,7 @@ pub fn test(ws: &Workspace) -> Result {
     })?;
     step("app tests in Chromium", || browser_tests(ws))?;
     build::app(ws)?;
-    step("build the server", || run(&mut server::cargo(ws, "build")))?;
+    server::build(ws)?;
     step("end-to-end tests", || end_to_end_tests(ws))?;
     println!("\nall checks passed in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
@@ -86,10 +86,5 @@ fn end_to_end_tests(ws: &Workspace) -> Result {
         return Err("no end-to-end tests found (tests/e2e/*.test.mjs)".into());
     }
     files.sort();
-    run(ws
-        .command("node")
-        .args(["--test", "--test-concurrency=1"])
-        .args(&files)
-        .env("GUIHAI_SERVER_BIN", server::binary(ws))
-        .env("GUIHAI_DIST", ws.dist()))
+    run(server::node(ws).args(["--test", "--test-concurrency=1"]).args(&files))
 }

@@ -17,6 +17,8 @@ const TRUNK_VERSION: &str = "0.21.14";
 pub enum Purpose {
     Build,
     Test,
+    /// A build, and the browser to measure it in.
+    Bench,
 }
 
 pub fn ensure(ws: &Workspace, purpose: Purpose) -> Result {
@@ -27,6 +29,8 @@ pub fn ensure(ws: &Workspace, purpose: Purpose) -> Result {
         node_modules(ws)?;
         if let Purpose::Test = purpose {
             rust_components(ws)?;
+        }
+        if let Purpose::Test | Purpose::Bench = purpose {
             browser(ws)?;
         }
         Ok(())
@@ -138,8 +142,9 @@ fn locked_version<'a>(lock: &'a str, package: &str) -> Option<&'a str> {
         .and_then(|entry| toml_string(entry, "version"))
 }
 
-/// The value of the first `key = "value"` line in a TOML text; enough for Cargo.lock and Trunk.toml.
-fn toml_string<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+/// The value of the first `key = "value"` line in a TOML text; enough for Cargo.lock and Trunk.toml, and
+/// for `/etc/os-release` (`KEY="value"`).
+pub fn toml_string<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines().find_map(|line| {
         line.trim()
             .strip_prefix(key)?

@@ -2,9 +2,10 @@
 //! false). The engine decides; the platform code performs the I/O it asks for and reports back, so the same
 //! logic runs in the browser and in native tests against a real server.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::sync::{Change, Mutation, Op, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
+use crate::sync::{Change, ErrorBody, Mutation, Op, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
 
 /// Sync bookkeeping of one installation, persisted on the phone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +42,25 @@ pub enum Reply<T> {
     Unauthorized,
     /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
     Failed,
+}
+
+impl<T: DeserializeOwned> Reply<T> {
+    /// Reads an HTTP answer (status and body) the way every client must: 200 with its body, 401, 409 with the
+    /// server's `last_seq`, and anything else, or a body that does not parse, as a passing failure.
+    pub fn from_http(status: u16, body: &[u8]) -> Reply<T> {
+        match status {
+            200 => serde_json::from_slice(body).map_or(Reply::Failed, Reply::Ok),
+            401 => Reply::Unauthorized,
+            409 => match serde_json::from_slice::<ErrorBody>(body) {
+                Ok(ErrorBody {
+                    last_seq: Some(last_seq),
+                    ..
+                }) => Reply::Gap { last_seq },
+                _ => Reply::Failed,
+            },
+            _ => Reply::Failed,
+        }
+    }
 }
 
 /// What the engine wants done next.
@@ -361,5 +381,26 @@ mod tests {
         let mut round = Round::new();
         assert_eq!(round.on_push(&mut meta, Reply::Unauthorized, 0.0), Settled::default());
         assert_eq!(round.next(&meta, &[mutation(1)]), Step::SignIn);
+    }
+
+    #[test]
+    fn an_http_answer_reads_as_ok_gap_signed_out_or_passing_failure() {
+        let pushed = br#"{"last_seq":3,"results":[]}"#;
+        assert_eq!(
+            Reply::from_http(200, pushed),
+            Reply::Ok(PushResponse {
+                last_seq: 3,
+                results: Vec::new()
+            })
+        );
+        assert_eq!(Reply::<PushResponse>::from_http(200, b"<html>"), Reply::Failed);
+        assert_eq!(Reply::<PushResponse>::from_http(401, b"{}"), Reply::Unauthorized);
+        let gap = br#"{"error":"seq_gap","last_seq":4}"#;
+        assert_eq!(Reply::<PushResponse>::from_http(409, gap), Reply::Gap { last_seq: 4 });
+        assert_eq!(
+            Reply::<PushResponse>::from_http(409, br#"{"error":"seq_gap"}"#),
+            Reply::Failed
+        );
+        assert_eq!(Reply::<PushResponse>::from_http(503, b""), Reply::Failed);
     }
 }

@@ -1,16 +1,19 @@
 //! The server's settings from the command line, with environment fallbacks: where to listen, where the database
-//! and the built app live, and whether to seed demo data.
+//! and the built app live, whether to seed demo data, and (for tests of the real binary only) which faults to arm.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::faults::{self, Point};
+
 pub const USAGE: &str = "\
-usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo]
+usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--test-faults LIST]
 
   --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
   --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
   --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
-  --demo           seed demo data into an empty database and print the demo sign-in codes";
+  --demo           seed demo data into an empty database and print the demo sign-in codes
+  --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -18,6 +21,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub dist: PathBuf,
     pub demo: bool,
+    /// Fault points to arm; empty unless `--test-faults` is given (never from the environment).
+    pub faults: Vec<Point>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +35,8 @@ pub enum ConfigError {
     MissingValue(&'static str),
     #[error("{0:?} is not an address like 127.0.0.1:8080")]
     BadAddr(String),
+    #[error("--test-faults: {0}")]
+    BadFaults(String),
 }
 
 impl Config {
@@ -47,6 +54,7 @@ impl Config {
         let mut data_dir = env("GUIHAI_DATA_DIR");
         let mut dist = env("GUIHAI_DIST");
         let mut demo = false;
+        let mut faults = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             // Both `--flag value` and `--flag=value`.
@@ -59,6 +67,10 @@ impl Config {
                 "--data-dir" => data_dir = Some(value(inline, &mut args, "--data-dir")?),
                 "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
                 "--demo" if inline.is_none() => demo = true,
+                "--test-faults" => {
+                    faults =
+                        faults::parse(&value(inline, &mut args, "--test-faults")?).map_err(ConfigError::BadFaults)?
+                }
                 "-h" | "--help" => return Err(ConfigError::Help),
                 _ => return Err(ConfigError::Unknown(arg)),
             }
@@ -69,6 +81,7 @@ impl Config {
             data_dir: data_dir.unwrap_or_else(|| "data".to_owned()).into(),
             dist: dist.unwrap_or_else(|| "dist".to_owned()).into(),
             demo,
+            faults,
         })
     }
 }
@@ -97,8 +110,8 @@ mod tests {
         let config = parse(&[], &[]).unwrap();
         assert_eq!(config.addr, "127.0.0.1:8080".parse().unwrap());
         assert_eq!(
-            (config.data_dir, config.dist, config.demo),
-            ("data".into(), "dist".into(), false)
+            (config.data_dir, config.dist, config.demo, config.faults),
+            ("data".into(), "dist".into(), false, Vec::new())
         );
     }
 
@@ -129,5 +142,17 @@ mod tests {
             Err(ConfigError::BadAddr("localhost".into()))
         );
         assert_eq!(parse(&["--help"], &[]), Err(ConfigError::Help));
+        assert!(matches!(
+            parse(&["--test-faults", "crash:push:1"], &[]),
+            Err(ConfigError::BadFaults(_))
+        ));
+    }
+
+    #[test]
+    fn faults_are_armed_by_the_flag_and_nothing_else() {
+        let env = [("GUIHAI_TEST_FAULTS", "exit-after-commit:push:1")];
+        assert_eq!(parse(&[], &env).unwrap().faults, []);
+        let config = parse(&["--test-faults=exit-after-commit:push:1"], &env).unwrap();
+        assert_eq!(config.faults, faults::parse("exit-after-commit:push:1").unwrap());
     }
 }

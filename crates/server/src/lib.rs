@@ -17,6 +17,7 @@ pub mod config;
 mod db;
 mod demo;
 mod error;
+pub mod faults;
 mod keys;
 mod me;
 mod orgs;
@@ -49,6 +50,7 @@ pub struct AppState {
     pub db: SqlitePool,
     keys: Arc<Keyring>,
     dist: PathBuf,
+    faults: Arc<faults::Faults>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             db,
             keys,
             dist: config.dist.clone(),
+            faults: Arc::new(faults::Faults::arm(config.faults.clone())),
         })
     }
 
@@ -140,8 +143,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    // Closing the pool checkpoints the write-ahead log, so the database file is complete on its own.
-    state.db.close().await;
+    db::close(&state.db).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,11 +1,15 @@
 //! The server's behaviour through its real router and a real SQLite database in a temporary directory, seeded
-//! with the demo data. One test binary (modules below) keeps linking time down.
+//! with the demo data; and (`exactly_once`, `process`) through the real binary in a child process. One test
+//! binary (modules below) keeps linking time down.
 
 mod codes;
+mod exactly_once;
+mod phone;
 mod process;
 mod pull;
 mod push;
 mod session;
+mod spawned;
 mod static_files;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use ed25519_dalek::SigningKey;
 use guihai_core::domain::{Activity, Me};
-use guihai_core::qr::Code;
+use guihai_core::qr::{Code, Subject};
 use guihai_core::sync::{
     Change, ErrorBody, Mutation, Op, PullResponse, PushRequest, Record, SessionRequest, SessionResponse,
 };
@@ -74,6 +79,42 @@ pub fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// The activities of `me`'s current organisation among `records`: (running now, ended yesterday, upcoming), as
+/// the demo seeds them.
+pub fn activities_of(me: &Me, records: impl IntoIterator<Item = Record>) -> (Activity, Activity, Activity) {
+    let now = now_ms();
+    let org_id = me.current_org.as_ref().unwrap().id;
+    let activities: Vec<Activity> = records
+        .into_iter()
+        .filter_map(|record| match record {
+            Record::Activity(activity) if activity.org_id == org_id => Some(activity),
+            _ => None,
+        })
+        .collect();
+    let find = |test: &dyn Fn(&Activity) -> bool| activities.iter().find(|a| test(a)).unwrap().clone();
+    (
+        find(&|a| a.starts_at <= now && now < a.ends_at),
+        find(&|a| a.ends_at <= now),
+        find(&|a| a.starts_at > now),
+    )
+}
+
+/// A code for `activity` that names the server's key `key_id` but is signed with another key.
+pub fn forged(activity: &Activity, key_id: u16) -> String {
+    Code {
+        subject: Subject::Activity {
+            activity_id: activity.id,
+            org_id: activity.org_id,
+        },
+        key_id,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: activity.title.clone(),
+        detail: String::new(),
+    }
+    .sign(&SigningKey::from_bytes(&[7; 32]))
+}
+
 /// A check-in mutation with a fresh id.
 pub fn check_in(seq: u64, code: &str, occurred_at: i64) -> Mutation {
     Mutation {
@@ -94,6 +135,7 @@ impl Server {
             data_dir: dir.path().join("data"),
             dist: dir.path().join("dist"),
             demo: true,
+            faults: Vec::new(),
         };
         let state = AppState::open(&config).await.unwrap();
         let router = guihai_server::router(state.clone());
@@ -190,23 +232,7 @@ impl Server {
 
     /// The activities of this session's current organisation: (running now, ended yesterday, upcoming).
     pub async fn activities(&self, session: &Session) -> (Activity, Activity, Activity) {
-        let now = now_ms();
-        let org_id = session.me.current_org.as_ref().unwrap().id;
-        let activities: Vec<Activity> = self
-            .pull_all(session)
-            .await
-            .into_iter()
-            .filter_map(|record| match record {
-                Record::Activity(activity) if activity.org_id == org_id => Some(activity),
-                _ => None,
-            })
-            .collect();
-        let find = |test: &dyn Fn(&Activity) -> bool| activities.iter().find(|a| test(a)).unwrap().clone();
-        (
-            find(&|a| a.starts_at <= now && now < a.ends_at),
-            find(&|a| a.ends_at <= now),
-            find(&|a| a.starts_at > now),
-        )
+        activities_of(&session.me, self.pull_all(session).await)
     }
 
     /// The activity's check-in code, as its organisation's secretary gets it.

@@ -2,12 +2,11 @@
 //! queue; check-ins kept as facts, with doubtful device times flagged.
 
 use axum::http::StatusCode;
-use ed25519_dalek::SigningKey;
 use guihai_core::checkin::CheckInFlag;
 use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
 
-use crate::{check_in, fresh_id, now_ms, Server};
+use crate::{check_in, forged, fresh_id, now_ms, Server};
 
 fn outcomes(response: &PushResponse) -> Vec<(u64, Outcome)> {
     response
@@ -107,18 +106,7 @@ async fn a_forged_code_is_rejected_and_recorded_and_the_queue_moves_on() {
     let secretary = server.sign_in("GH-S01").await;
     let (running, _, _) = server.activities(&member).await;
     let genuine = server.code(&secretary, &running).await;
-    let forged = Code {
-        subject: Subject::Activity {
-            activity_id: running.id,
-            org_id: running.org_id,
-        },
-        key_id: server.state.keys().signing().key_id,
-        valid_from: 0,
-        valid_until: u32::MAX,
-        name: running.title.clone(),
-        detail: String::new(),
-    }
-    .sign(&SigningKey::from_bytes(&[7; 32]));
+    let forged = forged(&running, server.state.keys().signing().key_id);
 
     let reply: PushResponse = server
         .push(

@@ -1,0 +1,140 @@
+// The installable app around the pages: a new version is only taken when the member says yes, the
+// language choice survives a reload, and the browser finds a web app manifest it can install from.
+
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { e2eTest, launchBrowser, newPhone, startServer, waitForServiceWorker } from './harness.mjs';
+
+const LOCALES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'locales');
+const SW_VERSION = /const VERSION = "([^"]+)";/;
+
+async function openApp(server) {
+  const browser = await launchBrowser();
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await page.goto('/');
+  await page.locator('[data-testid=app]').waitFor();
+  return { phone, page };
+}
+
+/** The names of the service worker's caches: `guihai-shell-<version>`, one per worker version. */
+function shellCaches(page) {
+  return page.evaluate(() => caches.keys());
+}
+
+e2eTest('a new version waits for the member\'s yes', async () => {
+  const dist = await mkdtemp(path.join(tmpdir(), 'guihai-dist-'));
+  try {
+    await cp(process.env.GUIHAI_DIST, dist, { recursive: true });
+    const server = await startServer({ dist });
+    const { page } = await openApp(server);
+    await waitForServiceWorker(page);
+    const swFile = path.join(dist, 'sw.js');
+    const oldWorker = await readFile(swFile, 'utf8');
+    const oldVersion = SW_VERSION.exec(oldWorker)?.[1];
+    assert.ok(oldVersion, 'sw.js has a version');
+    assert.deepEqual(await shellCaches(page), [`guihai-shell-${oldVersion}`]);
+
+    // A new deploy, as a build would make it: a new version in sw.js. The precompressed siblings go, so the
+    // server sends the new bytes.
+    const newVersion = `${oldVersion}-next`;
+    await writeFile(swFile, `${oldWorker.replace(SW_VERSION, `const VERSION = "${newVersion}";`)}\n// ${newVersion}\n`);
+    await Promise.all(['.gz', '.br'].map((suffix) => rm(swFile + suffix)));
+
+    // The app asks for updates whenever the page becomes visible again.
+    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    const prompt = page.getByTestId('update-prompt');
+    await prompt.waitFor();
+    // Installed and waiting: the old worker still serves this page until the member accepts.
+    const waiting = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      return registration.waiting?.state;
+    });
+    assert.equal(waiting, 'installed');
+    assert.deepEqual(
+      (await shellCaches(page)).sort(),
+      [oldVersion, newVersion].map((version) => `guihai-shell-${version}`).sort(),
+    );
+
+    const reloaded = page.waitForEvent('load');
+    await prompt.getByRole('button').click();
+    await reloaded;
+    await page.locator('[data-testid=app]').waitFor();
+    const after = await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      return {
+        controller: navigator.serviceWorker.controller?.state,
+        waiting: registration.waiting,
+        active: registration.active?.state,
+      };
+    });
+    assert.deepEqual(after, { controller: 'activated', waiting: null, active: 'activated' });
+    // Only the new worker's activation deletes the old version's cache.
+    assert.deepEqual(await shellCaches(page), [`guihai-shell-${newVersion}`]);
+    assert.equal(await prompt.count(), 0);
+  } finally {
+    await rm(dist, { recursive: true, force: true });
+  }
+});
+
+e2eTest('the language switch is remembered', async () => {
+  const [zh, en] = await Promise.all(
+    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
+  );
+  const server = await startServer();
+  const { page } = await openApp(server);
+  const submit = page.getByTestId('signin-submit');
+  const shows = async (texts, lang) => {
+    await page.locator('[data-testid=signin-submit]', { hasText: texts['signin.submit'] }).waitFor();
+    assert.equal(await page.getByTestId('lang-switch').textContent(), texts['lang.switch']);
+    assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+  };
+
+  await shows(zh, 'zh-CN');
+  await page.getByTestId('lang-switch').click();
+  await shows(en, 'en');
+  assert.equal(await submit.textContent(), 'Sign in');
+  await page.reload();
+  await shows(en, 'en');
+  await page.getByTestId('lang-switch').click();
+  await shows(zh, 'zh-CN');
+  await page.reload();
+  await shows(zh, 'zh-CN');
+});
+
+e2eTest('the browser finds an installable manifest', async () => {
+  const server = await startServer();
+  const { phone, page } = await openApp(server);
+  await waitForServiceWorker(page);
+  const cdp = await phone.newCDPSession(page);
+
+  // What Chromium itself fetched through index.html's <link rel=manifest>.
+  const found = await cdp.send('Page.getAppManifest');
+  assert.equal(new URL(found.url).pathname, '/manifest.webmanifest');
+  assert.deepEqual(found.errors, []);
+  const manifest = JSON.parse(found.data);
+  assert.equal(manifest.name, '流动党员之家');
+  assert.equal(manifest.display, 'standalone');
+  assert.equal(manifest.start_url, '/');
+
+  const icons = manifest.icons.filter((icon) => icon.type === 'image/png');
+  const has = (sizes, purpose) => icons.some((icon) => icon.sizes === sizes && icon.purpose.split(' ').includes(purpose));
+  assert.ok(has('192x192', 'any'), 'a 192 px icon');
+  assert.ok(has('512x512', 'any'), 'a 512 px icon');
+  assert.ok(has('512x512', 'maskable'), 'a maskable icon');
+  // Each icon is served, and is a PNG of the size it claims (width and height sit at bytes 16..24).
+  for (const icon of icons) {
+    const response = await fetch(new URL(icon.src, server.url));
+    assert.equal(response.status, 200, icon.src);
+    assert.equal(response.headers.get('content-type'), 'image/png', icon.src);
+    const png = Buffer.from(await response.arrayBuffer());
+    assert.equal(`${png.readUInt32BE(16)}x${png.readUInt32BE(20)}`, icon.sizes, icon.src);
+  }
+
+  // Playwright's browser contexts are incognito profiles, where Chromium never offers to install.
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors.filter((error) => error.errorId !== 'in-incognito'), []);
+});

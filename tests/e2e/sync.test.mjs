@@ -1,0 +1,70 @@
+// Sync as the member sees it: two tabs writing offline, and the sync page with its export.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { e2eTest, screenshot, startServer } from './harness.mjs';
+import { activityLinks, localQueue, serverCheckIns, signedInPhone } from './flows.mjs';
+
+const MEMBER = 'GH-M01';
+
+e2eTest('two tabs check in offline; back online every check-in lands exactly once', async () => {
+  let server = await startServer();
+  const hangzhou = (await activityLinks(server.url, 'GH-S01')).running;
+  const suzhou = (await activityLinks(server.url, 'GH-S02')).running;
+  const { phone, page: first } = await signedInPhone(server, MEMBER);
+  const second = await phone.newPage();
+  await second.goto('/');
+  await second.getByTestId('home').waitFor();
+
+  await phone.setOffline(true);
+  await server.stop();
+  await first.goto(hangzhou.link);
+  await second.goto(suzhou.link);
+  for (const page of [first, second]) {
+    await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  }
+  // Each tab sees both writes: they share one outbox.
+  await first.goto('/checkins');
+  assert.equal(await first.getByTestId('checkin-row').count(), 2);
+  assert.deepEqual(await localQueue(first), { outbox: 2, pending: 2 });
+
+  server = await startServer({ port: server.port, dataDir: server.dataDir });
+  await phone.setOffline(false);
+  // Both organisations' running activities share a title, so count rows rather than find them by name.
+  await first.waitForFunction(
+    () => document.querySelectorAll('[data-testid=checkin-row][data-state=synced]').length === 2,
+    null,
+    { timeout: 30_000 },
+  );
+  const held = await serverCheckIns(server.url, MEMBER);
+  assert.deepEqual(held.map((c) => c.activity_id).sort(), [hangzhou.activity.id, suzhou.activity.id].sort());
+  assert.deepEqual(await localQueue(second), { outbox: 0, pending: 0 });
+});
+
+e2eTest('the sync page shows what waits and since when, and exports it as a file', async () => {
+  let server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { phone, page } = await signedInPhone(server, MEMBER);
+
+  await phone.setOffline(true);
+  await server.stop();
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  await page.goto('/sync');
+  const waiting = page.getByTestId('sync-waiting').locator('li');
+  await waiting.first().waitFor();
+  assert.equal(await waiting.count(), 1);
+  assert.match(await waiting.first().textContent(), new RegExp(running.activity.title.slice(0, 6)));
+  await page.getByTestId('storage-use').filter({ hasText: 'MB' }).waitFor();
+  await screenshot(page, 'sync');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sync-export').click()]);
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.equal(exported.waiting.length, 1);
+  assert.equal(exported.waiting[0].op.kind, 'check_in');
+  assert.equal(exported.check_ins_waiting[0].title, running.activity.title);
+
+  server = await startServer({ port: server.port, dataDir: server.dataDir });
+  await phone.setOffline(false);
+  await page.getByText(/没有等待同步的记录/).waitFor({ timeout: 30_000 });
+});

@@ -1,0 +1,209 @@
+//! The first figure: the bytes a phone downloads the first time it opens the app, as built and as the server
+//! sends them (the `.gz` and `.br` siblings the build wrote).
+
+use std::ops::Add;
+use std::path::Path;
+
+use crate::{build, compress, Result};
+
+/// Everything the first load fetches, gzip-compressed, in bytes (1 KB = 1000 bytes here).
+const BUDGET_GZIP: u64 = 250_000;
+
+/// The size of a file, or of several, in bytes: as built, and its `.gz` and `.br` siblings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Size {
+    raw: u64,
+    gzip: u64,
+    brotli: u64,
+}
+
+impl Add for Size {
+    type Output = Size;
+
+    fn add(self, other: Size) -> Size {
+        Size {
+            raw: self.raw + other.raw,
+            gzip: self.gzip + other.gzip,
+            brotli: self.brotli + other.brotli,
+        }
+    }
+}
+
+/// When a file of `dist/` is downloaded on the first visit.
+#[derive(Debug, PartialEq)]
+enum Part {
+    /// What starts the app: `index.html`, the JS glue, the wasm and the stylesheet Trunk links from it.
+    App,
+    /// Also fetched by the first visit: the JS snippets the app imports, the manifest, the service worker.
+    Alongside,
+    /// Only in the service worker's precache, fetched in the background once it installs (the icons).
+    Later,
+}
+
+fn part(file: &str) -> Part {
+    let at_root = !file.contains('/');
+    match file {
+        "manifest.webmanifest" | "sw.js" => Part::Alongside,
+        "index.html" => Part::App,
+        _ if file.starts_with("snippets/") => Part::Alongside,
+        _ if at_root && [".js", ".wasm", ".css"].iter().any(|ending| file.ends_with(ending)) => Part::App,
+        _ => Part::Later,
+    }
+}
+
+pub struct FirstLoad {
+    app: Vec<(String, Size)>,
+    alongside: Vec<(String, Size)>,
+    /// How many files are fetched later, and their bytes as built.
+    later_files: usize,
+    later_raw: u64,
+}
+
+pub fn measure(dist: &Path) -> Result<FirstLoad> {
+    let mut first_load = FirstLoad {
+        app: Vec::new(),
+        alongside: Vec::new(),
+        later_files: 0,
+        later_raw: 0,
+    };
+    for file in build::dist_files(dist)? {
+        let path = dist.join(&file);
+        let raw = file_size(&path)?;
+        let list = match part(&file) {
+            Part::App => &mut first_load.app,
+            Part::Alongside => &mut first_load.alongside,
+            Part::Later => {
+                first_load.later_files += 1;
+                first_load.later_raw += raw;
+                continue;
+            }
+        };
+        let gzip = file_size(&compress::with_suffix(&path, ".gz"))?;
+        let brotli = file_size(&compress::with_suffix(&path, ".br"))?;
+        list.push((file, Size { raw, gzip, brotli }));
+    }
+    if first_load.app.is_empty() {
+        return Err(format!("{} holds no built app", dist.display()).into());
+    }
+    // In the order the browser asks for them: the page first.
+    first_load.app.sort_by_key(|(file, _)| file != "index.html");
+    Ok(first_load)
+}
+
+fn file_size(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len())
+}
+
+fn total(files: &[(String, Size)]) -> Size {
+    files.iter().map(|(_, size)| *size).fold(Size::default(), Add::add)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+/// Whether `gzip` bytes keep to the budget, in words.
+fn verdict(gzip: u64) -> String {
+    let budget = format!("the budget is at most {} gzip in total", kb(BUDGET_GZIP));
+    if gzip <= BUDGET_GZIP {
+        format!("Met: {budget}, and the first load is {}", kb(gzip))
+    } else {
+        format!(
+            "**Not met**: {budget}, and the first load is {}, {} over",
+            kb(gzip),
+            kb(gzip - BUDGET_GZIP)
+        )
+    }
+}
+
+impl FirstLoad {
+    pub fn markdown(&self) -> String {
+        let row = |name: &str, size: Size| {
+            format!(
+                "| {name} | {} | {} | {} |\n",
+                kb(size.raw),
+                kb(size.gzip),
+                kb(size.brotli)
+            )
+        };
+        let files = |files: &[(String, Size)]| -> String {
+            files
+                .iter()
+                .map(|(file, size)| row(&format!("`{file}`"), *size))
+                .collect()
+        };
+        let app = total(&self.app);
+        let everything = app + total(&self.alongside);
+        format!(
+            "\
+## First-load transfer size
+
+{verdict}.
+Chromium asks for brotli, so it receives {brotli}.
+
+| file | raw | gzip | brotli |
+|---|--:|--:|--:|
+{app_files}{app_total}{alongside_files}{everything_total}
+### Method
+
+The files in `dist/` after the release build (Trunk, `wasm-opt -Oz`) and xtask's post-processing. *gzip* and
+*brotli* are the `.gz` (level 9) and `.br` (quality 11, window 22) siblings xtask writes; the server sends them as
+they are to a browser that accepts them. The first visit fetches `index.html`, which loads the JS glue, the wasm
+(preloaded), the stylesheet and the JS snippets the app imports; the app then registers `sw.js` and the browser
+reads the manifest. The total counts all of them; HTTP headers are not counted. Once installed, the service
+worker also precaches the {later_files} other files (the icons, {later_raw} as built) in the background; they
+are not counted. 1 KB = 1000 bytes.
+",
+            verdict = verdict(everything.gzip),
+            brotli = kb(everything.brotli),
+            app_files = files(&self.app),
+            app_total = row("**the app** (index.html, JS, wasm, CSS)", app),
+            alongside_files = files(&self.alongside),
+            everything_total = row("**total**", everything),
+            later_files = self.later_files,
+            later_raw = kb(self.later_raw),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_the_built_files_by_when_the_first_visit_fetches_them() {
+        for file in ["index.html", "guihai-1a2b_bg.wasm", "guihai-1a2b.js", "main-3c4d.css"] {
+            assert_eq!(part(file), Part::App, "{file}");
+        }
+        for file in ["sw.js", "manifest.webmanifest", "snippets/guihai-5e6f/src/pwa.js"] {
+            assert_eq!(part(file), Part::Alongside, "{file}");
+        }
+        for file in ["icons/icon-192.png", "icons/icon.svg"] {
+            assert_eq!(part(file), Part::Later, "{file}");
+        }
+    }
+
+    #[test]
+    fn the_budget_is_for_gzip_bytes_in_total() {
+        assert!(verdict(250_000).starts_with("Met"));
+        assert_eq!(
+            verdict(296_500),
+            "**Not met**: the budget is at most 250.0 KB gzip in total, and the first load is 296.5 KB, 46.5 KB over"
+        );
+    }
+
+    #[test]
+    fn totals_add_every_encoding() {
+        let file = |raw, gzip, brotli| (String::new(), Size { raw, gzip, brotli });
+        assert_eq!(
+            total(&[file(10, 4, 3), file(5, 2, 1)]),
+            Size {
+                raw: 15,
+                gzip: 6,
+                brotli: 4
+            }
+        );
+    }
+}
