@@ -1,9 +1,10 @@
-// Sync as the member sees it: two tabs writing offline, and the sync page with its export.
+// Sync as the member sees it: two tabs writing offline, the sync page with its export, a reload in the
+// middle of a sync, and a full store.
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { e2eTest, screenshot, startServer } from './harness.mjs';
-import { activityLinks, localQueue, serverCheckIns, signedInPhone } from './flows.mjs';
+import { activityLinks, localQueue, serverCheckIns, signedInPhone, waitForRow } from './flows.mjs';
 
 const MEMBER = 'GH-M01';
 
@@ -68,3 +69,72 @@ e2eTest('the sync page shows what waits and since when, and exports it as a file
   await phone.setOffline(false);
   await page.getByText(/没有等待同步的记录/).waitFor({ timeout: 30_000 });
 });
+
+e2eTest('a reload in the middle of a sync neither loses nor doubles the check-in', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { page } = await signedInPhone(server, MEMBER);
+
+  // Hold the first push at the network until the page is gone: the server commits, nobody hears back.
+  let held = 0;
+  let release;
+  const reloaded = new Promise((resolve) => (release = resolve));
+  await page.route('**/api/v1/sync/push', async (route) => {
+    held += 1;
+    if (held > 1) return route.continue();
+    const response = await route.fetch();
+    await reloaded;
+    await route.fulfill({ response }).catch(() => {});
+  });
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  await expectEventually(() => held === 1);
+  await page.goto('/checkins');
+  release();
+  await waitForRow(page, running.activity.title, 'synced');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
+  assert.deepEqual(await localQueue(page), { outbox: 0, pending: 0 });
+});
+
+e2eTest('a full phone store says so, stores nothing half-way and keeps what it had', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const suzhou = (await activityLinks(server.url, 'GH-S02')).running;
+  const { phone, page } = await signedInPhone(server, MEMBER);
+  await phone.setOffline(true);
+  await page.goto(suzhou.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+
+  // Fill what is left of localStorage with other data.
+  await page.evaluate(() => {
+    let n = 0;
+    for (const size of [256 * 1024, 4 * 1024, 64]) {
+      try {
+        for (;;) localStorage.setItem(`filler${n++}`, 'x'.repeat(size));
+      } catch {
+        // full at this size; go on with smaller pieces
+      }
+    }
+  });
+  await page.goto(running.link);
+  const result = page.locator('[data-testid=checkin-result][data-result=not-saved]');
+  await result.waitFor();
+  assert.match(await result.textContent(), /存储空间已满/);
+  assert.deepEqual(await localQueue(page), { outbox: 1, pending: 1 }, 'the earlier check-in is still there');
+
+  // Space freed and back online: the kept check-in syncs.
+  await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('filler')).forEach((k) => localStorage.removeItem(k)));
+  await phone.setOffline(false);
+  await page.goto('/checkins');
+  await waitForRow(page, suzhou.activity.title, 'synced');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
+});
+
+/** Polls `condition` (in node) until it holds. */
+async function expectEventually(condition, timeout = 10_000) {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeout) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
