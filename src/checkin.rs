@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::clock::{format_time, new_id, now_ms, now_secs};
+use crate::clock::{format_time, new_id, now_ms, server_now_secs};
 use crate::i18n::use_i18n;
 use crate::records;
 use crate::signin::AFTER_SIGN_IN;
@@ -99,7 +99,7 @@ fn open(payload: String) -> Outcome {
         let _ = store::set(AFTER_SIGN_IN, &link);
         return Outcome::SignInFirst;
     }
-    match qr::verify(&link, &records::trusted_keys(), now_secs()) {
+    match qr::verify(&link, &records::trusted_keys(), server_now_secs()) {
         Err(error) => Outcome::Invalid(error),
         Ok(code) => match code.subject {
             Subject::Activity { activity_id, .. } => check_in(code, activity_id, payload),

@@ -6,8 +6,11 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-pub fn now_secs() -> u32 {
-    (js_sys::Date::now() / 1000.0) as u32
+/// The server's time as this phone best knows it (its own clock corrected at the last sync), in Unix seconds:
+/// what a code's validity window is judged by, so a phone whose clock is days off still accepts a valid code.
+pub fn server_now_secs() -> u32 {
+    let offset = crate::sync::outbox::meta().clock_offset_ms;
+    ((now_ms() + offset) / 1000) as u32
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

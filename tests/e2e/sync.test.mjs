@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { e2eTest, screenshot, startServer } from './harness.mjs';
-import { activityLinks, localQueue, serverCheckIns, signedInPhone, waitForRow } from './flows.mjs';
+import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import { activityLinks, localQueue, serverCheckIns, signedInPhone, signInOnPhone, waitForRow } from './flows.mjs';
 
 const MEMBER = 'GH-M01';
 
@@ -137,4 +137,33 @@ async function expectEventually(condition, timeout = 10_000) {
     if (Date.now() - start > timeout) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+for (const [days, flag] of [
+  [3, 'clock_skew'],
+  [-3, 'outside_window'],
+]) {
+  e2eTest(`a phone clock ${days > 0 ? 'ahead' : 'behind'} by 3 days still checks in, and the server keeps it flagged`, async () => {
+    const server = await startServer();
+    const { running } = await activityLinks(server.url);
+    const browser = await launchBrowser();
+    const phone = await newPhone(browser, server.url);
+    await phone.clock.install({ time: new Date(Date.now() + days * 86_400_000) });
+    const page = await phone.newPage();
+    await signInOnPhone(page, MEMBER);
+    await waitForServiceWorker(page);
+    await page.locator('[data-testid=sync-badge][data-state=synced]').waitFor();
+
+    // Offline, the code is judged by the server's time as the phone learned it, not by the wrong clock.
+    await phone.setOffline(true);
+    await page.goto(running.link);
+    await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+    await phone.setOffline(false);
+    await page.goto('/checkins');
+    await waitForRow(page, running.activity.title, 'synced');
+
+    const [held] = await serverCheckIns(server.url, MEMBER);
+    assert.equal(held.flag, flag, 'kept, and flagged for the secretary');
+    assert.ok(Math.abs(held.received_at - Date.now()) < 60_000, 'the server orders by its own clock');
+  });
 }

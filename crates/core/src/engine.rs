@@ -20,6 +20,9 @@ pub struct SyncMeta {
     pub last_synced_at: Option<i64>,
     /// Failed attempts in a row, for backoff.
     pub failures: u32,
+    /// The server's clock minus this phone's, in ms, as of the last pull.
+    #[serde(default)]
+    pub clock_offset_ms: i64,
 }
 
 impl SyncMeta {
@@ -200,6 +203,9 @@ impl Round {
     ) -> (Vec<Change>, u64) {
         match reply {
             Reply::Ok(page) => {
+                if page.server_time > 0 {
+                    meta.clock_offset_ms = page.server_time - now_ms;
+                }
                 meta.cursor = meta.cursor.max(page.cursor);
                 meta.acked_seq = meta.acked_seq.max(page.last_seq);
                 if page.has_more {
@@ -270,6 +276,7 @@ mod tests {
             has_more,
             last_seq,
             changes: Vec::new(),
+            server_time: 0,
         }
     }
 
@@ -310,6 +317,19 @@ mod tests {
         round.on_pull(&mut meta, Reply::Ok(page(45, 250, false)), 99, 0.5);
         assert_eq!(round.next(&meta, &[]), Step::Done);
         assert_eq!(meta.last_synced_at, Some(99));
+    }
+
+    #[test]
+    fn a_pull_teaches_the_phone_how_far_its_clock_is_off() {
+        let mut meta = SyncMeta::default();
+        let mut round = Round::new();
+        round.next(&meta, &[]);
+        let answer = PullResponse {
+            server_time: 1_000_000,
+            ..page(1, 0, false)
+        };
+        round.on_pull(&mut meta, Reply::Ok(answer), 1_000_000 + 3 * 86_400_000, 0.5);
+        assert_eq!(meta.clock_offset_ms, -3 * 86_400_000);
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct PullResponse {
     /// what the server already has.
     pub last_seq: u64,
     pub changes: Vec<Change>,
+    /// The server's clock (Unix ms) when it answered, so a phone with a wrong clock can still judge a code's
+    /// validity window offline.
+    #[serde(default)]
+    pub server_time: i64,
 }
 
 // Nearly every change is an upsert, so boxing the record would only add an allocation per record.

@@ -98,6 +98,7 @@ impl Server {
             has_more,
             last_seq: self.last_seq,
             changes,
+            server_time: 0,
         }
     }
 }

@@ -213,6 +213,7 @@ async fn pull(
         has_more,
         last_seq,
         changes,
+        server_time: clock::now_ms(),
     }))
 }
 
