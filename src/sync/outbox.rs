@@ -88,7 +88,7 @@ pub fn number_new(meta: &mut SyncMeta) -> Result<(), StoreError> {
 }
 
 /// A write the server will never accept, kept with its reason.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Refused {
     pub mutation: Mutation,
     pub reason: Rejection,

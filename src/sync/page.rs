@@ -1,6 +1,7 @@
 //! The sync page: what is waiting (since when), what the server refused and why, storage use, and a one-tap
 //! export of everything not yet synced, so a member can always show or hand over their records.
 
+use guihai_core::checkin::PendingCheckIn;
 use guihai_core::sync::{Op, Rejection};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,16 +12,17 @@ use crate::checkin::pending_check_ins;
 use crate::clock::{format_time, now_ms};
 use crate::i18n::{use_i18n, I18n};
 
-/// What a queued write is, in words: check-ins are named by their activity.
-fn describe(i18n: I18n, op: &Op) -> String {
+/// What a queued write is, in words: check-ins are named by their activity (from `shown`, the pending
+/// check-ins, read once per list rather than once per line).
+fn describe(i18n: I18n, op: &Op, shown: &[PendingCheckIn]) -> String {
     match op {
         Op::CheckIn { id, .. } => {
-            let title = pending_check_ins()
-                .into_iter()
+            let title = shown
+                .iter()
                 .find(|p| p.id == *id)
-                .map(|p| p.title)
+                .map(|p| p.title.as_str())
                 .unwrap_or_default();
-            i18n.t_with("sync.kind.check_in", &[("title", &title)])
+            i18n.t_with("sync.kind.check_in", &[("title", title)])
         }
         Op::Skip => String::new(),
     }
@@ -43,7 +45,8 @@ pub fn SyncPage() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let waiting = sync.watch(outbox::entries);
-    let refused = sync.watch(outbox::refused);
+    let refused_now = sync.watch(outbox::refused);
+    let refused = Memo::new(move |_| refused_now());
     let storage = RwSignal::new(None::<(f64, f64)>);
     spawn_local(async move { storage.set(crate::pwa::storage_estimate().await) });
 
@@ -54,6 +57,7 @@ pub fn SyncPage() -> impl IntoView {
             <h2>{move || i18n.t("sync.waiting_title")}</h2>
             {move || {
                 let waiting = waiting();
+                let shown = pending_check_ins();
                 if waiting.is_empty() {
                     return view! { <p class="empty">{i18n.t("sync.none_waiting")}</p> }.into_any();
                 }
@@ -65,7 +69,7 @@ pub fn SyncPage() -> impl IntoView {
                                 let since = i18n.t_with("sync.waiting_since", &[("time", &format_time(m.occurred_at))]);
                                 view! {
                                     <li>
-                                        <span>{describe(i18n, &m.op)}</span>
+                                        <span>{describe(i18n, &m.op, &shown)}</span>
                                         <time>{since}</time>
                                     </li>
                                 }
@@ -75,16 +79,18 @@ pub fn SyncPage() -> impl IntoView {
                 }
                 .into_any()
             }}
-            <Show when=move || !refused().is_empty()>
+            <Show when=move || !refused.with(Vec::is_empty)>
                 <h2>{move || i18n.t("sync.refused_title")}</h2>
                 <ul class="queue" data-testid="sync-refused">
                     {move || {
-                        refused()
+                        let shown = pending_check_ins();
+                        refused
+                            .get()
                             .iter()
                             .map(|r| {
                                 view! {
                                     <li>
-                                        <span>{describe(i18n, &r.mutation.op)}</span>
+                                        <span>{describe(i18n, &r.mutation.op, &shown)}</span>
                                         <span class="error">{i18n.t(&reason_key(r.reason))}</span>
                                     </li>
                                 }

@@ -10,9 +10,11 @@ use crate::i18n::use_i18n;
 pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let waiting = sync.watch(|| outbox::entries().len());
+    // One storage scan per change, shared by the label and the state below.
+    let count = sync.watch(|| outbox::entries().len());
+    let waiting = Memo::new(move |_| count());
     let label = move || {
-        let waiting = waiting();
+        let waiting = waiting.get();
         let mut parts = vec![i18n.t(if sync.online.get() {
             "sync.online"
         } else {
@@ -36,14 +38,14 @@ pub fn SyncBadge() -> impl IntoView {
     let state = move || {
         if !sync.online.get() {
             "offline"
-        } else if waiting() > 0 {
+        } else if waiting.get() > 0 {
             "waiting"
         } else {
             "synced"
         }
     };
     view! {
-        <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting().to_string()>
+        <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting.get().to_string()>
             <span class="sync-dot"></span>
             <span class="sync-label">{label}</span>
             <span class="sync-last">{last}</span>
