@@ -30,6 +30,12 @@ use serde::Serialize;
 use tempfile::TempDir;
 use tower::ServiceExt as _;
 
+/// Which of an organisation's demo activities: the one running now, or the one that ended yesterday.
+pub enum When {
+    Running,
+    Ended,
+}
+
 pub struct Server {
     pub dir: TempDir,
     pub state: AppState,
@@ -245,6 +251,19 @@ impl Server {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
         reply.json::<guihai_core::sync::CodeResponse>().payload
+    }
+
+    /// A check-in code for one of the activities of `member`'s organisation (Hangzhou), as its secretary
+    /// (`GH-S01`) shows it, with the activity.
+    pub async fn hangzhou_code(&self, member: &Session, when: When) -> (Activity, String) {
+        let secretary = self.sign_in("GH-S01").await;
+        let (running, ended, _) = self.activities(member).await;
+        let activity = match when {
+            When::Running => running,
+            When::Ended => ended,
+        };
+        let code = self.code(&secretary, &activity).await;
+        (activity, code)
     }
 
     /// A code signed with the server's own key, for any subject.

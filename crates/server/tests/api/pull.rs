@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use guihai_core::domain::OrgKind;
 use guihai_core::sync::{Record, PULL_PAGE};
 
-use crate::{check_in, now_ms, Server};
+use crate::{check_in, now_ms, Server, When};
 
 #[tokio::test]
 async fn a_first_pull_brings_my_record_my_organisations_their_activities_and_the_keys() {
@@ -38,9 +38,7 @@ async fn pull_returns_my_check_in_and_not_another_members() {
     let server = Server::start().await;
     let me = server.sign_in("GH-M01").await;
     let colleague = server.sign_in("GH-M02").await; // same organisation, same activity
-    let secretary = server.sign_in("GH-S01").await;
-    let (running, _, _) = server.activities(&me).await;
-    let code = server.code(&secretary, &running).await;
+    let (running, code) = server.hangzhou_code(&me, When::Running).await;
     for session in [&me, &colleague] {
         server.push(session, vec![check_in(1, &code, now_ms())]).await;
     }

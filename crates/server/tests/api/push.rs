@@ -6,7 +6,7 @@ use guihai_core::checkin::CheckInFlag;
 use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
 
-use crate::{check_in, forged, fresh_id, now_ms, Server};
+use crate::{check_in, forged, fresh_id, now_ms, Server, When};
 
 fn outcomes(response: &PushResponse) -> Vec<(u64, Outcome)> {
     response
@@ -20,9 +20,7 @@ fn outcomes(response: &PushResponse) -> Vec<(u64, Outcome)> {
 async fn pushing_the_same_batch_twice_keeps_one_check_in_and_answers_duplicate() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
-    let secretary = server.sign_in("GH-S01").await;
-    let (running, _, _) = server.activities(&member).await;
-    let code = server.code(&secretary, &running).await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
     let batch = vec![check_in(1, &code, now_ms())];
 
     let first: PushResponse = server.push(&member, batch.clone()).await.json();
@@ -42,9 +40,7 @@ async fn pushing_the_same_batch_twice_keeps_one_check_in_and_answers_duplicate()
 async fn scanning_the_same_activity_twice_is_one_check_in() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
-    let secretary = server.sign_in("GH-S01").await;
-    let (running, _, _) = server.activities(&member).await;
-    let code = server.code(&secretary, &running).await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
 
     let reply: PushResponse = server
         .push(
@@ -202,9 +198,7 @@ async fn flag_of(server: &Server, session: &crate::Session, activity_id: guihai_
 async fn an_expired_code_scanned_while_it_was_valid_is_kept_unflagged() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
-    let secretary = server.sign_in("GH-S01").await;
-    let (_, ended, _) = server.activities(&member).await;
-    let code = server.code(&secretary, &ended).await;
+    let (ended, code) = server.hangzhou_code(&member, When::Ended).await;
 
     // Scanned during the activity; the phone was offline until now.
     let reply: PushResponse = server
@@ -219,9 +213,7 @@ async fn an_expired_code_scanned_while_it_was_valid_is_kept_unflagged() {
 async fn an_expired_code_scanned_after_its_window_is_kept_and_flagged() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M02").await;
-    let secretary = server.sign_in("GH-S01").await;
-    let (_, ended, _) = server.activities(&member).await;
-    let code = server.code(&secretary, &ended).await;
+    let (ended, code) = server.hangzhou_code(&member, When::Ended).await;
 
     let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
     assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
@@ -235,9 +227,7 @@ async fn an_expired_code_scanned_after_its_window_is_kept_and_flagged() {
 async fn a_device_clock_far_ahead_is_flagged_as_skew() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
-    let secretary = server.sign_in("GH-S01").await;
-    let (running, _, _) = server.activities(&member).await;
-    let code = server.code(&secretary, &running).await;
+    let (running, code) = server.hangzhou_code(&member, When::Running).await;
 
     let a_day_ahead = now_ms() + 24 * 3_600_000;
     assert_eq!(
