@@ -8,6 +8,7 @@ pub mod checkin;
 pub mod domain;
 pub mod engine;
 pub mod id;
+pub mod profile;
 pub mod qr;
 pub mod sync;
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
+use crate::profile::{self, Profile};
 use crate::qr::{CodeError, TrustedKey};
 use crate::Id;
 
@@ -37,6 +38,8 @@ pub struct Mutation {
 pub enum Op {
     /// The member scanned an activity code.
     CheckIn { id: Id, code: String },
+    /// The member changed fields of their own profile.
+    EditProfile(profile::Edit),
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
@@ -137,6 +140,7 @@ pub enum Change {
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Record {
     Me(Me),
+    Profile(Profile),
     Organisation(OrgRef),
     Activity(Activity),
     CheckIn(CheckIn),
@@ -147,6 +151,7 @@ impl Record {
     pub fn key(&self) -> String {
         match self {
             Record::Me(_) => "me".to_owned(),
+            Record::Profile(_) => "profile".to_owned(),
             Record::Organisation(org) => format!("org:{}", org.id),
             Record::Activity(activity) => format!("activity:{}", activity.id),
             Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),

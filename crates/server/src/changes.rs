@@ -23,6 +23,8 @@ use crate::error::AppError;
 pub enum LogKey {
     /// A person's own record; it reaches its owner, and only them, as `Record::Me` (phone key `me`).
     Person(Id),
+    /// A person's own profile; it reaches their phones only, as `Record::Profile` (phone key `profile`).
+    Profile(Id),
     Org(Id),
     Activity(Id),
     CheckIn(Id),
@@ -34,6 +36,7 @@ impl LogKey {
     pub fn phone_key(&self) -> String {
         match self {
             LogKey::Person(_) => "me".to_owned(),
+            LogKey::Profile(_) => "profile".to_owned(),
             other => other.to_string(),
         }
     }
@@ -43,6 +46,7 @@ impl fmt::Display for LogKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LogKey::Person(id) => write!(f, "person:{id}"),
+            LogKey::Profile(id) => write!(f, "profile:{id}"),
             LogKey::Org(id) => write!(f, "org:{id}"),
             LogKey::Activity(id) => write!(f, "activity:{id}"),
             LogKey::CheckIn(id) => write!(f, "checkin:{id}"),
@@ -60,6 +64,7 @@ impl FromStr for LogKey {
         let id = || Id::parse(rest).map_err(|_| bad());
         Ok(match kind {
             "person" => LogKey::Person(id()?),
+            "profile" => LogKey::Profile(id()?),
             "org" => LogKey::Org(id()?),
             "activity" => LogKey::Activity(id()?),
             "checkin" => LogKey::CheckIn(id()?),
@@ -151,6 +156,7 @@ mod tests {
         let id = Id::new_v7(1_700_000_000_000, [3; 10]);
         for key in [
             LogKey::Person(id),
+            LogKey::Profile(id),
             LogKey::Org(id),
             LogKey::Activity(id),
             LogKey::CheckIn(id),
@@ -159,6 +165,7 @@ mod tests {
             assert_eq!(key.to_string().parse::<LogKey>().unwrap(), key);
         }
         assert_eq!(LogKey::Person(id).phone_key(), "me");
+        assert_eq!(LogKey::Profile(id).phone_key(), "profile");
         assert_eq!(LogKey::CheckIn(id).phone_key(), format!("checkin:{id}"));
         assert!("widget:1".parse::<LogKey>().is_err());
     }

@@ -7,13 +7,14 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use guihai_core::domain::{ActivityKind, OrgKind};
+use guihai_core::profile::{Edit, Field};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::auth::activation_code_hash;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{activities, clock, db, AppState};
+use crate::{activities, clock, db, profile, AppState};
 
 const COUNTY: &str = "灌南县";
 const TOWNSHIPS: [&str; 5] = ["新安镇", "堆沟港镇", "田楼镇", "北陈集镇", "三口镇"];
@@ -184,12 +185,11 @@ async fn insert_person(
 ) -> Result<Id, AppError> {
     let id = clock::new_id();
     sqlx::query(
-        "INSERT INTO people (id, name, phone, home_org_id, current_org_id, certificate_no, activation_code_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO people (id, name, home_org_id, current_org_id, certificate_no, activation_code_hash)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(id.to_string())
     .bind(person.name)
-    .bind(phone)
     .bind(person.home.to_string())
     .bind(person.current.map(|id| id.to_string()))
     .bind(&person.certificate_no)
@@ -197,6 +197,11 @@ async fn insert_person(
     .execute(&mut *conn)
     .await?;
     changes::touch(conn, LogKey::Person(id), &[Audience::Member(id)]).await?;
+    let contact = Edit {
+        base_version: 0,
+        fields: [(Field::Phone, phone.to_owned())].into(),
+    };
+    profile::apply(conn, id, &contact, None).await?;
     Ok(id)
 }
 

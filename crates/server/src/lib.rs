@@ -21,6 +21,7 @@ pub mod faults;
 mod keys;
 mod me;
 mod orgs;
+mod profile;
 mod static_files;
 mod sync;
 

@@ -19,7 +19,7 @@ use crate::changes::{self, Audience, Entry, LogKey};
 use crate::checkins::{self, Origin};
 use crate::error::{ApiJson, AppError};
 use crate::faults::{self, Fault};
-use crate::{activities, clock, db, keys, me, orgs, AppState};
+use crate::{activities, clock, db, keys, me, orgs, profile, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
 const CLIENT_ID_HEADER: &str = "x-client-id";
@@ -127,6 +127,7 @@ async fn push(
 async fn apply(conn: &mut SqliteConnection, state: &AppState, origin: &Origin, op: &Op) -> Result<Outcome, AppError> {
     match op {
         Op::CheckIn { id, code } => checkins::check_in(conn, state.keys().trusted(), origin, *id, code).await,
+        Op::EditProfile(edit) => profile::edit_from_phone(conn, origin, edit).await,
         // Only takes up its number (see `engine::contiguous_batch`).
         Op::Skip => Ok(Outcome::Applied),
     }
@@ -257,6 +258,7 @@ async fn resolve(db: &SqlitePool, entry: &Entry) -> Result<Change, AppError> {
     } else {
         match entry.key {
             LogKey::Person(id) => me::load(db, id).await?.map(Record::Me),
+            LogKey::Profile(id) => profile::load(db, id).await?.map(Record::Profile),
             LogKey::Org(id) => orgs::load(db, id).await?.map(Record::Organisation),
             LogKey::Activity(id) => activities::load(db, id)
                 .await?

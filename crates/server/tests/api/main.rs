@@ -6,6 +6,7 @@ mod codes;
 mod exactly_once;
 mod phone;
 mod process;
+mod profile;
 mod pull;
 mod push;
 mod session;

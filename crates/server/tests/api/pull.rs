@@ -30,7 +30,8 @@ async fn a_first_pull_brings_my_record_my_organisations_their_activities_and_the
         .filter_map(|r| if let Record::Key(k) = r { Some(k.clone()) } else { None })
         .collect();
     assert_eq!(keys, server.state.keys().trusted());
-    assert_eq!(records.len(), 7);
+    assert_eq!(records.iter().filter(|r| matches!(r, Record::Profile(_))).count(), 1);
+    assert_eq!(records.len(), 8);
 }
 
 #[tokio::test]
@@ -109,7 +110,7 @@ async fn pull_pages_with_has_more_and_never_repeats_or_skips() {
     assert_eq!(first.changes.len(), PULL_PAGE);
     let second = server.pull(&member, first.cursor).await;
     assert!(!second.has_more);
-    assert_eq!(second.changes.len(), 7 + extra - PULL_PAGE);
+    assert_eq!(second.changes.len(), 8 + extra - PULL_PAGE);
     let last = server.pull(&member, second.cursor).await;
     assert_eq!(
         (last.changes.len(), last.cursor, last.has_more),
@@ -125,5 +126,5 @@ async fn pull_pages_with_has_more_and_never_repeats_or_skips() {
             guihai_core::sync::Change::Delete { key } => key.clone(),
         })
         .collect();
-    assert_eq!(keys.len(), 7 + extra, "every record once");
+    assert_eq!(keys.len(), 8 + extra, "every record once");
 }
