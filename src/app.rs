@@ -8,6 +8,7 @@ use crate::checkin::CheckInLink;
 use crate::checkins::MyCheckIns;
 use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
+use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
 use crate::signin::SignIn;
 use crate::sync::{SyncBadge, SyncPage, SyncService};
@@ -25,6 +26,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Home />
                         <Route path=path!("/signin") view=SignIn />
+                        <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />

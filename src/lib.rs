@@ -9,6 +9,7 @@ mod checkins;
 mod clock;
 mod home;
 pub mod i18n;
+mod profile;
 mod pwa;
 pub mod records;
 mod signin;

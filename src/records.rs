@@ -3,6 +3,7 @@
 
 use guihai_core::checkin::CheckIn;
 use guihai_core::domain::Me;
+use guihai_core::profile::Profile;
 use guihai_core::qr::TrustedKey;
 use guihai_core::sync::{Change, Record, SessionResponse};
 use guihai_core::Id;
@@ -68,6 +69,14 @@ pub fn me() -> Option<Me> {
     match store::get(&record_key("me")) {
         Some(Record::Me(me)) => Some(me),
         _ => None,
+    }
+}
+
+/// The member's profile as last pulled (empty before the first pull).
+pub fn profile() -> Profile {
+    match store::get(&record_key("profile")) {
+        Some(Record::Profile(profile)) => profile,
+        _ => Profile::default(),
     }
 }
 

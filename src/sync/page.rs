@@ -24,6 +24,17 @@ fn describe(i18n: I18n, op: &Op, shown: &[PendingCheckIn]) -> String {
                 .unwrap_or_default();
             i18n.t_with("sync.kind.check_in", &[("title", title)])
         }
+        Op::EditProfile(edit) => {
+            let fields: Vec<String> = edit
+                .fields
+                .keys()
+                .map(|field| i18n.t(&format!("profile.field.{}", field.as_str())))
+                .collect();
+            i18n.t_with(
+                "sync.kind.profile",
+                &[("fields", &fields.join(i18n.t("list.separator").as_str()))],
+            )
+        }
         Op::Skip => String::new(),
     }
 }

@@ -20,6 +20,7 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 enum Task {
     Run { addr: String, data_dir: String },
     Test,
+    EndToEnd(Vec<String>),
     Bench,
     Help,
 }
@@ -33,6 +34,8 @@ commands:
                                   (defaults: --addr 127.0.0.1:8080 --data-dir data)
   test                            install missing tools, then check formatting and lints, run the
                                   unit, in-browser and end-to-end tests (what CI runs)
+  e2e [NAME ...]                  build the app and the server, run the end-to-end tests (all, or
+                                  only tests/e2e/NAME.test.mjs)
   bench                           install missing tools, build the app and the server, measure the
                                   first-load size and the start time into docs/benchmarks.md
   help                            show this text"
@@ -58,6 +61,7 @@ fn parse(args: &[String]) -> std::result::Result<Task, String> {
             Ok(Task::Run { addr, data_dir })
         }
         "test" if rest.is_empty() => Ok(Task::Test),
+        "e2e" => Ok(Task::EndToEnd(rest.to_vec())),
         "bench" if rest.is_empty() => Ok(Task::Bench),
         "test" | "bench" => Err(format!("{command} takes no options")),
         "help" | "--help" | "-h" => Ok(Task::Help),
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
     let result = Workspace::locate().and_then(|ws| match task {
         Task::Run { addr, data_dir } => run::run(&ws, &addr, &data_dir),
         Task::Test => test::test(&ws),
+        Task::EndToEnd(only) => test::end_to_end(&ws, &only),
         Task::Bench => bench::bench(&ws),
         Task::Help => {
             println!("{}", usage());

@@ -28,11 +28,18 @@ pub fn test(ws: &Workspace) -> Result {
         run(&mut cargo(ws, "test --workspace --exclude guihai"))
     })?;
     step("app tests in Chromium", || browser_tests(ws))?;
-    build::app(ws)?;
-    server::build(ws)?;
-    step("end-to-end tests", || end_to_end_tests(ws))?;
+    end_to_end(ws, &[])?;
     println!("\nall checks passed in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Builds the app and the server, then runs the end-to-end tests: all of them, or only the files named
+/// (`cargo xtask e2e profile`, for `tests/e2e/profile.test.mjs`) while working on one flow.
+pub fn end_to_end(ws: &Workspace, only: &[String]) -> Result {
+    tools::ensure(ws, Purpose::Test)?;
+    build::app(ws)?;
+    server::build(ws)?;
+    step("end-to-end tests", || end_to_end_tests(ws, only))
 }
 
 /// `cargo` with space-separated arguments.
@@ -73,17 +80,18 @@ fn webdriver_json() -> String {
 }
 
 /// The node:test files in tests/e2e, one at a time: they start servers and browsers of their own.
-fn end_to_end_tests(ws: &Workspace) -> Result {
+fn end_to_end_tests(ws: &Workspace, only: &[String]) -> Result {
     let folder = PathBuf::from("tests").join("e2e");
     let mut files = Vec::new();
     for entry in std::fs::read_dir(ws.root.join(&folder))? {
-        let name = entry?.file_name();
-        if name.to_string_lossy().ends_with(".test.mjs") {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let wanted = only.is_empty() || only.iter().any(|o| name.strip_suffix(".test.mjs") == Some(o.as_str()));
+        if name.ends_with(".test.mjs") && wanted {
             files.push(folder.join(name));
         }
     }
     if files.is_empty() {
-        return Err("no end-to-end tests found (tests/e2e/*.test.mjs)".into());
+        return Err("no end-to-end tests found (tests/e2e/*.test.mjs, or none by the names given)".into());
     }
     files.sort();
     run(server::node(ws).args(["--test", "--test-concurrency=1"]).args(&files))

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use guihai_core::profile::{Field, FieldError};
 use guihai_core::qr::CodeError;
 use guihai_core::sync::Rejection;
 
@@ -84,6 +85,12 @@ fn every_key_the_app_uses_is_translated() {
     }
     for rejection in Rejection::OTHERS {
         missing.insert(format!("refused.{}", rejection.key()));
+    }
+    for field in Field::ALL {
+        missing.insert(format!("profile.field.{}", field.as_str()));
+    }
+    for error in FieldError::ALL {
+        missing.insert(format!("profile.error.{}", error.as_str()));
     }
     missing.retain(|key| !keys.contains(key));
     assert!(missing.is_empty(), "keys used but not translated: {missing:?}");

@@ -77,6 +77,12 @@ pub enum FieldError {
 }
 
 impl FieldError {
+    pub const ALL: [FieldError; 3] = [
+        FieldError::TooLong,
+        FieldError::NotAPhoneNumber,
+        FieldError::ControlCharacters,
+    ];
+
     /// Stable key for messages.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -98,7 +104,9 @@ pub fn normalise(field: Field, value: &str) -> Result<String, FieldError> {
     }
     if field == Field::Phone && !value.is_empty() {
         let digits = value.chars().filter(char::is_ascii_digit).count();
-        let allowed = value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
+        let allowed = value
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '));
         if !allowed || !(5..=15).contains(&digits) {
             return Err(FieldError::NotAPhoneNumber);
         }
@@ -207,7 +215,11 @@ impl ProfileState {
                 };
                 changed = true;
             }
-            if self.conflicts.get(field).is_some_and(|c| edit.base_version >= c.version) {
+            if self
+                .conflicts
+                .get(field)
+                .is_some_and(|c| edit.base_version >= c.version)
+            {
                 self.conflicts.remove(field);
                 changed = true;
             }
@@ -255,7 +267,10 @@ mod tests {
     #[test]
     fn values_are_trimmed_and_checked() {
         assert_eq!(normalise(Field::City, "  杭州 "), Ok("杭州".into()));
-        assert_eq!(normalise(Field::Phone, "+86 138-0000-0000"), Ok("+86 138-0000-0000".into()));
+        assert_eq!(
+            normalise(Field::Phone, "+86 138-0000-0000"),
+            Ok("+86 138-0000-0000".into())
+        );
         assert_eq!(normalise(Field::Phone, ""), Ok(String::new()));
         assert_eq!(normalise(Field::Phone, "call me"), Err(FieldError::NotAPhoneNumber));
         assert_eq!(normalise(Field::Phone, "123"), Err(FieldError::NotAPhoneNumber));

@@ -109,16 +109,14 @@ async fn save_state(conn: &mut SqliteConnection, person_id: Id, state: &ProfileS
             .await?;
     }
     for (field, field_state) in &state.fields {
-        sqlx::query(
-            "INSERT INTO profile_fields (person_id, field, value, version, changed_by) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&person)
-        .bind(field.as_str())
-        .bind(&field_state.value)
-        .bind(db::seq(field_state.version)?)
-        .bind(field_state.changed_by.map(|id| id.to_string()))
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("INSERT INTO profile_fields (person_id, field, value, version, changed_by) VALUES (?, ?, ?, ?, ?)")
+            .bind(&person)
+            .bind(field.as_str())
+            .bind(&field_state.value)
+            .bind(db::seq(field_state.version)?)
+            .bind(field_state.changed_by.map(|id| id.to_string()))
+            .execute(&mut *conn)
+            .await?;
     }
     for conflict in state.conflicts.values() {
         sqlx::query("INSERT INTO profile_conflicts (person_id, field, kept, theirs, version) VALUES (?, ?, ?, ?, ?)")

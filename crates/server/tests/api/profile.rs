@@ -41,14 +41,21 @@ async fn two_phones_of_one_member_merge_field_by_field_and_converge() {
     let first = server.sign_in("GH-M02").await;
     let second = server.sign_in("GH-M02").await;
     let start = profile(&server, &first).await;
-    assert!(!start.value(Field::Phone).is_empty(), "the roster's phone number is in the profile");
+    assert!(
+        !start.value(Field::Phone).is_empty(),
+        "the roster's phone number is in the profile"
+    );
     let base = start.version;
 
     // Both phones edit offline from the same version.
     push_ok(
         &server,
         &first,
-        vec![edit(1, base, &[(Field::Phone, "13900000001"), (Field::Employer, "杭州建工")])],
+        vec![edit(
+            1,
+            base,
+            &[(Field::Phone, "13900000001"), (Field::Employer, "杭州建工")],
+        )],
     )
     .await;
     let answer = push_ok(
@@ -61,9 +68,17 @@ async fn two_phones_of_one_member_merge_field_by_field_and_converge() {
 
     let on_first = profile(&server, &first).await;
     assert_eq!(on_first, profile(&server, &second).await, "both phones see one profile");
-    assert_eq!(on_first.value(Field::Phone), "13900000001", "the server keeps its value");
+    assert_eq!(
+        on_first.value(Field::Phone),
+        "13900000001",
+        "the server keeps its value"
+    );
     assert_eq!(on_first.value(Field::Employer), "杭州建工");
-    assert_eq!(on_first.value(Field::Job), "钢筋工", "a field changed on one side only merges");
+    assert_eq!(
+        on_first.value(Field::Job),
+        "钢筋工",
+        "a field changed on one side only merges"
+    );
     assert_eq!(
         on_first.conflicts,
         vec![Conflict {
@@ -118,7 +133,12 @@ async fn a_profile_reaches_only_its_owner() {
     let server = Server::start().await;
     let owner = server.sign_in("GH-M04").await;
     let other = server.sign_in("GH-M05").await;
-    push_ok(&server, &owner, vec![edit(1, 0, &[(Field::Address, "西湖区文三路 1 号")])]).await;
+    push_ok(
+        &server,
+        &owner,
+        vec![edit(1, 0, &[(Field::Address, "西湖区文三路 1 号")])],
+    )
+    .await;
     let seen_by_other = profile(&server, &other).await;
     assert!(seen_by_other.values.values().all(|v| !v.contains("文三路")));
 }

@@ -1,0 +1,251 @@
+//! The member's profile: what the organisation keeps (read only) and what the member keeps up to date
+//! themselves (phone, city, employer, …), editable offline. An edit is queued like any other write; the screen
+//! shows it at once, and when another phone changed the same field, it shows both values and lets the member
+//! choose.
+
+use std::collections::BTreeMap;
+
+use guihai_core::profile::{self, Conflict, Edit, Field, FieldError, Profile};
+use guihai_core::sync::Op;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::clock::now_ms;
+use crate::i18n::{use_i18n, I18n};
+use crate::records;
+use crate::store::StoreError;
+use crate::sync::{outbox, use_sync, SyncService};
+
+/// The profile edits still waiting in the outbox, oldest first.
+fn waiting_edits() -> Vec<Edit> {
+    let mut entries = outbox::entries();
+    entries.sort_by_key(|e| (e.seq.unwrap_or(u64::MAX), e.occurred_at, e.id));
+    entries
+        .into_iter()
+        .filter_map(|e| match e.op {
+            Op::EditProfile(edit) => Some(edit),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the member sees, and which fields still wait to sync.
+#[derive(Clone, PartialEq)]
+struct Shown {
+    profile: Profile,
+    waiting: Vec<Field>,
+}
+
+fn shown() -> Shown {
+    let waiting = waiting_edits();
+    Shown {
+        profile: profile::overlay(&records::profile(), &waiting),
+        waiting: waiting.iter().flat_map(|e| e.fields.keys().copied()).collect(),
+    }
+}
+
+/// Queues the changed fields as one edit based on the pulled version.
+fn save(sync: SyncService, fields: BTreeMap<Field, String>) -> Result<(), StoreError> {
+    let edit = Edit {
+        base_version: records::profile().version,
+        fields,
+    };
+    outbox::enqueue(Op::EditProfile(edit), now_ms(), Vec::new())?;
+    sync.local_write();
+    Ok(())
+}
+
+fn label(i18n: I18n, field: Field) -> String {
+    i18n.t(&format!("profile.field.{}", field.as_str()))
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let me = sync.watch(records::me);
+    let shown = Memo::new(move |_| sync.watch(shown)());
+    let editing = RwSignal::new(false);
+    let problem = RwSignal::new(None::<&'static str>);
+
+    move || {
+        let Some(me) = me() else {
+            return view! { <Redirect path="/signin" /> }.into_any();
+        };
+        view! {
+            <section class="card" data-testid="profile">
+                <h1>{i18n.t("profile.title")}</h1>
+                <dl>
+                    <dt>{i18n.t("profile.name")}</dt>
+                    <dd>{me.name.clone()}</dd>
+                    <dt>{i18n.t("home.home_org")}</dt>
+                    <dd>{me.home_org.name.clone()}</dd>
+                    <dt>{i18n.t("home.certificate_no")}</dt>
+                    <dd>{me.certificate_no.clone().unwrap_or_default()}</dd>
+                </dl>
+                <p class="note">{i18n.t("profile.org_owned")}</p>
+            </section>
+            <Conflicts shown problem />
+            {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
+            {move || if editing.get() {
+                view! { <ProfileForm shown editing problem /> }.into_any()
+            } else {
+                view! { <ProfileView shown editing /> }.into_any()
+            }}
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn ProfileView(shown: Memo<Shown>, editing: RwSignal<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card">
+            <h2>{move || i18n.t("profile.mine")}</h2>
+            <dl>
+                {move || {
+                    let Shown { profile, waiting } = shown.get();
+                    Field::ALL
+                        .into_iter()
+                        .map(|field| {
+                            let value = profile.value(field).to_owned();
+                            let waits = waiting.contains(&field);
+                            view! {
+                                <dt>{label(i18n, field)}</dt>
+                                <dd data-testid=format!("profile-{}", field.as_str())>
+                                    {if value.is_empty() { i18n.t("profile.unset") } else { value }}
+                                    {waits.then(|| view! { <span class="pill waiting">{i18n.t("checkins.state.waiting")}</span> })}
+                                </dd>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </dl>
+            <button class="button primary" data-testid="profile-edit" on:click=move |_| editing.set(true)>
+                {move || i18n.t("profile.edit")}
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn ProfileForm(shown: Memo<Shown>, editing: RwSignal<bool>, problem: RwSignal<Option<&'static str>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    // The form starts from what is shown now and is not reset by a sync while the member types.
+    let start = shown.get_untracked().profile;
+    let drafts: Vec<(Field, RwSignal<String>)> = Field::ALL
+        .into_iter()
+        .map(|field| (field, RwSignal::new(start.value(field).to_owned())))
+        .collect();
+    let errors = RwSignal::new(BTreeMap::<Field, FieldError>::new());
+
+    let submit = {
+        let drafts = drafts.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let now = shown.get_untracked().profile;
+            let mut changed = BTreeMap::new();
+            let mut invalid = BTreeMap::new();
+            for (field, draft) in &drafts {
+                match profile::normalise(*field, &draft.get_untracked()) {
+                    Ok(value) if value != now.value(*field) => {
+                        changed.insert(*field, value);
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        invalid.insert(*field, error);
+                    }
+                }
+            }
+            let is_invalid = !invalid.is_empty();
+            errors.set(invalid);
+            if is_invalid {
+                return;
+            }
+            let saved = if changed.is_empty() {
+                Ok(())
+            } else {
+                save(sync, changed)
+            };
+            match saved {
+                Ok(()) => {
+                    problem.set(None);
+                    editing.set(false);
+                }
+                Err(error) => problem.set(Some(error.message_key())),
+            }
+        }
+    };
+
+    view! {
+        <section class="card">
+            <form class="profile-form" on:submit=submit>
+                {drafts
+                    .into_iter()
+                    .map(|(field, draft)| {
+                        let id = format!("profile-input-{}", field.as_str());
+                        let kind = if field == Field::Phone { "tel" } else { "text" };
+                        view! {
+                            <label for=id.clone()>{move || label(i18n, field)}</label>
+                            <input
+                                id=id.clone()
+                                data-testid=id
+                                type=kind
+                                prop:value=draft
+                                on:input=move |ev| draft.set(event_target_value(&ev))
+                            />
+                            {move || errors.with(|e| e.get(&field).copied()).map(|error| view! {
+                                <p class="error" role="alert">{i18n.t(&format!("profile.error.{}", error.as_str()))}</p>
+                            })}
+                        }
+                    })
+                    .collect_view()}
+                <button type="submit" class="primary" data-testid="profile-save">{move || i18n.t("profile.save")}</button>
+                <button type="button" on:click=move |_| editing.set(false)>{move || i18n.t("profile.cancel")}</button>
+            </form>
+        </section>
+    }
+}
+
+/// Fields changed on two phones at once: both values, and the member's choice.
+#[component]
+fn Conflicts(shown: Memo<Shown>, problem: RwSignal<Option<&'static str>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let choose = move |conflict: &Conflict, value: &str| {
+        let fields = BTreeMap::from([(conflict.field, value.to_owned())]);
+        problem.set(save(sync, fields).err().map(StoreError::message_key));
+    };
+    move || {
+        let conflicts = shown.get().profile.conflicts;
+        (!conflicts.is_empty()).then(|| {
+            view! {
+                <section class="card problem" data-testid="profile-conflicts">
+                    <h2>{i18n.t("profile.conflict_title")}</h2>
+                    <p class="note">{i18n.t("profile.conflict_note")}</p>
+                    {conflicts
+                        .into_iter()
+                        .map(|conflict| {
+                            let (kept, theirs) = (conflict.kept.clone(), conflict.theirs.clone());
+                            let keep = conflict.clone();
+                            let field = conflict.field;
+                            view! {
+                                <div class="conflict" data-testid=format!("conflict-{}", field.as_str())>
+                                    <h3>{label(i18n, field)}</h3>
+                                    <button data-testid="conflict-keep" on:click=move |_| choose(&keep, &keep.kept)>
+                                        {i18n.t_with("profile.conflict_keep", &[("value", &kept)])}
+                                    </button>
+                                    <button data-testid="conflict-theirs" on:click=move |_| choose(&conflict, &conflict.theirs)>
+                                        {i18n.t_with("profile.conflict_theirs", &[("value", &theirs)])}
+                                    </button>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </section>
+            }
+        })
+    }
+}
