@@ -99,3 +99,80 @@ pub struct Activity {
     pub ends_at: i64,
     pub place: Option<String>,
 }
+
+/// The longest an activity may run: a study day or a volunteer week, not an open-ended code.
+pub const MAX_ACTIVITY_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+
+/// An activity as its organisation's secretary publishes it (`POST /api/v1/activities`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewActivity {
+    pub org_id: Id,
+    pub title: String,
+    pub kind: ActivityKind,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub place: Option<String>,
+}
+
+/// Why an activity cannot be published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ActivityError {
+    #[error("the title is empty or longer than 60 characters")]
+    Title,
+    #[error("the place is longer than 120 characters")]
+    Place,
+    #[error("the activity must end after it starts, within 14 days")]
+    Window,
+}
+
+impl NewActivity {
+    /// The activity as it will be stored (title and place trimmed, an empty place left out), or why not.
+    pub fn checked(self) -> Result<NewActivity, ActivityError> {
+        let title = self.title.trim().to_owned();
+        if title.is_empty() || title.chars().count() > 60 || title.chars().any(char::is_control) {
+            return Err(ActivityError::Title);
+        }
+        let place = self.place.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        if place.as_ref().is_some_and(|p| p.chars().count() > 120) {
+            return Err(ActivityError::Place);
+        }
+        if self.ends_at <= self.starts_at || self.ends_at - self.starts_at > MAX_ACTIVITY_MS {
+            return Err(ActivityError::Window);
+        }
+        Ok(NewActivity { title, place, ..self })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(title: &str, place: Option<&str>, hours: i64) -> NewActivity {
+        NewActivity {
+            org_id: Id::new_v7(1_700_000_000_000, [1; 10]),
+            title: title.to_owned(),
+            kind: ActivityKind::Study,
+            starts_at: 1_700_000_000_000,
+            ends_at: 1_700_000_000_000 + hours * 3_600_000,
+            place: place.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_new_activity_is_trimmed_and_checked() {
+        let ok = activity("  主题党日  ", Some("  "), 2).checked().unwrap();
+        assert_eq!((ok.title.as_str(), ok.place), ("主题党日", None));
+        assert_eq!(activity(" ", None, 2).checked(), Err(ActivityError::Title));
+        assert_eq!(activity(&"学".repeat(61), None, 2).checked(), Err(ActivityError::Title));
+        assert_eq!(
+            activity("学习", Some(&"路".repeat(121)), 2).checked(),
+            Err(ActivityError::Place)
+        );
+        assert_eq!(activity("学习", None, 0).checked(), Err(ActivityError::Window));
+        assert_eq!(
+            activity("学习", None, 14 * 24 + 1).checked(),
+            Err(ActivityError::Window)
+        );
+        assert!(activity("学习", None, 14 * 24).checked().is_ok());
+    }
+}

@@ -98,15 +98,30 @@ impl fmt::Display for Audience {
 
 /// Records that `key` changed, for `audiences`.
 pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
+    log(conn, key, audiences, false).await
+}
+
+/// Records that `key` was deleted, for `audiences`: their phones forget it on their next pull.
+pub async fn tombstone(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
+    log(conn, key, audiences, true).await
+}
+
+async fn log(
+    conn: &mut SqliteConnection,
+    key: LogKey,
+    audiences: &[Audience],
+    deleted: bool,
+) -> Result<(), sqlx::Error> {
     let key = key.to_string();
     sqlx::query("DELETE FROM changes WHERE key = ?")
         .bind(&key)
         .execute(&mut *conn)
         .await?;
     for audience in audiences {
-        sqlx::query("INSERT INTO changes (key, audience) VALUES (?, ?)")
+        sqlx::query("INSERT INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
             .bind(&key)
             .bind(audience.to_string())
+            .bind(deleted)
             .execute(&mut *conn)
             .await?;
     }

@@ -40,7 +40,7 @@ pub async fn check_in(
         return rejected(Rejection::Invalid);
     };
     let activity: Option<(String, i64, i64)> =
-        sqlx::query_as("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ?")
+        sqlx::query_as("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")
             .bind(activity_id.to_string())
             .fetch_optional(&mut *conn)
             .await?;

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use guihai_core::domain::{ActivityKind, OrgKind};
+use guihai_core::domain::{ActivityKind, NewActivity, OrgKind};
 use guihai_core::profile::{Edit, Field};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -120,7 +120,15 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
             .execute(&mut *tx)
             .await?;
         for (title, kind, starts, ends) in ACTIVITIES {
-            insert_activity(&mut tx, id, title, kind, (now + starts, now + ends), org.address).await?;
+            let activity = NewActivity {
+                org_id: id,
+                title: title.to_owned(),
+                kind,
+                starts_at: now + starts,
+                ends_at: now + ends,
+                place: Some(org.address.to_owned()),
+            };
+            activities::insert(&mut tx, activity).await?;
         }
         hosts.push((org.city, id));
     }
@@ -203,31 +211,6 @@ async fn insert_person(
     };
     profile::apply(conn, id, &contact, None).await?;
     Ok(id)
-}
-
-async fn insert_activity(
-    conn: &mut SqliteConnection,
-    org_id: Id,
-    title: &str,
-    kind: ActivityKind,
-    (starts_at, ends_at): (i64, i64),
-    place: &str,
-) -> Result<(), AppError> {
-    let id = clock::new_id();
-    sqlx::query(
-        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id.to_string())
-    .bind(org_id.to_string())
-    .bind(title)
-    .bind(db::wire_name(&kind))
-    .bind(starts_at)
-    .bind(ends_at)
-    .bind(place)
-    .execute(&mut *conn)
-    .await?;
-    changes::touch(conn, LogKey::Activity(id), &[Audience::Org(org_id)]).await?;
-    Ok(())
 }
 
 /// The demo codes, and a check-in link for the activity running now at `GH-M01`'s organisation.
