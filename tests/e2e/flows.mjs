@@ -23,6 +23,13 @@ export async function signedInPhone(server, code) {
   return { browser, phone, page };
 }
 
+/** Waits until the phone has finished a whole sync round (its bookkeeping has a last-synced time). */
+export async function waitForFirstSync(page) {
+  await page.waitForFunction(() => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at > 0, null, {
+    timeout: 30_000,
+  });
+}
+
 /** A session made through the API, as a second device would. */
 export async function apiSession(url, code) {
   const clientId = randomUUID();
@@ -58,15 +65,41 @@ export async function activityLinks(url, secretaryCode = 'GH-S01') {
   const secretary = await apiSession(url, secretaryCode);
   const now = Date.now();
   const activities = (await pullAll(url, secretary)).filter((r) => r.type === 'activity').map((r) => r.data);
-  const link = async (activity) => {
-    const { status, body } = await api(url, `/api/v1/activities/${activity.id}/code`, { token: secretary.token });
-    assert.equal(status, 200, `code of ${activity.title}`);
-    return { ...body, activity };
-  };
+  const link = (activity) => codeLink(url, secretary, activity);
   return {
     running: await link(activities.find((a) => a.starts_at <= now && now < a.ends_at)),
     ended: await link(activities.find((a) => a.ends_at <= now)),
   };
+}
+
+/** The check-in code the secretary's session gets for `activity`: `{ payload, link, activity }`. */
+export async function codeLink(url, secretary, activity) {
+  const { status, body } = await api(url, `/api/v1/activities/${activity.id}/code`, { token: secretary.token });
+  assert.equal(status, 200, `code of ${activity.title}`);
+  return { ...body, activity };
+}
+
+/** Publishes an activity at the secretary's organisation, as the secretary's phone does, and returns it. */
+export async function publishActivity(url, secretary, { title, startsAt, endsAt, kind = 'study' }) {
+  const { status, body } = await api(url, '/api/v1/activities', {
+    method: 'POST',
+    token: secretary.token,
+    body: { org_id: secretary.me.current_org.id, title, kind, starts_at: startsAt, ends_at: endsAt, place: null },
+  });
+  assert.equal(status, 201, `publish ${title}`);
+  return body;
+}
+
+/**
+ * Opens a `/q/` link inside the running app, as following a link within it does (no page load), and waits
+ * until the check-in screen shows `title`.
+ */
+export async function openInApp(page, link, title) {
+  await page.evaluate((href) => {
+    history.pushState(null, '', href);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, link);
+  await page.getByTestId('checkin-activity').filter({ hasText: title }).waitFor();
 }
 
 /** The same code re-signed with a key the server never had: what a forger would make. */
