@@ -11,6 +11,7 @@ use crate::i18n::{use_i18n, I18n};
 use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
 use crate::signin::SignIn;
+use crate::signout::SignOut;
 use crate::sync::{SyncBadge, SyncPage, SyncService};
 
 #[component]
@@ -26,6 +27,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Home />
                         <Route path=path!("/signin") view=SignIn />
+                        <Route path=path!("/signout") view=SignOut />
                         <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />

@@ -34,6 +34,7 @@ pub fn Home() -> impl IntoView {
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>
                     <A href="/sync" attr:class="button" attr:data-testid="nav-sync">{i18n.t("home.sync_page")}</A>
+                    <A href="/signout" attr:class="button" attr:data-testid="nav-signout">{i18n.t("signout.title")}</A>
                 </nav>
             }
             .into_any()

@@ -20,7 +20,8 @@ impl Locale {
     }
 }
 
-const LOCALE_KEY: &str = "locale";
+/// The language choice belongs to the phone, not to the member: it outlives sign-out.
+pub const LOCALE_KEY: &str = "locale";
 
 type Table = HashMap<String, String>;
 

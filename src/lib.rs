@@ -13,6 +13,7 @@ mod profile;
 mod pwa;
 pub mod records;
 mod signin;
+mod signout;
 pub mod store;
 pub mod sync;
 

@@ -36,10 +36,11 @@ export function applyUpdate() {
 }
 
 // Only one tab syncs at a time (Web Locks); the others see its results through the shared storage.
-// Resolves to what `run` resolves to, or to false at once when another tab holds the lock.
-export function withSyncLock(run) {
+// Resolves to what `run` resolves to; when the lock is held elsewhere, to false at once, or with `wait`, after
+// waiting for it.
+export function withSyncLock(run, wait) {
   if (!navigator.locks) return run();
-  return navigator.locks.request('guihai-sync', { ifAvailable: true }, (lock) => (lock ? run() : false));
+  return navigator.locks.request('guihai-sync', { ifAvailable: !wait }, (lock) => (lock ? run() : false));
 }
 
 // How much this origin stores and may store, in bytes; [0, 0] where the browser cannot say.

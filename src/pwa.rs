@@ -16,20 +16,21 @@ extern "C" {
     #[wasm_bindgen(js_name = applyUpdate)]
     fn apply_update();
     #[wasm_bindgen(js_name = withSyncLock)]
-    fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>) -> js_sys::Promise;
+    fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>, wait: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storageEstimate)]
     fn js_storage_estimate() -> js_sys::Promise;
 }
 
-/// Runs `work` holding the app-wide sync lock; returns false without running it when another tab holds it.
-pub async fn with_sync_lock(work: impl Future<Output = ()> + 'static) -> bool {
+/// Runs `work` holding the app-wide sync lock. When another tab (or this one) holds it: with `wait`, runs once
+/// it is free; without, returns false at once without running it.
+pub async fn with_sync_lock(wait: bool, work: impl Future<Output = ()> + 'static) -> bool {
     let run: Closure<dyn FnMut() -> js_sys::Promise> = Closure::once(move || {
         future_to_promise(async move {
             work.await;
             Ok(JsValue::TRUE)
         })
     });
-    let ran = JsFuture::from(js_with_sync_lock(&run)).await;
+    let ran = JsFuture::from(js_with_sync_lock(&run, wait)).await;
     ran.is_ok_and(|value| value.as_bool() == Some(true))
 }
 

@@ -65,6 +65,15 @@ pub fn values_with_prefix<T: DeserializeOwned>(prefix: &str) -> Vec<T> {
     keys_with_prefix(prefix).iter().filter_map(|key| get(key)).collect()
 }
 
+/// Removes every key of the app except `keep`.
+pub fn clear_except(keep: &[&str]) {
+    for key in keys_with_prefix("") {
+        if !keep.contains(&key.as_str()) {
+            remove(&key);
+        }
+    }
+}
+
 /// Writes several entries; if one fails, the ones this call wrote are taken back so the store never holds
 /// half a record.
 pub fn set_all(entries: &[(String, serde_json::Value)]) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use leptos::task::spawn_local;
 use crate::clock::{jitter, now_ms};
 use crate::{api, records};
 
-pub use page::{reason_key, SyncPage};
+pub use page::{export, reason_key, SyncPage};
 pub use status::SyncBadge;
 
 /// While online, sync at least this often to pick up what others published.
@@ -103,7 +103,7 @@ impl SyncService {
         self.syncing.set(true);
         let service = *self;
         spawn_local(async move {
-            let ran = crate::pwa::with_sync_lock(async move {
+            let ran = crate::pwa::with_sync_lock(false, async move {
                 loop {
                     service.again.set(false);
                     service.round().await;

@@ -127,7 +127,7 @@ pub fn SyncPage() -> impl IntoView {
 }
 
 /// Downloads everything not yet synced (and what was refused) as one JSON file.
-fn export() {
+pub fn export() {
     let records = serde_json::json!({
         "exported_at": now_ms(),
         "client_id": crate::records::client_id(),
