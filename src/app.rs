@@ -12,11 +12,21 @@ use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
 use crate::signin::SignIn;
 use crate::signout::SignOut;
+use crate::store::{Opened, StoreError};
 use crate::sync::{SyncBadge, SyncPage, SyncService};
 
+/// The app, or, when the local data cannot be used by this build, only a screen that says why.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
     provide_context(I18n::load());
+    let problem = match opened {
+        Ok(Opened::Ready) => None,
+        Ok(Opened::Newer(_)) => Some("store.newer"),
+        Err(error) => Some(error.message_key()),
+    };
+    if let Some(key) = problem {
+        return view! { <Unusable key /> }.into_any();
+    }
     provide_context(SyncService::start());
     view! {
         <Router>
@@ -36,6 +46,23 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
         </Router>
+    }
+    .into_any()
+}
+
+/// Nothing is read, written or synced: the member's data stays as it is until a build that can use it runs.
+#[component]
+fn Unusable(key: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="app" data-testid="app">
+            <UpdatePrompt />
+            <main>
+                <section class="card problem" data-testid="store-unusable">
+                    <p class="error" role="alert">{move || i18n.t(key)}</p>
+                </section>
+            </main>
+        </div>
     }
 }
 

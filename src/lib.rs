@@ -17,9 +17,10 @@ mod signout;
 pub mod store;
 pub mod sync;
 
-/// Mounts the app on the page and registers the service worker.
+/// Brings the local data to this build's schema, mounts the app on the page and registers the service worker.
 pub fn start() {
     console_error_panic_hook::set_once();
     pwa::register_service_worker();
-    leptos::mount::mount_to_body(app::App);
+    let opened = store::open();
+    leptos::mount::mount_to_body(move || app::App(app::AppProps { opened }));
 }

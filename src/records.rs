@@ -56,7 +56,7 @@ pub fn end_session() {
 /// Forgets everything of the member on this phone: records, outbox, session, and the installation's client id
 /// (the server binds it to one person, so the next person to sign in here gets a new one).
 pub fn wipe() {
-    store::clear_except(&[crate::i18n::LOCALE_KEY]);
+    store::clear_except(&[crate::i18n::LOCALE_KEY, store::SCHEMA_KEY]);
 }
 
 fn record_key(key: &str) -> String {

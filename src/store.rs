@@ -1,13 +1,38 @@
-//! The phone's local store: one localStorage key per record (so a write never rewrites a growing blob), under
-//! a versioned prefix. Every write reports a full store as its own error so the caller can say so plainly.
+//! The phone's local store: one localStorage key per record (so a write never rewrites a growing blob), with
+//! the schema version of what is stored and the migrations between versions. Every write reports a full store
+//! as its own error so the caller can say so plainly.
 
 use gloo_storage::errors::StorageError;
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Prefix of every key; the number is the local data's schema version.
+/// Prefix of every key.
 const PREFIX: &str = "gh1:";
+/// The schema version of the local data this build reads and writes.
+pub const SCHEMA: u32 = 1;
+/// Where the stored data's version is kept.
+pub const SCHEMA_KEY: &str = "schema";
+
+/// One step of the local schema, from version `from` to `from + 1`, rewriting keys in place. A step may be
+/// cut short (the tab closed) and then runs again, so it must be safe to run twice.
+pub struct Migration {
+    pub from: u32,
+    pub run: fn() -> Result<(), StoreError>,
+}
+
+/// The steps from every earlier version to `SCHEMA`, oldest first.
+const MIGRATIONS: &[Migration] = &[];
+
+/// What opening the store found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// The data is in this build's schema (migrated if it had to be).
+    Ready,
+    /// A newer build of the app wrote it. This build must not touch it: a write it cannot read would look lost
+    /// to it, and it could send the server a hole where that write was.
+    Newer(u32),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreError {
@@ -72,6 +97,30 @@ pub fn clear_except(keep: &[&str]) {
             remove(&key);
         }
     }
+}
+
+/// Brings the stored data to this build's schema; call before anything reads the store.
+pub fn open() -> Result<Opened, StoreError> {
+    open_with(SCHEMA, MIGRATIONS)
+}
+
+/// `open` with the target version and steps given (tests use their own).
+pub fn open_with(target: u32, migrations: &[Migration]) -> Result<Opened, StoreError> {
+    let version = match get::<u32>(SCHEMA_KEY) {
+        Some(version) => version,
+        // Data from before versions were recorded is version 1; an empty store is new.
+        None if keys_with_prefix("").is_empty() => target,
+        None => 1,
+    };
+    if version > target {
+        return Ok(Opened::Newer(version));
+    }
+    for step in migrations.iter().filter(|m| (version..target).contains(&m.from)) {
+        (step.run)()?;
+        set(SCHEMA_KEY, &(step.from + 1))?;
+    }
+    set(SCHEMA_KEY, &target)?;
+    Ok(Opened::Ready)
 }
 
 /// Writes several entries; if one fails, the ones this call wrote are taken back so the store never holds

@@ -133,3 +133,78 @@ fn a_full_store_refuses_the_write_and_keeps_everything_already_stored() {
     assert_eq!(pending_check_ins().len(), 1, "no half-written record is left behind");
     clear();
 }
+
+/// Version 1 kept a value under `old`; version 2 moved it to `new`; version 3 added `added`.
+fn move_old_to_new() -> Result<(), StoreError> {
+    if let Some(value) = store::get::<String>("old") {
+        store::set("new", &value)?;
+        store::remove("old");
+    }
+    Ok(())
+}
+
+fn add_added() -> Result<(), StoreError> {
+    store::set("added", &true)
+}
+
+const STEPS: &[store::Migration] = &[
+    store::Migration {
+        from: 1,
+        run: move_old_to_new,
+    },
+    store::Migration { from: 2, run: add_added },
+];
+
+fn schema() -> Option<u32> {
+    store::get(store::SCHEMA_KEY)
+}
+
+#[wasm_bindgen_test]
+fn a_new_store_is_stamped_with_the_current_schema_and_nothing_runs() {
+    clear();
+    assert_eq!(store::open_with(3, STEPS), Ok(store::Opened::Ready));
+    assert_eq!(schema(), Some(3));
+    assert_eq!(store::get::<bool>("added"), None);
+}
+
+#[wasm_bindgen_test]
+fn data_from_before_versions_were_kept_is_migrated_step_by_step() {
+    clear();
+    store::set("old", &"kept").unwrap();
+    assert_eq!(store::open_with(3, STEPS), Ok(store::Opened::Ready));
+    assert_eq!(store::get::<String>("new").as_deref(), Some("kept"));
+    assert_eq!(store::get::<String>("old"), None);
+    assert_eq!(store::get::<bool>("added"), Some(true));
+    assert_eq!(schema(), Some(3));
+    // Opening again changes nothing.
+    assert_eq!(store::open_with(3, STEPS), Ok(store::Opened::Ready));
+    assert_eq!(store::get::<String>("new").as_deref(), Some("kept"));
+}
+
+#[wasm_bindgen_test]
+fn only_the_steps_after_the_stored_version_run() {
+    clear();
+    store::set(store::SCHEMA_KEY, &2u32).unwrap();
+    store::set("old", &"left alone").unwrap();
+    assert_eq!(store::open_with(3, STEPS), Ok(store::Opened::Ready));
+    assert_eq!(store::get::<String>("old").as_deref(), Some("left alone"));
+    assert_eq!(store::get::<bool>("added"), Some(true));
+}
+
+#[wasm_bindgen_test]
+fn data_from_a_newer_build_is_left_untouched() {
+    clear();
+    store::set(store::SCHEMA_KEY, &5u32).unwrap();
+    store::set("old", &"future").unwrap();
+    assert_eq!(store::open_with(3, STEPS), Ok(store::Opened::Newer(5)));
+    assert_eq!(schema(), Some(5));
+    assert_eq!(store::get::<String>("old").as_deref(), Some("future"));
+    assert_eq!(store::get::<bool>("added"), None);
+}
+
+#[wasm_bindgen_test]
+fn this_builds_store_opens_ready() {
+    clear();
+    assert_eq!(store::open(), Ok(store::Opened::Ready));
+    assert_eq!(schema(), Some(store::SCHEMA));
+}
