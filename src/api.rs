@@ -42,7 +42,11 @@ pub async fn sign_in(activation_code: &str, client_id: Id) -> Result<SessionResp
 /// Ends the session on the server. Best effort: signing out works offline too, the token is then forgotten on
 /// the phone and can still be revoked from the member's device list.
 pub async fn sign_out(token: &str) {
-    let _ = reqwest::Client::new().delete(url("/session")).bearer_auth(token).send().await;
+    let _ = reqwest::Client::new()
+        .delete(url("/session"))
+        .bearer_auth(token)
+        .send()
+        .await;
 }
 
 async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Reply<T> {

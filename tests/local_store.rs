@@ -152,7 +152,10 @@ const STEPS: &[store::Migration] = &[
         from: 1,
         run: move_old_to_new,
     },
-    store::Migration { from: 2, run: add_added },
+    store::Migration {
+        from: 2,
+        run: add_added,
+    },
 ];
 
 fn schema() -> Option<u32> {

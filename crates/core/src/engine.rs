@@ -41,8 +41,11 @@ pub enum Reply<T> {
     Gap {
         last_seq: u64,
     },
-    /// 401: the session is gone (revoked or expired). The outbox is kept.
+    /// 401: the session is gone (expired, or signed out elsewhere). The outbox is kept.
     Unauthorized,
+    /// 401 `session_revoked`: the member (or their administrator) revoked this phone on purpose, say because
+    /// it was lost. Everything of the member leaves it.
+    Revoked,
     /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
     Failed,
 }
@@ -53,7 +56,10 @@ impl<T: DeserializeOwned> Reply<T> {
     pub fn from_http(status: u16, body: &[u8]) -> Reply<T> {
         match status {
             200 => serde_json::from_slice(body).map_or(Reply::Failed, Reply::Ok),
-            401 => Reply::Unauthorized,
+            401 => match serde_json::from_slice::<ErrorBody>(body) {
+                Ok(ErrorBody { error, .. }) if error == "session_revoked" => Reply::Revoked,
+                _ => Reply::Unauthorized,
+            },
             409 => match serde_json::from_slice::<ErrorBody>(body) {
                 Ok(ErrorBody {
                     last_seq: Some(last_seq),
@@ -79,6 +85,8 @@ pub enum Step {
     RetryIn(u64),
     /// The session is gone; ask the member to sign in again. Unsynced writes stay.
     SignIn,
+    /// This phone was revoked: wipe the member's data from it.
+    Wipe,
 }
 
 /// What to do to the local outbox after a push answer.
@@ -97,6 +105,7 @@ enum Phase {
     Done,
     Failed(u64),
     SignedOut,
+    Revoked,
 }
 
 /// One sync round.
@@ -144,6 +153,7 @@ impl Round {
             Phase::Done => Step::Done,
             Phase::Failed(ms) => Step::RetryIn(ms),
             Phase::SignedOut => Step::SignIn,
+            Phase::Revoked => Step::Wipe,
         }
     }
 
@@ -185,6 +195,10 @@ impl Round {
                 self.phase = Phase::SignedOut;
                 Settled::default()
             }
+            Reply::Revoked => {
+                self.phase = Phase::Revoked;
+                Settled::default()
+            }
             Reply::Failed => {
                 self.fail(meta, jitter);
                 Settled::default()
@@ -219,6 +233,10 @@ impl Round {
             }
             Reply::Unauthorized => {
                 self.phase = Phase::SignedOut;
+                (Vec::new(), meta.acked_seq)
+            }
+            Reply::Revoked => {
+                self.phase = Phase::Revoked;
                 (Vec::new(), meta.acked_seq)
             }
             Reply::Gap { .. } | Reply::Failed => {
@@ -401,6 +419,9 @@ mod tests {
         let mut round = Round::new();
         assert_eq!(round.on_push(&mut meta, Reply::Unauthorized, 0.0), Settled::default());
         assert_eq!(round.next(&meta, &[mutation(1)]), Step::SignIn);
+        let mut round = Round::new();
+        round.on_pull(&mut meta, Reply::Revoked, 0, 0.0);
+        assert_eq!(round.next(&meta, &[mutation(1)]), Step::Wipe);
     }
 
     #[test]
@@ -415,6 +436,8 @@ mod tests {
         );
         assert_eq!(Reply::<PushResponse>::from_http(200, b"<html>"), Reply::Failed);
         assert_eq!(Reply::<PushResponse>::from_http(401, b"{}"), Reply::Unauthorized);
+        let revoked = br#"{"error":"session_revoked"}"#;
+        assert_eq!(Reply::<PushResponse>::from_http(401, revoked), Reply::Revoked);
         let gap = br#"{"error":"seq_gap","last_seq":4}"#;
         assert_eq!(Reply::<PushResponse>::from_http(409, gap), Reply::Gap { last_seq: 4 });
         assert_eq!(

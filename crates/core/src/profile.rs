@@ -114,6 +114,16 @@ pub fn normalise(field: Field, value: &str) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
+/// A phone number reduced to what identifies it: its digits, without China's country code, so that
+/// "+86 139-0000-0007" and "13900000007" are the same number.
+pub fn phone_digits(value: &str) -> String {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    match digits.strip_prefix("86") {
+        Some(national) if national.len() == 11 => national.to_owned(),
+        _ => digits,
+    }
+}
+
 /// A profile edit as the phone sends it (`Op::EditProfile`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edit {
@@ -277,6 +287,8 @@ mod tests {
         assert_eq!(normalise(Field::Job, &"工".repeat(41)), Err(FieldError::TooLong));
         assert_eq!(normalise(Field::Job, &"工".repeat(40)), Ok("工".repeat(40)));
         assert_eq!(normalise(Field::Address, "a\u{0}b"), Err(FieldError::ControlCharacters));
+        assert_eq!(phone_digits("+86 139-0000-0007"), "13900000007");
+        assert_eq!(phone_digits("0571-82610388"), "057182610388");
         for field in Field::ALL {
             assert_eq!(Field::parse(field.as_str()), Some(field));
         }

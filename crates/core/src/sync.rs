@@ -100,11 +100,15 @@ impl Rejection {
 /// Body of every error answer from the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable machine key: `seq_gap`, `unauthorized`, `bad_code`, `forbidden`, `not_found`, `invalid`, `internal`.
+    /// Stable machine key: `seq_gap`, `unauthorized`, `session_revoked`, `bad_code`, `bad_pin`, `locked`,
+    /// `forbidden`, `not_found`, `invalid`, `internal`.
     pub error: String,
     /// With `seq_gap`: resend from `last_seq + 1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<u64>,
+    /// With `locked`: when PIN sign-in opens again (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,6 +176,41 @@ pub struct SessionResponse {
     pub token: String,
     pub me: Me,
     pub keys: Vec<TrustedKey>,
+    /// Whether the member has a PIN for signing in on another phone; the app asks for one when not.
+    #[serde(default)]
+    pub pin_set: bool,
+}
+
+/// Signing in on another phone: the phone number on the member's profile and their PIN
+/// (`POST /api/v1/session/pin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinSignIn {
+    pub phone: String,
+    pub pin: String,
+    pub client_id: Id,
+}
+
+/// `PUT /api/v1/me/pin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPin {
+    pub pin: String,
+}
+
+/// A PIN is six digits: easy on a phone keypad, and with the server's lockout, slow to guess.
+pub fn valid_pin(pin: &str) -> bool {
+    pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One signed-in phone of the member (`GET /api/v1/devices`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: Id,
+    /// The browser's own description of itself, as it sent it when signing in.
+    pub user_agent: Option<String>,
+    pub signed_in_at: i64,
+    pub last_seen_at: Option<i64>,
+    /// The phone asking.
+    pub current: bool,
 }
 
 /// What a secretary gets to show or print for an activity.

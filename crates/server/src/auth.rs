@@ -1,34 +1,52 @@
-//! Sign-in and who is asking: `POST /api/v1/session` trades an activation code for a device token,
-//! `DELETE /api/v1/session` signs that device out, and the `AuthUser` extractor turns `Authorization: Bearer
-//! <token>` into a person, so a handler that takes it cannot forget to check.
+//! Sign-in and who is asking: `POST /api/v1/session` trades a one-time activation code for a device token,
+//! `POST /api/v1/session/pin` does the same with the member's phone number and PIN (on another phone),
+//! `PUT /api/v1/me/pin` sets the PIN, `DELETE /api/v1/session` signs this device out, and the `AuthUser`
+//! extractor turns `Authorization: Bearer <token>` into a person, so a handler that takes it cannot forget to
+//! check.
 //!
 //! Tokens are 32 random bytes in base64url; the server keeps only their sha256, so a copy of the database does
-//! not sign anyone in. Activation codes are kept the same way (hashed after trimming and uppercasing).
+//! not sign anyone in. Activation codes are kept the same way (hashed after trimming and uppercasing) and
+//! cleared once used. PINs are hashed with argon2id; five wrong ones in a row close PIN sign-in for 15 minutes.
 
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{post, put};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use guihai_core::sync::{SessionRequest, SessionResponse};
+use guihai_core::profile::phone_digits;
+use guihai_core::sync::{valid_pin, PinSignIn, SessionRequest, SessionResponse, SetPin};
 use guihai_core::Id;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::error::{ApiJson, AppError};
 use crate::{clock, db, me, sync, AppState};
 
+/// Wrong PINs in a row before PIN sign-in closes, and for how long.
+pub const MAX_PIN_FAILURES: i64 = 5;
+pub const PIN_LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// `last_seen_at` is refreshed at most this often.
+const SEEN_EVERY_MS: i64 = 60 * 60 * 1000;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/session", post(sign_in).delete(sign_out))
+    Router::new()
+        .route("/session", post(sign_in).delete(sign_out))
+        .route("/session/pin", post(sign_in_with_pin))
+        .route("/me/pin", put(set_pin))
 }
 
 /// The person behind a valid, unrevoked session token.
 #[derive(Debug)]
 pub struct AuthUser {
     pub person_id: Id,
+    /// The session's public id (one signed-in phone).
+    pub session_id: Id,
     token_hash: [u8; 32],
 }
 
@@ -43,14 +61,26 @@ impl FromRequestParts<AppState> for AuthUser {
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
         let token_hash = sha256(token.trim().as_bytes());
-        let person: Option<(String,)> =
-            sqlx::query_as("SELECT person_id FROM sessions WHERE token_hash = ? AND revoked_at IS NULL")
+        let session: Option<(String, String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT person_id, id, revoked_at, last_seen_at FROM sessions WHERE token_hash = ?")
                 .bind(&token_hash[..])
                 .fetch_optional(&state.db)
                 .await?;
-        let (person_id,) = person.ok_or(AppError::Unauthorized)?;
+        let (person_id, session_id, revoked_at, last_seen_at) = session.ok_or(AppError::Unauthorized)?;
+        if revoked_at.is_some() {
+            return Err(AppError::SessionRevoked);
+        }
+        let now = clock::now_ms();
+        if last_seen_at.is_none_or(|seen| now - seen > SEEN_EVERY_MS) {
+            sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+                .bind(now)
+                .bind(&token_hash[..])
+                .execute(&state.db)
+                .await?;
+        }
         Ok(AuthUser {
             person_id: db::id(&person_id)?,
+            session_id: db::id(&session_id)?,
             token_hash,
         })
     }
@@ -80,36 +110,169 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 async fn sign_in(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SessionRequest>,
 ) -> Result<Json<SessionResponse>, AppError> {
-    let person: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE activation_code_hash = ?")
-        .bind(&activation_code_hash(&request.activation_code)[..])
-        .fetch_optional(&state.db)
-        .await?;
-    let person_id = db::id(&person.ok_or(AppError::BadCode)?.0)?;
-
-    let token = URL_SAFE_NO_PAD.encode(clock::random_bytes::<32>());
     let now = clock::now_ms();
+    let code_hash = activation_code_hash(&request.activation_code);
     let mut tx = db::begin_write(&state.db).await?;
-    sync::bind_client(&mut tx, request.client_id, person_id, now).await?;
-    sqlx::query("INSERT INTO sessions (token_hash, person_id, client_id, created_at) VALUES (?, ?, ?, ?)")
-        .bind(&sha256(token.as_bytes())[..])
+    let person: Option<(String, Option<i64>, bool)> = sqlx::query_as(
+        "SELECT id, activation_expires_at, activation_reusable FROM people WHERE activation_code_hash = ?",
+    )
+    .bind(&code_hash[..])
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((person_id, expires_at, reusable)) = person else {
+        return Err(AppError::BadCode);
+    };
+    if expires_at.is_some_and(|expires_at| expires_at <= now) {
+        return Err(AppError::BadCode);
+    }
+    let person_id = db::id(&person_id)?;
+    if !reusable {
+        sqlx::query("UPDATE people SET activation_code_hash = NULL WHERE id = ?")
+            .bind(person_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let token = open_session(&mut tx, person_id, request.client_id, user_agent(&headers), now).await?;
+    tx.commit().await?;
+    session_response(&state, person_id, token).await
+}
+
+/// Signs in on another phone with the phone number on the member's profile and their PIN. Every person with
+/// that number is tried, and a wrong PIN counts against each of them, so sharing a number opens no way round
+/// the lockout.
+async fn sign_in_with_pin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<PinSignIn>,
+) -> Result<Json<SessionResponse>, AppError> {
+    let now = clock::now_ms();
+    let phone = phone_digits(&request.phone);
+    let mut tx = db::begin_write(&state.db).await?;
+    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
+    let with_pins: Vec<(String, Option<String>, Option<i64>, String)> = sqlx::query_as(
+        "SELECT p.id, p.pin_hash, p.pin_locked_until, f.value FROM people p
+         JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
+         WHERE p.pin_hash IS NOT NULL",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let people: Vec<_> = with_pins
+        .into_iter()
+        .filter(|(.., number)| !phone.is_empty() && phone_digits(number) == phone)
+        .map(|(id, hash, locked_until, _)| (id, hash, locked_until))
+        .collect();
+    if let Some(until) = people.iter().filter_map(|p| p.2).filter(|until| *until > now).max() {
+        return Err(AppError::Locked { until });
+    }
+    let matched = people
+        .iter()
+        .find(|(_, hash, _)| hash.as_deref().is_some_and(|h| pin_matches(&request.pin, h)));
+    let Some((person_id, _, _)) = matched else {
+        for (person_id, _, _) in &people {
+            count_failure(&mut tx, person_id, now).await?;
+        }
+        tx.commit().await?;
+        return Err(AppError::BadPin);
+    };
+    let person_id = db::id(person_id)?;
+    sqlx::query("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
         .bind(person_id.to_string())
-        .bind(request.client_id.to_string())
-        .bind(now)
         .execute(&mut *tx)
         .await?;
+    let token = open_session(&mut tx, person_id, request.client_id, user_agent(&headers), now).await?;
     tx.commit().await?;
+    session_response(&state, person_id, token).await
+}
 
+async fn count_failure(conn: &mut SqliteConnection, person_id: &str, now: i64) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE people SET
+             pin_locked_until = CASE WHEN pin_failures + 1 >= ? THEN ? ELSE pin_locked_until END,
+             pin_failures = CASE WHEN pin_failures + 1 >= ? THEN 0 ELSE pin_failures + 1 END
+         WHERE id = ?",
+    )
+    .bind(MAX_PIN_FAILURES)
+    .bind(now + PIN_LOCKOUT_MS)
+    .bind(MAX_PIN_FAILURES)
+    .bind(person_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn pin_matches(pin: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(pin.as_bytes(), &hash).is_ok())
+}
+
+/// Sets or changes the member's PIN (they are signed in on this phone already).
+async fn set_pin(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<SetPin>,
+) -> Result<StatusCode, AppError> {
+    if !valid_pin(&request.pin) {
+        return Err(AppError::Invalid("a PIN is six digits".into()));
+    }
+    let salt = SaltString::encode_b64(&clock::random_bytes::<16>()).map_err(|e| AppError::Internal(e.to_string()))?;
+    let hash = Argon2::default()
+        .hash_password(request.pin.as_bytes(), &salt)
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .to_string();
+    sqlx::query("UPDATE people SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
+        .bind(hash)
+        .bind(user.person_id.to_string())
+        .execute(&state.db)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new session for `person_id` on the installation `client_id`; returns its token.
+async fn open_session(
+    conn: &mut SqliteConnection,
+    person_id: Id,
+    client_id: Id,
+    user_agent: Option<String>,
+    now: i64,
+) -> Result<String, AppError> {
+    sync::bind_client(conn, client_id, person_id, now).await?;
+    let token = URL_SAFE_NO_PAD.encode(clock::random_bytes::<32>());
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, id, person_id, client_id, created_at, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&sha256(token.as_bytes())[..])
+    .bind(clock::new_id().to_string())
+    .bind(person_id.to_string())
+    .bind(client_id.to_string())
+    .bind(now)
+    .bind(user_agent)
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    let agent = headers.get(USER_AGENT)?.to_str().ok()?;
+    Some(agent.chars().take(200).collect())
+}
+
+async fn session_response(state: &AppState, person_id: Id, token: String) -> Result<Json<SessionResponse>, AppError> {
     let me = me::load(&state.db, person_id).await?.ok_or(AppError::BadCode)?;
+    let pin_set: Option<String> = sqlx::query_scalar("SELECT pin_hash FROM people WHERE id = ?")
+        .bind(person_id.to_string())
+        .fetch_one(&state.db)
+        .await?;
     Ok(Json(SessionResponse {
         token,
         me,
         keys: state.keys().trusted().to_vec(),
+        pin_set: pin_set.is_some(),
     }))
 }
 
-/// Revokes the token this request came with; the device's unsynced writes stay on the device.
+/// Revokes the token this request came with (the phone wipes itself as it signs out).
 async fn sign_out(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, AppError> {
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?")
         .bind(clock::now_ms())

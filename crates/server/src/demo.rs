@@ -193,8 +193,10 @@ async fn insert_person(
 ) -> Result<Id, AppError> {
     let id = clock::new_id();
     sqlx::query(
-        "INSERT INTO people (id, name, home_org_id, current_org_id, certificate_no, activation_code_hash)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        // Demo codes are printed for anyone trying Guihai, so unlike real ones they work more than once.
+        "INSERT INTO people (id, name, home_org_id, current_org_id, certificate_no, activation_code_hash,
+                             activation_reusable)
+         VALUES (?, ?, ?, ?, ?, ?, 1)",
     )
     .bind(id.to_string())
     .bind(person.name)

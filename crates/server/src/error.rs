@@ -13,8 +13,14 @@ use serde::de::DeserializeOwned;
 pub enum AppError {
     #[error("missing, unknown or revoked session token")]
     Unauthorized,
-    #[error("unknown activation code")]
+    #[error("this phone's session was revoked")]
+    SessionRevoked,
+    #[error("unknown, used or expired activation code")]
     BadCode,
+    #[error("wrong phone number or PIN")]
+    BadPin,
+    #[error("PIN sign-in is closed until {until}")]
+    Locked { until: i64 },
     #[error("not allowed for this user")]
     Forbidden,
     #[error("no such resource")]
@@ -35,7 +41,10 @@ impl AppError {
     fn status_and_key(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::SessionRevoked => (StatusCode::UNAUTHORIZED, "session_revoked"),
             AppError::BadCode => (StatusCode::UNAUTHORIZED, "bad_code"),
+            AppError::BadPin => (StatusCode::UNAUTHORIZED, "bad_pin"),
+            AppError::Locked { .. } => (StatusCode::TOO_MANY_REQUESTS, "locked"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
@@ -54,15 +63,17 @@ impl IntoResponse for AppError {
         } else if let AppError::Invalid(detail) = &self {
             tracing::debug!(%detail, "invalid request");
         }
-        let last_seq = match self {
-            AppError::SeqGap { last_seq } => Some(last_seq),
-            _ => None,
+        let (last_seq, locked_until) = match self {
+            AppError::SeqGap { last_seq } => (Some(last_seq), None),
+            AppError::Locked { until } => (None, Some(until)),
+            _ => (None, None),
         };
         (
             status,
             Json(ErrorBody {
                 error: key.to_owned(),
                 last_seq,
+                locked_until,
             }),
         )
             .into_response()

@@ -16,6 +16,7 @@ mod clock;
 pub mod config;
 mod db;
 mod demo;
+mod devices;
 mod error;
 pub mod faults;
 mod keys;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/health", get(|| async { Json(serde_json::json!({ "ok": true })) }))
         .merge(auth::router())
+        .merge(devices::router())
         .merge(me::router())
         .merge(keys::router())
         .merge(sync::router())

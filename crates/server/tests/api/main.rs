@@ -4,6 +4,7 @@
 
 mod activities;
 mod codes;
+mod devices;
 mod exactly_once;
 mod phone;
 mod process;

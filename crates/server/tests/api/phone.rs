@@ -56,7 +56,7 @@ impl Phone {
             client_id,
         };
         let sent = http.post(format!("{api}/session")).json(&request).send().await;
-        let Reply::Ok(SessionResponse { token, me, keys }) = reply(sent).await else {
+        let Reply::Ok(SessionResponse { token, me, keys, .. }) = reply(sent).await else {
             panic!("{activation_code} cannot sign in");
         };
         Phone {

@@ -13,7 +13,13 @@ async fn a_demo_code_signs_in_with_the_members_record_and_the_keys() {
     // Typed the way people type: lower case, stray spaces.
     let reply = server.sign_in_with("  gh-m01 ", fresh_id()).await;
     assert_eq!(reply.status, StatusCode::OK);
-    let SessionResponse { token, me, keys } = reply.json();
+    let SessionResponse {
+        token,
+        me,
+        keys,
+        pin_set,
+    } = reply.json();
+    assert!(!pin_set, "no PIN until the member sets one");
     assert_eq!(token.len(), 43, "32 bytes in base64url");
     assert_eq!(me.name, "王建国");
     assert_eq!(me.home_org.name, "新安镇");

@@ -1,0 +1,167 @@
+//! Signing in on another phone with a PIN, the lockout after wrong PINs, one-time activation codes, and the
+//! member's list of phones, any of which they can revoke.
+
+use axum::http::{Method, StatusCode};
+use guihai_core::sync::{Device, ErrorBody, PinSignIn, SessionResponse, SetPin};
+
+use crate::{fresh_id, now_ms, Server, Session};
+
+const PHONE_OF_M07: &str = "13900000007";
+
+impl Server {
+    async fn set_pin(&self, session: &Session, pin: &str) -> StatusCode {
+        let body = SetPin { pin: pin.to_owned() };
+        self.send(Method::PUT, "/api/v1/me/pin", Some(&session.token), Some(&body))
+            .await
+            .status
+    }
+
+    async fn sign_in_with_pin(&self, phone: &str, pin: &str) -> (StatusCode, Option<SessionResponse>, ErrorBody) {
+        let body = PinSignIn {
+            phone: phone.to_owned(),
+            pin: pin.to_owned(),
+            client_id: fresh_id(),
+        };
+        let reply = self.send(Method::POST, "/api/v1/session/pin", None, Some(&body)).await;
+        if reply.status == StatusCode::OK {
+            (
+                reply.status,
+                Some(reply.json()),
+                ErrorBody {
+                    error: String::new(),
+                    last_seq: None,
+                    locked_until: None,
+                },
+            )
+        } else {
+            (reply.status, None, reply.json())
+        }
+    }
+
+    async fn devices(&self, session: &Session) -> Vec<Device> {
+        let reply = self.get("/api/v1/devices", Some(&session.token)).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        reply.json()
+    }
+}
+
+#[tokio::test]
+async fn a_pin_set_after_activation_signs_in_on_another_phone() {
+    let server = Server::start().await;
+    let first = server.sign_in("GH-M07").await;
+    assert_eq!(server.set_pin(&first, "12a456").await, StatusCode::BAD_REQUEST);
+    assert_eq!(server.set_pin(&first, "246810").await, StatusCode::NO_CONTENT);
+
+    let (status, second, _) = server.sign_in_with_pin(" 139-0000-0007 ", "246810").await;
+    assert_eq!(status, StatusCode::OK, "the number as people type it");
+    let second = second.unwrap();
+    assert_eq!(second.me.id, first.me.id);
+    assert!(second.pin_set);
+    let (status, _, body) = server.sign_in_with_pin(PHONE_OF_M07, "000000").await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::UNAUTHORIZED, "bad_pin"));
+    let (status, _, _) = server.sign_in_with_pin("13900000008", "246810").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another member's number with this PIN"
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_pins_close_pin_sign_in_for_a_while() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M07").await;
+    server.set_pin(&member, "246810").await;
+    for _ in 0..5 {
+        assert_eq!(
+            server.sign_in_with_pin(PHONE_OF_M07, "111111").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, _, body) = server.sign_in_with_pin(PHONE_OF_M07, "246810").await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::TOO_MANY_REQUESTS, "locked"));
+    let until = body.locked_until.unwrap();
+    assert!(until > now_ms() + 14 * 60_000 && until <= now_ms() + 15 * 60_000);
+
+    // Once the time is up (moved here in the database), the right PIN works and the count starts again.
+    sqlx::query("UPDATE people SET pin_locked_until = ? WHERE pin_locked_until IS NOT NULL")
+        .bind(now_ms() - 1)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(server.sign_in_with_pin(PHONE_OF_M07, "246810").await.0, StatusCode::OK);
+    assert_eq!(
+        server
+            .count("SELECT pin_failures FROM people WHERE pin_hash IS NOT NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_activation_code_works_once_and_not_after_it_expires() {
+    let server = Server::start().await;
+    // Real codes (unlike the demo's) are one-time; a roster import makes them so.
+    sqlx::query("UPDATE people SET activation_reusable = 0")
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(server.sign_in_with("GH-M08", fresh_id()).await.status, StatusCode::OK);
+    assert_eq!(
+        server.sign_in_with("GH-M08", fresh_id()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    sqlx::query("UPDATE people SET activation_expires_at = ?")
+        .bind(now_ms() - 1)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    let reply = server.sign_in_with("GH-M09", fresh_id()).await;
+    assert_eq!(
+        (reply.status, reply.error().1.as_str()),
+        (StatusCode::UNAUTHORIZED, "bad_code")
+    );
+}
+
+#[tokio::test]
+async fn a_member_lists_their_phones_and_revokes_one_which_is_then_told_so() {
+    let server = Server::start().await;
+    let lost = server.sign_in("GH-M07").await;
+    let kept = server.sign_in("GH-M07").await;
+    let stranger = server.sign_in("GH-M08").await;
+
+    let devices = server.devices(&kept).await;
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices.iter().filter(|d| d.current).count(), 1);
+    let lost_id = devices.iter().find(|d| !d.current).unwrap().id;
+    assert!(server.devices(&stranger).await.iter().all(|d| d.id != lost_id));
+
+    let path = format!("/api/v1/devices/{lost_id}");
+    assert_eq!(
+        server
+            .send(Method::DELETE, &path, Some(&stranger.token), None::<&()>)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server
+            .send(Method::DELETE, &path, Some(&kept.token), None::<&()>)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+
+    let reply = server.get("/api/v1/me", Some(&lost.token)).await;
+    assert_eq!(
+        (reply.status, reply.error().1.as_str()),
+        (StatusCode::UNAUTHORIZED, "session_revoked")
+    );
+    let reply = server.get("/api/v1/me", Some("not-a-token")).await;
+    assert_eq!(
+        (reply.status, reply.error().1.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    assert_eq!(server.devices(&kept).await.len(), 1);
+}
