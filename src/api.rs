@@ -2,7 +2,9 @@
 //! page's origin.
 
 use guihai_core::engine::Reply;
-use guihai_core::sync::{PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse};
+use guihai_core::sync::{
+    Device, ErrorBody, PinSignIn, PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse, SetPin,
+};
 use guihai_core::Id;
 use serde::de::DeserializeOwned;
 
@@ -16,7 +18,10 @@ fn url(path: &str) -> String {
 /// Why a sign-in did not work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInError {
-    BadCode,
+    /// The activation code, or the phone number and PIN, are not right.
+    Refused,
+    /// Too many wrong PINs: closed until this time (Unix ms).
+    Locked(i64),
     Offline,
     Failed,
 }
@@ -26,17 +31,73 @@ pub async fn sign_in(activation_code: &str, client_id: Id) -> Result<SessionResp
         activation_code: activation_code.trim().to_owned(),
         client_id,
     };
+    session(url("/session"), &body).await
+}
+
+pub async fn sign_in_with_pin(phone: &str, pin: &str, client_id: Id) -> Result<SessionResponse, SignInError> {
+    let body = PinSignIn {
+        phone: phone.to_owned(),
+        pin: pin.to_owned(),
+        client_id,
+    };
+    session(url("/session/pin"), &body).await
+}
+
+async fn session(url: String, body: &impl serde::Serialize) -> Result<SessionResponse, SignInError> {
     let response = reqwest::Client::new()
-        .post(url("/session"))
-        .json(&body)
+        .post(url)
+        .json(body)
         .send()
         .await
         .map_err(|_| SignInError::Offline)?;
     match response.status().as_u16() {
         200 => response.json().await.map_err(|_| SignInError::Failed),
-        401 => Err(SignInError::BadCode),
+        401 => Err(SignInError::Refused),
+        429 => match response.json::<ErrorBody>().await {
+            Ok(ErrorBody {
+                locked_until: Some(until),
+                ..
+            }) => Err(SignInError::Locked(until)),
+            _ => Err(SignInError::Failed),
+        },
         _ => Err(SignInError::Failed),
     }
+}
+
+/// Sets the member's PIN; false when it did not reach the server.
+pub async fn set_pin(token: &str, pin: &str) -> bool {
+    let body = SetPin { pin: pin.to_owned() };
+    let sent = reqwest::Client::new()
+        .put(url("/me/pin"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await;
+    sent.is_ok_and(|response| response.status().is_success())
+}
+
+/// The member's signed-in phones, or `None` when the server cannot be asked.
+pub async fn devices(token: &str) -> Option<Vec<Device>> {
+    let response = reqwest::Client::new()
+        .get(url("/devices"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+/// Revokes one of the member's phones; false when it did not reach the server.
+pub async fn revoke_device(token: &str, id: Id) -> bool {
+    let sent = reqwest::Client::new()
+        .delete(url(&format!("/devices/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await;
+    sent.is_ok_and(|response| response.status().is_success())
 }
 
 /// Ends the session on the server. Best effort: signing out works offline too, the token is then forgotten on

@@ -6,8 +6,10 @@ use leptos_router::path;
 
 use crate::checkin::CheckInLink;
 use crate::checkins::MyCheckIns;
+use crate::devices::DevicesPage;
 use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
+use crate::pin::SetPinPage;
 use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
 use crate::signin::SignIn;
@@ -38,6 +40,8 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/") view=Home />
                         <Route path=path!("/signin") view=SignIn />
                         <Route path=path!("/signout") view=SignOut />
+                        <Route path=path!("/pin") view=SetPinPage />
+                        <Route path=path!("/devices") view=DevicesPage />
                         <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />

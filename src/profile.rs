@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use guihai_core::profile::{self, Conflict, Edit, Field, FieldError, Profile};
 use guihai_core::sync::Op;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Redirect, A};
 
 use crate::clock::now_ms;
 use crate::i18n::{use_i18n, I18n};
@@ -84,6 +84,10 @@ pub fn ProfilePage() -> impl IntoView {
                     <dd>{me.certificate_no.clone().unwrap_or_default()}</dd>
                 </dl>
                 <p class="note">{i18n.t("profile.org_owned")}</p>
+                <nav class="actions">
+                    <A href="/devices" attr:class="button" attr:data-testid="nav-devices">{i18n.t("devices.title")}</A>
+                    <A href="/pin" attr:class="button" attr:data-testid="nav-pin">{i18n.t("pin.change")}</A>
+                </nav>
             </section>
             <Conflicts shown problem />
             {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}

@@ -1,10 +1,13 @@
-//! Signing in with the activation code the organisation gave the member.
+//! Signing in: the first time with the activation code the organisation gave the member (then they set a PIN),
+//! and on another phone with their phone number and that PIN.
 
+use guihai_core::sync::SessionResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, SignInError};
+use crate::clock::format_time;
 use crate::i18n::use_i18n;
 use crate::records;
 use crate::sync::use_sync;
@@ -12,41 +15,84 @@ use crate::sync::use_sync;
 /// Where to go after signing in (set when a code was opened before signing in).
 pub const AFTER_SIGN_IN: &str = "after_sign_in";
 
+/// Translation key and values of a failed sign-in.
+fn message(error: SignInError, refused: &'static str) -> (&'static str, Option<String>) {
+    match error {
+        SignInError::Refused => (refused, None),
+        SignInError::Locked(until) => ("signin.locked", Some(format_time(until))),
+        SignInError::Offline => ("signin.offline", None),
+        SignInError::Failed => ("signin.failed", None),
+    }
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let navigate = use_navigate();
     let code = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
     let working = RwSignal::new(false);
-    let error = RwSignal::new(None::<&'static str>);
+    let error = RwSignal::new(None::<(&'static str, Option<String>)>);
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Both forms end here: keep the session, then go on to setting a PIN (first sign-in) or where the member was.
+    let finish = move |result: Result<SessionResponse, SignInError>, refused: &'static str, client_id| {
+        working.set(false);
+        let response = match result {
+            Ok(response) => response,
+            Err(failure) => return error.set(Some(message(failure, refused))),
+        };
+        let pin_set = response.pin_set;
+        if let Err(failure) = records::save_session(response, client_id) {
+            return error.set(Some((failure.message_key(), None)));
+        }
+        sync.local_write();
+        let next: Option<String> = crate::store::get(AFTER_SIGN_IN);
+        if pin_set {
+            crate::store::remove(AFTER_SIGN_IN);
+        }
+        let target = if pin_set {
+            next.unwrap_or_else(|| "/".into())
+        } else {
+            "/pin".into()
+        };
+        navigate(&target, Default::default());
+    };
+    let start = move || {
         if working.get_untracked() {
-            return;
+            return false;
         }
         working.set(true);
         error.set(None);
-        let navigate = navigate.clone();
+        true
+    };
+    let finish_code = finish.clone();
+    let with_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !start() {
+            return;
+        }
+        let finish = finish_code.clone();
         spawn_local(async move {
             let client_id = records::client_id();
-            let outcome = match api::sign_in(&code.get_untracked(), client_id).await {
-                Ok(response) => records::save_session(response, client_id).map_err(|e| e.message_key()),
-                Err(SignInError::BadCode) => Err("signin.bad_code"),
-                Err(SignInError::Offline) => Err("signin.offline"),
-                Err(SignInError::Failed) => Err("signin.failed"),
-            };
-            working.set(false);
-            match outcome {
-                Ok(()) => {
-                    sync.local_write();
-                    let next: Option<String> = crate::store::get(AFTER_SIGN_IN);
-                    crate::store::remove(AFTER_SIGN_IN);
-                    navigate(next.as_deref().unwrap_or("/"), Default::default());
-                }
-                Err(key) => error.set(Some(key)),
-            }
+            finish(
+                api::sign_in(&code.get_untracked(), client_id).await,
+                "signin.bad_code",
+                client_id,
+            );
+        });
+    };
+    let with_pin = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !start() {
+            return;
+        }
+        let finish = finish.clone();
+        spawn_local(async move {
+            let client_id = records::client_id();
+            let result = api::sign_in_with_pin(&phone.get_untracked(), &pin.get_untracked(), client_id).await;
+            finish(result, "signin.bad_pin", client_id);
         });
     };
 
@@ -54,7 +100,7 @@ pub fn SignIn() -> impl IntoView {
         <section class="card signin">
             <h1>{move || i18n.t("signin.title")}</h1>
             <p>{move || i18n.t("signin.intro")}</p>
-            <form on:submit=submit>
+            <form on:submit=with_code>
                 <label for="activation-code">{move || i18n.t("signin.code")}</label>
                 <input
                     id="activation-code"
@@ -69,7 +115,28 @@ pub fn SignIn() -> impl IntoView {
                     {move || i18n.t(if working.get() { "signin.working" } else { "signin.submit" })}
                 </button>
             </form>
-            {move || error.get().map(|key| view! { <p class="error" role="alert" data-testid="signin-error">{i18n.t(key)}</p> })}
+            {move || error.get().map(|(key, until)| {
+                let text = match until {
+                    Some(until) => i18n.t_with(key, &[("time", &until)]),
+                    None => i18n.t(key),
+                };
+                view! { <p class="error" role="alert" data-testid="signin-error">{text}</p> }
+            })}
+        </section>
+        <section class="card signin">
+            <h2>{move || i18n.t("signin.pin_title")}</h2>
+            <form on:submit=with_pin>
+                <label for="signin-phone">{move || i18n.t("profile.field.phone")}</label>
+                <input id="signin-phone" data-testid="signin-phone" type="tel" autocomplete="tel" required
+                    prop:value=phone on:input=move |ev| phone.set(event_target_value(&ev)) />
+                <label for="signin-pin">{move || i18n.t("signin.pin")}</label>
+                <input id="signin-pin" data-testid="signin-pin" type="password" inputmode="numeric"
+                    autocomplete="current-password" maxlength="6" required
+                    prop:value=pin on:input=move |ev| pin.set(event_target_value(&ev)) />
+                <button type="submit" class="primary" data-testid="signin-pin-submit" disabled=working>
+                    {move || i18n.t("signin.submit")}
+                </button>
+            </form>
         </section>
     }
 }

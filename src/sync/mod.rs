@@ -170,6 +170,12 @@ impl SyncService {
                     self.changed();
                     return;
                 }
+                Step::Wipe => {
+                    records::wipe();
+                    self.problem.set(Some("sync.revoked"));
+                    self.changed();
+                    return;
+                }
             };
             self.changed();
             if let Err(error) = result {

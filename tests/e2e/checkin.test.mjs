@@ -8,6 +8,7 @@ import {
   forge,
   localQueue,
   serverCheckIns,
+  setPinIfAsked,
   signedInPhone,
   waitForRow,
 } from './flows.mjs';
@@ -25,7 +26,7 @@ e2eTest('offline: the app and the member data open, a check-in is kept, then syn
   await page.getByTestId('activation-code').fill(MEMBER);
   await screenshot(page, 'sign-in');
   await page.getByTestId('signin-submit').click();
-  await page.getByTestId('home').waitFor();
+  await setPinIfAsked(page, () => screenshot(page, 'set-pin'));
   await waitForServiceWorker(page);
   const name = await page.getByTestId('member-name').textContent();
   await page.locator('[data-testid=sync-badge][data-state=synced]').waitFor();

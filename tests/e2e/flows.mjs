@@ -5,11 +5,29 @@ import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { api, launchBrowser, newPhone, waitForServiceWorker } from './harness.mjs';
 
-/** Signs in through the app's own sign-in screen and waits for the home screen. */
+/** The PIN the flows set for a member after their first activation. */
+export const PIN = '246810';
+
+/**
+ * Signs in through the app's own sign-in screen, sets the PIN if the app asks for one (the member's first
+ * sign-in), and waits for the home screen.
+ */
 export async function signInOnPhone(page, code) {
   await page.goto('/signin');
   await page.getByTestId('activation-code').fill(code);
   await page.getByTestId('signin-submit').click();
+  await setPinIfAsked(page);
+}
+
+/** After an activation: sets the PIN when the app asks for one, and waits for the home screen. */
+export async function setPinIfAsked(page, onPinScreen = async () => {}) {
+  await page.getByTestId('home').or(page.getByTestId('set-pin')).waitFor();
+  if (await page.getByTestId('set-pin').isVisible()) {
+    await page.getByTestId('pin-new').fill(PIN);
+    await page.getByTestId('pin-again').fill(PIN);
+    await onPinScreen();
+    await page.getByTestId('pin-submit').click();
+  }
   await page.getByTestId('home').waitFor();
 }
 

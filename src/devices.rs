@@ -1,0 +1,94 @@
+//! The member's signed-in phones, from the server: when each signed in and was last seen, and a way to revoke
+//! any other one (a lost or sold phone), which wipes the member's data from it on its next sync.
+
+use guihai_core::sync::Device;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::clock::format_time;
+use crate::i18n::use_i18n;
+use crate::{api, records};
+
+/// "Chrome · Android" from a browser's description of itself: enough to tell one's phones apart.
+fn describe(user_agent: &str) -> Option<String> {
+    const BROWSERS: [(&str, &str); 6] = [
+        ("MicroMessenger", "WeChat"),
+        ("EdgA", "Edge"),
+        ("Edg/", "Edge"),
+        ("Firefox", "Firefox"),
+        ("Chrome", "Chrome"),
+        ("Safari", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 6] = [
+        ("HarmonyOS", "HarmonyOS"),
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Linux", "Linux"),
+    ];
+    let find = |names: &[(&str, &'static str)]| names.iter().find(|(token, _)| user_agent.contains(token)).map(|n| n.1);
+    match (find(&BROWSERS), find(&SYSTEMS)) {
+        (Some(browser), Some(system)) => Some(format!("{browser} · {system}")),
+        (one, other) => one.or(other).map(str::to_owned),
+    }
+}
+
+/// The list as the server last gave it; `None` while asking or when it cannot be asked (offline).
+async fn load() -> Option<Vec<Device>> {
+    api::devices(&records::session()?.token).await
+}
+
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let devices = LocalResource::new(load);
+    let failed = RwSignal::new(false);
+
+    let revoke = move |id| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            failed.set(!api::revoke_device(&session.token, id).await);
+            devices.refetch();
+        });
+    };
+
+    view! {
+        <section class="card" data-testid="devices">
+            <h1>{move || i18n.t("devices.title")}</h1>
+            <p class="note">{move || i18n.t("devices.intro")}</p>
+            <Suspense fallback=move || view! { <p>{i18n.t("devices.loading")}</p> }>
+                {move || devices.get().map(|list| match list {
+                    None => view! { <p class="error" role="alert">{i18n.t("devices.offline")}</p> }.into_any(),
+                    Some(list) => view! {
+                        <ul class="queue">
+                            {list.into_iter().map(|device| {
+                                let id = device.id;
+                                let seen = device.last_seen_at.unwrap_or(device.signed_in_at);
+                                view! {
+                                    <li data-testid="device" data-current=device.current.to_string()>
+                                        <span>
+                                            {device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"))}
+                                            <br />
+                                            <time>{i18n.t_with("devices.seen", &[("time", &format_time(seen))])}</time>
+                                        </span>
+                                        {if device.current {
+                                            view! { <span class="pill synced">{i18n.t("devices.this_phone")}</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <button data-testid="device-revoke" on:click=move |_| revoke(id)>
+                                                    {i18n.t("devices.revoke")}
+                                                </button>
+                                            }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Suspense>
+            {move || failed.get().then(|| view! { <p class="error" role="alert">{i18n.t("devices.revoke_failed")}</p> })}
+        </section>
+    }
+}

@@ -1,0 +1,59 @@
+// A member's phones: activation and a PIN on the first, a profile edit made offline and synced, the second
+// phone signed in with the phone number and PIN, and the first one (lost, say) revoked from the second: it is
+// signed out on its next sync and keeps nothing of the member.
+
+import assert from 'node:assert/strict';
+import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import { PIN, signInOnPhone, waitForFirstSync } from './flows.mjs';
+
+const MEMBER = 'GH-M07';
+const PHONE_NUMBER = '139 0000 0007';
+
+e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and the first one revoked', async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const firstPhone = await newPhone(browser, server.url);
+  const first = await firstPhone.newPage();
+  await signInOnPhone(first, MEMBER);
+  await waitForServiceWorker(first);
+  await waitForFirstSync(first);
+
+  await firstPhone.setOffline(true);
+  await first.goto('/profile');
+  await first.getByTestId('profile-edit').click();
+  await first.getByTestId('profile-input-city').fill('苏州工业园区');
+  await first.getByTestId('profile-save').click();
+  await first.getByTestId('profile-city').filter({ hasText: '苏州工业园区' }).waitFor();
+  await firstPhone.setOffline(false);
+  await first.getByTestId('profile-city').locator('.pill').waitFor({ state: 'detached', timeout: 30_000 });
+  const { token: firstToken } = await first.evaluate(() => JSON.parse(localStorage.getItem('gh1:session')));
+
+  const secondPhone = await newPhone(browser, server.url);
+  const second = await secondPhone.newPage();
+  await second.goto('/signin');
+  await second.getByTestId('signin-phone').fill(PHONE_NUMBER);
+  await second.getByTestId('signin-pin').fill('000000');
+  await second.getByTestId('signin-pin-submit').click();
+  await second.getByTestId('signin-error').waitFor();
+  await second.getByTestId('signin-pin').fill(PIN);
+  await second.getByTestId('signin-pin-submit').click();
+  await second.getByTestId('home').waitFor();
+  await second.goto('/profile');
+  await second.getByTestId('profile-city').filter({ hasText: '苏州工业园区' }).waitFor({ timeout: 30_000 });
+
+  await second.goto('/devices');
+  const devices = second.getByTestId('device');
+  await devices.nth(1).waitFor();
+  assert.equal(await devices.count(), 2);
+  await screenshot(second, 'devices');
+  await second.locator('[data-testid=device][data-current=false]').getByTestId('device-revoke').click();
+  await devices.nth(1).waitFor({ state: 'detached' });
+
+  // The first phone learns it on its next sync (here, reopening the app) and keeps nothing of the member.
+  await first.reload();
+  await first.getByTestId('activation-code').waitFor({ timeout: 30_000 });
+  await first.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
+  const left = await first.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gh1:')));
+  assert.deepEqual(left, ['gh1:schema']);
+  assert.equal((await api(server.url, '/api/v1/me', { token: firstToken })).status, 401);
+});
