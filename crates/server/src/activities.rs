@@ -34,7 +34,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<Activity>), AppError> {
     user.require_secretary(&state.db, new.org_id).await?;
     let new = new.checked().map_err(|error| AppError::Invalid(error.to_string()))?;
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     let activity = insert(&mut tx, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(activity)))
@@ -77,7 +77,7 @@ async fn cancel(
     let Path(id) = id?;
     let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     user.require_secretary(&state.db, activity.org_id).await?;
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     sqlx::query("UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL")
         .bind(clock::now_ms())
         .bind(id.to_string())

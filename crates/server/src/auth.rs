@@ -115,7 +115,7 @@ async fn sign_in(
 ) -> Result<Json<SessionResponse>, AppError> {
     let now = clock::now_ms();
     let code_hash = activation_code_hash(&request.activation_code);
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     let person: Option<(String, Option<i64>, bool)> = sqlx::query_as(
         "SELECT id, activation_expires_at, activation_reusable FROM people WHERE activation_code_hash = ?",
     )
@@ -150,7 +150,7 @@ async fn sign_in_with_pin(
 ) -> Result<Json<SessionResponse>, AppError> {
     let now = clock::now_ms();
     let phone = phone_digits(&request.phone);
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     // Numbers are stored as the member typed them, so they are compared here, digits to digits.
     let with_pins: Vec<(String, Option<String>, Option<i64>, String)> = sqlx::query_as(
         "SELECT p.id, p.pin_hash, p.pin_locked_until, f.value FROM people p

@@ -2,7 +2,7 @@
 //! keys, the device time is judged but never trusted, and a doubtful one is kept and flagged, not dropped.
 
 use guihai_core::checkin::{flag_for, CheckIn, CheckInFlag};
-use guihai_core::qr::{self, Subject, TrustedKey};
+use guihai_core::qr::{self, Code, CodeError, Subject, TrustedKey};
 use guihai_core::sync::{Outcome, Rejection};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -22,17 +22,21 @@ pub struct Origin {
     pub received_at: i64,
 }
 
-/// Applies one scanned activity code, inside the push's transaction.
+/// Checks a scanned code's signature, not its time: a code scanned while valid may arrive long after, from a
+/// phone that was offline. Done before the push's transaction: it is the costliest step and needs no database.
+pub fn verify(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
+    qr::verify_signature(scanned, keys)
+}
+
+/// Applies one scanned activity code (its signature already `verify`'d), inside the push's transaction.
 pub async fn check_in(
     conn: &mut SqliteConnection,
-    keys: &[TrustedKey],
     origin: &Origin,
     id: Id,
-    scanned: &str,
+    verified: Result<Code, CodeError>,
 ) -> Result<Outcome, AppError> {
     let rejected = |reason| Ok(Outcome::Rejected { reason });
-    // The signature, not the time: a code scanned while valid may arrive long after, from a phone that was offline.
-    let code = match qr::verify_signature(scanned, keys) {
+    let code = match verified {
         Ok(code) => code,
         Err(error) => return rejected(Rejection::Code(error)),
     };
@@ -47,24 +51,14 @@ pub async fn check_in(
     let Some((org_id, starts_at, ends_at)) = activity else {
         return rejected(Rejection::UnknownActivity);
     };
-    // The same check-in through another client, or the same member scanning again: one check-in.
-    let existing: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM check_ins WHERE id = ? OR (person_id = ? AND activity_id = ?)")
-            .bind(id.to_string())
-            .bind(origin.person_id.to_string())
-            .bind(activity_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    if existing.is_some() {
-        return Ok(Outcome::Duplicate);
-    }
-
     let scanned_while_valid = code.check_time(clock::unix_secs(origin.occurred_at)).is_ok();
     let flag = flag_for(origin.occurred_at, origin.received_at, (starts_at, ends_at))
         .or((!scanned_while_valid).then_some(CheckInFlag::OutsideWindow));
-    sqlx::query(
+    // The same check-in through another client (its id), or the same member scanning again (person and
+    // activity), is one check-in: the insert is ignored and the mutation is a duplicate.
+    let inserted = sqlx::query(
         "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(id.to_string())
     .bind(origin.person_id.to_string())
@@ -77,6 +71,9 @@ pub async fn check_in(
     .bind(flag.as_ref().map(db::wire_name))
     .execute(&mut *conn)
     .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Outcome::Duplicate);
+    }
     // Only the member's own audience: the organisation's audience reaches every member, and a check-in is private.
     changes::touch(conn, LogKey::CheckIn(id), &[Audience::Member(origin.person_id)]).await?;
     Ok(Outcome::Applied)

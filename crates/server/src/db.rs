@@ -13,7 +13,18 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 use crate::error::AppError;
 use crate::StartError;
 
-pub async fn open(data_dir: &Path) -> Result<SqlitePool, StartError> {
+/// The database's two pools: `read` for everything, and `write`, one connection, for write transactions.
+///
+/// SQLite has one writer at a time. With writers spread over the read pool, each waiting writer polls
+/// SQLite's busy handler (sleeping longer and longer), so under load pushes waited far longer than the work
+/// ahead of them and some ran past the busy timeout (the ingest benchmark saw 500s). One write connection
+/// makes them queue in the pool instead: in order, each starting the moment the one before commits.
+pub struct Db {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+pub async fn open(data_dir: &Path) -> Result<Db, StartError> {
     std::fs::create_dir_all(data_dir)?;
     let options = SqliteConnectOptions::new()
         .filename(data_dir.join("guihai.db"))
@@ -25,33 +36,39 @@ pub async fn open(data_dir: &Path) -> Result<SqlitePool, StartError> {
         // SQLite has one writer: a second one waits its turn instead of failing at once.
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
+    let read = SqlitePoolOptions::new()
         .max_connections(8)
+        .connect_with(options.clone())
+        .await?;
+    sqlx::migrate!().run(&read).await?;
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
         .connect_with(options)
         .await?;
-    sqlx::migrate!().run(&pool).await?;
-    Ok(pool)
+    Ok(Db { read, write })
 }
 
 /// Closes the pool at shutdown. The write-ahead log is first folded into the database file and emptied, so the
 /// file is complete on its own (a copy of it is a backup) even if a connection is still closing when the
 /// process ends: closing the pool alone now and then left a full log behind (the restore test caught it).
-pub async fn close(db: &SqlitePool) {
+pub async fn close(db: Db) {
+    db.write.close().await;
     match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
-        .fetch_one(db)
+        .fetch_one(&db.read)
         .await
     {
         Ok((0, _, _)) => {}
         Ok(_) => tracing::warn!("the write-ahead log was busy and is not empty"),
         Err(error) => tracing::warn!(%error, "cannot checkpoint the write-ahead log"),
     }
-    db.close().await;
+    db.read.close().await;
 }
 
-/// Starts a transaction that writes. `BEGIN IMMEDIATE` takes the write lock at once, so two writers queue on
-/// the busy timeout instead of one failing when it upgrades a read snapshot that the other has overtaken.
-pub async fn begin_write(db: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    db.begin_with("BEGIN IMMEDIATE").await
+/// Starts a transaction that writes, on the one write connection (see `Db`). `BEGIN IMMEDIATE` takes SQLite's
+/// write lock at once, so a lone write outside this path waits on the busy timeout rather than failing when it
+/// upgrades a read snapshot that the transaction has overtaken.
+pub async fn begin_write(write: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    write.begin_with("BEGIN IMMEDIATE").await
 }
 
 /// An id read back from the database. A malformed one means the database is damaged, not the request.

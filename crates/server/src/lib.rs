@@ -49,7 +49,10 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// Everything a request handler may use.
 #[derive(Clone)]
 pub struct AppState {
+    /// For reads, and the odd single write.
     pub db: SqlitePool,
+    /// The one connection write transactions queue for (`db::begin_write`; see `db::Db`).
+    pub writes: SqlitePool,
     keys: Arc<Keyring>,
     dist: PathBuf,
     faults: Arc<faults::Faults>,
@@ -59,13 +62,14 @@ impl AppState {
     /// Opens (and migrates) the database in `config.data_dir`, loads or creates the signing key, and seeds the
     /// demo data when asked and the database is empty.
     pub async fn open(config: &Config) -> Result<AppState, StartError> {
-        let db = db::open(&config.data_dir).await?;
-        let keys = Arc::new(keys::load_or_create(&db).await?);
-        if config.demo && demo::seed_if_empty(&db).await? {
+        let db::Db { read, write } = db::open(&config.data_dir).await?;
+        let keys = Arc::new(keys::load_or_create(&write).await?);
+        if config.demo && demo::seed_if_empty(&write).await? {
             tracing::info!("seeded the demo data");
         }
         Ok(AppState {
-            db,
+            db: read,
+            writes: write,
             keys,
             dist: config.dist.clone(),
             faults: Arc::new(faults::Faults::arm(config.faults.clone())),
@@ -146,7 +150,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    db::close(&state.db).await;
+    db::close(db::Db {
+        read: state.db.clone(),
+        write: state.writes.clone(),
+    })
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

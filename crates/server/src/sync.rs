@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use guihai_core::qr::{Code, CodeError};
 use guihai_core::sync::{
     Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushRequest, PushResponse, Record, Rejection,
     MAX_PUSH_BATCH, PULL_PAGE,
@@ -72,12 +73,20 @@ async fn push(
         )));
     }
     let fault = state.faults.on_push();
+    let mut verified: Vec<_> = request
+        .mutations
+        .iter()
+        .map(|m| match &m.op {
+            Op::CheckIn { code, .. } => Some(checkins::verify(code, state.keys().trusted())),
+            _ => None,
+        })
+        .collect();
     let received_at = clock::now_ms();
-    let mut tx = db::begin_write(&state.db).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     let committed = bind_client(&mut tx, request.client_id, user.person_id, received_at).await?;
     let mut last_seq = committed;
     let mut results = Vec::with_capacity(request.mutations.len());
-    for mutation in &request.mutations {
+    for (mutation, verified) in request.mutations.iter().zip(verified.iter_mut()) {
         let outcome = if mutation.seq <= last_seq {
             // Settled by an earlier push whose answer was lost: a refusal is told again, or the phone would
             // never learn why its write did not count.
@@ -93,7 +102,7 @@ async fn push(
                 occurred_at: mutation.occurred_at,
                 received_at,
             };
-            let outcome = apply(&mut tx, &state, &origin, &mutation.op).await?;
+            let outcome = apply(&mut tx, &origin, &mutation.op, verified.take()).await?;
             if let Outcome::Rejected { reason } = outcome {
                 record_rejection(&mut tx, &origin, mutation, reason).await?;
             }
@@ -124,12 +133,19 @@ async fn push(
     Ok(Json(PushResponse { last_seq, results }))
 }
 
-async fn apply(conn: &mut SqliteConnection, state: &AppState, origin: &Origin, op: &Op) -> Result<Outcome, AppError> {
-    match op {
-        Op::CheckIn { id, code } => checkins::check_in(conn, state.keys().trusted(), origin, *id, code).await,
-        Op::EditProfile(edit) => profile::edit_from_phone(conn, origin, edit).await,
+/// Applies one mutation; `verified` is its code's signature check, made before the transaction.
+async fn apply(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    op: &Op,
+    verified: Option<Result<Code, CodeError>>,
+) -> Result<Outcome, AppError> {
+    match (op, verified) {
+        (Op::CheckIn { id, .. }, Some(verified)) => checkins::check_in(conn, origin, *id, verified).await,
+        (Op::CheckIn { .. }, None) => Err(AppError::Internal("a check-in without its signature check".into())),
+        (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, origin, edit).await,
         // Only takes up its number (see `engine::contiguous_batch`).
-        Op::Skip => Ok(Outcome::Applied),
+        (Op::Skip, _) => Ok(Outcome::Applied),
     }
 }
 
