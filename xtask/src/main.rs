@@ -34,7 +34,8 @@ commands:
   test                            install missing tools, then check formatting and lints, run the
                                   unit, in-browser and end-to-end tests (what CI runs)
   bench                           install missing tools, build the app and the server, measure the
-                                  first-load size and the start time into docs/benchmarks.md
+                                  first-load size, the start time, syncing offline check-ins and
+                                  pushes into the server into docs/benchmarks.md
   help                            show this text"
 }
 
