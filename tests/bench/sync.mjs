@@ -6,7 +6,7 @@
 // `/q/<payload>` one after another in the app (the router's own navigation: `history.pushState` and a
 // `popstate` event, as a tap on a link does), so the app itself checks each code and queues each check-in.
 // Then the phone goes online and the clock runs from the page's `online` event until the sync badge shows
-// nothing waiting.
+// nothing waiting. Three runs on each network, each with a fresh server and browser profile.
 //
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN, GUIHAI_DIST and GUIHAI_BENCH_SEED and turns this
 // script's JSON, printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
@@ -17,6 +17,8 @@ import { launchBrowser, newPhone, waitForServiceWorker } from '../e2e/harness.mj
 import { seededServer } from './seed.mjs';
 
 const CHECK_INS = 1000;
+/** Runs on each network: each takes about a minute, most of it making the check-ins. */
+const RUNS = 3;
 const MEMBER = 'GH-M01';
 const TIMEOUT_MS = 300_000;
 /**
@@ -129,7 +131,6 @@ async function syncAfterOffline(browser, network) {
     const signedIn = await storageUse(page);
 
     const makeMs = await checkInEverywhere(page, seeded.activities);
-    console.error(`${network.name}: ${CHECK_INS} check-ins made offline in ${Math.round(makeMs)} ms`);
     assert.deepEqual(await localQueue(page), { outbox: CHECK_INS, pending: CHECK_INS });
     const queued = await storageUse(page);
 
@@ -146,7 +147,6 @@ async function syncAfterOffline(browser, network) {
       { timeout: TIMEOUT_MS, polling: 50 },
     );
     const roundMs = await roundHandle.jsonValue();
-    console.error(`${network.name}: outbox empty after ${Math.round(emptyMs)} ms, round done after ${Math.round(roundMs)} ms`);
 
     // Nothing was refused, and the server holds each check-in once.
     assert.deepEqual(await localQueue(page), { outbox: 0, pending: 0 });
@@ -157,7 +157,7 @@ async function syncAfterOffline(browser, network) {
     assert.equal(onServer.length, CHECK_INS);
 
     return {
-      network: { ...network, makeMs: Math.round(makeMs), emptyMs: Math.round(emptyMs), roundMs: Math.round(roundMs) },
+      times: { makeMs: Math.round(makeMs), emptyMs: Math.round(emptyMs), roundMs: Math.round(roundMs) },
       storage: {
         pendingPerCheckIn: bytesOf(queued, 'gh1:pending:*') / CHECK_INS,
         outboxPerCheckIn: bytesOf(queued, 'gh1:outbox:*') / CHECK_INS,
@@ -176,16 +176,20 @@ async function syncAfterOffline(browser, network) {
 
 const browser = await launchBrowser();
 try {
-  const runs = [];
-  for (const network of NETWORKS) runs.push(await syncAfterOffline(browser, network));
-  const result = {
-    chromium: browser.version(),
-    checkIns: CHECK_INS,
-    member: MEMBER,
-    networks: runs.map((run) => run.network),
-    // Storage does not depend on the network: the first run's.
-    storage: runs[0].storage,
-  };
+  const networks = [];
+  let storage;
+  for (const network of NETWORKS) {
+    const runs = [];
+    for (let run = 1; run <= RUNS; run += 1) {
+      const measured = await syncAfterOffline(browser, network);
+      // Storage does not depend on the network or the run: the first one's.
+      storage ??= measured.storage;
+      runs.push(measured.times);
+      console.error(`${network.name} ${run}/${RUNS}: ${JSON.stringify(measured.times)}`);
+    }
+    networks.push({ ...network, runs });
+  }
+  const result = { chromium: browser.version(), checkIns: CHECK_INS, member: MEMBER, networks, storage };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await browser.close();
