@@ -20,7 +20,7 @@ const INGEST = { devices: 20, perPush: MAX_PUSH_BATCH, pushesPerDevice: 10 };
  * A phone that was offline for a day or two brings a few check-ins. Enough activities that even one device
  * alone has new ones to push for the whole run.
  */
-const CONCURRENT = { devices: 1000, perPush: 3, seconds: 10, activities: 12_000 };
+const CONCURRENT = { devices: 1000, perPush: 3, seconds: 10, activities: 18_000 };
 
 /** A fresh UUIDv7, as a phone makes one for each check-in. */
 function uuidv7() {

@@ -94,10 +94,14 @@ impl Run {
     fn latency_row(&self, name: &str) -> String {
         let Latency { p50, p90, p99, max } = self.latency_ms;
         format!(
-            "| {name} | {} | {} | {:.0} | {p50:.0} ms | {p90:.0} ms | **{p99:.0} ms** | {max:.0} ms | {} |\n",
+            "| {name} | {} | {} | {} | {} ms | {} ms | **{} ms** | {} ms | {} |\n",
             thousands(self.check_ins_per_push),
             thousands(self.pushes),
-            self.pushes_per_second,
+            whole(self.pushes_per_second),
+            whole(p50),
+            whole(p90),
+            whole(p99),
+            whole(max),
             self.failures(),
         )
     }
@@ -118,20 +122,20 @@ impl Pushes {
 
 {ingest_verdict}: the budget is at least {ingest_budget} check-ins a second into SQLite, and the server took
 **{rate} check-ins a second**: {devices} devices each pushing {per_device} full batches of {batch}, {applied}
-check-ins applied in {seconds:.1} s. Failed pushes: {ingest_failures}. Latency of a full push: {i50:.0} ms
-median, {i99:.0} ms at the 99th percentile.
+check-ins applied in {seconds:.1} s. Failed pushes: {ingest_failures}. Latency of a full push: {i50} ms
+median, {i99} ms at the 99th percentile.
 
 ## Push latency with {concurrent_devices} devices
 
 {latency_verdict}: the budget is at most {p99_budget:.0} ms at the 99th percentile with {concurrent_devices}
-devices pushing at once, and it is **{p99:.0} ms**.
+devices pushing at once, and it is **{p99} ms**.
 
 | devices | check-ins a push | pushes | pushes a second | p50 | p90 | p99 | max | failed |
 |---|--:|--:|--:|--:|--:|--:|--:|---|
 {concurrent_row}{alone_row}
 Each device pushes again as soon as it has its answer, so a push waits for the ones ahead of it: with
-{concurrent_devices} devices and {concurrent_rate:.0} pushes a second, a push waits about
-{concurrent_devices} ÷ {concurrent_rate:.0} = {little:.0} ms (Little's law).
+{concurrent_devices} devices and {concurrent_rate} pushes a second, a push waits about
+{concurrent_devices} ÷ {concurrent_rate} = {little} ms (Little's law).
 
 ### Method
 
@@ -161,20 +165,26 @@ answers are read: *applied* counts the check-ins it says it applied.
             applied = thousands(ingest.check_ins_applied),
             seconds = ingest.seconds,
             ingest_failures = ingest.failures(),
-            i50 = ingest.latency_ms.p50,
-            i99 = ingest.latency_ms.p99,
+            i50 = whole(ingest.latency_ms.p50),
+            i99 = whole(ingest.latency_ms.p99),
             latency_verdict = sentence_verdict(p99 <= BUDGET_P99_MS),
+            p99 = whole(p99),
             p99_budget = BUDGET_P99_MS,
             concurrent_devices = thousands(concurrent.devices),
             concurrent_row = concurrent.latency_row(&thousands(concurrent.devices)),
             alone_row = alone.latency_row(&thousands(alone.devices)),
-            concurrent_rate = concurrent.pushes_per_second,
-            little = concurrent.devices as f64 / concurrent.pushes_per_second * 1000.0,
+            concurrent_rate = whole(concurrent.pushes_per_second),
+            little = whole(concurrent.devices as f64 / concurrent.pushes_per_second * 1000.0),
             concurrent_per_push = concurrent.check_ins_per_push,
             concurrent_seconds = concurrent.seconds,
             cpus = std::thread::available_parallelism().map_or(0, usize::from),
         )
     }
+}
+
+/// A measured quantity, rounded, with thousands separated.
+fn whole(x: f64) -> String {
+    thousands(x.round() as u64)
 }
 
 /// `met` at the start of a sentence.
@@ -213,8 +223,8 @@ mod tests {
         assert!(markdown.contains("**Not met**: the budget is at least 5,000 check-ins a second"));
         assert!(markdown.contains("**2,096 check-ins a second**: 20 devices each pushing 10 full batches of 200"));
         assert!(markdown.contains("Failed pushes: 10 × 500."));
-        assert!(markdown.contains("| 1,000 | 3 | 200 | 246 | 1294 ms | 3293 ms | **6248 ms** | 6553 ms | none |"));
-        assert!(markdown.contains("1,000 ÷ 246 = 4073 ms"));
+        assert!(markdown.contains("| 1,000 | 3 | 200 | 246 | 1,294 ms | 3,293 ms | **6,248 ms** | 6,553 ms | none |"));
+        assert!(markdown.contains("1,000 ÷ 246 = 4,073 ms"));
     }
 
     #[test]
