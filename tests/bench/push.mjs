@@ -2,7 +2,7 @@
 // (release build) on loopback, driven by autocannon. Each autocannon connection is one device: its own member,
 // session token and client id, and its own seq counter, so its pushes stay numbered 1, 2, 3, … as a phone's do.
 //
-//   ingest      a few devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
+//   ingest      20 devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
 //   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer.
 //   alone       one device doing the same: the latency of a push that waits for no other.
 //
@@ -40,7 +40,7 @@ function uuidv7() {
 async function pushLoad(seeded, { perPush, ...options }) {
   let assigned = 0;
   let applied = 0;
-  let refused = 0;
+  let notApplied = 0;
   const result = await autocannon({
     url: seeded.server.url,
     connections: seeded.members.length,
@@ -77,18 +77,18 @@ async function pushLoad(seeded, { perPush, ...options }) {
           if (status !== 200) return;
           for (const { status: outcome } of JSON.parse(body).results) {
             if (outcome === 'applied') applied += 1;
-            else refused += 1;
+            else notApplied += 1;
           }
         },
       },
     ],
     ...options,
   });
-  return { result, applied, refused };
+  return { result, applied, notApplied };
 }
 
 /** The figures of one run, in milliseconds and per second. */
-function figures({ result, applied, refused }, perPush) {
+function figures({ result, applied, notApplied }, perPush) {
   return {
     devices: result.connections,
     checkInsPerPush: perPush,
@@ -96,7 +96,7 @@ function figures({ result, applied, refused }, perPush) {
     seconds: result.duration,
     pushesPerSecond: result.requests.total / result.duration,
     checkInsApplied: applied,
-    checkInsNotApplied: refused,
+    checkInsNotApplied: notApplied,
     non2xx: result.non2xx,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
     errors: result.errors,
