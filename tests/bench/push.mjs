@@ -10,6 +10,7 @@
 // script's JSON, printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
 
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import { seededServer } from './seed.mjs';
 
@@ -87,8 +88,18 @@ async function pushLoad(seeded, { perPush, ...options }) {
   return { result, applied, notApplied };
 }
 
+/** The errors the server logged, by message: why a push failed. */
+async function loggedErrors(server) {
+  const errors = {};
+  for (const line of (await readFile(server.logFile, 'utf8')).split('\n')) {
+    const error = / ERROR .*\berror=(.*)$/.exec(line)?.[1];
+    if (error) errors[error] = (errors[error] ?? 0) + 1;
+  }
+  return errors;
+}
+
 /** The figures of one run, in milliseconds and per second. */
-function figures({ result, applied, notApplied }, perPush) {
+function figures({ result, applied, notApplied }, perPush, serverErrors) {
   return {
     devices: result.connections,
     checkInsPerPush: perPush,
@@ -101,6 +112,7 @@ function figures({ result, applied, notApplied }, perPush) {
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
     errors: result.errors,
     timeouts: result.timeouts,
+    serverErrors,
     latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
   };
 }
@@ -108,7 +120,7 @@ function figures({ result, applied, notApplied }, perPush) {
 async function run(name, seed, load) {
   const seeded = await seededServer(seed);
   try {
-    const measured = figures(await pushLoad(seeded, load), load.perPush);
+    const measured = figures(await pushLoad(seeded, load), load.perPush, await loggedErrors(seeded.server));
     console.error(`${name}: ${JSON.stringify(measured)}`);
     return measured;
   } finally {

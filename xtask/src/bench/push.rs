@@ -42,6 +42,8 @@ struct Run {
     /// Connection errors, and requests without an answer within autocannon's 10 s.
     errors: u64,
     timeouts: u64,
+    /// What the server logged as errors, by message.
+    server_errors: BTreeMap<String, u64>,
     latency_ms: Latency,
 }
 
@@ -77,6 +79,9 @@ impl Run {
             if count > 0 {
                 failures.push(format!("{} {what}", thousands(count)));
             }
+        }
+        for (error, count) in &self.server_errors {
+            failures.push(format!("{} × logged by the server: `{error}`", thousands(*count)));
         }
         if self.check_ins_not_applied > 0 {
             failures.push(format!(
@@ -148,7 +153,8 @@ server's key. Each autocannon connection is one device: its member's token and c
 numbered on from the last push the server answered (so a device's pushes are never out of order), one push at a
 time. Every check-in is new to the server (a device's *n*-th push carries the codes of the next activities, with
 fresh UUIDv7 ids), so each is verified (signature and activity), stored and logged for pull. The server's
-answers are read: *applied* counts the check-ins it says it applied.
+answers are read: *applied* counts the check-ins it says it applied, and a failed push is named by the
+errors the server logged. The machine may be running other work at the same time (see the load average above).
 
 - **ingest**: {devices} devices, each pushing {per_device} pushes of {batch} check-ins (the most a push may
   carry) back to back; check-ins applied ÷ seconds from the first request to the last answer.
@@ -200,20 +206,28 @@ fn sentence_verdict(ok: bool) -> &'static str {
 mod tests {
     use super::*;
 
-    fn run(devices: u64, per_push: u64, applied: u64, non2xx: u64, codes: &str) -> String {
+    fn run(devices: u64, per_push: u64, applied: u64, non2xx: u64, codes: &str, errors: &str) -> String {
         format!(
             r#"{{"devices":{devices},"checkInsPerPush":{per_push},"pushes":200,"seconds":18.13,"pushesPerSecond":245.5,
                 "checkInsApplied":{applied},"checkInsNotApplied":0,"non2xx":{non2xx},"statusCodes":{codes},
-                "errors":0,"timeouts":0,"latencyMs":{{"p50":1294,"p90":3293,"p99":6248,"max":6553}}}}"#
+                "errors":0,"timeouts":0,"serverErrors":{errors},
+                "latencyMs":{{"p50":1294,"p90":3293,"p99":6248,"max":6553}}}}"#
         )
     }
 
     fn printed() -> String {
         format!(
             r#"{{"ingest":{},"concurrent":{},"alone":{}}}"#,
-            run(20, 200, 38_000, 10, r#"{"200":190,"500":10}"#),
-            run(1000, 3, 600, 0, r#"{"200":200}"#),
-            run(1, 3, 600, 0, r#"{"200":200}"#),
+            run(
+                20,
+                200,
+                38_000,
+                10,
+                r#"{"200":190,"500":10}"#,
+                r#"{"database is locked":10}"#
+            ),
+            run(1000, 3, 600, 0, r#"{"200":200}"#, "{}"),
+            run(1, 3, 600, 0, r#"{"200":200}"#, "{}"),
         )
     }
 
@@ -222,7 +236,7 @@ mod tests {
         let markdown = parse(&printed()).unwrap().markdown();
         assert!(markdown.contains("**Not met**: the budget is at least 5,000 check-ins a second"));
         assert!(markdown.contains("**2,096 check-ins a second**: 20 devices each pushing 10 full batches of 200"));
-        assert!(markdown.contains("Failed pushes: 10 × 500."));
+        assert!(markdown.contains("Failed pushes: 10 × 500, 10 × logged by the server: `database is locked`."));
         assert!(markdown.contains("| 1,000 | 3 | 200 | 246 | 1,294 ms | 3,293 ms | **6,248 ms** | 6,553 ms | none |"));
         assert!(markdown.contains("1,000 ÷ 246 = 4,073 ms"));
     }

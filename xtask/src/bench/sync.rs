@@ -148,7 +148,9 @@ each time the app checks the code with its cached keys, stores the check-in and 
 confirm it. *making the check-ins offline* is that whole loop. Then the network comes back, throttled or not,
 through the same protocol call; the app's `online` event starts the sync, and the clock runs from that event
 until the sync badge shows no check-in waiting. Afterwards the test checks that nothing was refused and that
-the server, asked by a second device of the member, holds the {count} check-ins once each.
+the server, asked by a second device of the member, holds the {count} check-ins once each. The machine may be
+running other work at the same time (see the load average above): the spread of the runs shows how much that
+moved them.
 
 *3G* adds the latency to every request (from sending it until the response headers) and caps the throughput:
 the throughput of Chrome DevTools' former \"Regular 3G\" preset with the round trip of Lighthouse's
