@@ -1,27 +1,95 @@
 //! `cargo xtask bench`: builds the app and the server as `test` does, then measures what the app costs a phone
-//! (the bytes of the first visit, the time until the first screen) into `docs/benchmarks.md`.
+//! (the bytes of the first visit, the time until the first screen, syncing 1,000 check-ins made offline, local
+//! storage) and what pushes cost the server (check-ins a second, latency with 1,000 devices) into
+//! `docs/benchmarks.md`.
 
+mod push;
 mod start;
+mod sync;
 mod transfer;
 
 use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use crate::process::{output, step, Workspace};
+use serde::de::DeserializeOwned;
+
+use crate::process::{capture, output, run, step, Workspace};
 use crate::tools::{self, toml_string, Purpose};
 use crate::{build, server, Result};
 
 const REPORT: &str = "docs/benchmarks.md";
+/// The program that seeds a database with many members and activities for the sync benchmarks.
+const SEEDER: &str = "bench_seed";
 
 pub fn bench(ws: &Workspace) -> Result {
     tools::ensure(ws, Purpose::Bench)?;
     build::app(ws)?;
     server::build(ws)?;
+    let seeder = step("build the bench seeder", || build_seeder(ws))?;
     let first_load = step("first-load transfer size", || transfer::measure(&ws.dist()))?;
     let start = step("start time in Chromium", || start::measure(ws))?;
+    let offline_sync = step("1,000 offline check-ins synced, in Chromium", || {
+        sync::parse(&capture(&mut seeded_node(ws, &seeder, sync::SCRIPT))?)
+    })?;
+    let pushes = step("pushes into the server, with autocannon", || {
+        push::parse(&capture(&mut seeded_node(ws, &seeder, push::SCRIPT))?)
+    })?;
     let machine = Machine::describe(ws)?;
-    fs::write(ws.root.join(REPORT), render(&machine, &first_load, &start))?;
+    let report = render(&machine, &first_load, &start) + "\n" + &offline_sync.markdown() + "\n" + &pushes.markdown();
+    fs::write(ws.root.join(REPORT), report)?;
     println!("\nwrote {REPORT}");
     Ok(())
+}
+
+/// Builds `crates/server/examples/bench_seed.rs` in the server's profile and returns its path.
+fn build_seeder(ws: &Workspace) -> Result<PathBuf> {
+    run(server::cargo(ws, "build").args(["--example", SEEDER]))?;
+    // Cargo puts a package's examples in `examples/` beside its binaries.
+    let binaries = server::binary(ws)
+        .parent()
+        .map(Path::to_path_buf)
+        .ok_or("the server binary has no folder")?;
+    Ok(binaries.join("examples").join(SEEDER))
+}
+
+/// `node <script>` for a script that starts servers on seeded data.
+fn seeded_node(ws: &Workspace, seeder: &Path, script: &str) -> Command {
+    let mut command = server::node(ws);
+    command.env("GUIHAI_BENCH_SEED", seeder).arg(script);
+    command
+}
+
+/// The JSON a benchmark script printed, read into `T`.
+fn parse_printed<T: DeserializeOwned>(script: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| format!("{script} printed unexpected JSON: {e}").into())
+}
+
+/// `met`, or `**not met**`, for a figure and its budget.
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+/// Bytes in kilobytes of 1000 bytes: `12.3 KB`.
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+/// A count with thousands separated: `12,345`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Where the figures were measured.
@@ -87,7 +155,8 @@ fn render(machine: &Machine, first_load: &transfer::FirstLoad, start: &start::St
         "\
 # Benchmarks
 
-What Guihai costs a phone: the bytes of the first visit and the time until the first screen. Written by
+What Guihai costs a phone: the bytes of the first visit, the time until the first screen, syncing check-ins
+made offline and what they take of local storage; and what pushes cost the server. Written by
 `cargo xtask bench`, which builds the app and the server first; do not edit it, run that again.
 
 ## Machine
@@ -99,7 +168,7 @@ What Guihai costs a phone: the bytes of the first visit and the time until the f
 | CPU | {cpu_model}, {cpus} CPUs (`nproc`) |
 | memory | {memory} |
 | OS | {os} |
-| load average | {load} (1, 5 and 15 minutes, taken right after the start-time runs) |
+| load average | {load} (1, 5 and 15 minutes, taken right after the runs) |
 | browser | Chromium {chromium}, headless (Debian's package) |
 
 {first_load}
@@ -114,6 +183,14 @@ What Guihai costs a phone: the bytes of the first visit and the time until the f
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separates_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn reads_proc_files() {

@@ -109,12 +109,16 @@ fn wasm_bindgen(ws: &Workspace) -> Result {
     })
 }
 
-/// `wasm-opt` (from the binaryen package, for Trunk) and Playwright (for the end-to-end tests).
+/// `wasm-opt` (from the binaryen package, for Trunk), Playwright (for the end-to-end tests) and autocannon (for
+/// the push benchmarks).
 fn node_modules(ws: &Workspace) -> Result {
     let modules = ws.root.join("node_modules");
     ensure_one(
-        "node_modules (binaryen, playwright-core)",
-        modules.join(".bin/wasm-opt").exists() && modules.join("playwright-core").exists(),
+        "node_modules (binaryen, playwright-core, autocannon)",
+        modules.join(".bin/wasm-opt").exists()
+            && ["playwright-core", "autocannon"]
+                .iter()
+                .all(|package| modules.join(package).exists()),
         || run(ws.command("npm").arg("ci")),
     )
 }

@@ -43,6 +43,17 @@ use tower_http::LatencyUnit;
 pub use config::Config;
 pub use keys::Keyring;
 
+/// For the benchmarks' seeding program (`examples/bench_seed.rs`) only, which fills a database with many people
+/// and activities the way the server itself writes them. Not an API: nothing in the server uses it.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use crate::activities::sign_code;
+    pub use crate::auth::activation_code_hash;
+    pub use crate::changes::{touch, Audience, LogKey};
+    pub use crate::clock::{new_id, now_ms};
+    pub use crate::db::begin_write;
+}
+
 /// Largest request body the API reads. A full push batch of check-ins is far below this.
 const MAX_BODY_BYTES: usize = 1 << 20;
 

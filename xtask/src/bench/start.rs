@@ -55,14 +55,14 @@ fn parse(json: &str) -> Result<StartTimes> {
 }
 
 #[derive(Debug, PartialEq)]
-struct Spread {
-    median: u64,
-    min: u64,
-    max: u64,
+pub struct Spread {
+    pub median: u64,
+    pub min: u64,
+    pub max: u64,
 }
 
 /// `runs` is not empty.
-fn spread(runs: &[u64]) -> Spread {
+pub fn spread(runs: &[u64]) -> Spread {
     let mut sorted = runs.to_vec();
     sorted.sort_unstable();
     let middle = sorted.len() / 2;

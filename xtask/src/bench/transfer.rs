@@ -4,6 +4,7 @@
 use std::ops::Add;
 use std::path::Path;
 
+use super::kb;
 use crate::{build, compress, Result};
 
 /// Everything the first load fetches, gzip-compressed, in bytes (1 KB = 1000 bytes here).
@@ -98,10 +99,6 @@ fn file_size(path: &Path) -> Result<u64> {
 
 fn total(files: &[(String, Size)]) -> Size {
     files.iter().map(|(_, size)| *size).fold(Size::default(), Add::add)
-}
-
-fn kb(bytes: u64) -> String {
-    format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
 /// Whether `gzip` bytes keep to the budget, in words.
