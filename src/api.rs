@@ -119,16 +119,18 @@ async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Err
     }
 }
 
+/// Pushes gzipped where the browser can gzip: a push is mostly signed codes, and shrinks to a third.
 pub async fn push(token: &str, request: &PushRequest) -> Reply<PushResponse> {
-    reply(
-        reqwest::Client::new()
-            .post(url("/sync/push"))
-            .bearer_auth(token)
-            .json(request)
-            .send()
-            .await,
-    )
-    .await
+    let json = serde_json::to_string(request).expect("push requests serialise");
+    let builder = reqwest::Client::new()
+        .post(url("/sync/push"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    let builder = match crate::pwa::gzip(&json).await {
+        Some(body) => builder.header(reqwest::header::CONTENT_ENCODING, "gzip").body(body),
+        None => builder.body(json),
+    };
+    reply(builder.send().await).await
 }
 
 pub async fn pull(token: &str, client_id: Id, cursor: u64) -> Reply<PullResponse> {

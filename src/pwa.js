@@ -49,3 +49,11 @@ export async function storageEstimate() {
   const { usage = 0, quota = 0 } = await navigator.storage.estimate();
   return [usage, quota];
 }
+
+// Gzips a request body with the browser's own CompressionStream (no compressor in the wasm); null where the
+// browser has none, and the body then goes as it is.
+export async function gzip(text) {
+  if (typeof CompressionStream === 'undefined') return null;
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}

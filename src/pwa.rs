@@ -5,6 +5,7 @@ use std::future::Future;
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::i18n::use_i18n;
@@ -19,6 +20,8 @@ extern "C" {
     fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>, wait: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storageEstimate)]
     fn js_storage_estimate() -> js_sys::Promise;
+    #[wasm_bindgen(js_name = gzip)]
+    fn js_gzip(text: &str) -> js_sys::Promise;
 }
 
 /// Runs `work` holding the app-wide sync lock. When another tab (or this one) holds it: with `wait`, runs once
@@ -32,6 +35,12 @@ pub async fn with_sync_lock(wait: bool, work: impl Future<Output = ()> + 'static
     });
     let ran = JsFuture::from(js_with_sync_lock(&run, wait)).await;
     ran.is_ok_and(|value| value.as_bool() == Some(true))
+}
+
+/// `text` gzipped by the browser, or `None` where it cannot.
+pub async fn gzip(text: &str) -> Option<Vec<u8>> {
+    let bytes = JsFuture::from(js_gzip(text)).await.ok()?;
+    bytes.dyn_into::<js_sys::Uint8Array>().ok().map(|bytes| bytes.to_vec())
 }
 
 /// Bytes used and available to this app, where the browser says.

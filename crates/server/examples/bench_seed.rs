@@ -10,11 +10,11 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use guihai_core::domain::{Activity, ActivityKind};
+use guihai_core::domain::{ActivityKind, NewActivity};
 use guihai_core::sync::{SessionRequest, SessionResponse};
 use guihai_core::Id;
 use guihai_server::bench_support::{
-    activation_code_hash, begin_write, new_id, now_ms, sign_code, touch, Audience, LogKey,
+    activation_code_hash, begin_write, insert_activity, new_id, now_ms, sign_code, touch, Audience, LogKey,
 };
 use guihai_server::{AppState, Config};
 use serde_json::{json, Value};
@@ -45,6 +45,7 @@ async fn main() -> Result {
         "members": seed_members(&state, members.parse()?).await?,
         "activities": seed_activities(&state, activities.parse()?).await?,
     });
+    state.writes.close().await;
     state.db.close().await;
     println!("{seeded}");
     Ok(())
@@ -62,19 +63,18 @@ async fn like(conn: &mut SqliteConnection) -> Result<(String, String)> {
 
 /// Members `GH-B0001`.., each signed in through the real sign-in handler with a fresh device (client id).
 async fn seed_members(state: &AppState, count: usize) -> Result<Vec<Value>> {
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = begin_write(&state.writes).await?;
     let (home, current) = like(&mut tx).await?;
     let mut codes = Vec::with_capacity(count);
     for n in 1..=count {
         let id = new_id();
         let code = format!("GH-B{n:04}");
         sqlx::query(
-            "INSERT INTO people (id, name, phone, home_org_id, current_org_id, certificate_no, activation_code_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO people (id, name, home_org_id, current_org_id, certificate_no, activation_code_hash)
+             VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(format!("压测党员{n:04}"))
-        .bind(format!("1370000{n:04}"))
         .bind(&home)
         .bind(&current)
         .bind(format!("GN-B-{n:04}"))
@@ -118,7 +118,7 @@ async fn sign_in(router: &Router, code: &str, client_id: Id) -> Result<SessionRe
 /// Activities of `LIKE`'s host organisation, running from yesterday for 60 days, with the code its secretary
 /// would show.
 async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = begin_write(&state.writes).await?;
     let (_, org_id) = like(&mut tx).await?;
     let (org_name, place): (String, Option<String>) =
         sqlx::query_as("SELECT name, address FROM organisations WHERE id = ?")
@@ -129,8 +129,7 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
     let starts_at = now_ms() - DAY;
     let mut activities = Vec::with_capacity(count);
     for n in 1..=count {
-        let activity = Activity {
-            id: new_id(),
+        let new = NewActivity {
             org_id,
             title: format!("{}（第{n}期）", TITLES[n % TITLES.len()]),
             kind: ActivityKind::OrganisationLife,
@@ -138,19 +137,7 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
             ends_at: starts_at + 60 * DAY,
             place: place.clone(),
         };
-        sqlx::query(
-            "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place)
-             VALUES (?, ?, ?, 'organisation_life', ?, ?, ?)",
-        )
-        .bind(activity.id.to_string())
-        .bind(org_id.to_string())
-        .bind(&activity.title)
-        .bind(activity.starts_at)
-        .bind(activity.ends_at)
-        .bind(&activity.place)
-        .execute(&mut *tx)
-        .await?;
-        touch(&mut tx, LogKey::Activity(activity.id), &[Audience::Org(org_id)]).await?;
+        let activity = insert_activity(&mut tx, new).await?;
         let code = sign_code(state.keys(), &activity, &org_name);
         activities.push(json!({ "id": activity.id, "title": activity.title, "payload": code.payload }));
     }

@@ -36,6 +36,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use sqlx::SqlitePool;
 use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -47,7 +48,7 @@ pub use keys::Keyring;
 /// and activities the way the server itself writes them. Not an API: nothing in the server uses it.
 #[doc(hidden)]
 pub mod bench_support {
-    pub use crate::activities::sign_code;
+    pub use crate::activities::{insert as insert_activity, sign_code};
     pub use crate::auth::activation_code_hash;
     pub use crate::changes::{touch, Audience, LogKey};
     pub use crate::clock::{new_id, now_ms};
@@ -119,7 +120,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", v1)
         .fallback(|| async { error::AppError::NotFound })
+        // The limit holds for the body as decompressed, so a small gzip bomb is refused like a large body.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Phones gzip their pushes: on a slow uplink the bytes are the time (a check-in's signed code is ~250 chars).
+        .layer(RequestDecompressionLayer::new())
         // Answers carry personal data and tokens: no cache on the way may keep them.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -251,3 +251,40 @@ async fn a_push_larger_than_one_batch_is_invalid() {
     assert_eq!(reply.error(), (StatusCode::BAD_REQUEST, "invalid".to_owned()));
     assert_eq!(server.pull(&member, 0).await.last_seq, 0);
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+async fn push_gzipped(server: &Server, token: &str, body: Vec<u8>) -> crate::Reply {
+    let request = axum::http::Request::post("/api/v1/sync/push")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .header(axum::http::header::CONTENT_ENCODING, "gzip")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    server.request(request).await
+}
+
+#[tokio::test]
+async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    let request = guihai_core::sync::PushRequest {
+        client_id: member.client_id,
+        mutations: vec![check_in(1, &code, now_ms())],
+    };
+    let reply = push_gzipped(&server, &member.token, gzip(&serde_json::to_vec(&request).unwrap())).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(outcomes(&reply.json())[0].1, Outcome::Applied);
+
+    // Two megabytes of spaces gzip to a few kilobytes; decompressed, they are over the body limit.
+    let bomb = gzip(&vec![b' '; 2 << 20]);
+    assert!(bomb.len() < 10_000);
+    let reply = push_gzipped(&server, &member.token, bomb).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
