@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::certificate::CertificatePage;
 use crate::checkin::CheckInLink;
 use crate::checkins::MyCheckIns;
 use crate::devices::DevicesPage;
@@ -43,6 +44,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/pin") view=SetPinPage />
                         <Route path=path!("/devices") view=DevicesPage />
                         <Route path=path!("/profile") view=ProfilePage />
+                        <Route path=path!("/certificate") view=CertificatePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />

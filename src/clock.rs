@@ -34,6 +34,17 @@ pub fn jitter() -> f64 {
     js_sys::Math::random()
 }
 
+/// Local date for display.
+pub fn format_date(ms: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!(
+        "{}-{:02}-{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date()
+    )
+}
+
 /// Local date and time for display.
 pub fn format_time(ms: i64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));

@@ -31,6 +31,7 @@ pub fn Home() -> impl IntoView {
                     </dl>
                 </section>
                 <nav class="actions">
+                    <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>
                     <A href="/sync" attr:class="button" attr:data-testid="nav-sync">{i18n.t("home.sync_page")}</A>

@@ -4,6 +4,7 @@
 
 mod api;
 mod app;
+mod certificate;
 pub mod checkin;
 mod checkins;
 mod clock;

@@ -1,6 +1,7 @@
 //! What the phone holds of the server's data (the last pulled state) and of its own session. Pulled records
 //! are stored one key each under `rec:<record key>`.
 
+use guihai_core::certificate::{Review, Stop};
 use guihai_core::checkin::CheckIn;
 use guihai_core::domain::Me;
 use guihai_core::profile::Profile;
@@ -84,6 +85,29 @@ pub fn profile() -> Profile {
         Some(Record::Profile(profile)) => profile,
         _ => Profile::default(),
     }
+}
+
+/// A pulled record by its key (core's `Record::key`).
+pub fn record(key: &str) -> Option<Record> {
+    store::get(&record_key(key))
+}
+
+pub fn stops() -> Vec<Stop> {
+    records("stop:")
+        .filter_map(|r| if let Record::Stop(stop) = r { Some(stop) } else { None })
+        .collect()
+}
+
+pub fn reviews() -> Vec<Review> {
+    records("review:")
+        .filter_map(|r| {
+            if let Record::Review(review) = r {
+                Some(review)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 pub fn trusted_keys() -> Vec<TrustedKey> {

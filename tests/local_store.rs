@@ -7,6 +7,7 @@ use guihai::records;
 use guihai::store::{self, StoreError};
 use guihai::sync::outbox;
 use guihai_core::checkin::{CheckIn, PendingCheckIn};
+use guihai_core::domain::ActivityKind;
 use guihai_core::engine::Settled;
 use guihai_core::sync::{Change, Op, Record, Rejection};
 use guihai_core::Id;
@@ -70,14 +71,14 @@ fn number() {
 fn settling_drops_only_what_the_server_acknowledged_and_keeps_refusals() {
     clear();
     (1..=3).for_each(|n| check_in(n).unwrap());
-    number();
-    let meta = outbox::meta();
+    let mut meta = outbox::meta();
+    let numbered = outbox::number_new(&mut meta).unwrap();
     let reason = Rejection::Forbidden;
     let settled = Settled {
         drop_through: 2,
         rejected: vec![(1, reason)],
     };
-    outbox::settle(&meta, &settled).unwrap();
+    outbox::settle(&meta, &settled, &numbered).unwrap();
     assert_eq!(outbox::pending().iter().map(|m| m.seq).collect::<Vec<_>>(), [3]);
     let refused = outbox::refused();
     assert_eq!(
@@ -97,6 +98,7 @@ fn a_synced_check_in_replaces_its_pending_copy() {
         org_id: id(60),
         title: "activity 1".into(),
         org_name: "org".into(),
+        kind: ActivityKind::Study,
         scanned_at: 1,
         received_at: 2,
         flag: None,

@@ -128,11 +128,14 @@ impl SyncService {
             // Meta is re-read before and after every request and saved at once: a write made while a
             // request was in flight takes its own sequence number from the same stored meta.
             let mut meta = outbox::meta();
-            if let Err(error) = outbox::number_new(&mut meta) {
-                self.problem.set(Some(error.message_key()));
-                return;
-            }
-            let step = round.next(&meta, &outbox::pending());
+            let numbered = match outbox::number_new(&mut meta) {
+                Ok(numbered) => numbered,
+                Err(error) => {
+                    self.problem.set(Some(error.message_key()));
+                    return;
+                }
+            };
+            let step = round.next(&meta, &outbox::mutations(&numbered));
             let result = match step {
                 Step::Push(mutations) => {
                     let request = PushRequest {
@@ -142,14 +145,14 @@ impl SyncService {
                     let reply = api::push(&session.token, &request).await;
                     let mut meta = outbox::meta();
                     let settled = round.on_push(&mut meta, reply, jitter());
-                    outbox::settle(&meta, &settled)
+                    outbox::settle(&meta, &settled, &numbered)
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;
                     let mut meta = outbox::meta();
                     let (changes, settled_through) = round.on_pull(&mut meta, reply, now_ms(), jitter());
                     records::apply_changes(&changes).and_then(|()| {
-                        outbox::drop_through(settled_through);
+                        outbox::drop_through(settled_through, &numbered);
                         outbox::save_meta(&meta)
                     })
                 }

@@ -46,6 +46,11 @@ pub fn save_meta(meta: &SyncMeta) -> Result<(), StoreError> {
     store::set(META, meta)
 }
 
+/// How many writes wait.
+pub fn count() -> usize {
+    store::keys_with_prefix(PREFIX).len()
+}
+
 /// Every waiting write, oldest first.
 pub fn entries() -> Vec<Entry> {
     store::values_with_prefix(PREFIX)
@@ -53,7 +58,12 @@ pub fn entries() -> Vec<Entry> {
 
 /// The numbered writes in `seq` order: what the sync engine sends.
 pub fn pending() -> Vec<Mutation> {
-    let mut mutations: Vec<Mutation> = entries().iter().filter_map(Entry::mutation).collect();
+    mutations(&entries())
+}
+
+/// The numbered ones of `entries`, in `seq` order.
+pub fn mutations(entries: &[Entry]) -> Vec<Mutation> {
+    let mut mutations: Vec<Mutation> = entries.iter().filter_map(Entry::mutation).collect();
     mutations.sort_by_key(|m| m.seq);
     mutations
 }
@@ -73,18 +83,21 @@ pub fn enqueue(op: Op, occurred_at: i64, mut records: Vec<(String, serde_json::V
     store::set_all(&records)
 }
 
-/// Numbers the writes that have none yet, oldest first. Call only while holding the sync lock. Each entry
-/// is saved before the counter, so a failure can leave a number unused (the engine fills it with a skip)
-/// but never give one number twice.
-pub fn number_new(meta: &mut SyncMeta) -> Result<(), StoreError> {
-    let mut new: Vec<Entry> = entries().into_iter().filter(|e| e.seq.is_none()).collect();
+/// Numbers the writes that have none yet, oldest first, and returns every numbered one: the outbox as the
+/// round sees it, read once per step (a thousand waiting writes are a megabyte to parse). Call only while
+/// holding the sync lock, which makes these all the numbered entries there are. Each entry is saved before the
+/// counter, so a failure can leave a number unused (the engine fills it with a skip) but never give one number
+/// twice.
+pub fn number_new(meta: &mut SyncMeta) -> Result<Vec<Entry>, StoreError> {
+    let (mut numbered, mut new): (Vec<Entry>, Vec<Entry>) = entries().into_iter().partition(|e| e.seq.is_some());
     new.sort_by_key(|e| (e.occurred_at, e.id));
     for mut entry in new {
         entry.seq = Some(meta.take_seq());
         store::set(&entry.key(), &entry)?;
         save_meta(meta)?;
+        numbered.push(entry);
     }
-    Ok(())
+    Ok(numbered)
 }
 
 /// A write the server will never accept, kept with its reason.
@@ -98,9 +111,9 @@ pub fn refused() -> Vec<Refused> {
     store::values_with_prefix("refused:")
 }
 
-/// Carries out what the engine decided after a push answer.
-pub fn settle(meta: &SyncMeta, settled: &Settled) -> Result<(), StoreError> {
-    let outbox = pending();
+/// Carries out what the engine decided after a push answer; `numbered` is what `number_new` returned.
+pub fn settle(meta: &SyncMeta, settled: &Settled, numbered: &[Entry]) -> Result<(), StoreError> {
+    let outbox = mutations(numbered);
     for (seq, reason) in &settled.rejected {
         if let Some(mutation) = outbox.iter().find(|m| m.seq == *seq) {
             store::set(
@@ -112,13 +125,13 @@ pub fn settle(meta: &SyncMeta, settled: &Settled) -> Result<(), StoreError> {
             )?;
         }
     }
-    drop_through(settled.drop_through);
+    drop_through(settled.drop_through, numbered);
     save_meta(meta)
 }
 
 /// Drops the writes the server has settled (also after a pull: the push answer may have been lost).
-pub fn drop_through(seq: u64) {
-    entries()
+pub fn drop_through(seq: u64, numbered: &[Entry]) {
+    numbered
         .iter()
         .filter(|e| e.seq.is_some_and(|s| s <= seq))
         .for_each(|e| store::remove(&e.key()));

@@ -10,8 +10,8 @@ use crate::i18n::use_i18n;
 pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    // One storage scan per change, shared by the label and the state below.
-    let count = sync.watch(|| outbox::entries().len());
+    // One count of keys per change (no entry parsed), shared by the label and the state below.
+    let count = sync.watch(outbox::count);
     let waiting = Memo::new(move |_| count());
     let label = move || {
         let waiting = waiting.get();

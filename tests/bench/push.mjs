@@ -4,6 +4,8 @@
 //
 //   ingest      20 devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
 //   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer.
+//   paced       the same 1,000 devices pushing 250 times a second in all (each about every 4 s): the latency at
+//               a load the server keeps up with.
 //   alone       one device doing the same: the latency of a push that waits for no other.
 //
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN, GUIHAI_DIST and GUIHAI_BENCH_SEED and turns this
@@ -22,6 +24,8 @@ const INGEST = { devices: 20, perPush: MAX_PUSH_BATCH, pushesPerDevice: 10 };
  * alone has new ones to push for the whole run.
  */
 const CONCURRENT = { devices: 1000, perPush: 3, seconds: 10, activities: 18_000 };
+/** Pushes a second, from all devices together, for the paced run. */
+const PACED_RATE = 250;
 
 /** A fresh UUIDv7, as a phone makes one for each check-in. */
 function uuidv7() {
@@ -128,8 +132,8 @@ async function run(name, seed, load) {
   }
 }
 
-/** `devices` devices pushing a few check-ins each, for a while. */
-const concurrent = (name, devices) =>
+/** `devices` devices pushing a few check-ins each, for a while (`paced`: autocannon's options that pace them). */
+const concurrent = (name, devices, paced = {}) =>
   run(
     name,
     { members: devices, activities: CONCURRENT.activities },
@@ -138,6 +142,7 @@ const concurrent = (name, devices) =>
       duration: CONCURRENT.seconds,
       // Never past the seeded activities: a repeated check-in would be a cheap duplicate, not an ingest.
       maxConnectionRequests: Math.floor(CONCURRENT.activities / CONCURRENT.perPush),
+      ...paced,
     },
   );
 
@@ -148,6 +153,7 @@ const result = {
     { perPush: INGEST.perPush, maxConnectionRequests: INGEST.pushesPerDevice, duration: 600 },
   ),
   concurrent: await concurrent('concurrent', CONCURRENT.devices),
+  paced: await concurrent('paced', CONCURRENT.devices, { overallRate: PACED_RATE }),
   alone: await concurrent('alone', 1),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

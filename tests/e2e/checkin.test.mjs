@@ -2,6 +2,7 @@
 // opening an activity's code link, come back online, and the server holds the check-in exactly once.
 
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
 import {
   activityLinks,
@@ -69,10 +70,11 @@ e2eTest('offline: the app and the member data open, a check-in is kept, then syn
   // The same push sent again (a retry) changes nothing on the server.
   const push = pushes.find((request) => request.method() === 'POST');
   assert.ok(push, 'the phone pushed its outbox');
+  assert.equal(push.headers()['content-encoding'], 'gzip', 'pushes travel gzipped');
   const replay = await api(server.url, '/api/v1/sync/push', {
     method: 'POST',
     token: push.headers().authorization.replace(/^Bearer /, ''),
-    body: JSON.parse(push.postData()),
+    body: JSON.parse(gunzipSync(push.postDataBuffer()).toString('utf8')),
   });
   assert.equal(replay.status, 200);
   assert.deepEqual(replay.body.results.map((r) => r.status), ['duplicate']);

@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use guihai_core::certificate::Grade;
+use guihai_core::domain::ActivityKind;
 use guihai_core::profile::{Field, FieldError};
 use guihai_core::qr::CodeError;
 use guihai_core::sync::Rejection;
@@ -91,6 +93,12 @@ fn every_key_the_app_uses_is_translated() {
     }
     for error in FieldError::ALL {
         missing.insert(format!("profile.error.{}", error.as_str()));
+    }
+    for kind in ActivityKind::ALL {
+        missing.insert(format!("kind.{}", kind.as_str()));
+    }
+    for grade in Grade::ALL {
+        missing.insert(format!("grade.{}", grade.as_str()));
     }
     missing.retain(|key| !keys.contains(key));
     assert!(missing.is_empty(), "keys used but not translated: {missing:?}");

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ActivityKind;
 use crate::sync::Rejection;
 use crate::Id;
 
@@ -14,6 +15,9 @@ pub struct CheckIn {
     pub org_id: Id,
     pub title: String,
     pub org_name: String,
+    /// The activity's kind, for the certificate's counts (absent in records kept before it was sent).
+    #[serde(default)]
+    pub kind: ActivityKind,
     /// Device time of the scan (Unix ms), as the phone said.
     pub scanned_at: i64,
     /// Server time of receipt (Unix ms).
@@ -119,6 +123,7 @@ mod tests {
             org_id: id(201),
             title: format!("a{n}"),
             org_name: "org".into(),
+            kind: ActivityKind::Study,
             scanned_at: at,
             received_at: at,
             flag: None,

@@ -76,7 +76,7 @@ pub struct Me {
     pub roles: Vec<Role>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     /// 组织生活 / 三会一课
@@ -84,7 +84,28 @@ pub enum ActivityKind {
     Study,
     Volunteer,
     Training,
+    #[default]
     Other,
+}
+
+impl ActivityKind {
+    pub const ALL: [ActivityKind; 5] = [
+        ActivityKind::OrganisationLife,
+        ActivityKind::Study,
+        ActivityKind::Volunteer,
+        ActivityKind::Training,
+        ActivityKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivityKind::OrganisationLife => "organisation_life",
+            ActivityKind::Study => "study",
+            ActivityKind::Volunteer => "volunteer",
+            ActivityKind::Training => "training",
+            ActivityKind::Other => "other",
+        }
+    }
 }
 
 /// An activity published by a host organisation.

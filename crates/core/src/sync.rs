@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::certificate::{Review, Stop};
 use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
 use crate::profile::{self, Profile};
@@ -145,6 +146,8 @@ pub enum Change {
 pub enum Record {
     Me(Me),
     Profile(Profile),
+    Stop(Stop),
+    Review(Review),
     Organisation(OrgRef),
     Activity(Activity),
     CheckIn(CheckIn),
@@ -156,6 +159,8 @@ impl Record {
         match self {
             Record::Me(_) => "me".to_owned(),
             Record::Profile(_) => "profile".to_owned(),
+            Record::Stop(stop) => format!("stop:{}", stop.id),
+            Record::Review(review) => format!("review:{}", review.id),
             Record::Organisation(org) => format!("org:{}", org.id),
             Record::Activity(activity) => format!("activity:{}", activity.id),
             Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),

@@ -242,7 +242,8 @@ impl World {
                 self.phone.outbox.retain(|m| m.seq > settled_through);
             }
             // The round ended (done, or waiting out a backoff): the next trigger starts a new one.
-            Step::Done | Step::RetryIn(_) | Step::SignIn => self.phone.round = None,
+            // The model never revokes a session, so `Wipe` cannot come; it ends the round like signing out.
+            Step::Done | Step::RetryIn(_) | Step::SignIn | Step::Wipe => self.phone.round = None,
         }
     }
 

@@ -85,6 +85,7 @@ struct CheckInRow {
     activity_id: String,
     org_id: String,
     title: String,
+    kind: String,
     org_name: String,
     scanned_at: i64,
     received_at: i64,
@@ -93,7 +94,8 @@ struct CheckInRow {
 
 pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> {
     let row: Option<CheckInRow> = sqlx::query_as(
-        "SELECT c.person_id, c.activity_id, c.org_id, a.title, o.name AS org_name, c.scanned_at, c.received_at, c.flag
+        "SELECT c.person_id, c.activity_id, c.org_id, a.title, a.kind, o.name AS org_name, c.scanned_at, c.received_at,
+                c.flag
          FROM check_ins c
          JOIN activities a ON a.id = c.activity_id
          JOIN organisations o ON o.id = c.org_id
@@ -109,6 +111,7 @@ pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> 
             activity_id: db::id(&row.activity_id)?,
             org_id: db::id(&row.org_id)?,
             title: row.title,
+            kind: db::from_wire_name(&row.kind)?,
             org_name: row.org_name,
             scanned_at: row.scanned_at,
             received_at: row.received_at,

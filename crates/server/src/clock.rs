@@ -17,6 +17,17 @@ pub fn unix_secs(ms: i64) -> u32 {
     u32::try_from(ms.div_euclid(1000).max(0)).unwrap_or(u32::MAX)
 }
 
+/// The calendar year (UTC) of a Unix millisecond time (Howard Hinnant's days-to-civil algorithm).
+pub fn year_of(ms: i64) -> i64 {
+    let days = ms.div_euclid(86_400_000) + 719_468;
+    let era = days.div_euclid(146_097);
+    let day_of_era = days - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    year_of_era + era * 400 + i64::from(month_index >= 10)
+}
+
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
@@ -37,5 +48,13 @@ mod tests {
         assert_eq!(unix_secs(1_700_000_000_999), 1_700_000_000);
         assert_eq!(unix_secs(-1), 0);
         assert_eq!(unix_secs(i64::MAX), u32::MAX);
+    }
+
+    #[test]
+    fn years_turn_at_midnight_utc_on_new_years_day() {
+        assert_eq!(year_of(0), 1970);
+        assert_eq!(year_of(1_798_761_599_999), 2026, "2026-12-31T23:59:59.999Z");
+        assert_eq!(year_of(1_798_761_600_000), 2027);
+        assert_eq!(year_of(951_782_400_000), 2000, "2000-02-29");
     }
 }

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+use guihai_core::certificate::{Evaluation, Grade};
 use guihai_core::domain::{ActivityKind, NewActivity, OrgKind};
 use guihai_core::profile::{Edit, Field};
 use guihai_core::Id;
@@ -14,7 +15,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::auth::activation_code_hash;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{activities, clock, db, profile, AppState};
+use crate::{activities, certificate, clock, db, profile, AppState};
 
 const COUNTY: &str = "灌南县";
 const TOWNSHIPS: [&str; 5] = ["新安镇", "堆沟港镇", "田楼镇", "北陈集镇", "三口镇"];
@@ -145,10 +146,40 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
             current: Some(current),
             certificate_no: Some(format!("GN-2026-{n:04}")),
         };
-        insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
+        let member = insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
+        let elsewhere = hosts[(hosts.iter().position(|(_, id)| *id == current).unwrap_or(0) + 1) % hosts.len()].1;
+        certificate_history(&mut tx, n, member, (current, elsewhere), township(home), now).await?;
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// A member's certificate so far: the stop they are at, for every other member an earlier stop in another city
+/// with its evaluation, and last year's review by their township.
+async fn certificate_history(
+    conn: &mut SqliteConnection,
+    n: usize,
+    member: Id,
+    (current, elsewhere): (Id, Id),
+    township: Id,
+    now: i64,
+) -> Result<(), AppError> {
+    let n = i64::try_from(n).unwrap_or_default();
+    let arrived = now - (120 + 9 * n) * DAY;
+    if n % 2 == 1 {
+        let earlier = certificate::open_stop(conn, member, elsewhere, arrived - (480 + 5 * n) * DAY).await?;
+        let evaluation = Evaluation {
+            grade: if n % 4 == 1 { Grade::Excellent } else { Grade::Qualified },
+            text: "工作踏实肯干，按时参加组织生活，带头参加社区志愿服务，遵守务工地各项规定。".to_owned(),
+            written_at: arrived - DAY,
+        };
+        certificate::close_stop(conn, member, earlier, arrived - DAY, Some(&evaluation)).await?;
+    }
+    certificate::open_stop(conn, member, current, arrived).await?;
+    let grade = if n % 5 == 0 { Grade::Excellent } else { Grade::Qualified };
+    let year = u16::try_from(clock::year_of(now) - 1).unwrap_or(2025);
+    let text = "按时交纳党费，主动向党组织报告流动情况，积极参加流入地党组织活动。";
+    certificate::add_review(conn, member, township, year, grade, text).await
 }
 
 async fn insert_org(

@@ -10,6 +10,7 @@
 
 mod activities;
 mod auth;
+mod certificate;
 mod changes;
 mod checkins;
 mod clock;

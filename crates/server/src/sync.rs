@@ -20,7 +20,7 @@ use crate::changes::{self, Audience, Entry, LogKey};
 use crate::checkins::{self, Origin};
 use crate::error::{ApiJson, AppError};
 use crate::faults::{self, Fault};
-use crate::{activities, clock, db, keys, me, orgs, profile, AppState};
+use crate::{activities, certificate, clock, db, keys, me, orgs, profile, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
 const CLIENT_ID_HEADER: &str = "x-client-id";
@@ -276,6 +276,8 @@ async fn resolve(db: &SqlitePool, entry: &Entry) -> Result<Change, AppError> {
             LogKey::Person(id) => me::load(db, id).await?.map(Record::Me),
             LogKey::Profile(id) => profile::load(db, id).await?.map(Record::Profile),
             LogKey::Org(id) => orgs::load(db, id).await?.map(Record::Organisation),
+            LogKey::Stop(id) => certificate::load_stop(db, id).await?.map(Record::Stop),
+            LogKey::Review(id) => certificate::load_review(db, id).await?.map(Record::Review),
             LogKey::Activity(id) => activities::load(db, id)
                 .await?
                 .map(|(activity, _)| Record::Activity(activity)),

@@ -3,6 +3,7 @@
 //! binary (modules below) keeps linking time down.
 
 mod activities;
+mod certificate;
 mod codes;
 mod devices;
 mod exactly_once;

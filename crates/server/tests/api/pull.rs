@@ -7,6 +7,10 @@ use guihai_core::sync::{Record, PULL_PAGE};
 
 use crate::{check_in, now_ms, Server, When};
 
+/// What `GH-M01` pulls first: their own record and profile, their two organisations, the three activities of
+/// the one they are at, the signing key, two stops (one earlier, one now) and last year's review.
+const FIRST_PULL: usize = 11;
+
 #[tokio::test]
 async fn a_first_pull_brings_my_record_my_organisations_their_activities_and_the_keys() {
     let server = Server::start().await;
@@ -31,7 +35,14 @@ async fn a_first_pull_brings_my_record_my_organisations_their_activities_and_the
         .collect();
     assert_eq!(keys, server.state.keys().trusted());
     assert_eq!(records.iter().filter(|r| matches!(r, Record::Profile(_))).count(), 1);
-    assert_eq!(records.len(), 8);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| matches!(r, Record::Stop(_) | Record::Review(_)))
+            .count(),
+        3
+    );
+    assert_eq!(records.len(), FIRST_PULL);
 }
 
 #[tokio::test]
@@ -110,7 +121,7 @@ async fn pull_pages_with_has_more_and_never_repeats_or_skips() {
     assert_eq!(first.changes.len(), PULL_PAGE);
     let second = server.pull(&member, first.cursor).await;
     assert!(!second.has_more);
-    assert_eq!(second.changes.len(), 8 + extra - PULL_PAGE);
+    assert_eq!(second.changes.len(), FIRST_PULL + extra - PULL_PAGE);
     let last = server.pull(&member, second.cursor).await;
     assert_eq!(
         (last.changes.len(), last.cursor, last.has_more),
@@ -126,5 +137,5 @@ async fn pull_pages_with_has_more_and_never_repeats_or_skips() {
             guihai_core::sync::Change::Delete { key } => key.clone(),
         })
         .collect();
-    assert_eq!(keys.len(), 8 + extra, "every record once");
+    assert_eq!(keys.len(), FIRST_PULL + extra, "every record once");
 }

@@ -1,0 +1,148 @@
+//! The mobile member certificate (流动党员证): the member's number and organisations, every stop with what they
+//! attended there (counted from this phone's check-ins, waiting ones included) and the evaluation written when
+//! they left, and the yearly reviews. Works offline; reads well on a phone and prints on paper.
+
+use guihai_core::certificate::{attended_at, Attended, Review, Stop};
+use guihai_core::sync::Record;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::checkin::pending_check_ins;
+use crate::clock::format_date;
+use crate::i18n::{use_i18n, I18n};
+use crate::records;
+use crate::sync::use_sync;
+
+/// Every check-in this phone knows of, as the certificate counts them. A waiting check-in's organisation and
+/// kind come from its activity's record; one whose activity the phone never pulled is counted once synced.
+fn attended() -> Vec<Attended> {
+    let synced = records::synced_check_ins().into_iter().map(|c| Attended {
+        org_id: c.org_id,
+        at: c.scanned_at,
+        kind: c.kind,
+    });
+    let waiting = pending_check_ins().into_iter().filter_map(|p| {
+        let Some(Record::Activity(activity)) = records::record(&format!("activity:{}", p.activity_id)) else {
+            return None;
+        };
+        Some(Attended {
+            org_id: activity.org_id,
+            at: p.scanned_at,
+            kind: activity.kind,
+        })
+    });
+    synced.chain(waiting).collect()
+}
+
+#[derive(Clone, PartialEq)]
+struct Held {
+    stops: Vec<Stop>,
+    reviews: Vec<Review>,
+    attended: Vec<Attended>,
+}
+
+fn held() -> Held {
+    let mut stops = records::stops();
+    stops.sort_by_key(|s| std::cmp::Reverse(s.arrived_at));
+    let mut reviews = records::reviews();
+    reviews.sort_by_key(|r| std::cmp::Reverse(r.year));
+    Held {
+        stops,
+        reviews,
+        attended: attended(),
+    }
+}
+
+#[component]
+pub fn CertificatePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let me = sync.watch(records::me);
+    let held = Memo::new(move |_| sync.watch(held)());
+
+    move || {
+        let Some(me) = me() else {
+            return view! { <Redirect path="/signin" /> }.into_any();
+        };
+        let current = me.current_org.as_ref().map(|o| o.name.clone());
+        view! {
+            <section class="card certificate" data-testid="certificate">
+                <h1>{i18n.t("certificate.title")}</h1>
+                <dl>
+                    <dt>{i18n.t("home.certificate_no")}</dt>
+                    <dd data-testid="certificate-no">{me.certificate_no.clone().unwrap_or_default()}</dd>
+                    <dt>{i18n.t("profile.name")}</dt>
+                    <dd>{me.name.clone()}</dd>
+                    <dt>{i18n.t("home.home_org")}</dt>
+                    <dd>{me.home_org.name.clone()}</dd>
+                    <dt>{i18n.t("home.current_org")}</dt>
+                    <dd>{current.unwrap_or_else(|| i18n.t("home.no_current_org"))}</dd>
+                </dl>
+            </section>
+            <section class="card">
+                <h2>{i18n.t("certificate.stops")}</h2>
+                {move || {
+                    let Held { stops, attended, .. } = held.get();
+                    if stops.is_empty() {
+                        return view! { <p class="empty">{i18n.t("certificate.no_stops")}</p> }.into_any();
+                    }
+                    stops.iter().map(|stop| stop_view(i18n, stop, &attended)).collect_view().into_any()
+                }}
+            </section>
+            <section class="card">
+                <h2>{i18n.t("certificate.reviews")}</h2>
+                {move || {
+                    let reviews = held.get().reviews;
+                    if reviews.is_empty() {
+                        return view! { <p class="empty">{i18n.t("certificate.no_reviews")}</p> }.into_any();
+                    }
+                    reviews.into_iter().map(|review| view! {
+                        <article class="stop" data-testid="review">
+                            <h3>{i18n.t_with("certificate.review_of", &[("year", &review.year.to_string()), ("org", &review.org_name)])}</h3>
+                            <p><span class="pill grade">{i18n.t(&format!("grade.{}", review.grade.as_str()))}</span>{review.text}</p>
+                        </article>
+                    }).collect_view().into_any()
+                }}
+            </section>
+            <button class="button no-print" data-testid="certificate-print" on:click=move |_| { let _ = window().print(); }>
+                {i18n.t("certificate.print")}
+            </button>
+        }
+        .into_any()
+    }
+}
+
+fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
+    let until = stop.left_at.map_or_else(|| i18n.t("certificate.present"), format_date);
+    let counts = attended_at(stop, attended);
+    let taken_part = if counts.is_empty() {
+        i18n.t("certificate.none_attended")
+    } else {
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(kind, n)| {
+                let kind = i18n.t(&format!("kind.{}", kind.as_str()));
+                i18n.t_with("certificate.times", &[("kind", &kind), ("n", &n.to_string())])
+            })
+            .collect();
+        parts.join(i18n.t("list.separator").as_str())
+    };
+    let evaluation = match (&stop.evaluation, stop.left_at) {
+        (Some(e), _) => view! {
+            <p data-testid="evaluation">
+                <span class="pill grade">{i18n.t(&format!("grade.{}", e.grade.as_str()))}</span>{e.text.clone()}
+            </p>
+        }
+        .into_any(),
+        (None, Some(_)) => view! { <p class="note">{i18n.t("certificate.not_evaluated")}</p> }.into_any(),
+        (None, None) => ().into_any(),
+    };
+    view! {
+        <article class="stop" data-testid="stop" data-open=stop.left_at.is_none().to_string()>
+            <h3>{stop.org.name.clone()}</h3>
+            <p class="note">{format!("{} — {until}", format_date(stop.arrived_at))}</p>
+            <p data-testid="attended">{i18n.t_with("certificate.attended", &[("list", &taken_part)])}</p>
+            {evaluation}
+        </article>
+    }
+}
