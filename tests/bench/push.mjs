@@ -4,8 +4,8 @@
 //
 //   ingest      20 devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
 //   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer.
-//   paced       the same 1,000 devices pushing 250 times a second in all (each about every 4 s): the latency at
-//               a load the server keeps up with.
+//   paced       250 pushes a second in all, about half what the server takes (autocannon then runs one
+//               connection, one device, per push a second): the latency at a load the server keeps up with.
 //   alone       one device doing the same: the latency of a push that waits for no other.
 //
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN, GUIHAI_DIST and GUIHAI_BENCH_SEED and turns this

@@ -163,6 +163,7 @@ async function syncAfterOffline(browser, network) {
         outboxPerCheckIn: bytesOf(queued, 'gh1:outbox:*') / CHECK_INS,
         syncedPerCheckIn: bytesOf(synced, 'gh1:rec:checkin:*') / CHECK_INS,
         me: bytesOf(signedIn, 'gh1:rec:me'),
+        profile: bytesOf(signedIn, 'gh1:rec:profile'),
         signedIn: totalBytes(signedIn),
         queued: totalBytes(queued),
         synced: totalBytes(synced),

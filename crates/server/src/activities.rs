@@ -5,9 +5,8 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::http::{Method, StatusCode};
+use axum::Json;
 use guihai_core::domain::{Activity, NewActivity};
 use guihai_core::qr::{Code, Subject, LINK_PATH};
 use guihai_core::sync::CodeResponse;
@@ -18,13 +17,14 @@ use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
+use crate::routes::Routes;
 use crate::{clock, db, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/activities", post(create))
-        .route("/activities/{id}", delete(cancel))
-        .route("/activities/{id}/code", get(code))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::POST, "/activities", create)
+        .route(Method::DELETE, "/activities/{id}", cancel)
+        .route(Method::GET, "/activities/{id}/code", code)
 }
 
 async fn create(

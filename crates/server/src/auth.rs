@@ -14,9 +14,9 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
+use axum::http::Method;
 use axum::http::StatusCode;
-use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use guihai_core::profile::phone_digits;
@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::error::{ApiJson, AppError};
+use crate::routes::Routes;
 use crate::{clock, db, me, sync, AppState};
 
 /// Wrong PINs in a row before PIN sign-in closes, and for how long.
@@ -34,11 +35,12 @@ pub const PIN_LOCKOUT_MS: i64 = 15 * 60 * 1000;
 /// `last_seen_at` is refreshed at most this often.
 const SEEN_EVERY_MS: i64 = 60 * 60 * 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/session", post(sign_in).delete(sign_out))
-        .route("/session/pin", post(sign_in_with_pin))
-        .route("/me/pin", put(set_pin))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::POST, "/session", sign_in)
+        .route(Method::DELETE, "/session", sign_out)
+        .route(Method::POST, "/session/pin", sign_in_with_pin)
+        .route(Method::PUT, "/me/pin", set_pin)
 }
 
 /// The person behind a valid, unrevoked session token.

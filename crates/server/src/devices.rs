@@ -3,20 +3,20 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::http::{Method, StatusCode};
+use axum::Json;
 use guihai_core::sync::Device;
 use guihai_core::Id;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
+use crate::routes::Routes;
 use crate::{clock, db, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/devices", get(list))
-        .route("/devices/{id}", delete(revoke))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::GET, "/devices", list)
+        .route(Method::DELETE, "/devices/{id}", revoke)
 }
 
 async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<Device>>, AppError> {

@@ -2,8 +2,8 @@
 //! database under a key id, and published (public halves only) at `GET /api/v1/keys` and through pull.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::Method;
+use axum::Json;
 use ed25519_dalek::SigningKey;
 use guihai_core::qr::{encode_public_key, TrustedKey};
 use rand::rngs::OsRng;
@@ -12,6 +12,7 @@ use sqlx::SqlitePool;
 
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
+use crate::routes::Routes;
 use crate::{clock, db, AppState};
 
 /// The key that signs new codes, and every key a code may have been signed with.
@@ -118,8 +119,8 @@ pub async fn load(db: &SqlitePool, key_id: u16) -> Result<Option<TrustedKey>, Ap
     }))
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/keys", get(list))
+pub fn routes() -> Routes {
+    Routes::new().route(Method::GET, "/keys", list)
 }
 
 #[derive(Serialize)]

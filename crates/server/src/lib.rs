@@ -24,6 +24,7 @@ mod keys;
 mod me;
 mod orgs;
 mod profile;
+pub mod routes;
 mod static_files;
 mod sync;
 
@@ -32,8 +33,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue, Request};
-use axum::routing::get;
+use axum::http::{header, HeaderValue, Method, Request};
 use axum::{Json, Router};
 use sqlx::SqlitePool;
 use tower_http::compression::CompressionLayer;
@@ -44,6 +44,7 @@ use tower_http::LatencyUnit;
 
 pub use config::Config;
 pub use keys::Keyring;
+use routes::{Endpoint, Routes};
 
 /// For the benchmarks' seeding program (`examples/bench_seed.rs`) only, which fills a database with many people
 /// and activities the way the server itself writes them. Not an API: nothing in the server uses it.
@@ -109,15 +110,27 @@ pub enum StartError {
 }
 
 /// The whole HTTP surface.
+/// Every endpoint under `/api/v1`, one `routes()` per area.
+fn api_routes() -> Routes {
+    Routes::new()
+        .route(Method::GET, "/health", || async {
+            Json(serde_json::json!({ "ok": true }))
+        })
+        .merge(auth::routes())
+        .merge(devices::routes())
+        .merge(me::routes())
+        .merge(keys::routes())
+        .merge(sync::routes())
+        .merge(activities::routes())
+}
+
+/// The API's endpoints (method and path under `/api/v1`), from the same table the router is built from.
+pub fn api_endpoints() -> Vec<Endpoint> {
+    api_routes().into_parts().1
+}
+
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/health", get(|| async { Json(serde_json::json!({ "ok": true })) }))
-        .merge(auth::router())
-        .merge(devices::router())
-        .merge(me::router())
-        .merge(keys::router())
-        .merge(sync::router())
-        .merge(activities::router());
+    let (v1, _) = api_routes().into_parts();
     let api = Router::new()
         .nest("/v1", v1)
         .fallback(|| async { error::AppError::NotFound })

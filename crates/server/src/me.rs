@@ -1,18 +1,19 @@
 //! The signed-in person's own record (core's `Me`): `GET /api/v1/me`, and the same record for sign-in and pull.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::Method;
+use axum::Json;
 use guihai_core::domain::{Me, Role};
 use guihai_core::Id;
 use sqlx::SqlitePool;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
+use crate::routes::Routes;
 use crate::{db, orgs, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/me", get(me))
+pub fn routes() -> Routes {
+    Routes::new().route(Method::GET, "/me", me)
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, AppError> {

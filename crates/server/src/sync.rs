@@ -3,9 +3,8 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::http::{HeaderMap, Method};
+use axum::Json;
 use guihai_core::qr::{Code, CodeError};
 use guihai_core::sync::{
     Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushRequest, PushResponse, Record, Rejection,
@@ -20,15 +19,16 @@ use crate::changes::{self, Audience, Entry, LogKey};
 use crate::checkins::{self, Origin};
 use crate::error::{ApiJson, AppError};
 use crate::faults::{self, Fault};
+use crate::routes::Routes;
 use crate::{activities, certificate, clock, db, keys, me, orgs, profile, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
 const CLIENT_ID_HEADER: &str = "x-client-id";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sync/push", post(push))
-        .route("/sync/pull", get(pull))
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::POST, "/sync/push", push)
+        .route(Method::GET, "/sync/pull", pull)
 }
 
 /// Binds `client_id` to `person_id` on first use and returns its `last_seq`; a client id that belongs to

@@ -143,8 +143,9 @@ devices pushing at once, and it is **{p99} ms**.
 {concurrent_row}{paced_row}{alone_row}
 Each device pushes again as soon as it has its answer, so a push waits for the ones ahead of it: with
 {concurrent_devices} devices and {concurrent_rate} pushes a second, a push waits about
-{concurrent_devices} ÷ {concurrent_rate} = {little} ms (Little's law). The budget is for that saturated run; the
-*paced* row is the same devices pushing {paced_rate} times a second in all, a load the server keeps up with.
+{concurrent_devices} ÷ {concurrent_rate} = {little} ms (Little's law). The budget is for that saturated run. The
+*paced* row is {paced_devices} devices each pushing once a second ({paced_rate} pushes a second in all, about half
+of what the server takes): autocannon starts each second's pushes together, so every second opens with a burst.
 
 ### Method
 
@@ -184,6 +185,7 @@ errors the server logged. The machine may be running other work at the same time
             concurrent_row = concurrent.latency_row(&thousands(concurrent.devices)),
             paced_row = paced.latency_row(&format!("{}, paced", thousands(paced.devices))),
             paced_rate = whole(paced.pushes_per_second),
+            paced_devices = thousands(paced.devices),
             alone_row = alone.latency_row(&thousands(alone.devices)),
             concurrent_rate = whole(concurrent.pushes_per_second),
             little = whole(concurrent.devices as f64 / concurrent.pushes_per_second * 1000.0),

@@ -52,6 +52,7 @@ struct Storage {
     outbox_per_check_in: f64,
     synced_per_check_in: f64,
     me: u64,
+    profile: u64,
     signed_in: u64,
     queued: u64,
     synced: u64,
@@ -165,7 +166,8 @@ What the phone keeps, in bytes of localStorage, from the loopback run above. No 
 |---|--:|
 | a check-in waiting to sync: its `pending:` record and its `outbox:` entry | **{queued}** ({pending} + {outbox}) |
 | a synced check-in: its `rec:checkin:` record | **{synced}** |
-| the member's own record `rec:me` (per profile; the profile record to come will be counted here) | **{me}** |
+| the member's record kept by the organisation, `rec:me` | **{me}** |
+| the member's profile, `rec:profile` (as seeded: a phone number only; each filled field adds its text) | **{profile}** |
 | the whole store after signing in (with the {count} activities pulled) | {signed_in} |
 | … with {count} check-ins waiting | {all_queued} |
 | … once they are synced | {all_synced} |
@@ -186,6 +188,7 @@ the seeded activity titles, as long as the demo's (Chinese, about 20 characters)
             outbox = thousands(storage.outbox_per_check_in.round() as u64),
             synced = thousands(storage.synced_per_check_in.round() as u64),
             me = thousands(storage.me),
+            profile = thousands(storage.profile),
             signed_in = kb(storage.signed_in),
             all_queued = kb(storage.queued),
             all_synced = kb(storage.synced),
@@ -208,7 +211,7 @@ mod tests {
                         {"makeMs":50000,"emptyMs":1900,"roundMs":2000}]},
                     {"name":"3G","latencyMs":300,"downKbps":750,"upKbps":250,"runs":[
                         {"makeMs":60000,"emptyMs":12345,"roundMs":15000}]}],
-        "storage":{"pendingPerCheckIn":402.5,"outboxPerCheckIn":790.1,"syncedPerCheckIn":640,"me":700,
+        "storage":{"pendingPerCheckIn":402.5,"outboxPerCheckIn":790.1,"syncedPerCheckIn":640,"me":700,"profile":120,
                    "signedIn":812000,"queued":2004000,"synced":1452000}}"#;
 
     #[test]

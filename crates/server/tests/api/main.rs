@@ -2,6 +2,7 @@
 //! with the demo data; and (`exactly_once`, `process`) through the real binary in a child process. One test
 //! binary (modules below) keeps linking time down.
 
+mod access;
 mod activities;
 mod certificate;
 mod codes;

@@ -1,0 +1,176 @@
+//! The access matrix: every endpoint of the API, taken from the router's own route table, has a rule here, and
+//! each rule holds for every kind of caller: no token, a revoked token, a member, the secretary of another
+//! organisation, and ids that belong to someone else. A new endpoint without a rule fails the first test.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use guihai_core::domain::{ActivityKind, NewActivity};
+use guihai_core::sync::Device;
+use guihai_server::routes::Endpoint;
+
+use crate::{fresh_id, now_ms, Server, Session};
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Anyone, signed in or not: the health check, the public keys, signing in.
+    Public,
+    /// Any signed-in person, about themselves only: nothing in the request names anyone else.
+    Own,
+    /// Any signed-in person, about one of their own records named by `{id}`; anyone else's is not found.
+    OwnById,
+    /// The secretary of the organisation that the activity (`{id}`, or the body's `org_id`) belongs to.
+    Secretary,
+}
+
+const RULES: &[(Method, &str, Rule)] = &[
+    (Method::GET, "/health", Rule::Public),
+    (Method::GET, "/keys", Rule::Public),
+    (Method::POST, "/session", Rule::Public),
+    (Method::POST, "/session/pin", Rule::Public),
+    (Method::DELETE, "/session", Rule::Own),
+    (Method::PUT, "/me/pin", Rule::Own),
+    (Method::GET, "/me", Rule::Own),
+    (Method::GET, "/devices", Rule::Own),
+    (Method::DELETE, "/devices/{id}", Rule::OwnById),
+    (Method::POST, "/sync/push", Rule::Own),
+    (Method::GET, "/sync/pull", Rule::Own),
+    (Method::POST, "/activities", Rule::Secretary),
+    (Method::DELETE, "/activities/{id}", Rule::Secretary),
+    (Method::GET, "/activities/{id}/code", Rule::Secretary),
+];
+
+fn rule(endpoint: &Endpoint) -> Option<Rule> {
+    RULES
+        .iter()
+        .find(|(method, path, _)| *method == endpoint.method && *path == endpoint.path)
+        .map(|(_, _, rule)| *rule)
+}
+
+fn endpoints(wanted: Rule) -> Vec<Endpoint> {
+    guihai_server::api_endpoints()
+        .into_iter()
+        .filter(|e| rule(e) == Some(wanted))
+        .collect()
+}
+
+async fn call(server: &Server, endpoint: &Endpoint, id: &str, token: Option<&str>, body: &str) -> StatusCode {
+    let mut request = Request::builder()
+        .method(endpoint.method.clone())
+        .uri(format!("/api/v1{}", endpoint.path.replace("{id}", id)))
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    server
+        .request(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .status
+}
+
+#[test]
+fn every_endpoint_has_a_rule_and_every_rule_an_endpoint() {
+    let endpoints = guihai_server::api_endpoints();
+    let unruled: Vec<_> = endpoints.iter().filter(|e| rule(e).is_none()).collect();
+    assert!(unruled.is_empty(), "endpoints without an access rule: {unruled:?}");
+    for (method, path, _) in RULES {
+        assert!(
+            endpoints.iter().any(|e| e.method == *method && e.path == *path),
+            "a rule for {method} {path}, which the router does not have"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_a_valid_token_only_public_endpoints_answer() {
+    let server = Server::start().await;
+    let revoked = server.sign_in("GH-M01").await;
+    let path_revoked = Endpoint {
+        method: Method::DELETE,
+        path: "/session",
+    };
+    assert_eq!(
+        call(&server, &path_revoked, "", Some(&revoked.token), "").await,
+        StatusCode::NO_CONTENT
+    );
+    for rule in [Rule::Own, Rule::OwnById, Rule::Secretary] {
+        for endpoint in endpoints(rule) {
+            let id = fresh_id().to_string();
+            for token in [None, Some("not-a-token"), Some(revoked.token.as_str())] {
+                let status = call(&server, &endpoint, &id, token, "{}").await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{endpoint:?} with {token:?}");
+            }
+        }
+    }
+    for endpoint in endpoints(Rule::Public) {
+        let status = call(&server, &endpoint, "", None, "{}").await;
+        assert_ne!(status, StatusCode::UNAUTHORIZED, "{endpoint:?} is public");
+    }
+}
+
+/// A new activity at the organisation that `GH-S01` is secretary of, as JSON.
+fn hangzhou_activity(secretary: &Session) -> String {
+    serde_json::to_string(&NewActivity {
+        org_id: secretary.me.current_org.as_ref().unwrap().id,
+        title: "access".into(),
+        kind: ActivityKind::Study,
+        starts_at: now_ms(),
+        ends_at: now_ms() + 3_600_000,
+        place: None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn secretary_endpoints_refuse_members_and_other_organisations_secretaries() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let other_secretary = server.sign_in("GH-S02").await;
+    let (running, _, _) = server.activities(&member).await;
+    let body = hangzhou_activity(&secretary);
+    let mut allowed = Vec::new();
+    for endpoint in endpoints(Rule::Secretary) {
+        for caller in [&member, &other_secretary] {
+            let status = call(&server, &endpoint, &running.id.to_string(), Some(&caller.token), &body).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{endpoint:?} as {}", caller.me.name);
+        }
+        allowed.push(endpoint);
+    }
+    // The secretary of the activity's own organisation may; cancelling goes last, as it ends the activity.
+    allowed.sort_by_key(|e| e.method == Method::DELETE);
+    for endpoint in allowed {
+        let status = call(
+            &server,
+            &endpoint,
+            &running.id.to_string(),
+            Some(&secretary.token),
+            &body,
+        )
+        .await;
+        assert!(status.is_success(), "{endpoint:?} as the secretary: {status}");
+    }
+}
+
+#[tokio::test]
+async fn an_id_that_is_someone_elses_is_not_found() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let stranger = server.sign_in("GH-M02").await;
+    let theirs: Vec<Device> = server.get("/api/v1/devices", Some(&stranger.token)).await.json();
+    for endpoint in endpoints(Rule::OwnById) {
+        let status = call(&server, &endpoint, &theirs[0].id.to_string(), Some(&member.token), "{}").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{endpoint:?} with another member's id");
+        let status = call(&server, &endpoint, &fresh_id().to_string(), Some(&member.token), "{}").await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{endpoint:?} with an unknown id: the same answer"
+        );
+    }
+    assert_eq!(
+        server.get("/api/v1/me", Some(&stranger.token)).await.status,
+        StatusCode::OK,
+        "untouched"
+    );
+}
