@@ -4,17 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { e2eTest, screenshot, startServer } from './harness.mjs';
-import { activityLinks, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { checkedInOffline } from './flows.mjs';
 
 e2eTest('the certificate shows every stop, what was attended there, evaluations and reviews, offline', async () => {
   const server = await startServer();
-  const { running } = await activityLinks(server.url);
-  const { phone, page } = await signedInPhone(server, 'GH-M01');
-  await waitForFirstSync(page);
-
-  await phone.setOffline(true);
-  await page.goto(running.link);
-  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  const { page } = await checkedInOffline(server, 'GH-M01');
   await page.goto('/');
   await page.getByTestId('nav-certificate').click();
   await page.getByTestId('certificate').waitFor();

@@ -41,6 +41,20 @@ export async function signedInPhone(server, code) {
   return { browser, phone, page };
 }
 
+/**
+ * A member's phone, signed in and synced, that went offline and checked in to the running activity of the
+ * Hangzhou committee: the start of every flow about what a phone holds before it syncs.
+ */
+export async function checkedInOffline(server, code) {
+  const { running } = await activityLinks(server.url);
+  const { phone, page } = await signedInPhone(server, code);
+  await waitForFirstSync(page);
+  await phone.setOffline(true);
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  return { phone, page, running };
+}
+
 /** Waits until the phone has finished a whole sync round (its bookkeeping has a last-synced time). */
 export async function waitForFirstSync(page) {
   await page.waitForFunction(() => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at > 0, null, {

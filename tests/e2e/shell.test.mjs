@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { activityLinks, serverCheckIns, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { checkedInOffline, serverCheckIns } from './flows.mjs';
 
 e2eTest('the app opens offline after the first visit', async () => {
   const server = await startServer();
@@ -27,19 +27,19 @@ e2eTest('the app opens offline after the first visit', async () => {
 
 e2eTest('records saved by a newer build are left untouched and not synced', async () => {
   const server = await startServer();
-  const { running } = await activityLinks(server.url);
-  const { phone, page } = await signedInPhone(server, 'GH-M01');
-  await waitForFirstSync(page);
-  await phone.setOffline(true);
-  await page.goto(running.link);
-  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
-  const before = await page.evaluate(() => ({ ...localStorage, 'gh1:schema': '99' }));
+  const { phone, page } = await checkedInOffline(server, 'GH-M01');
+  // As if a newer build had written the store: from the next start on, this build must keep its hands off.
   await page.evaluate(() => localStorage.setItem('gh1:schema', '99'));
+  await page.reload();
+  await page.getByTestId('store-unusable').waitFor();
+  const before = await page.evaluate(() => ({ ...localStorage }));
 
   await phone.setOffline(false);
   await page.reload();
   await page.getByTestId('store-unusable').waitFor();
   await page.waitForTimeout(1_000);
   assert.deepEqual(await page.evaluate(() => ({ ...localStorage })), before);
+  assert.equal(before['gh1:schema'], '99');
+  assert.ok(Object.keys(before).some((key) => key.startsWith('gh1:outbox:')), 'the waiting check-in is kept');
   assert.equal((await serverCheckIns(server.url, 'GH-M01')).length, 0, 'nothing was sent');
 });

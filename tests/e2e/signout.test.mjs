@@ -3,26 +3,23 @@
 
 import assert from 'node:assert/strict';
 import { api, e2eTest, screenshot, startServer } from './harness.mjs';
-import { activityLinks, serverCheckIns, signedInPhone, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import { checkedInOffline, serverCheckIns, signInOnPhone, waitForFirstSync } from './flows.mjs';
 
 const MEMBER = 'GH-M01';
 
 /** The app's keys left in local storage (the schema version stays: it describes the empty store too). */
 const appKeys = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gh1:')).sort());
 
-async function checkInOffline(phone, page, link) {
-  await phone.setOffline(true);
-  await page.goto(link);
-  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+/** A member with a check-in made offline, on the sign-out screen. */
+async function signingOutWithACheckInWaiting(server) {
+  const { phone, page } = await checkedInOffline(server, MEMBER);
   await page.goto('/signout');
+  return { phone, page };
 }
 
 e2eTest('sign-out waits for unsynced records, then wipes the phone and ends the session', async () => {
   const server = await startServer();
-  const { running } = await activityLinks(server.url);
-  const { phone, page } = await signedInPhone(server, MEMBER);
-  await waitForFirstSync(page);
-  await checkInOffline(phone, page, running.link);
+  const { phone, page } = await signingOutWithACheckInWaiting(server);
 
   const unsynced = page.getByTestId('signout-unsynced');
   await unsynced.filter({ hasText: '1' }).waitFor();
@@ -41,10 +38,7 @@ e2eTest('sign-out waits for unsynced records, then wipes the phone and ends the 
 
 e2eTest('a member may sign out past unsynced records only by saying they may be lost', async () => {
   const server = await startServer();
-  const { running } = await activityLinks(server.url);
-  const { phone, page } = await signedInPhone(server, MEMBER);
-  await waitForFirstSync(page);
-  await checkInOffline(phone, page, running.link);
+  const { phone, page } = await signingOutWithACheckInWaiting(server);
 
   await page.getByTestId('signout-accept-loss').check();
   await page.getByTestId('signout-submit').click();

@@ -23,7 +23,7 @@ use guihai_core::profile::phone_digits;
 use guihai_core::sync::{valid_pin, PinSignIn, SessionRequest, SessionResponse, SetPin};
 use guihai_core::Id;
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
@@ -131,15 +131,8 @@ async fn sign_in(
         return Err(AppError::BadCode);
     }
     let person_id = db::id(&person_id)?;
-    if !reusable {
-        sqlx::query("UPDATE people SET activation_code_hash = NULL WHERE id = ?")
-            .bind(person_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-    }
-    let token = open_session(&mut tx, person_id, request.client_id, user_agent(&headers), now).await?;
-    tx.commit().await?;
-    session_response(&state, person_id, token).await
+    let used_up = (!reusable).then_some("UPDATE people SET activation_code_hash = NULL WHERE id = ?");
+    finish_sign_in(tx, &state, person_id, request.client_id, &headers, used_up).await
 }
 
 /// Signs in on another phone with the phone number on the member's profile and their PIN. Every person with
@@ -180,13 +173,29 @@ async fn sign_in_with_pin(
         return Err(AppError::BadPin);
     };
     let person_id = db::id(person_id)?;
-    sqlx::query("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
-        .bind(person_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    let token = open_session(&mut tx, person_id, request.client_id, user_agent(&headers), now).await?;
+    let reset = Some("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?");
+    finish_sign_in(tx, &state, person_id, request.client_id, &headers, reset).await
+}
+
+/// Ends both ways of signing in: `update` (a statement on the person's row, bound to their id) runs in the same
+/// transaction as the new session, so a used activation code or a reset count never outlives a failed commit.
+async fn finish_sign_in(
+    mut tx: Transaction<'static, Sqlite>,
+    state: &AppState,
+    person_id: Id,
+    client_id: Id,
+    headers: &HeaderMap,
+    update: Option<&'static str>,
+) -> Result<Json<SessionResponse>, AppError> {
+    if let Some(update) = update {
+        sqlx::query(update)
+            .bind(person_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    let token = open_session(&mut tx, person_id, client_id, user_agent(headers), clock::now_ms()).await?;
     tx.commit().await?;
-    session_response(&state, person_id, token).await
+    session_response(state, person_id, token).await
 }
 
 async fn count_failure(conn: &mut SqliteConnection, person_id: &str, now: i64) -> Result<(), AppError> {
