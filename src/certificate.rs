@@ -140,7 +140,7 @@ fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
     view! {
         <article class="stop" data-testid="stop" data-open=stop.left_at.is_none().to_string()>
             <h3>{stop.org.name.clone()}</h3>
-            <p class="note">{format!("{} — {until}", format_date(stop.arrived_at))}</p>
+            <p class="note">{i18n.t_with("certificate.dates", &[("from", &format_date(stop.arrived_at)), ("until", &until)])}</p>
             <p data-testid="attended">{i18n.t_with("certificate.attended", &[("list", &taken_part)])}</p>
             {evaluation}
         </article>

@@ -15,6 +15,15 @@ use crate::sync::use_sync;
 /// Where to go after signing in (set when a code was opened before signing in).
 pub const AFTER_SIGN_IN: &str = "after_sign_in";
 
+/// The two ways to sign in.
+#[derive(Clone, Copy)]
+enum Way {
+    /// The activation code, the first time.
+    Code,
+    /// Phone number and PIN, on another phone.
+    Pin,
+}
+
 /// Translation key and values of a failed sign-in.
 fn message(error: SignInError, refused: &'static str) -> (&'static str, Option<String>) {
     match error {
@@ -59,42 +68,32 @@ pub fn SignIn() -> impl IntoView {
         };
         navigate(&target, Default::default());
     };
-    let start = move || {
+    // Both forms submit here; `way` says which credentials to send.
+    let submit = move |ev: leptos::ev::SubmitEvent, way: Way| {
+        ev.prevent_default();
         if working.get_untracked() {
-            return false;
+            return;
         }
         working.set(true);
         error.set(None);
-        true
-    };
-    let finish_code = finish.clone();
-    let with_code = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !start() {
-            return;
-        }
-        let finish = finish_code.clone();
-        spawn_local(async move {
-            let client_id = records::client_id();
-            finish(
-                api::sign_in(&code.get_untracked(), client_id).await,
-                "signin.bad_code",
-                client_id,
-            );
-        });
-    };
-    let with_pin = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if !start() {
-            return;
-        }
         let finish = finish.clone();
         spawn_local(async move {
             let client_id = records::client_id();
-            let result = api::sign_in_with_pin(&phone.get_untracked(), &pin.get_untracked(), client_id).await;
-            finish(result, "signin.bad_pin", client_id);
+            let (result, refused) = match way {
+                Way::Code => (api::sign_in(&code.get_untracked(), client_id).await, "signin.bad_code"),
+                Way::Pin => (
+                    api::sign_in_with_pin(&phone.get_untracked(), &pin.get_untracked(), client_id).await,
+                    "signin.bad_pin",
+                ),
+            };
+            finish(result, refused, client_id);
         });
     };
+    let with_code = {
+        let submit = submit.clone();
+        move |ev| submit(ev, Way::Code)
+    };
+    let with_pin = move |ev| submit(ev, Way::Pin);
 
     view! {
         <section class="card signin">

@@ -145,15 +145,16 @@ async fn sign_in_with_pin(
 ) -> Result<Json<SessionResponse>, AppError> {
     let now = clock::now_ms();
     let phone = phone_digits(&request.phone);
-    let mut tx = db::begin_write(&state.writes).await?;
-    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
+    // Read and verify before taking the write connection: argon2 is slow on purpose, and pushes must not wait
+    // behind it. (Two attempts racing at the fifth failure may both be counted; neither gets in.)
     let with_pins: Vec<(String, Option<String>, Option<i64>, String)> = sqlx::query_as(
         "SELECT p.id, p.pin_hash, p.pin_locked_until, f.value FROM people p
          JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
          WHERE p.pin_hash IS NOT NULL",
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&state.db)
     .await?;
+    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
     let people: Vec<_> = with_pins
         .into_iter()
         .filter(|(.., number)| !phone.is_empty() && phone_digits(number) == phone)
@@ -162,9 +163,21 @@ async fn sign_in_with_pin(
     if let Some(until) = people.iter().filter_map(|p| p.2).filter(|until| *until > now).max() {
         return Err(AppError::Locked { until });
     }
-    let matched = people
-        .iter()
-        .find(|(_, hash, _)| hash.as_deref().is_some_and(|h| pin_matches(&request.pin, h)));
+    // One a person, in `people`'s order (the query only finds people with a PIN).
+    let hashes: Vec<String> = people.iter().map(|p| p.1.clone().unwrap_or_default()).collect();
+    let pin = request.pin.clone();
+    // Off the async workers: a verification holds a CPU for tens of milliseconds.
+    let matched = tokio::task::spawn_blocking(move || {
+        if hashes.is_empty() {
+            // As slow as a wrong PIN, so the answer's timing does not tell whether a number has a PIN.
+            pin_matches(&pin, unmatchable_hash());
+        }
+        hashes.iter().position(|hash| pin_matches(&pin, hash))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+    .map(|index| &people[index]);
+    let mut tx = db::begin_write(&state.writes).await?;
     let Some((person_id, _, _)) = matched else {
         for (person_id, _, _) in &people {
             count_failure(&mut tx, person_id, now).await?;
@@ -214,6 +227,21 @@ async fn count_failure(conn: &mut SqliteConnection, person_id: &str, now: i64) -
     Ok(())
 }
 
+/// The PIN hashed with argon2id and a fresh salt, in PHC form.
+fn hash_pin(pin: &str) -> Result<String, AppError> {
+    let salt = SaltString::encode_b64(&clock::random_bytes::<16>()).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .to_string())
+}
+
+/// A hash no PIN matches (of random bytes, made once), to spend a verification's time on.
+fn unmatchable_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_pin(&URL_SAFE_NO_PAD.encode(clock::random_bytes::<16>())).unwrap_or_default())
+}
+
 fn pin_matches(pin: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(pin.as_bytes(), &hash).is_ok())
 }
@@ -227,11 +255,7 @@ async fn set_pin(
     if !valid_pin(&request.pin) {
         return Err(AppError::Invalid("a PIN is six digits".into()));
     }
-    let salt = SaltString::encode_b64(&clock::random_bytes::<16>()).map_err(|e| AppError::Internal(e.to_string()))?;
-    let hash = Argon2::default()
-        .hash_password(request.pin.as_bytes(), &salt)
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .to_string();
+    let hash = hash_pin(&request.pin)?;
     sqlx::query("UPDATE people SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
         .bind(hash)
         .bind(user.person_id.to_string())
