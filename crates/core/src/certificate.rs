@@ -54,6 +54,9 @@ pub struct Stop {
     pub org: OrgRef,
     pub arrived_at: i64,
     pub left_at: Option<i64>,
+    /// When the member said they were leaving (the stop stays open until the secretary evaluates it).
+    #[serde(default)]
+    pub leaving_at: Option<i64>,
     pub evaluation: Option<Evaluation>,
 }
 
@@ -112,6 +115,7 @@ mod tests {
             },
             arrived_at,
             left_at,
+            leaving_at: None,
             evaluation: None,
         }
     }

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod id;
 pub mod profile;
 pub mod qr;
+pub mod report;
 pub mod sync;
 
 pub use id::Id;

@@ -11,6 +11,7 @@ use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
 use crate::profile::{self, Profile};
 use crate::qr::{CodeError, TrustedKey};
+use crate::report::{OrgCodeSince, Report};
 use crate::Id;
 
 /// Most mutations in one push request.
@@ -41,6 +42,11 @@ pub enum Op {
     CheckIn { id: Id, code: String },
     /// The member changed fields of their own profile.
     EditProfile(profile::Edit),
+    /// The member scanned an organisation's code and reports to it (报到); `left_stop` is the open stop they
+    /// confirmed they have left.
+    Report { id: Id, code: String, left_stop: Option<Id> },
+    /// The member tells the organisation of this stop that they are leaving it.
+    Leave { stop_id: Id },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
@@ -79,19 +85,31 @@ pub enum Rejection {
     Code(CodeError),
     /// The code is for an activity the server does not know (deleted, or never existed).
     UnknownActivity,
+    /// A report to the organisation the member is already at, or already waiting for.
+    AlreadyReported,
+    /// Leaving a stop that has already closed.
+    StopClosed,
     Forbidden,
     Invalid,
 }
 
 impl Rejection {
     /// The rejections that are not about a code (those are `CodeError::ALL`).
-    pub const OTHERS: [Rejection; 3] = [Rejection::UnknownActivity, Rejection::Forbidden, Rejection::Invalid];
+    pub const OTHERS: [Rejection; 5] = [
+        Rejection::UnknownActivity,
+        Rejection::AlreadyReported,
+        Rejection::StopClosed,
+        Rejection::Forbidden,
+        Rejection::Invalid,
+    ];
 
     /// Stable key for messages.
     pub fn key(self) -> &'static str {
         match self {
             Rejection::Code(error) => error.as_str(),
             Rejection::UnknownActivity => "unknown_activity",
+            Rejection::AlreadyReported => "already_reported",
+            Rejection::StopClosed => "stop_closed",
             Rejection::Forbidden => "forbidden",
             Rejection::Invalid => "invalid",
         }
@@ -148,7 +166,9 @@ pub enum Record {
     Profile(Profile),
     Stop(Stop),
     Review(Review),
+    Report(Report),
     Organisation(OrgRef),
+    OrgCode(OrgCodeSince),
     Activity(Activity),
     CheckIn(CheckIn),
     Key(TrustedKey),
@@ -161,6 +181,8 @@ impl Record {
             Record::Profile(_) => "profile".to_owned(),
             Record::Stop(stop) => format!("stop:{}", stop.id),
             Record::Review(review) => format!("review:{}", review.id),
+            Record::Report(report) => format!("report:{}", report.id),
+            Record::OrgCode(since) => format!("orgcode:{}", since.org_id),
             Record::Organisation(org) => format!("org:{}", org.id),
             Record::Activity(activity) => format!("activity:{}", activity.id),
             Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),

@@ -53,8 +53,8 @@ impl Server {
             } else {
                 next.last_seq = m.seq;
                 match &m.op {
-                    // The model's phones make check-ins only; profile merging has its own tests in core.
-                    Op::Skip | Op::EditProfile(_) => Outcome::Applied,
+                    // The model's phones make check-ins only; profiles and reports have their own tests.
+                    Op::Skip | Op::EditProfile(_) | Op::Report { .. } | Op::Leave { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
                         next.refused.insert(m.seq);
                         Outcome::Rejected {

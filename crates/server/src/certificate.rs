@@ -17,6 +17,18 @@ pub async fn open_stop(
     arrived_at: i64,
 ) -> Result<Id, AppError> {
     let id = clock::new_id();
+    insert_stop(conn, id, person_id, org_id, arrived_at).await?;
+    Ok(id)
+}
+
+/// Opens the stop `id` (chosen by the caller, who names it elsewhere in the same transaction).
+pub async fn insert_stop(
+    conn: &mut SqliteConnection,
+    id: Id,
+    person_id: Id,
+    org_id: Id,
+    arrived_at: i64,
+) -> Result<(), AppError> {
     sqlx::query("INSERT INTO stops (id, person_id, org_id, arrived_at) VALUES (?, ?, ?, ?)")
         .bind(id.to_string())
         .bind(person_id.to_string())
@@ -25,7 +37,7 @@ pub async fn open_stop(
         .execute(&mut *conn)
         .await?;
     changes::touch(conn, LogKey::Stop(id), &[Audience::Member(person_id)]).await?;
-    Ok(id)
+    Ok(())
 }
 
 /// Closes a stop, with the host organisation's evaluation when it wrote one.
@@ -76,6 +88,7 @@ struct StopRow {
     org_id: String,
     arrived_at: i64,
     left_at: Option<i64>,
+    leaving_at: Option<i64>,
     grade: Option<String>,
     evaluation: Option<String>,
     evaluated_at: Option<i64>,
@@ -83,7 +96,7 @@ struct StopRow {
 
 pub async fn load_stop(db: &SqlitePool, id: Id) -> Result<Option<Stop>, AppError> {
     let row: Option<StopRow> =
-        sqlx::query_as("SELECT org_id, arrived_at, left_at, grade, evaluation, evaluated_at FROM stops WHERE id = ?")
+        sqlx::query_as("SELECT org_id, arrived_at, left_at, leaving_at, grade, evaluation, evaluated_at FROM stops WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(db)
             .await?;
@@ -101,6 +114,7 @@ pub async fn load_stop(db: &SqlitePool, id: Id) -> Result<Option<Stop>, AppError
         org: orgs::get(db, &row.org_id).await?,
         arrived_at: row.arrived_at,
         left_at: row.left_at,
+        leaving_at: row.leaving_at,
         evaluation,
     }))
 }

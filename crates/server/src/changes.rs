@@ -29,6 +29,10 @@ pub enum LogKey {
     /// A stop or a yearly review on a member's certificate; for the member only.
     Stop(Id),
     Review(Id),
+    /// A member's report to a host organisation; for the member only.
+    Report(Id),
+    /// An organisation code's revocation (core's `OrgCodeSince`); for everyone.
+    OrgCode(Id),
     Activity(Id),
     CheckIn(Id),
     Key(u16),
@@ -53,6 +57,8 @@ impl fmt::Display for LogKey {
             LogKey::Org(id) => write!(f, "org:{id}"),
             LogKey::Stop(id) => write!(f, "stop:{id}"),
             LogKey::Review(id) => write!(f, "review:{id}"),
+            LogKey::Report(id) => write!(f, "report:{id}"),
+            LogKey::OrgCode(id) => write!(f, "orgcode:{id}"),
             LogKey::Activity(id) => write!(f, "activity:{id}"),
             LogKey::CheckIn(id) => write!(f, "checkin:{id}"),
             LogKey::Key(key_id) => write!(f, "key:{key_id}"),
@@ -73,6 +79,8 @@ impl FromStr for LogKey {
             "org" => LogKey::Org(id()?),
             "stop" => LogKey::Stop(id()?),
             "review" => LogKey::Review(id()?),
+            "report" => LogKey::Report(id()?),
+            "orgcode" => LogKey::OrgCode(id()?),
             "activity" => LogKey::Activity(id()?),
             "checkin" => LogKey::CheckIn(id()?),
             "key" => LogKey::Key(rest.parse().map_err(|_| bad())?),
@@ -120,19 +128,44 @@ async fn log(
     deleted: bool,
 ) -> Result<(), sqlx::Error> {
     let key = key.to_string();
-    sqlx::query("DELETE FROM changes WHERE key = ?")
+    // A member's own tombstone (`forget_for`) outlives later touches: a phone that left the audience before
+    // pulling must still learn to forget the record, and it sees nothing of the audience it left.
+    sqlx::query("DELETE FROM changes WHERE key = ? AND NOT (deleted = 1 AND audience LIKE 'member:%')")
         .bind(&key)
         .execute(&mut *conn)
         .await?;
     for audience in audiences {
-        sqlx::query("INSERT INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
-            .bind(&key)
-            .bind(audience.to_string())
-            .bind(deleted)
-            .execute(&mut *conn)
-            .await?;
+        replace(conn, &key, *audience, deleted).await?;
     }
     Ok(())
+}
+
+async fn replace(conn: &mut SqliteConnection, key: &str, audience: Audience, deleted: bool) -> Result<(), sqlx::Error> {
+    let audience = audience.to_string();
+    sqlx::query("DELETE FROM changes WHERE key = ? AND audience = ?")
+        .bind(key)
+        .bind(&audience)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
+        .bind(key)
+        .bind(audience)
+        .bind(deleted)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Lost access: `person` no longer belongs to an audience that showed them `key`, so their phones forget it.
+/// Everyone else's view of the record is untouched.
+pub async fn forget_for(conn: &mut SqliteConnection, key: LogKey, person: Id) -> Result<(), sqlx::Error> {
+    replace(conn, &key.to_string(), Audience::Member(person), true).await
+}
+
+/// New access: `person` joined an audience whose older records they never pulled; this sends `key` to them
+/// alone, instead of re-sending it to everyone in the audience.
+pub async fn share_with(conn: &mut SqliteConnection, key: LogKey, person: Id) -> Result<(), sqlx::Error> {
+    replace(conn, &key.to_string(), Audience::Member(person), false).await
 }
 
 /// One row of the log, as pull reads it.
@@ -182,6 +215,8 @@ mod tests {
             LogKey::Org(id),
             LogKey::Stop(id),
             LogKey::Review(id),
+            LogKey::Report(id),
+            LogKey::OrgCode(id),
             LogKey::Activity(id),
             LogKey::CheckIn(id),
             LogKey::Key(7),

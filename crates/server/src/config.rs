@@ -4,15 +4,19 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use guihai_core::report::DEFAULT_LOST_AFTER_DAYS;
+
 use crate::faults::{self, Point};
 
 pub const USAGE: &str = "\
-usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--test-faults LIST]
+usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--lost-after-days 90]
+                     [--test-faults LIST]
 
   --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
   --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
   --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
   --demo           seed demo data into an empty database and print the demo sign-in codes
+  --lost-after-days N  a member not heard from for N days is out of contact (失联)  env GUIHAI_LOST_AFTER_DAYS
   --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +25,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub dist: PathBuf,
     pub demo: bool,
+    /// Days without a sync, check-in or report after which a member counts as out of contact.
+    pub lost_after_days: u32,
     /// Fault points to arm; empty unless `--test-faults` is given (never from the environment).
     pub faults: Vec<Point>,
 }
@@ -35,6 +41,8 @@ pub enum ConfigError {
     MissingValue(&'static str),
     #[error("{0:?} is not an address like 127.0.0.1:8080")]
     BadAddr(String),
+    #[error("--lost-after-days needs a whole number of days from 1, not {0:?}")]
+    BadDays(String),
     #[error("--test-faults: {0}")]
     BadFaults(String),
 }
@@ -53,6 +61,7 @@ impl Config {
         let mut addr = env("GUIHAI_ADDR");
         let mut data_dir = env("GUIHAI_DATA_DIR");
         let mut dist = env("GUIHAI_DIST");
+        let mut lost_after_days = env("GUIHAI_LOST_AFTER_DAYS");
         let mut demo = false;
         let mut faults = Vec::new();
         let mut args = args.into_iter();
@@ -67,6 +76,7 @@ impl Config {
                 "--data-dir" => data_dir = Some(value(inline, &mut args, "--data-dir")?),
                 "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
                 "--demo" if inline.is_none() => demo = true,
+                "--lost-after-days" => lost_after_days = Some(value(inline, &mut args, "--lost-after-days")?),
                 "--test-faults" => {
                     faults =
                         faults::parse(&value(inline, &mut args, "--test-faults")?).map_err(ConfigError::BadFaults)?
@@ -76,11 +86,16 @@ impl Config {
             }
         }
         let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let lost_after_days = match lost_after_days {
+            None => DEFAULT_LOST_AFTER_DAYS,
+            Some(days) => days.trim().parse().ok().filter(|d| *d > 0).ok_or(ConfigError::BadDays(days))?,
+        };
         Ok(Config {
             addr: addr.parse().map_err(|_| ConfigError::BadAddr(addr))?,
             data_dir: data_dir.unwrap_or_else(|| "data".to_owned()).into(),
             dist: dist.unwrap_or_else(|| "dist".to_owned()).into(),
             demo,
+            lost_after_days,
             faults,
         })
     }
@@ -142,6 +157,12 @@ mod tests {
             Err(ConfigError::BadAddr("localhost".into()))
         );
         assert_eq!(parse(&["--help"], &[]), Err(ConfigError::Help));
+        assert_eq!(
+            parse(&["--lost-after-days", "0"], &[]),
+            Err(ConfigError::BadDays("0".into()))
+        );
+        assert_eq!(parse(&["--lost-after-days=30"], &[]).unwrap().lost_after_days, 30);
+        assert_eq!(parse(&[], &[]).unwrap().lost_after_days, DEFAULT_LOST_AFTER_DAYS);
         assert!(matches!(
             parse(&["--test-faults", "crash:push:1"], &[]),
             Err(ConfigError::BadFaults(_))

@@ -55,6 +55,17 @@ const MEMBERS: [(&str, &str, &str); 20] = [
     ("何志平", "新安镇", "上海"),   ("郭秀兰", "堆沟港镇", "上海"), ("马长海", "田楼镇", "上海"),   ("罗小燕", "三口镇", "上海"),
 ];
 
+/// Members who have just arrived in a city and not yet reported anywhere: name and home township. Codes
+/// `GH-M21`.. and certificates `GN-2026-0021`.. in this order.
+const NEW_ARRIVALS: [(&str, &str); 2] = [("孙立平", "新安镇"), ("钱桂芳", "田楼镇")];
+
+/// Each township's administrator, in `TOWNSHIPS` order (codes `GH-T01`..), and the county's (`GH-C01`).
+const TOWNSHIP_ADMINS: [&str; 5] = ["许国华", "蒋丽萍", "韩正明", "曹建军", "彭晓红"];
+const COUNTY_ADMIN: &str = "邓永红";
+
+/// Members not heard from for this long show as out of contact (失联) in the demo.
+const LOST_MEMBERS: [usize; 2] = [19, 20];
+
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
 
@@ -76,6 +87,12 @@ fn member_code(n: usize) -> String {
 fn secretary_code(n: usize) -> String {
     format!("GH-S{n:02}")
 }
+
+fn township_admin_code(n: usize) -> String {
+    format!("GH-T{n:02}")
+}
+
+const COUNTY_ADMIN_CODE: &str = "GH-C01";
 
 /// Seeds the demo when the database has no organisations; returns whether it did.
 pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
@@ -115,11 +132,7 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
             certificate_no: None,
         };
         let secretary = insert_person(&mut tx, &person, &secretary_code(n), &format!("1380000{n:04}")).await?;
-        sqlx::query("INSERT INTO roles (person_id, role, org_id) VALUES (?, 'secretary', ?)")
-            .bind(secretary.to_string())
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        grant(&mut tx, secretary, "secretary", id).await?;
         for (title, kind, starts, ends) in ACTIVITIES {
             let activity = NewActivity {
                 org_id: id,
@@ -147,9 +160,42 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
             certificate_no: Some(format!("GN-2026-{n:04}")),
         };
         let member = insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
+        let days_ago = if LOST_MEMBERS.contains(&n) { 120 } else { i64::try_from(n).unwrap_or(1) };
+        sqlx::query("UPDATE people SET contacted_at = ? WHERE id = ?")
+            .bind(now - days_ago * DAY)
+            .bind(member.to_string())
+            .execute(&mut *tx)
+            .await?;
         let elsewhere = hosts[(hosts.iter().position(|(_, id)| *id == current).unwrap_or(0) + 1) % hosts.len()].1;
         certificate_history(&mut tx, n, member, (current, elsewhere), township(home), now).await?;
     }
+    for (n, (name, home)) in (MEMBERS.len() + 1..).zip(NEW_ARRIVALS) {
+        let person = Person {
+            name,
+            home: township(home),
+            current: None,
+            certificate_no: Some(format!("GN-2026-{n:04}")),
+        };
+        insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
+    }
+    for (n, (name, (_, org))) in (1..).zip(TOWNSHIP_ADMINS.into_iter().zip(&townships)) {
+        let person = Person {
+            name,
+            home: *org,
+            current: None,
+            certificate_no: None,
+        };
+        let admin = insert_person(&mut tx, &person, &township_admin_code(n), &format!("1370000{n:04}")).await?;
+        grant(&mut tx, admin, "township_admin", *org).await?;
+    }
+    let person = Person {
+        name: COUNTY_ADMIN,
+        home: townships[0].1,
+        current: None,
+        certificate_no: None,
+    };
+    let admin = insert_person(&mut tx, &person, COUNTY_ADMIN_CODE, "13600000001").await?;
+    grant(&mut tx, admin, "county_admin", county).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -209,6 +255,16 @@ async fn insert_org(
     Ok(id)
 }
 
+async fn grant(conn: &mut SqliteConnection, person: Id, role: &str, org: Id) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO roles (person_id, role, org_id) VALUES (?, ?, ?)")
+        .bind(person.to_string())
+        .bind(role)
+        .bind(org.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 struct Person<'a> {
     name: &'a str,
     home: Id,
@@ -252,10 +308,19 @@ pub async fn sign_in_sheet(state: &AppState, addr: SocketAddr) -> Result<String,
     for (n, (name, home, city)) in (1..).zip(MEMBERS) {
         writeln!(sheet, "  {}  {name}  {COUNTY}{home} -> {city}", member_code(n)).expect("writing to a String");
     }
+    for (n, (name, home)) in (MEMBERS.len() + 1..).zip(NEW_ARRIVALS) {
+        writeln!(sheet, "  {}  {name}  {COUNTY}{home}, just arrived, to report", member_code(n))
+            .expect("writing to a String");
+    }
     sheet.push_str("demo sign-in codes (secretaries):\n");
     for (n, org) in (1..).zip(&HOST_ORGS) {
         writeln!(sheet, "  {}  {}  {}", secretary_code(n), org.secretary.0, org.name).expect("writing to a String");
     }
+    sheet.push_str("demo sign-in codes (administrators):\n");
+    for (n, (name, township)) in (1..).zip(TOWNSHIP_ADMINS.into_iter().zip(TOWNSHIPS)) {
+        writeln!(sheet, "  {}  {name}  {COUNTY}{township}", township_admin_code(n)).expect("writing to a String");
+    }
+    writeln!(sheet, "  {COUNTY_ADMIN_CODE}  {COUNTY_ADMIN}  {COUNTY}").expect("writing to a String");
 
     let running: Option<(String,)> = sqlx::query_as(
         "SELECT a.id FROM activities a JOIN people p ON p.current_org_id = a.org_id

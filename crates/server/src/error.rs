@@ -27,6 +27,8 @@ pub enum AppError {
     NotFound,
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("request body too large")]
     TooLarge,
     #[error("sequence gap: the server holds up to {last_seq}")]
@@ -48,6 +50,7 @@ impl AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
             AppError::Database(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -24,7 +24,9 @@ mod keys;
 mod me;
 mod orgs;
 mod profile;
+mod reports;
 pub mod routes;
+mod rosters;
 mod static_files;
 mod sync;
 
@@ -70,6 +72,8 @@ pub struct AppState {
     keys: Arc<Keyring>,
     dist: PathBuf,
     faults: Arc<faults::Faults>,
+    /// `Config::lost_after_days`.
+    lost_after_days: u32,
 }
 
 impl AppState {
@@ -87,6 +91,7 @@ impl AppState {
             keys,
             dist: config.dist.clone(),
             faults: Arc::new(faults::Faults::arm(config.faults.clone())),
+            lost_after_days: config.lost_after_days,
         })
     }
 
@@ -122,6 +127,9 @@ fn api_routes() -> Routes {
         .merge(keys::routes())
         .merge(sync::routes())
         .merge(activities::routes())
+        .merge(orgs::routes())
+        .merge(reports::routes())
+        .merge(rosters::routes())
 }
 
 /// The API's endpoints (method and path under `/api/v1`), from the same table the router is built from.

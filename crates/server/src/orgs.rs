@@ -1,12 +1,37 @@
-//! Organisations as a phone sees them (core's `OrgRef`). Managing them comes with the county's admin pages.
+//! Host organisations' codes (报到码): the secretary shows or prints one (`GET /api/v1/orgs/{id}/code`, an A4
+//! poster at `GET /api/v1/orgs/{id}/poster.svg`) and rotates it (`POST /api/v1/orgs/{id}/code`), which withdraws
+//! every earlier code: phones learn the withdrawal (core's `OrgCodeSince`) on their next pull. Also how
+//! organisations look on a phone (core's `OrgRef`).
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::IntoResponse;
+use axum::Json;
 use guihai_core::domain::{OrgKind, OrgRef};
-use sqlx::SqlitePool;
+use guihai_core::qr::{Code, Subject, LINK_PATH};
+use guihai_core::report::OrgCodeSince;
+use guihai_core::sync::CodeResponse;
+use guihai_core::Id;
+use sqlx::SqliteExecutor;
 
-use crate::db;
+use crate::auth::AuthUser;
+use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
+use crate::routes::Routes;
+use crate::{clock, db, AppState};
 
-pub async fn load(db: &SqlitePool, id: guihai_core::Id) -> Result<Option<OrgRef>, AppError> {
+/// The printed poster; `{{…}}` are filled in, XML-escaped. Its words are Chinese, as the posters hang in China.
+const POSTER: &str = include_str!("poster.svg");
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::GET, "/orgs/{id}/code", code)
+        .route(Method::POST, "/orgs/{id}/code", rotate)
+        .route(Method::GET, "/orgs/{id}/poster.svg", poster)
+}
+
+pub async fn load<'e>(db: impl SqliteExecutor<'e>, id: Id) -> Result<Option<OrgRef>, AppError> {
     let row: Option<(String, String, Option<String>)> =
         sqlx::query_as("SELECT name, kind, city FROM organisations WHERE id = ?")
             .bind(id.to_string())
@@ -21,8 +46,147 @@ pub async fn load(db: &SqlitePool, id: guihai_core::Id) -> Result<Option<OrgRef>
 }
 
 /// Like `load`, for an organisation that must exist (a reference held by another row).
-pub async fn get(db: &SqlitePool, id: &str) -> Result<OrgRef, AppError> {
+pub async fn get<'e>(db: impl SqliteExecutor<'e>, id: &str) -> Result<OrgRef, AppError> {
     load(db, db::id(id)?)
         .await?
         .ok_or_else(|| AppError::Internal(format!("organisation {id} is missing")))
+}
+
+/// The organisation's code withdrawal, for every phone.
+pub async fn load_code_since<'e>(db: impl SqliteExecutor<'e>, org_id: Id) -> Result<Option<OrgCodeSince>, AppError> {
+    let since: Option<i64> = sqlx::query_scalar("SELECT code_since FROM organisations WHERE id = ?")
+        .bind(org_id.to_string())
+        .fetch_optional(db)
+        .await?;
+    Ok(since.map(|since| OrgCodeSince {
+        org_id,
+        valid_since: u32::try_from(since).unwrap_or(u32::MAX),
+    }))
+}
+
+/// What a poster shows of its organisation.
+struct Poster {
+    name: String,
+    address: String,
+    contact: String,
+    secretary: String,
+    code_since: i64,
+}
+
+async fn poster_facts(state: &AppState, user: &AuthUser, id: Id) -> Result<Poster, AppError> {
+    // Someone else's organisation is as unknown as one that does not exist.
+    user.require_secretary(&state.db, id).await.map_err(|_| AppError::NotFound)?;
+    let row: (String, Option<String>, Option<String>, i64, String) = sqlx::query_as(
+        "SELECT name, address, contact, code_since, (SELECT name FROM people WHERE id = ?) FROM organisations WHERE id = ?",
+    )
+    .bind(user.person_id.to_string())
+    .bind(id.to_string())
+    .fetch_one(&state.db)
+    .await?;
+    Ok(Poster {
+        name: row.0,
+        address: row.1.unwrap_or_default(),
+        contact: row.2.unwrap_or_default(),
+        code_since: row.3,
+        secretary: row.4,
+    })
+}
+
+fn sign(state: &AppState, id: Id, poster: &Poster) -> CodeResponse {
+    let signing = state.keys().signing();
+    let code = Code {
+        subject: Subject::Organisation { org_id: id },
+        key_id: signing.key_id,
+        valid_from: u32::try_from(poster.code_since).unwrap_or(u32::MAX),
+        // A poster hangs until the secretary rotates its code; rotation, not expiry, withdraws it.
+        valid_until: u32::MAX,
+        name: poster.name.clone(),
+        detail: poster.address.clone(),
+    };
+    let payload = code.sign(&signing.key);
+    CodeResponse {
+        link: format!("{LINK_PATH}{payload}"),
+        payload,
+    }
+}
+
+async fn code(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<CodeResponse>, AppError> {
+    let Path(id) = id?;
+    let poster = poster_facts(&state, &user, id).await?;
+    Ok(Json(sign(&state, id, &poster)))
+}
+
+/// Withdraws every earlier code of the organisation and answers the new one.
+async fn rotate(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<CodeResponse>, AppError> {
+    let Path(id) = id?;
+    poster_facts(&state, &user, id).await?;
+    let mut tx = db::begin_write(&state.writes).await?;
+    // Strictly later than the code in force, even when rotated twice within a second.
+    sqlx::query("UPDATE organisations SET code_since = max(code_since + 1, ?) WHERE id = ?")
+        .bind(i64::from(clock::unix_secs(clock::now_ms())))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    changes::touch(&mut tx, LogKey::OrgCode(id), &[Audience::All]).await?;
+    tx.commit().await?;
+    let poster = poster_facts(&state, &user, id).await?;
+    Ok(Json(sign(&state, id, &poster)))
+}
+
+/// An A4 poster to print and hang: the organisation, its secretary, the code and how to use it.
+async fn poster(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Path(id) = id?;
+    let facts = poster_facts(&state, &user, id).await?;
+    let link = format!("{}{}", public_origin(&headers), sign(&state, id, &facts).link);
+    let qr = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|error| AppError::Internal(format!("cannot make the poster's QR code: {error}")))?;
+    let modules = qr.width();
+    let mut path = String::new();
+    for (i, color) in qr.to_colors().into_iter().enumerate() {
+        if color == qrcode::Color::Dark {
+            path.push_str(&format!("M{} {}h1v1h-1z", i % modules, i / modules));
+        }
+    }
+    let svg = POSTER
+        .replace("{{size}}", &(modules + 8).to_string())
+        .replace("{{qr}}", &path)
+        .replace("{{name}}", &xml_escape(&facts.name))
+        .replace("{{address}}", &xml_escape(&facts.address))
+        .replace("{{contact}}", &xml_escape(&facts.contact))
+        .replace("{{secretary}}", &xml_escape(&facts.secretary));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"guihai-poster.svg\""),
+        ],
+        svg,
+    ))
+}
+
+/// Where phones reach this server, as the secretary's phone did (behind a proxy, as the proxy says).
+fn public_origin(headers: &HeaderMap) -> String {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let host = value("x-forwarded-host").or(value("host")).unwrap_or("localhost");
+    let scheme = value("x-forwarded-proto").unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

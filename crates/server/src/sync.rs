@@ -20,7 +20,7 @@ use crate::checkins::{self, Origin};
 use crate::error::{ApiJson, AppError};
 use crate::faults::{self, Fault};
 use crate::routes::Routes;
-use crate::{activities, certificate, clock, db, keys, me, orgs, profile, AppState};
+use crate::{activities, certificate, clock, db, keys, me, orgs, profile, reports, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
 const CLIENT_ID_HEADER: &str = "x-client-id";
@@ -77,7 +77,7 @@ async fn push(
         .mutations
         .iter()
         .map(|m| match &m.op {
-            Op::CheckIn { code, .. } => Some(checkins::verify(code, state.keys().trusted())),
+            Op::CheckIn { code, .. } | Op::Report { code, .. } => Some(checkins::verify(code, state.keys().trusted())),
             _ => None,
         })
         .collect();
@@ -143,6 +143,11 @@ async fn apply(
     match (op, verified) {
         (Op::CheckIn { id, .. }, Some(verified)) => checkins::check_in(conn, origin, *id, verified).await,
         (Op::CheckIn { .. }, None) => Err(AppError::Internal("a check-in without its signature check".into())),
+        (Op::Report { id, left_stop, .. }, Some(verified)) => {
+            reports::report_from_phone(conn, origin, *id, verified, *left_stop).await
+        }
+        (Op::Report { .. }, None) => Err(AppError::Internal("a report without its signature check".into())),
+        (Op::Leave { stop_id }, _) => reports::leave_from_phone(conn, origin, *stop_id).await,
         (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, origin, edit).await,
         // Only takes up its number (see `engine::contiguous_batch`).
         (Op::Skip, _) => Ok(Outcome::Applied),
@@ -278,6 +283,8 @@ async fn resolve(db: &SqlitePool, entry: &Entry) -> Result<Change, AppError> {
             LogKey::Org(id) => orgs::load(db, id).await?.map(Record::Organisation),
             LogKey::Stop(id) => certificate::load_stop(db, id).await?.map(Record::Stop),
             LogKey::Review(id) => certificate::load_review(db, id).await?.map(Record::Review),
+            LogKey::Report(id) => reports::load_report(db, id).await?.map(Record::Report),
+            LogKey::OrgCode(id) => orgs::load_code_since(db, id).await?.map(Record::OrgCode),
             LogKey::Activity(id) => activities::load(db, id)
                 .await?
                 .map(|(activity, _)| Record::Activity(activity)),

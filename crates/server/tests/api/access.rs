@@ -21,6 +21,10 @@ enum Rule {
     OwnById,
     /// The secretary of the organisation that the activity (`{id}`, or the body's `org_id`) belongs to.
     Secretary,
+    /// Whoever looks after what `{id}` names: the secretary of a host organisation (its code, poster and
+    /// roster; a report to it; a stop at it), the administrator of a township (its members; a member's return).
+    /// To anyone else it does not exist.
+    Steward,
 }
 
 const RULES: &[(Method, &str, Rule)] = &[
@@ -38,6 +42,14 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/activities", Rule::Secretary),
     (Method::DELETE, "/activities/{id}", Rule::Secretary),
     (Method::GET, "/activities/{id}/code", Rule::Secretary),
+    (Method::GET, "/orgs/{id}/code", Rule::Steward),
+    (Method::POST, "/orgs/{id}/code", Rule::Steward),
+    (Method::GET, "/orgs/{id}/poster.svg", Rule::Steward),
+    (Method::GET, "/orgs/{id}/overview", Rule::Steward),
+    (Method::POST, "/reports/{id}/decision", Rule::Steward),
+    (Method::POST, "/stops/{id}/evaluation", Rule::Steward),
+    (Method::GET, "/orgs/{id}/members", Rule::Steward),
+    (Method::POST, "/people/{id}/return", Rule::Steward),
 ];
 
 fn rule(endpoint: &Endpoint) -> Option<Rule> {
@@ -93,7 +105,7 @@ async fn without_a_valid_token_only_public_endpoints_answer() {
         call(&server, &path_revoked, "", Some(&revoked.token), "").await,
         StatusCode::NO_CONTENT
     );
-    for rule in [Rule::Own, Rule::OwnById, Rule::Secretary] {
+    for rule in [Rule::Own, Rule::OwnById, Rule::Secretary, Rule::Steward] {
         for endpoint in endpoints(rule) {
             let id = fresh_id().to_string();
             for token in [None, Some("not-a-token"), Some(revoked.token.as_str())] {
@@ -173,4 +185,60 @@ async fn an_id_that_is_someone_elses_is_not_found() {
         StatusCode::OK,
         "untouched"
     );
+}
+
+#[tokio::test]
+async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let township_admin = server.sign_in("GH-T01").await;
+    // Strangers: a member of the organisation, another organisation's secretary, another township's
+    // administrator, and the county administrator where only the host organisation's secretary may act.
+    let member = server.sign_in("GH-M01").await;
+    let strangers = [&member, &server.sign_in("GH-S02").await, &server.sign_in("GH-T02").await];
+    let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
+    let township = township_admin.me.home_org.id;
+
+    // A pending report to Hangzhou, and the member's open stop there.
+    let newcomer = server.sign_in("GH-M21").await;
+    let code: guihai_core::sync::CodeResponse =
+        server.get(&format!("/api/v1/orgs/{hangzhou}/code"), Some(&secretary.token)).await.json();
+    let report = guihai_core::sync::Mutation {
+        seq: 1,
+        occurred_at: now_ms(),
+        op: guihai_core::sync::Op::Report {
+            id: fresh_id(),
+            code: code.payload,
+            left_stop: None,
+        },
+    };
+    server.push(&newcomer, vec![report]).await;
+    let overview: guihai_core::report::OrgOverview =
+        server.get(&format!("/api/v1/orgs/{hangzhou}/overview"), Some(&secretary.token)).await.json();
+    let report_id = overview.pending[0].id;
+    let stop_id = overview.members.iter().find(|m| m.person_id == member.me.id).unwrap().stop_id.unwrap();
+
+    let fixture = |path: &str| -> (String, &Session, &str) {
+        match path {
+            "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
+            "/stops/{id}/evaluation" => (stop_id.to_string(), &secretary, r#"{"grade":"qualified","text":"好"}"#),
+            "/orgs/{id}/members" => (township.to_string(), &township_admin, "{}"),
+            "/people/{id}/return" => (member.me.id.to_string(), &township_admin, "{}"),
+            _ => (hangzhou.to_string(), &secretary, "{}"),
+        }
+    };
+    let mut stewarded = endpoints(Rule::Steward);
+    // The member's return goes last: it ends their stop.
+    stewarded.sort_by_key(|e| e.path == "/people/{id}/return");
+    for endpoint in stewarded {
+        let (id, steward, body) = fixture(endpoint.path);
+        for stranger in strangers {
+            let status = call(&server, &endpoint, &id, Some(&stranger.token), body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{endpoint:?} as {}", stranger.me.name);
+        }
+        let status = call(&server, &endpoint, &fresh_id().to_string(), Some(&steward.token), body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{endpoint:?} with an unknown id");
+        let status = call(&server, &endpoint, &id, Some(&steward.token), body).await;
+        assert!(status.is_success(), "{endpoint:?} as its steward: {status}");
+    }
 }

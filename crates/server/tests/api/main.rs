@@ -13,6 +13,7 @@ mod process;
 mod profile;
 mod pull;
 mod push;
+mod reports;
 mod session;
 mod spawned;
 mod static_files;
@@ -146,6 +147,7 @@ impl Server {
             data_dir: dir.path().join("data"),
             dist: dir.path().join("dist"),
             demo: true,
+            lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
             faults: Vec::new(),
         };
         let state = AppState::open(&config).await.unwrap();

@@ -1,0 +1,220 @@
+//! Who is where: a host organisation's secretary sees the reports waiting, the members there now and those who
+//! left (`GET /api/v1/orgs/{id}/overview`); a township's administrator sees where its members went (流向) and
+//! registers a member's return home (`GET /api/v1/orgs/{id}/members`, `POST /api/v1/people/{id}/return`).
+//! Both see who is out of contact (失联): nothing heard for `Config::lost_after_days`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::Json;
+use guihai_core::certificate::Evaluation;
+use guihai_core::domain::ActivityKind;
+use guihai_core::report::{is_lost, OrgOverview, PendingReport, RosterEntry};
+use guihai_core::Id;
+use sqlx::SqlitePool;
+
+use crate::auth::AuthUser;
+use crate::error::AppError;
+use crate::routes::Routes;
+use crate::{clock, db, orgs, reports, AppState};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route(Method::GET, "/orgs/{id}/overview", overview)
+        .route(Method::GET, "/orgs/{id}/members", township_members)
+        .route(Method::POST, "/people/{id}/return", register_return)
+}
+
+/// The last time the member was heard from: a sync, a check-in, a report, or contact noted outside the app.
+/// 0 stands for never (SQLite's `max` of several values is NULL if any is).
+const LAST_CONTACT: &str = "max(
+    coalesce(p.contacted_at, 0),
+    coalesce((SELECT max(coalesce(x.last_seen_at, x.created_at)) FROM sessions x WHERE x.person_id = p.id), 0),
+    coalesce((SELECT max(c.received_at) FROM check_ins c WHERE c.person_id = p.id), 0),
+    coalesce((SELECT max(r.received_at) FROM reports r WHERE r.person_id = p.id), 0))";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    person_id: String,
+    name: String,
+    phone: Option<String>,
+    home_org: String,
+    current_org_id: Option<String>,
+    stop_id: Option<String>,
+    stop_org_id: Option<String>,
+    arrived_at: Option<i64>,
+    leaving_at: Option<i64>,
+    left_at: Option<i64>,
+    grade: Option<String>,
+    evaluation: Option<String>,
+    evaluated_at: Option<i64>,
+    last_contact: i64,
+}
+
+/// Members with a stop chosen by `stops`, a SQL condition on `s` (the stop) and `p` (the person) binding one
+/// organisation id; `LEFT JOIN`ed, so a township's member with no open stop is listed too.
+async fn roster(state: &AppState, join: &str, filter: &str, org_id: Id, order: &str) -> Result<Vec<RosterEntry>, AppError> {
+    let sql = format!(
+        "SELECT p.id AS person_id, p.name, f.value AS phone, h.name AS home_org, p.current_org_id,
+                s.id AS stop_id, s.org_id AS stop_org_id, s.arrived_at, s.leaving_at, s.left_at, s.grade,
+                s.evaluation, s.evaluated_at, {LAST_CONTACT} AS last_contact
+         FROM people p {join}
+         JOIN organisations h ON h.id = p.home_org_id
+         LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
+         WHERE {filter} ORDER BY {order} LIMIT 1000"
+    );
+    let rows: Vec<Row> = sqlx::query_as(&sql).bind(org_id.to_string()).fetch_all(&state.db).await?;
+    let now = clock::now_ms();
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let last_contact = (row.last_contact > 0).then_some(row.last_contact);
+        let evaluation = match (row.grade, row.evaluation, row.evaluated_at) {
+            (Some(grade), Some(text), Some(written_at)) => Some(Evaluation {
+                grade: db::from_wire_name(&grade)?,
+                text,
+                written_at,
+            }),
+            _ => None,
+        };
+        let person_id = db::id(&row.person_id)?;
+        let attended = match (&row.stop_org_id, row.arrived_at) {
+            (Some(org), Some(arrived)) => attended(&state.db, person_id, org, arrived, row.left_at).await?,
+            _ => Vec::new(),
+        };
+        entries.push(RosterEntry {
+            person_id,
+            name: row.name,
+            phone: row.phone,
+            home_org: row.home_org,
+            current_org: match row.current_org_id {
+                Some(id) => Some(orgs::get(&state.db, &id).await?),
+                None => None,
+            },
+            stop_id: row.stop_id.as_deref().map(db::id).transpose()?,
+            arrived_at: row.arrived_at,
+            leaving_at: row.leaving_at,
+            left_at: row.left_at,
+            evaluation,
+            attended,
+            last_contact,
+            lost: is_lost(last_contact, now, state.lost_after_days),
+        });
+    }
+    Ok(entries)
+}
+
+/// What the member attended at `org_id` during a stop, by kind, from the server's check-in log.
+async fn attended(
+    db: &SqlitePool,
+    person_id: Id,
+    org_id: &str,
+    arrived_at: i64,
+    left_at: Option<i64>,
+) -> Result<Vec<(ActivityKind, u32)>, AppError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT a.kind, count(*) FROM check_ins c JOIN activities a ON a.id = c.activity_id
+         WHERE c.person_id = ? AND c.org_id = ? AND c.scanned_at >= ? AND c.scanned_at < ?
+         GROUP BY a.kind ORDER BY a.kind",
+    )
+    .bind(person_id.to_string())
+    .bind(org_id)
+    .bind(arrived_at)
+    .bind(left_at.unwrap_or(i64::MAX))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(kind, count)| Ok((db::from_wire_name(&kind)?, u32::try_from(count).unwrap_or(u32::MAX))))
+        .collect()
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<OrgOverview>, AppError> {
+    let Path(id) = id?;
+    // Someone else's organisation is as unknown as one that does not exist.
+    user.require_secretary(&state.db, id).await.map_err(|_| AppError::NotFound)?;
+    let org = orgs::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let join = "JOIN stops s ON s.person_id = p.id";
+    let members = roster(&state, join, "s.org_id = ? AND s.left_at IS NULL", id, "p.name").await?;
+    let departed = roster(&state, join, "s.org_id = ? AND s.left_at IS NOT NULL", id, "s.left_at DESC").await?;
+    Ok(Json(OrgOverview {
+        org,
+        pending: pending_reports(&state.db, id).await?,
+        members,
+        departed,
+    }))
+}
+
+async fn pending_reports(db: &SqlitePool, org_id: Id) -> Result<Vec<PendingReport>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT r.id, p.id, p.name, f.value, h.name, c.name, r.received_at
+         FROM reports r JOIN people p ON p.id = r.person_id JOIN organisations h ON h.id = p.home_org_id
+         LEFT JOIN organisations c ON c.id = p.current_org_id
+         LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
+         WHERE r.org_id = ? AND r.state = 'pending' ORDER BY r.received_at",
+    )
+    .bind(org_id.to_string())
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(id, person_id, name, phone, home_org, previous_org, received_at)| {
+            Ok(PendingReport {
+                id: db::id(&id)?,
+                person_id: db::id(&person_id)?,
+                name,
+                phone,
+                home_org,
+                previous_org,
+                received_at,
+            })
+        })
+        .collect()
+}
+
+/// Passes only if this person administers the township `org_id`, or the county above it.
+async fn require_township_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM roles r JOIN organisations o ON o.id = ?2 AND o.kind = 'township'
+         WHERE r.person_id = ?1 AND ((r.role = 'township_admin' AND r.org_id = o.id)
+                                  OR (r.role = 'county_admin' AND r.org_id = o.parent_id))",
+    )
+    .bind(user.person_id.to_string())
+    .bind(org_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    found.map(|_| ()).ok_or(AppError::NotFound)
+}
+
+async fn township_members(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<Vec<RosterEntry>>, AppError> {
+    let Path(id) = id?;
+    require_township_admin(&state.db, &user, id).await?;
+    let join = "LEFT JOIN stops s ON s.person_id = p.id AND s.left_at IS NULL";
+    Ok(Json(roster(&state, join, "p.home_org_id = ?", id, "p.name").await?))
+}
+
+/// The member is back home: their open stops close and they have no current host organisation.
+async fn register_return(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<StatusCode, AppError> {
+    let Path(person_id) = id?;
+    let home: Option<String> = sqlx::query_scalar("SELECT home_org_id FROM people WHERE id = ?")
+        .bind(person_id.to_string())
+        .fetch_optional(&state.db)
+        .await?;
+    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
+    require_township_admin(&state.db, &user, home).await?;
+    let now = clock::now_ms();
+    let mut tx = db::begin_write(&state.writes).await?;
+    reports::close_open_stops(&mut tx, person_id, now).await?;
+    reports::moved(&mut tx, person_id, None).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
