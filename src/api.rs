@@ -140,3 +140,57 @@ pub async fn pull(token: &str, client_id: Id, cursor: u64) -> Reply<PullResponse
         .header("X-Client-Id", client_id.to_string());
     reply(request.send().await).await
 }
+
+/// What a secretary or administrator screen gets back from a call that changes something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Done,
+    /// The server refused the input (a reason or evaluation left empty).
+    Invalid,
+    /// Someone else acted first (the report was already decided).
+    Conflict,
+    /// No network, or the server is down: nothing changed.
+    Failed,
+}
+
+/// `GET` for the online-only screens; `None` when the server cannot be asked or says no.
+pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T> {
+    let response = reqwest::Client::new()
+        .get(url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+/// `POST` for the online-only screens, with an optional JSON body.
+pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>) -> Answer {
+    let mut request = reqwest::Client::new().post(url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    match request.send().await.map(|r| r.status().as_u16()) {
+        Ok(200..=299) => Answer::Done,
+        Ok(400) => Answer::Invalid,
+        Ok(409) => Answer::Conflict,
+        _ => Answer::Failed,
+    }
+}
+
+/// The organisation's printable poster, as SVG text (the secretary's phone saves it as a file).
+pub async fn poster(token: &str, org_id: Id) -> Option<String> {
+    let response = reqwest::Client::new()
+        .get(url(&format!("/orgs/{org_id}/poster.svg")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.text().await.ok()
+}

@@ -10,6 +10,7 @@ use crate::checkins::MyCheckIns;
 use crate::devices::DevicesPage;
 use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
+use crate::org::OrgPage;
 use crate::pin::SetPinPage;
 use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
@@ -17,6 +18,7 @@ use crate::signin::SignIn;
 use crate::signout::SignOut;
 use crate::store::{Opened, StoreError};
 use crate::sync::{SyncBadge, SyncPage, SyncService};
+use crate::township::TownshipPage;
 
 /// The app, or, when the local data cannot be used by this build, only a screen that says why.
 #[component]
@@ -48,6 +50,8 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
+                        <Route path=path!("/org/:id") view=OrgPage />
+                        <Route path=path!("/township/:id") view=TownshipPage />
                     </Routes>
                 </main>
             </div>

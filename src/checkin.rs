@@ -1,6 +1,7 @@
-//! Checking in to an activity (签到) by opening its code link `/q/<payload>`, from the phone's camera, WeChat
-//! or the in-app scanner. The code is checked on the phone with the cached public keys, so this works with no
-//! network; the check-in is stored at once and synced later.
+//! Opening a code link `/q/<payload>`, from the phone's camera, WeChat or the in-app scanner: an activity's
+//! code checks in (签到), an organisation's code leads to reporting there (报到, `report.rs`). The code is
+//! checked on the phone with the cached public keys, so this works with no network; the check-in is stored at
+//! once and synced later.
 
 use guihai_core::checkin::PendingCheckIn;
 use guihai_core::qr::{self, Code, CodeError, Subject};
@@ -13,6 +14,7 @@ use leptos_router::hooks::use_params_map;
 use crate::clock::{format_time, new_id, now_ms, server_now_secs};
 use crate::i18n::use_i18n;
 use crate::records;
+use crate::report::{self, ReportConfirm};
 use crate::signin::AFTER_SIGN_IN;
 use crate::store::{self, StoreError};
 use crate::sync::{outbox, use_sync};
@@ -37,7 +39,9 @@ enum Outcome {
     SignInFirst,
     Invalid(CodeError),
     CheckedIn { check_in: PendingCheckIn, already: bool },
-    OtherKind(Code),
+    Report { code: Code, org_id: Id, payload: String },
+    AlreadyReported(Code),
+    MemberCard,
     NotSaved(StoreError),
 }
 
@@ -103,7 +107,12 @@ fn open(payload: String) -> Outcome {
         Err(error) => Outcome::Invalid(error),
         Ok(code) => match code.subject {
             Subject::Activity { activity_id, .. } => check_in(code, activity_id, payload),
-            _ => Outcome::OtherKind(code),
+            Subject::Organisation { org_id } => match report::check(&code, org_id) {
+                Ok(()) => Outcome::Report { code, org_id, payload },
+                Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
+                Err(report::Refusal::Already) => Outcome::AlreadyReported(code),
+            },
+            Subject::Member { .. } => Outcome::MemberCard,
         },
     }
 }
@@ -143,11 +152,18 @@ pub fn CheckInLink() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Outcome::OtherKind(code) => {
-            let key = if matches!(code.subject, Subject::Member { .. }) { "checkin.member_code" } else { "checkin.org_code" };
+        Outcome::Report { code, org_id, payload } => view! { <ReportConfirm code org_id payload /> }.into_any(),
+        Outcome::AlreadyReported(code) => view! {
+            <section class="card" data-testid="checkin-result" data-result="already-reported">
+                <p>{i18n.t_with("report.already", &[("org", &code.name)])}</p>
+                <A href="/">{i18n.t("app.back_home")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::MemberCard => {
             view! {
                 <section class="card" data-testid="checkin-result" data-result="other">
-                    <p>{i18n.t_with(key, &[("name", &code.name), ("detail", &code.detail)])}</p>
+                    <p>{i18n.t("checkin.member_code")}</p>
                     <A href="/">{i18n.t("app.back_home")}</A>
                 </section>
             }

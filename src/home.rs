@@ -1,10 +1,12 @@
 //! The home screen: who the member is, where they belong, and the way to their check-ins.
 
+use guihai_core::domain::Role;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::i18n::use_i18n;
 use crate::records;
+use crate::report::Journey;
 use crate::sync::use_sync;
 
 #[component]
@@ -30,7 +32,17 @@ pub fn Home() -> impl IntoView {
                         })}
                     </dl>
                 </section>
+                <Journey />
                 <nav class="actions">
+                    {me.roles.iter().filter_map(|role| match role {
+                        Role::Secretary { org_id } => Some(view! {
+                            <A href=format!("/org/{org_id}") attr:class="button" attr:data-testid="nav-org">{i18n.t("home.my_org")}</A>
+                        }.into_any()),
+                        Role::TownshipAdmin { org_id } => Some(view! {
+                            <A href=format!("/township/{org_id}") attr:class="button" attr:data-testid="nav-township">{i18n.t("home.my_township")}</A>
+                        }.into_any()),
+                        _ => None,
+                    }).collect_view()}
                     <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>

@@ -11,14 +11,17 @@ mod clock;
 mod devices;
 mod home;
 pub mod i18n;
+mod org;
 mod pin;
 mod profile;
 mod pwa;
 pub mod records;
+mod report;
 mod signin;
 mod signout;
 pub mod store;
 pub mod sync;
+mod township;
 
 /// Brings the local data to this build's schema, mounts the app on the page and registers the service worker.
 pub fn start() {

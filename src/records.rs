@@ -6,6 +6,7 @@ use guihai_core::checkin::CheckIn;
 use guihai_core::domain::Me;
 use guihai_core::profile::Profile;
 use guihai_core::qr::TrustedKey;
+use guihai_core::report::Report;
 use guihai_core::sync::{Change, Record, SessionResponse};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,20 @@ pub fn reviews() -> Vec<Review> {
         .collect()
 }
 
+pub fn reports() -> Vec<Report> {
+    records("report:")
+        .filter_map(|r| if let Record::Report(report) = r { Some(report) } else { None })
+        .collect()
+}
+
+/// Since when (Unix seconds) the organisation's codes are valid: earlier ones were withdrawn.
+pub fn org_code_since(org_id: Id) -> u32 {
+    match record(&format!("orgcode:{org_id}")) {
+        Some(Record::OrgCode(since)) => since.valid_since,
+        _ => 0,
+    }
+}
+
 pub fn trusted_keys() -> Vec<TrustedKey> {
     records("key:")
         .filter_map(|r| if let Record::Key(key) = r { Some(key) } else { None })
@@ -129,8 +144,10 @@ pub fn apply_changes(changes: &[Change]) -> Result<(), StoreError> {
         match change {
             Change::Upsert { record } => {
                 store::set(&record_key(&record.key()), record)?;
-                if let Record::CheckIn(check_in) = record {
-                    crate::checkin::forget_pending(check_in.id);
+                match record {
+                    Record::CheckIn(check_in) => crate::checkin::forget_pending(check_in.id),
+                    Record::Report(report) => crate::report::forget_pending(report.id),
+                    _ => {}
                 }
             }
             Change::Delete { key } => store::remove(&record_key(key)),

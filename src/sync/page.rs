@@ -5,7 +5,6 @@ use guihai_core::checkin::PendingCheckIn;
 use guihai_core::sync::{Op, Rejection};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use super::{outbox, use_sync};
 use crate::checkin::pending_check_ins;
@@ -35,6 +34,8 @@ fn describe(i18n: I18n, op: &Op, shown: &[PendingCheckIn]) -> String {
                 &[("fields", &fields.join(i18n.t("list.separator").as_str()))],
             )
         }
+        Op::Report { .. } => i18n.t("sync.kind.report"),
+        Op::Leave { .. } => i18n.t("sync.kind.leave"),
         Op::Skip => String::new(),
     }
 }
@@ -137,18 +138,5 @@ pub fn export() {
     });
     let text = serde_json::to_string_pretty(&records).expect("records serialise");
     // Failing here leaves the records untouched; the member can try again.
-    let _ = download(&format!("guihai-unsynced-{}.json", now_ms()), &text);
-}
-
-fn download(name: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let parts = js_sys::Array::of1(&text.into());
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let link: web_sys::HtmlAnchorElement = document().create_element("a")?.unchecked_into();
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    web_sys::Url::revoke_object_url(&url)
+    let _ = crate::pwa::download(&format!("guihai-unsynced-{}.json", now_ms()), "application/json", &text);
 }

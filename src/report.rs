@@ -1,0 +1,208 @@
+//! Reporting to a host organisation (报到) from its scanned code, and telling it one is leaving. Both work
+//! offline: the organisation's name and address come from the signed code itself, the report waits in the
+//! outbox, and the home screen shows where it stands until the secretary has decided.
+
+use guihai_core::certificate::Stop;
+use guihai_core::qr::{Code, CodeError};
+use guihai_core::report::ReportState;
+use guihai_core::sync::Op;
+use guihai_core::Id;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{format_date, new_id, now_ms};
+use crate::i18n::use_i18n;
+use crate::records;
+use crate::store::{self, StoreError};
+use crate::sync::{outbox, use_sync};
+
+const PENDING: &str = "pendingreport:";
+
+/// A report made on this phone that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReport {
+    pub id: Id,
+    pub org_id: Id,
+    pub org_name: String,
+    pub sent_at: i64,
+}
+
+fn pending_reports() -> Vec<PendingReport> {
+    store::values_with_prefix(PENDING)
+}
+
+/// The server's record of the report now stands for it.
+pub fn forget_pending(id: Id) {
+    store::remove(&format!("{PENDING}{id}"));
+}
+
+/// Whether a scanned organisation code may be used to report: it must not have been withdrawn since (the
+/// phone's copy of the organisation's code rotation), and the member must not be there or waiting already.
+pub fn check(code: &Code, org_id: Id) -> Result<(), Refusal> {
+    if code.valid_from < records::org_code_since(org_id) {
+        return Err(Refusal::Code(CodeError::Revoked));
+    }
+    let here = records::me().and_then(|me| me.current_org).is_some_and(|org| org.id == org_id);
+    let waiting = pending_reports().iter().any(|p| p.org_id == org_id)
+        || records::reports()
+            .iter()
+            .any(|r| r.org.id == org_id && r.state == ReportState::Pending);
+    if here || waiting {
+        return Err(Refusal::Already);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Code(CodeError),
+    Already,
+}
+
+fn open_stop() -> Option<Stop> {
+    records::stops().into_iter().find(|s| s.left_at.is_none())
+}
+
+fn send(org_id: Id, code: &Code, payload: &str, left_stop: Option<Id>) -> Result<(), StoreError> {
+    let report = PendingReport {
+        id: new_id(),
+        org_id,
+        org_name: code.name.clone(),
+        sent_at: now_ms(),
+    };
+    let shown = serde_json::to_value(&report).expect("reports serialise");
+    outbox::enqueue(
+        Op::Report {
+            id: report.id,
+            code: payload.to_owned(),
+            left_stop,
+        },
+        report.sent_at,
+        vec![(format!("{PENDING}{}", report.id), shown)],
+    )
+}
+
+/// The confirmation screen after scanning an organisation's code.
+#[component]
+pub fn ReportConfirm(code: Code, org_id: Id, payload: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let sent = RwSignal::new(None::<Result<(), StoreError>>);
+    // Reporting while a stop is open elsewhere asks whether the member has left it.
+    let open = open_stop().filter(|stop| stop.org.id != org_id);
+    let (name, detail) = (code.name.clone(), code.detail.clone());
+    let confirm = move |left: Option<Id>| {
+        let result = send(org_id, &code, &payload, left);
+        if result.is_ok() {
+            sync.local_write();
+        }
+        sent.set(Some(result));
+    };
+    let confirm = StoredValue::new(confirm);
+    view! {
+        <section class="card" data-testid="report-confirm">
+            <h1>{move || i18n.t("report.title")}</h1>
+            <dl>
+                <dt>{move || i18n.t("report.org")}</dt>
+                <dd data-testid="report-org">{name.clone()}</dd>
+                <dt>{move || i18n.t("report.address")}</dt>
+                <dd>{detail.clone()}</dd>
+            </dl>
+            {move || match sent.get() {
+                Some(Ok(())) => view! {
+                    <p class="success" data-testid="report-sent">{i18n.t("report.sent")}</p>
+                    <A href="/" attr:class="button primary">{i18n.t("app.back_home")}</A>
+                }.into_any(),
+                Some(Err(error)) => view! {
+                    <p class="error" role="alert">{i18n.t(error.message_key())}</p>
+                }.into_any(),
+                None => match open.clone() {
+                    None => view! {
+                        <p class="note">{i18n.t("report.explain")}</p>
+                        <button class="button primary" data-testid="report-submit"
+                            on:click=move |_| confirm.with_value(|c| c(None))>{i18n.t("report.submit")}</button>
+                    }.into_any(),
+                    Some(stop) => {
+                        let question = i18n.t_with("report.left_question", &[("org", &stop.org.name)]);
+                        view! {
+                            <p data-testid="report-left-question">{question}</p>
+                            <button class="button primary" data-testid="report-submit-left"
+                                on:click=move |_| confirm.with_value(|c| c(Some(stop.id)))>{i18n.t("report.submit_left")}</button>
+                            <button class="button" data-testid="report-submit"
+                                on:click=move |_| confirm.with_value(|c| c(None))>{i18n.t("report.submit_both")}</button>
+                        }.into_any()
+                    }
+                },
+            }}
+        </section>
+    }
+}
+
+/// Where the member's reports and present stop stand, on the home screen.
+#[component]
+pub fn Journey() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let waiting = sync.watch(pending_reports);
+    let reports = sync.watch(records::reports);
+    let stop = sync.watch(open_stop);
+    let leaving_sent = sync.watch(|| {
+        outbox::entries()
+            .iter()
+            .filter_map(|e| if let Op::Leave { stop_id } = e.op { Some(stop_id) } else { None })
+            .collect::<Vec<_>>()
+    });
+    let failed = RwSignal::new(None::<StoreError>);
+    let leave = move |stop_id: Id| {
+        match outbox::enqueue(Op::Leave { stop_id }, now_ms(), Vec::new()) {
+            Ok(()) => sync.local_write(),
+            Err(error) => failed.set(Some(error)),
+        }
+    };
+    view! {
+        <section class="card journey" data-testid="journey">
+            {move || waiting().into_iter().map(|p| view! {
+                <p class="pill waiting" data-testid="report-status" data-state="waiting">
+                    {i18n.t_with("report.waiting_sync", &[("org", &p.org_name)])}
+                </p>
+            }).collect_view()}
+            {move || {
+                let mut reports = reports();
+                reports.sort_by_key(|r| std::cmp::Reverse(r.received_at));
+                reports.into_iter().take(3).filter_map(|r| match r.state {
+                    ReportState::Pending => Some(view! {
+                        <p class="pill waiting" data-testid="report-status" data-state="pending">
+                            {i18n.t_with("report.pending", &[("org", &r.org.name)])}
+                        </p>
+                    }.into_any()),
+                    ReportState::Refused { reason, .. } => Some(view! {
+                        <p class="error" data-testid="report-status" data-state="refused">
+                            {i18n.t_with("report.refused", &[("org", &r.org.name), ("reason", &reason)])}
+                        </p>
+                    }.into_any()),
+                    ReportState::Accepted { .. } => None,
+                }).collect_view()
+            }}
+            {move || stop().map(|stop| {
+                let id = stop.id;
+                let told = stop.leaving_at.is_some() || leaving_sent().contains(&id);
+                view! {
+                    <p data-testid="open-stop">
+                        {i18n.t_with("report.at", &[("org", &stop.org.name), ("since", &format_date(stop.arrived_at))])}
+                    </p>
+                    {if told {
+                        view! { <p class="note" data-testid="leaving-told">{i18n.t("report.leaving_told")}</p> }.into_any()
+                    } else {
+                        view! {
+                            <button class="button" data-testid="leave" on:click=move |_| leave(id)>
+                                {i18n.t("report.leave")}
+                            </button>
+                        }.into_any()
+                    }}
+                }
+            })}
+            {move || failed.get().map(|error| view! { <p class="error" role="alert">{i18n.t(error.message_key())}</p> })}
+        </section>
+    }
+}

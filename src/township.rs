@@ -1,0 +1,78 @@
+//! The township administrator's screen (`/township/:id`): where each of its members is now (流向), who is out
+//! of contact (失联), and registering a member's return home. Online only, like the secretary's screen.
+
+use guihai_core::report::RosterEntry;
+use guihai_core::Id;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{self, Answer};
+use crate::i18n::use_i18n;
+use crate::org::{attended_words, Contact};
+use crate::records;
+
+#[component]
+pub fn TownshipPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let township = move || params.read().get("id").and_then(|id| Id::parse(&id).ok());
+    let members = LocalResource::new(move || async move {
+        let token = records::session()?.token;
+        api::get_json::<Vec<RosterEntry>>(&token, &format!("/orgs/{}/members", township()?)).await
+    });
+    let answer = RwSignal::new(None::<Answer>);
+    let register_return = move |person: Id| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            let path = format!("/people/{person}/return");
+            answer.set(Some(api::post(&session.token, &path, None::<&()>).await));
+            members.refetch();
+        });
+    };
+    view! {
+        <section class="card" data-testid="township-page">
+            <h1>{move || i18n.t("township.title")}</h1>
+            <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
+                {move || members.get().map(|loaded| match loaded {
+                    None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
+                    Some(members) => view! {
+                        <ul class="queue" data-testid="township-members">
+                            {members.into_iter().map(|entry| {
+                                let person = entry.person_id;
+                                let away = entry.current_org.is_some();
+                                let place = entry.current_org.as_ref().map_or_else(
+                                    || i18n.t("township.at_home"),
+                                    |org| format!("{} · {}", org.city.clone().unwrap_or_default(), org.name),
+                                );
+                                view! {
+                                    <li data-testid="township-member" data-name=entry.name.clone()>
+                                        <span>
+                                            <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
+                                            <br />
+                                            <span data-testid="whereabouts">{place}</span>
+                                            <br />
+                                            <span class="note">{attended_words(i18n, &entry.attended)}</span>
+                                            <br />
+                                            <Contact entry=entry.clone() />
+                                        </span>
+                                        {away.then(|| view! {
+                                            <button class="button" data-testid="register-return" on:click=move |_| register_return(person)>
+                                                {i18n.t("township.register_return")}
+                                            </button>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Suspense>
+            {move || answer.get().map(|a| view! {
+                <p class=if a == Answer::Done { "success" } else { "error" } role="status" data-testid="steward-answer">
+                    {i18n.t(if a == Answer::Done { "township.returned" } else { "steward.failed" })}
+                </p>
+            })}
+        </section>
+    }
+}

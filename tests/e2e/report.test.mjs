@@ -1,0 +1,148 @@
+// Reporting to a city organisation (报到) and moving on, end to end: a member just arrived opens the
+// organisation's code offline, confirms, syncs; the secretary (another phone) accepts; the member sees the
+// new organisation and the open stop; they say they are leaving, the secretary writes the evaluation, and it
+// shows on the member's certificate. A rotated code is refused offline; the township sees where members are.
+
+import assert from 'node:assert/strict';
+import { e2eTest, newPhone, screenshot, startServer } from './harness.mjs';
+import { apiSession, localQueue, signInOnPhone, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { api } from './harness.mjs';
+
+const NEWCOMER = 'GH-M21'; // 孙立平, 新安镇, just arrived
+const HANGZHOU = '灌南县驻杭州流动党委';
+
+/** The organisation code link its secretary shows. */
+export async function orgLink(url, secretaryCode = 'GH-S01') {
+  const secretary = await apiSession(url, secretaryCode);
+  const org = secretary.me.current_org.id;
+  const { status, body } = await api(url, `/api/v1/orgs/${org}/code`, { token: secretary.token });
+  assert.equal(status, 200);
+  return { link: body.link, secretary, org };
+}
+
+/** The secretary's phone in the same browser, on their organisation's screen. */
+async function secretaryPhone(browser, server, code = 'GH-S01') {
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, code);
+  await page.getByTestId('nav-org').click();
+  await page.getByTestId('org-page').locator('h1').waitFor();
+  return page;
+}
+
+/** Syncs from the sync page and waits until a round newer than the last one has finished. */
+async function syncNow(page) {
+  await page.goto('/sync');
+  const lastSynced = () => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at ?? 0;
+  const before = await page.evaluate(lastSynced);
+  await page.getByTestId('sync-page').getByRole('button').first().click();
+  await page.waitForFunction(`(${lastSynced})() > ${before}`, null, { timeout: 30_000 });
+}
+
+e2eTest('report offline, accepted by the secretary, leave with an evaluation that reaches the certificate', async () => {
+  const server = await startServer();
+  const { link } = await orgLink(server.url);
+  const { browser, phone, page } = await signedInPhone(server, NEWCOMER);
+  await waitForFirstSync(page);
+  assert.equal(await page.getByTestId('current-org').textContent(), '尚未报到');
+
+  // Offline: the name and address come from the signed code itself.
+  await phone.setOffline(true);
+  await page.goto(link);
+  await page.getByTestId('report-confirm').waitFor();
+  assert.equal(await page.getByTestId('report-org').textContent(), HANGZHOU);
+  assert.match(await page.getByTestId('report-confirm').textContent(), /萧山区建设四路/);
+  await screenshot(page, 'report');
+  await page.getByTestId('report-submit').click();
+  await page.getByTestId('report-sent').waitFor();
+  assert.equal((await localQueue(page)).outbox, 1);
+  await page.goto('/');
+  await page.locator('[data-testid=report-status][data-state=waiting]').waitFor();
+
+  // Online: the report reaches the server and waits for the secretary.
+  await phone.setOffline(false);
+  await syncNow(page);
+  await page.goto('/');
+  await page.locator('[data-testid=report-status][data-state=pending]').waitFor();
+
+  const secretary = await secretaryPhone(browser, server);
+  const pending = secretary.getByTestId('pending-report').filter({ hasText: '孙立平' });
+  await pending.waitFor();
+  await screenshot(secretary, 'secretary-reports');
+  await pending.getByTestId('accept-report').click();
+  await secretary.locator('[data-testid=steward-answer]').filter({ hasText: '已完成' }).waitFor();
+  const row = secretary.locator('[data-testid=org-member][data-name=孙立平]');
+  await row.waitFor();
+
+  // The member's phone learns the move: the new organisation, an open stop, and its activities.
+  await syncNow(page);
+  await page.goto('/');
+  assert.equal(await page.getByTestId('current-org').textContent(), HANGZHOU);
+  assert.match(await page.getByTestId('open-stop').textContent(), new RegExp(HANGZHOU));
+  await page.getByTestId('leave').click();
+  await page.getByTestId('leaving-told').waitFor();
+  await syncNow(page);
+
+  await secretary.reload();
+  await row.getByTestId('leaving').waitFor();
+  await row.getByTestId('write-evaluation').click();
+  await row.getByTestId('evaluation-grade').selectOption('excellent');
+  assert.match(await row.getByTestId('evaluation-text').inputValue(), /尚无活动签到/);
+  await row.getByTestId('evaluation-text').fill('积极参加组织生活，主动参与社区志愿服务。');
+  await row.getByTestId('submit-evaluation').click();
+  await secretary
+    .getByTestId('org-departed')
+    .locator('[data-testid=org-member][data-name=孙立平]')
+    .getByTestId('evaluated')
+    .waitFor();
+
+  await syncNow(page);
+  await page.goto('/');
+  assert.equal(await page.getByTestId('current-org').textContent(), '尚未报到');
+  await page.getByTestId('nav-certificate').click();
+  const stop = page.locator('[data-testid=stop][data-open=false]').filter({ hasText: HANGZHOU });
+  assert.match(await stop.getByTestId('evaluation').textContent(), /优秀.*积极参加组织生活/s);
+});
+
+e2eTest('a rotated code is refused offline; a second report asks whether the first stop was left', async () => {
+  const server = await startServer();
+  const { link: old } = await orgLink(server.url, 'GH-S02');
+  const { browser, phone, page } = await signedInPhone(server, 'GH-M01');
+  await waitForFirstSync(page);
+
+  // GH-M01 is at Hangzhou: reporting to Suzhou asks about Hangzhou first.
+  await page.goto(old);
+  await page.getByTestId('report-left-question').waitFor();
+  assert.match(await page.getByTestId('report-left-question').textContent(), new RegExp(HANGZHOU));
+
+  const secretary = await secretaryPhone(browser, server, 'GH-S02');
+  secretary.once('dialog', (dialog) => dialog.accept());
+  await secretary.getByTestId('rotate-code').click();
+  await secretary.getByTestId('code-message').filter({ hasText: '已更换' }).waitFor();
+  await screenshot(secretary, 'secretary-code');
+
+  await syncNow(page);
+  await phone.setOffline(true);
+  await page.goto(old);
+  const refused = page.locator('[data-testid=checkin-result][data-result=invalid]');
+  await refused.waitFor();
+  assert.equal(await refused.getAttribute('data-error'), 'revoked');
+  assert.equal((await localQueue(page)).outbox, 0, 'nothing stored');
+  await phone.setOffline(false);
+});
+
+e2eTest('the township sees where its members are and who is out of contact, and registers a return', async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-T05'); // 三口镇
+  await page.getByTestId('nav-township').click();
+  const list = page.getByTestId('township-members');
+  await list.waitFor();
+  const chen = list.locator('[data-testid=township-member][data-name=陈明]');
+  assert.match(await chen.getByTestId('whereabouts').textContent(), /苏州/);
+  const luo = list.locator('[data-testid=township-member][data-name=罗小燕]');
+  await luo.getByTestId('lost').waitFor();
+  await screenshot(page, 'township');
+  await chen.getByTestId('register-return').click();
+  await page.locator('[data-testid=steward-answer]').filter({ hasText: '已登记返乡' }).waitFor();
+  await chen.getByTestId('whereabouts').filter({ hasText: '在家' }).waitFor();
+});
