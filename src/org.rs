@@ -37,7 +37,10 @@ pub fn attended_words(i18n: I18n, attended: &[(ActivityKind, u32)]) -> String {
         .map(|(kind, n)| {
             i18n.t_with(
                 "steward.attended_kind",
-                &[("kind", &i18n.t(&format!("kind.{}", kind.as_str()))), ("n", &n.to_string())],
+                &[
+                    ("kind", &i18n.t(&format!("kind.{}", kind.as_str()))),
+                    ("n", &n.to_string()),
+                ],
             )
         })
         .collect::<Vec<_>>()
@@ -95,7 +98,10 @@ pub fn OrgPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(overview: OrgOverview, act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Overview(
+    overview: OrgOverview,
+    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let org_id = overview.org.id;
     view! {
@@ -106,29 +112,35 @@ fn Overview(overview: OrgOverview, act: impl Fn(String, Option<serde_json::Value
             view! { <p class="empty">{i18n.t("steward.none_pending")}</p> }.into_any()
         } else {
             view! {
-                <ul class="queue" data-testid="pending-reports">
+                <ul class="queue roster" data-testid="pending-reports">
                     {overview.pending.into_iter().map(|report| view! { <Pending report act /> }).collect_view()}
                 </ul>
             }.into_any()
         }}
         <h2>{move || i18n.t("steward.members_title")}</h2>
-        <ul class="queue" data-testid="org-members">
+        <ul class="queue roster" data-testid="org-members">
             {overview.members.into_iter().map(|entry| view! { <Member entry act /> }).collect_view()}
         </ul>
         <h2>{move || i18n.t("steward.departed_title")}</h2>
-        <ul class="queue" data-testid="org-departed">
+        <ul class="queue roster" data-testid="org-departed">
             {overview.departed.into_iter().map(|entry| view! { <Member entry act /> }).collect_view()}
         </ul>
     }
 }
 
 #[component]
-fn Pending(report: PendingReport, act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Pending(
+    report: PendingReport,
+    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let reason = RwSignal::new(String::new());
     let path = format!("/reports/{}/decision", report.id);
     let decide = move |decision: Decision| {
-        act(path.clone(), Some(serde_json::to_value(decision).expect("decisions serialise")));
+        act(
+            path.clone(),
+            Some(serde_json::to_value(decision).expect("decisions serialise")),
+        );
     };
     let decide = StoredValue::new(decide);
     let from = report
@@ -145,21 +157,24 @@ fn Pending(report: PendingReport, act: impl Fn(String, Option<serde_json::Value>
                 <time>{i18n.t_with("steward.reported_at", &[("time", &format_time(report.received_at))])}</time>
                 {from.map(|from| view! { <br /><span class="note">{from}</span> })}
             </span>
-            <span class="actions">
+            <div class="row-actions">
                 <button class="button primary" data-testid="accept-report"
                     on:click=move |_| decide.with_value(|d| d(Decision::Accept))>{i18n.t("steward.accept")}</button>
                 <input type="text" data-testid="refuse-reason" placeholder=i18n.t("steward.refuse_reason")
                     prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
                 <button class="button" data-testid="refuse-report"
                     on:click=move |_| decide.with_value(|d| d(Decision::Refuse { reason: reason.get() }))>{i18n.t("steward.refuse")}</button>
-            </span>
+            </div>
         </li>
     }
 }
 
 /// A member here now, or one who left: their stop, contact, and the evaluation (written here if missing).
 #[component]
-fn Member(entry: RosterEntry, act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Member(
+    entry: RosterEntry,
+    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let attended = attended_words(i18n, &entry.attended);
     let writing = RwSignal::new(false);
@@ -200,7 +215,7 @@ fn Member(entry: RosterEntry, act: impl Fn(String, Option<serde_json::Value>) + 
                 })}
             </span>
             {(entry.evaluation.is_none() && stop_id.is_some()).then(|| view! {
-                <span class="actions">
+                <div class="row-actions">
                     <Show when=move || writing.get() fallback=move || view! {
                         <button class="button" data-testid="write-evaluation" on:click=move |_| writing.set(true)>
                             {i18n.t("steward.evaluate")}
@@ -222,7 +237,7 @@ fn Member(entry: RosterEntry, act: impl Fn(String, Option<serde_json::Value>) + 
                             {i18n.t("steward.submit_evaluation")}
                         </button>
                     </Show>
-                </span>
+                </div>
             })}
         </li>
     }
@@ -240,11 +255,17 @@ fn CodeTools(org_id: Id) -> impl IntoView {
                 Some(svg) => crate::pwa::download("guihai-poster.svg", "image/svg+xml", &svg).is_ok(),
                 None => false,
             };
-            message.set(Some(if saved { "steward.poster_saved" } else { "steward.failed" }));
+            message.set(Some(if saved {
+                "steward.poster_saved"
+            } else {
+                "steward.failed"
+            }));
         });
     };
     let rotate = move |_| {
-        let confirmed = window().confirm_with_message(&i18n.t("steward.rotate_confirm")).unwrap_or(false);
+        let confirmed = window()
+            .confirm_with_message(&i18n.t("steward.rotate_confirm"))
+            .unwrap_or(false);
         if !confirmed {
             return;
         }
@@ -260,12 +281,12 @@ fn CodeTools(org_id: Id) -> impl IntoView {
         api::get_json::<CodeResponse>(&token, &format!("/orgs/{org_id}/code")).await
     });
     view! {
-        <div class="actions" data-testid="code-tools">
+        <div class="row-actions" data-testid="code-tools">
             <button class="button" data-testid="download-poster" on:click=poster>{move || i18n.t("steward.poster")}</button>
             <button class="button" data-testid="rotate-code" on:click=rotate>{move || i18n.t("steward.rotate")}</button>
         </div>
         {move || code.get().flatten().map(|code| view! {
-            <p class="note">{i18n.t("steward.code_link")}" "<a data-testid="org-code-link" href=code.link.clone()>{code.link.clone()}</a></p>
+            <p class="note code-link">{i18n.t("steward.code_link")}" "<a data-testid="org-code-link" href=code.link.clone()>{code.link.clone()}</a></p>
         })}
         {move || message.get().map(|key| view! { <p class="note" role="status" data-testid="code-message">{i18n.t(key)}</p> })}
     }

@@ -113,7 +113,13 @@ pub fn reviews() -> Vec<Review> {
 
 pub fn reports() -> Vec<Report> {
     records("report:")
-        .filter_map(|r| if let Record::Report(report) = r { Some(report) } else { None })
+        .filter_map(|r| {
+            if let Record::Report(report) = r {
+                Some(report)
+            } else {
+                None
+            }
+        })
         .collect()
 }
 

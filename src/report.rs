@@ -43,7 +43,9 @@ pub fn check(code: &Code, org_id: Id) -> Result<(), Refusal> {
     if code.valid_from < records::org_code_since(org_id) {
         return Err(Refusal::Code(CodeError::Revoked));
     }
-    let here = records::me().and_then(|me| me.current_org).is_some_and(|org| org.id == org_id);
+    let here = records::me()
+        .and_then(|me| me.current_org)
+        .is_some_and(|org| org.id == org_id);
     let waiting = pending_reports().iter().any(|p| p.org_id == org_id)
         || records::reports()
             .iter()
@@ -150,15 +152,19 @@ pub fn Journey() -> impl IntoView {
     let leaving_sent = sync.watch(|| {
         outbox::entries()
             .iter()
-            .filter_map(|e| if let Op::Leave { stop_id } = e.op { Some(stop_id) } else { None })
+            .filter_map(|e| {
+                if let Op::Leave { stop_id } = e.op {
+                    Some(stop_id)
+                } else {
+                    None
+                }
+            })
             .collect::<Vec<_>>()
     });
     let failed = RwSignal::new(None::<StoreError>);
-    let leave = move |stop_id: Id| {
-        match outbox::enqueue(Op::Leave { stop_id }, now_ms(), Vec::new()) {
-            Ok(()) => sync.local_write(),
-            Err(error) => failed.set(Some(error)),
-        }
+    let leave = move |stop_id: Id| match outbox::enqueue(Op::Leave { stop_id }, now_ms(), Vec::new()) {
+        Ok(()) => sync.local_write(),
+        Err(error) => failed.set(Some(error)),
     };
     view! {
         <section class="card journey" data-testid="journey">

@@ -37,7 +37,7 @@ pub fn TownshipPage() -> impl IntoView {
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
                     Some(members) => view! {
-                        <ul class="queue" data-testid="township-members">
+                        <ul class="queue roster" data-testid="township-members">
                             {members.into_iter().map(|entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();

@@ -27,8 +27,14 @@ pub enum ReportState {
     /// Sent, waiting for the secretary.
     Pending,
     /// The member is at the organisation; `stop_id` is the stop it opened.
-    Accepted { stop_id: Id, at: i64 },
-    Refused { reason: String, at: i64 },
+    Accepted {
+        stop_id: Id,
+        at: i64,
+    },
+    Refused {
+        reason: String,
+        at: i64,
+    },
 }
 
 impl ReportState {
@@ -246,9 +252,15 @@ mod tests {
             }
         );
         assert_eq!(refuse.apply(&accepted, id(1), 7), Err(JourneyError::AlreadyDecided));
-        assert_eq!(Decision::Accept.apply(&accepted, id(1), 7), Err(JourneyError::AlreadyDecided));
+        assert_eq!(
+            Decision::Accept.apply(&accepted, id(1), 7),
+            Err(JourneyError::AlreadyDecided)
+        );
         let refused = refuse.apply(&ReportState::Pending, id(1), 6).unwrap();
-        assert_eq!(Decision::Accept.apply(&refused, id(1), 7), Err(JourneyError::AlreadyDecided));
+        assert_eq!(
+            Decision::Accept.apply(&refused, id(1), 7),
+            Err(JourneyError::AlreadyDecided)
+        );
         let empty = Decision::Refuse { reason: "   ".into() };
         assert_eq!(empty.apply(&ReportState::Pending, id(1), 6), Err(JourneyError::Text));
     }
@@ -256,7 +268,11 @@ mod tests {
     #[test]
     fn leaving_then_evaluation_closes_on_the_day_the_member_said() {
         let leaving = StopState::OPEN.member_leaving(100).unwrap();
-        assert_eq!(leaving.member_leaving(150).unwrap().leaving_at, Some(100), "the first notice stands");
+        assert_eq!(
+            leaving.member_leaving(150).unwrap().leaving_at,
+            Some(100),
+            "the first notice stands"
+        );
         let closed = leaving.evaluate(200).unwrap();
         assert_eq!((closed.left_at, closed.evaluated), (Some(100), true));
         assert_eq!(closed.evaluate(300), Err(JourneyError::AlreadyEvaluated));
@@ -269,7 +285,11 @@ mod tests {
         assert_eq!(closed.left_at, Some(50));
         // Gone home (or reported elsewhere) first: the stop keeps that day, and the evaluation can follow.
         let returned = StopState::OPEN.close(70);
-        assert_eq!(returned.close(90).left_at, Some(70), "closing twice keeps the first day");
+        assert_eq!(
+            returned.close(90).left_at,
+            Some(70),
+            "closing twice keeps the first day"
+        );
         let evaluated = returned.evaluate(90).unwrap();
         assert_eq!((evaluated.left_at, evaluated.evaluated), (Some(70), true));
     }

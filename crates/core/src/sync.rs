@@ -44,7 +44,11 @@ pub enum Op {
     EditProfile(profile::Edit),
     /// The member scanned an organisation's code and reports to it (报到); `left_stop` is the open stop they
     /// confirmed they have left.
-    Report { id: Id, code: String, left_stop: Option<Id> },
+    Report {
+        id: Id,
+        code: String,
+        left_stop: Option<Id>,
+    },
     /// The member tells the organisation of this stop that they are leaving it.
     Leave { stop_id: Id },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the

@@ -95,11 +95,12 @@ struct StopRow {
 }
 
 pub async fn load_stop(db: &SqlitePool, id: Id) -> Result<Option<Stop>, AppError> {
-    let row: Option<StopRow> =
-        sqlx::query_as("SELECT org_id, arrived_at, left_at, leaving_at, grade, evaluation, evaluated_at FROM stops WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(db)
-            .await?;
+    let row: Option<StopRow> = sqlx::query_as(
+        "SELECT org_id, arrived_at, left_at, leaving_at, grade, evaluation, evaluated_at FROM stops WHERE id = ?",
+    )
+    .bind(id.to_string())
+    .fetch_optional(db)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let evaluation = match (row.grade, row.evaluation, row.evaluated_at) {
         (Some(grade), Some(text), Some(written_at)) => Some(Evaluation {

@@ -88,7 +88,12 @@ impl Config {
         let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         let lost_after_days = match lost_after_days {
             None => DEFAULT_LOST_AFTER_DAYS,
-            Some(days) => days.trim().parse().ok().filter(|d| *d > 0).ok_or(ConfigError::BadDays(days))?,
+            Some(days) => days
+                .trim()
+                .parse()
+                .ok()
+                .filter(|d| *d > 0)
+                .ok_or(ConfigError::BadDays(days))?,
         };
         Ok(Config {
             addr: addr.parse().map_err(|_| ConfigError::BadAddr(addr))?,

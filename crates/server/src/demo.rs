@@ -160,7 +160,11 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
             certificate_no: Some(format!("GN-2026-{n:04}")),
         };
         let member = insert_person(&mut tx, &person, &member_code(n), &format!("1390000{n:04}")).await?;
-        let days_ago = if LOST_MEMBERS.contains(&n) { 120 } else { i64::try_from(n).unwrap_or(1) };
+        let days_ago = if LOST_MEMBERS.contains(&n) {
+            120
+        } else {
+            i64::try_from(n).unwrap_or(1)
+        };
         sqlx::query("UPDATE people SET contacted_at = ? WHERE id = ?")
             .bind(now - days_ago * DAY)
             .bind(member.to_string())
@@ -309,8 +313,12 @@ pub async fn sign_in_sheet(state: &AppState, addr: SocketAddr) -> Result<String,
         writeln!(sheet, "  {}  {name}  {COUNTY}{home} -> {city}", member_code(n)).expect("writing to a String");
     }
     for (n, (name, home)) in (MEMBERS.len() + 1..).zip(NEW_ARRIVALS) {
-        writeln!(sheet, "  {}  {name}  {COUNTY}{home}, just arrived, to report", member_code(n))
-            .expect("writing to a String");
+        writeln!(
+            sheet,
+            "  {}  {name}  {COUNTY}{home}, just arrived, to report",
+            member_code(n)
+        )
+        .expect("writing to a String");
     }
     sheet.push_str("demo sign-in codes (secretaries):\n");
     for (n, org) in (1..).zip(&HOST_ORGS) {

@@ -25,8 +25,8 @@ mod me;
 mod orgs;
 mod profile;
 mod reports;
-pub mod routes;
 mod rosters;
+pub mod routes;
 mod static_files;
 mod sync;
 

@@ -75,7 +75,9 @@ struct Poster {
 
 async fn poster_facts(state: &AppState, user: &AuthUser, id: Id) -> Result<Poster, AppError> {
     // Someone else's organisation is as unknown as one that does not exist.
-    user.require_secretary(&state.db, id).await.map_err(|_| AppError::NotFound)?;
+    user.require_secretary(&state.db, id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
     let row: (String, Option<String>, Option<String>, i64, String) = sqlx::query_as(
         "SELECT name, address, contact, code_since, (SELECT name FROM people WHERE id = ?) FROM organisations WHERE id = ?",
     )
@@ -170,7 +172,10 @@ async fn poster(
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"guihai-poster.svg\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"guihai-poster.svg\"",
+            ),
         ],
         svg,
     ))

@@ -44,12 +44,11 @@ pub async fn report_from_phone(
     let Subject::Organisation { org_id } = code.subject else {
         return rejected(Rejection::Invalid);
     };
-    let org: Option<(i64,)> = sqlx::query_as(
-        "SELECT code_since FROM organisations WHERE id = ? AND kind NOT IN ('county', 'township')",
-    )
-    .bind(org_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let org: Option<(i64,)> =
+        sqlx::query_as("SELECT code_since FROM organisations WHERE id = ? AND kind NOT IN ('county', 'township')")
+            .bind(org_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((code_since,)) = org else {
         return rejected(Rejection::Code(CodeError::NotOurs));
     };
@@ -202,23 +201,27 @@ async fn decide(
                 close_stop(&mut tx, person_id, db::id(&left)?, now).await?;
             }
             certificate::insert_stop(&mut tx, stop_id, person_id, org_id, now).await?;
-            sqlx::query("UPDATE reports SET state = 'accepted', decided_at = ?, decided_by = ?, stop_id = ? WHERE id = ?")
-                .bind(now)
-                .bind(user.person_id.to_string())
-                .bind(stop_id.to_string())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE reports SET state = 'accepted', decided_at = ?, decided_by = ?, stop_id = ? WHERE id = ?",
+            )
+            .bind(now)
+            .bind(user.person_id.to_string())
+            .bind(stop_id.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
             moved(&mut tx, person_id, Some(org_id)).await?;
         }
         ReportState::Refused { reason, .. } => {
-            sqlx::query("UPDATE reports SET state = 'refused', decided_at = ?, decided_by = ?, reason = ? WHERE id = ?")
-                .bind(now)
-                .bind(user.person_id.to_string())
-                .bind(reason)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE reports SET state = 'refused', decided_at = ?, decided_by = ?, reason = ? WHERE id = ?",
+            )
+            .bind(now)
+            .bind(user.person_id.to_string())
+            .bind(reason)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         ReportState::Pending => {}
     }
@@ -302,10 +305,11 @@ pub async fn moved(conn: &mut SqliteConnection, person_id: Id, to: Option<Id>) -
 
 /// What an organisation publishes to its members: its own record and its activities in force.
 async fn published_by(conn: &mut SqliteConnection, org_id: Id) -> Result<Vec<LogKey>, AppError> {
-    let activities: Vec<(String,)> = sqlx::query_as("SELECT id FROM activities WHERE org_id = ? AND cancelled_at IS NULL")
-        .bind(org_id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+    let activities: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM activities WHERE org_id = ? AND cancelled_at IS NULL")
+            .bind(org_id.to_string())
+            .fetch_all(&mut *conn)
+            .await?;
     let mut keys = vec![LogKey::Org(org_id)];
     for (id,) in activities {
         keys.push(LogKey::Activity(db::id(&id)?));
@@ -324,12 +328,11 @@ struct ReportRow {
 }
 
 async fn load(conn: &mut SqliteConnection, id: Id) -> Result<Option<Report>, AppError> {
-    let row: Option<ReportRow> = sqlx::query_as(
-        "SELECT org_id, received_at, state, reason, decided_at, stop_id FROM reports WHERE id = ?",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<ReportRow> =
+        sqlx::query_as("SELECT org_id, received_at, state, reason, decided_at, stop_id FROM reports WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some(row) = row else { return Ok(None) };
     let org = orgs::get(&mut *conn, &row.org_id).await?;
     let at = row.decided_at.unwrap_or(row.received_at);

@@ -53,7 +53,13 @@ struct Row {
 
 /// Members with a stop chosen by `stops`, a SQL condition on `s` (the stop) and `p` (the person) binding one
 /// organisation id; `LEFT JOIN`ed, so a township's member with no open stop is listed too.
-async fn roster(state: &AppState, join: &str, filter: &str, org_id: Id, order: &str) -> Result<Vec<RosterEntry>, AppError> {
+async fn roster(
+    state: &AppState,
+    join: &str,
+    filter: &str,
+    org_id: Id,
+    order: &str,
+) -> Result<Vec<RosterEntry>, AppError> {
     let sql = format!(
         "SELECT p.id AS person_id, p.name, f.value AS phone, h.name AS home_org, p.current_org_id,
                 s.id AS stop_id, s.org_id AS stop_org_id, s.arrived_at, s.leaving_at, s.left_at, s.grade,
@@ -63,7 +69,10 @@ async fn roster(state: &AppState, join: &str, filter: &str, org_id: Id, order: &
          LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
          WHERE {filter} ORDER BY {order} LIMIT 1000"
     );
-    let rows: Vec<Row> = sqlx::query_as(&sql).bind(org_id.to_string()).fetch_all(&state.db).await?;
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(org_id.to_string())
+        .fetch_all(&state.db)
+        .await?;
     let now = clock::now_ms();
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
@@ -134,11 +143,20 @@ async fn overview(
 ) -> Result<Json<OrgOverview>, AppError> {
     let Path(id) = id?;
     // Someone else's organisation is as unknown as one that does not exist.
-    user.require_secretary(&state.db, id).await.map_err(|_| AppError::NotFound)?;
+    user.require_secretary(&state.db, id)
+        .await
+        .map_err(|_| AppError::NotFound)?;
     let org = orgs::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let join = "JOIN stops s ON s.person_id = p.id";
     let members = roster(&state, join, "s.org_id = ? AND s.left_at IS NULL", id, "p.name").await?;
-    let departed = roster(&state, join, "s.org_id = ? AND s.left_at IS NOT NULL", id, "s.left_at DESC").await?;
+    let departed = roster(
+        &state,
+        join,
+        "s.org_id = ? AND s.left_at IS NOT NULL",
+        id,
+        "s.left_at DESC",
+    )
+    .await?;
     Ok(Json(OrgOverview {
         org,
         pending: pending_reports(&state.db, id).await?,

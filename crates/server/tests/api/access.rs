@@ -195,14 +195,20 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     // Strangers: a member of the organisation, another organisation's secretary, another township's
     // administrator, and the county administrator where only the host organisation's secretary may act.
     let member = server.sign_in("GH-M01").await;
-    let strangers = [&member, &server.sign_in("GH-S02").await, &server.sign_in("GH-T02").await];
+    let strangers = [
+        &member,
+        &server.sign_in("GH-S02").await,
+        &server.sign_in("GH-T02").await,
+    ];
     let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
     let township = township_admin.me.home_org.id;
 
     // A pending report to Hangzhou, and the member's open stop there.
     let newcomer = server.sign_in("GH-M21").await;
-    let code: guihai_core::sync::CodeResponse =
-        server.get(&format!("/api/v1/orgs/{hangzhou}/code"), Some(&secretary.token)).await.json();
+    let code: guihai_core::sync::CodeResponse = server
+        .get(&format!("/api/v1/orgs/{hangzhou}/code"), Some(&secretary.token))
+        .await
+        .json();
     let report = guihai_core::sync::Mutation {
         seq: 1,
         occurred_at: now_ms(),
@@ -213,10 +219,18 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         },
     };
     server.push(&newcomer, vec![report]).await;
-    let overview: guihai_core::report::OrgOverview =
-        server.get(&format!("/api/v1/orgs/{hangzhou}/overview"), Some(&secretary.token)).await.json();
+    let overview: guihai_core::report::OrgOverview = server
+        .get(&format!("/api/v1/orgs/{hangzhou}/overview"), Some(&secretary.token))
+        .await
+        .json();
     let report_id = overview.pending[0].id;
-    let stop_id = overview.members.iter().find(|m| m.person_id == member.me.id).unwrap().stop_id.unwrap();
+    let stop_id = overview
+        .members
+        .iter()
+        .find(|m| m.person_id == member.me.id)
+        .unwrap()
+        .stop_id
+        .unwrap();
 
     let fixture = |path: &str| -> (String, &Session, &str) {
         match path {

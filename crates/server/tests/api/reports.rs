@@ -3,9 +3,9 @@
 
 use axum::http::{Method, StatusCode};
 use guihai_core::certificate::Grade;
+use guihai_core::qr::CodeError;
 use guihai_core::report::{Decision, NewEvaluation, OrgOverview, ReportState, RosterEntry};
 use guihai_core::sync::{Change, CodeResponse, Mutation, Op, Outcome, PushResponse, Record, Rejection};
-use guihai_core::qr::CodeError;
 use guihai_core::Id;
 
 use crate::{fresh_id, now_ms, Server, Session};
@@ -13,7 +13,9 @@ use crate::{fresh_id, now_ms, Server, Session};
 /// The organisation code `secretary` shows for their organisation (the Hangzhou committee for `GH-S01`).
 async fn org_code(server: &Server, secretary: &Session) -> String {
     let org = secretary.me.current_org.as_ref().unwrap().id;
-    let reply = server.get(&format!("/api/v1/orgs/{org}/code"), Some(&secretary.token)).await;
+    let reply = server
+        .get(&format!("/api/v1/orgs/{org}/code"), Some(&secretary.token))
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     reply.json::<CodeResponse>().payload
 }
@@ -38,14 +40,19 @@ async fn push_one(server: &Server, member: &Session, mutation: Mutation) -> Outc
 
 async fn overview(server: &Server, secretary: &Session) -> OrgOverview {
     let org = secretary.me.current_org.as_ref().unwrap().id;
-    let reply = server.get(&format!("/api/v1/orgs/{org}/overview"), Some(&secretary.token)).await;
+    let reply = server
+        .get(&format!("/api/v1/orgs/{org}/overview"), Some(&secretary.token))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
     reply.json()
 }
 
 async fn decide(server: &Server, secretary: &Session, report: Id, decision: &Decision) -> StatusCode {
     let path = format!("/api/v1/reports/{report}/decision");
-    server.send(Method::POST, &path, Some(&secretary.token), Some(decision)).await.status
+    server
+        .send(Method::POST, &path, Some(&secretary.token), Some(decision))
+        .await
+        .status
 }
 
 async fn evaluate(server: &Server, secretary: &Session, stop: Id) -> StatusCode {
@@ -54,7 +61,10 @@ async fn evaluate(server: &Server, secretary: &Session, stop: Id) -> StatusCode 
         text: "积极参加组织生活".into(),
     };
     let path = format!("/api/v1/stops/{stop}/evaluation");
-    server.send(Method::POST, &path, Some(&secretary.token), Some(&evaluation)).await.status
+    server
+        .send(Method::POST, &path, Some(&secretary.token), Some(&evaluation))
+        .await
+        .status
 }
 
 /// Every change the session's phone would apply, from the start.
@@ -99,11 +109,18 @@ async fn report_accept_leave_evaluate_moves_the_member_and_their_phones_view() {
     assert_eq!(member.me.current_org, None, "just arrived");
     let hangzhou = secretary.me.current_org.clone().unwrap();
     let before = all_changes(&server, &member).await;
-    assert_eq!(activities_held(&held(&before)), 0, "no host organisation's activities yet");
+    assert_eq!(
+        activities_held(&held(&before)),
+        0,
+        "no host organisation's activities yet"
+    );
     let cursor = server.pull(&member, 0).await.cursor;
 
     let code = org_code(&server, &secretary).await;
-    assert_eq!(push_one(&server, &member, report(1, &code, None)).await, Outcome::Applied);
+    assert_eq!(
+        push_one(&server, &member, report(1, &code, None)).await,
+        Outcome::Applied
+    );
     assert_eq!(
         push_one(&server, &member, report(2, &code, None)).await,
         Outcome::Rejected {
@@ -117,8 +134,14 @@ async fn report_accept_leave_evaluate_moves_the_member_and_their_phones_view() {
     let report_id = pending[0].id;
 
     let other = server.sign_in("GH-S02").await;
-    assert_eq!(decide(&server, &other, report_id, &Decision::Accept).await, StatusCode::NOT_FOUND);
-    assert_eq!(decide(&server, &secretary, report_id, &Decision::Accept).await, StatusCode::OK);
+    assert_eq!(
+        decide(&server, &other, report_id, &Decision::Accept).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        decide(&server, &secretary, report_id, &Decision::Accept).await,
+        StatusCode::OK
+    );
     assert_eq!(
         decide(&server, &secretary, report_id, &Decision::Accept).await,
         StatusCode::CONFLICT,
@@ -128,11 +151,19 @@ async fn report_accept_leave_evaluate_moves_the_member_and_their_phones_view() {
     // The member's phone, pulling on from where it was: now at Hangzhou, with an open stop and its activities.
     let after = server.pull(&member, cursor).await.changes;
     let now_held = held(&[before.clone(), after].concat());
-    let Some(Record::Me(me)) = now_held.get("me") else { panic!("no me") };
+    let Some(Record::Me(me)) = now_held.get("me") else {
+        panic!("no me")
+    };
     assert_eq!(me.current_org.as_ref().map(|o| o.id), Some(hangzhou.id));
-    let Some(Record::Report(report)) = now_held.get(&format!("report:{report_id}")) else { panic!("no report") };
-    let ReportState::Accepted { stop_id, .. } = report.state else { panic!("{:?}", report.state) };
-    let Some(Record::Stop(stop)) = now_held.get(&format!("stop:{stop_id}")) else { panic!("no stop") };
+    let Some(Record::Report(report)) = now_held.get(&format!("report:{report_id}")) else {
+        panic!("no report")
+    };
+    let ReportState::Accepted { stop_id, .. } = report.state else {
+        panic!("{:?}", report.state)
+    };
+    let Some(Record::Stop(stop)) = now_held.get(&format!("stop:{stop_id}")) else {
+        panic!("no stop")
+    };
     assert_eq!((stop.org.id, stop.left_at), (hangzhou.id, None));
     assert_eq!(activities_held(&now_held), 3, "the organisation's activities arrive");
     let roster = overview(&server, &secretary).await;
@@ -156,14 +187,20 @@ async fn report_accept_leave_evaluate_moves_the_member_and_their_phones_view() {
     assert_eq!(evaluate(&server, &secretary, stop_id).await, StatusCode::NO_CONTENT);
     assert_eq!(evaluate(&server, &secretary, stop_id).await, StatusCode::CONFLICT);
     let finally = held(&all_changes(&server, &member).await);
-    let Some(Record::Stop(stop)) = finally.get(&format!("stop:{stop_id}")) else { panic!("no stop") };
+    let Some(Record::Stop(stop)) = finally.get(&format!("stop:{stop_id}")) else {
+        panic!("no stop")
+    };
     assert_eq!(stop.left_at, entry.leaving_at, "closed on the day the member said");
     assert_eq!(stop.evaluation.as_ref().map(|e| e.grade), Some(Grade::Excellent));
-    let Some(Record::Me(me)) = finally.get("me") else { panic!("no me") };
+    let Some(Record::Me(me)) = finally.get("me") else {
+        panic!("no me")
+    };
     assert_eq!(me.current_org, None);
     assert_eq!(activities_held(&finally), 0, "lost access: they leave the phone");
     let departed = overview(&server, &secretary).await.departed;
-    assert!(departed.iter().any(|d| d.person_id == member.me.id && d.evaluation.is_some()));
+    assert!(departed
+        .iter()
+        .any(|d| d.person_id == member.me.id && d.evaluation.is_some()));
 }
 
 #[tokio::test]
@@ -175,7 +212,10 @@ async fn a_refusal_says_why_and_a_rotated_code_is_refused() {
     push_one(&server, &member, report(1, &old, None)).await;
     let report_id = overview(&server, &secretary).await.pending[0].id;
     let empty = Decision::Refuse { reason: " ".into() };
-    assert_eq!(decide(&server, &secretary, report_id, &empty).await, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        decide(&server, &secretary, report_id, &empty).await,
+        StatusCode::BAD_REQUEST
+    );
     let refuse = Decision::Refuse {
         reason: "请到苏州的组织报到".into(),
     };
@@ -185,7 +225,14 @@ async fn a_refusal_says_why_and_a_rotated_code_is_refused() {
         Record::Report(report) if matches!(&report.state, ReportState::Refused { reason, .. } if reason == "请到苏州的组织报到"))));
 
     let org = secretary.me.current_org.as_ref().unwrap().id;
-    let rotated = server.send(Method::POST, &format!("/api/v1/orgs/{org}/code"), Some(&secretary.token), None::<&()>).await;
+    let rotated = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/orgs/{org}/code"),
+            Some(&secretary.token),
+            None::<&()>,
+        )
+        .await;
     let new: CodeResponse = rotated.json();
     assert_ne!(new.payload, old);
     assert_eq!(
@@ -195,10 +242,17 @@ async fn a_refusal_says_why_and_a_rotated_code_is_refused() {
         }
     );
     assert!(
-        server.pull_all(&member).await.iter().any(|r| matches!(r, Record::OrgCode(since) if since.org_id == org)),
+        server
+            .pull_all(&member)
+            .await
+            .iter()
+            .any(|r| matches!(r, Record::OrgCode(since) if since.org_id == org)),
         "every phone learns of the withdrawal"
     );
-    assert_eq!(push_one(&server, &member, report(3, &new.payload, None)).await, Outcome::Applied);
+    assert_eq!(
+        push_one(&server, &member, report(3, &new.payload, None)).await,
+        Outcome::Applied
+    );
 }
 
 #[tokio::test]
@@ -216,10 +270,16 @@ async fn reporting_elsewhere_having_left_closes_the_old_stop_on_acceptance() {
         })
         .unwrap();
     let code = org_code(&server, &suzhou).await;
-    assert_eq!(push_one(&server, &member, report(1, &code, Some(open.id))).await, Outcome::Applied);
+    assert_eq!(
+        push_one(&server, &member, report(1, &code, Some(open.id))).await,
+        Outcome::Applied
+    );
     let pending = overview(&server, &suzhou).await.pending;
     assert_eq!(pending[0].previous_org.as_deref(), Some(open.org.name.as_str()));
-    assert_eq!(decide(&server, &suzhou, pending[0].id, &Decision::Accept).await, StatusCode::OK);
+    assert_eq!(
+        decide(&server, &suzhou, pending[0].id, &Decision::Accept).await,
+        StatusCode::OK
+    );
     let stops: Vec<_> = server
         .pull_all(&member)
         .await
@@ -227,12 +287,20 @@ async fn reporting_elsewhere_having_left_closes_the_old_stop_on_acceptance() {
         .filter_map(|r| if let Record::Stop(s) = r { Some(s) } else { None })
         .collect();
     let old = stops.iter().find(|s| s.id == open.id).unwrap();
-    assert!(old.left_at.is_some() && old.evaluation.is_none(), "closed, evaluation still to come");
+    assert!(
+        old.left_at.is_some() && old.evaluation.is_none(),
+        "closed, evaluation still to come"
+    );
     let hangzhou = server.sign_in("GH-S01").await;
     let departed = overview(&server, &hangzhou).await.departed;
-    assert!(departed.iter().any(|d| d.stop_id == Some(open.id)), "Hangzhou can still evaluate it");
+    assert!(
+        departed.iter().any(|d| d.stop_id == Some(open.id)),
+        "Hangzhou can still evaluate it"
+    );
     assert_eq!(evaluate(&server, &hangzhou, open.id).await, StatusCode::NO_CONTENT);
-    assert!(stops.iter().any(|s| s.org.id == suzhou.me.current_org.as_ref().unwrap().id && s.left_at.is_none()));
+    assert!(stops
+        .iter()
+        .any(|s| s.org.id == suzhou.me.current_org.as_ref().unwrap().id && s.left_at.is_none()));
 }
 
 #[tokio::test]
@@ -240,7 +308,9 @@ async fn the_township_sees_where_its_members_are_who_is_out_of_contact_and_regis
     let server = Server::start().await;
     let admin = server.sign_in("GH-T01").await; // 新安镇
     let township = admin.me.home_org.id;
-    let reply = server.get(&format!("/api/v1/orgs/{township}/members"), Some(&admin.token)).await;
+    let reply = server
+        .get(&format!("/api/v1/orgs/{township}/members"), Some(&admin.token))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
     let members: Vec<RosterEntry> = reply.json();
     let wang = members.iter().find(|m| m.name == "王建国").unwrap();
@@ -259,8 +329,20 @@ async fn the_township_sees_where_its_members_are_who_is_out_of_contact_and_regis
     let other = server.sign_in("GH-T02").await;
     let wang_id = wang.person_id;
     let path = format!("/api/v1/people/{wang_id}/return");
-    assert_eq!(server.send(Method::POST, &path, Some(&other.token), None::<&()>).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(server.send(Method::POST, &path, Some(&admin.token), None::<&()>).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server
+            .send(Method::POST, &path, Some(&other.token), None::<&()>)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server
+            .send(Method::POST, &path, Some(&admin.token), None::<&()>)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     let member = server.sign_in("GH-M01").await;
     assert_eq!(member.me.current_org, None, "home again");
 }
