@@ -122,20 +122,29 @@ pub async fn leave_from_phone(conn: &mut SqliteConnection, origin: &Origin, stop
     Ok(Outcome::Applied)
 }
 
+#[derive(sqlx::FromRow)]
+struct StopStateRow {
+    person_id: String,
+    org_id: String,
+    left_at: Option<i64>,
+    leaving_at: Option<i64>,
+    grade: Option<String>,
+}
+
 /// A stop's owner, organisation and state.
 async fn stop_state(conn: &mut SqliteConnection, stop_id: Id) -> Result<Option<(Id, Id, StopState)>, AppError> {
-    let row: Option<(String, String, Option<i64>, Option<i64>, Option<String>)> =
+    let row: Option<StopStateRow> =
         sqlx::query_as("SELECT person_id, org_id, left_at, leaving_at, grade FROM stops WHERE id = ?")
             .bind(stop_id.to_string())
             .fetch_optional(conn)
             .await?;
-    row.map(|(person, org, left_at, leaving_at, grade)| {
+    row.map(|row| {
         let state = StopState {
-            left_at,
-            leaving_at,
-            evaluated: grade.is_some(),
+            left_at: row.left_at,
+            leaving_at: row.leaving_at,
+            evaluated: row.grade.is_some(),
         };
-        Ok((db::id(&person)?, db::id(&org)?, state))
+        Ok((db::id(&row.person_id)?, db::id(&row.org_id)?, state))
     })
     .transpose()
 }

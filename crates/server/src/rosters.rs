@@ -165,9 +165,21 @@ async fn overview(
     }))
 }
 
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: String,
+    person_id: String,
+    name: String,
+    phone: Option<String>,
+    home_org: String,
+    previous_org: Option<String>,
+    received_at: i64,
+}
+
 async fn pending_reports(db: &SqlitePool, org_id: Id) -> Result<Vec<PendingReport>, AppError> {
-    let rows: Vec<(String, String, String, Option<String>, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT r.id, p.id, p.name, f.value, h.name, c.name, r.received_at
+    let rows: Vec<PendingRow> = sqlx::query_as(
+        "SELECT r.id, p.id AS person_id, p.name, f.value AS phone, h.name AS home_org, c.name AS previous_org,
+                r.received_at
          FROM reports r JOIN people p ON p.id = r.person_id JOIN organisations h ON h.id = p.home_org_id
          LEFT JOIN organisations c ON c.id = p.current_org_id
          LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
@@ -177,15 +189,15 @@ async fn pending_reports(db: &SqlitePool, org_id: Id) -> Result<Vec<PendingRepor
     .fetch_all(db)
     .await?;
     rows.into_iter()
-        .map(|(id, person_id, name, phone, home_org, previous_org, received_at)| {
+        .map(|row| {
             Ok(PendingReport {
-                id: db::id(&id)?,
-                person_id: db::id(&person_id)?,
-                name,
-                phone,
-                home_org,
-                previous_org,
-                received_at,
+                id: db::id(&row.id)?,
+                person_id: db::id(&row.person_id)?,
+                name: row.name,
+                phone: row.phone,
+                home_org: row.home_org,
+                previous_org: row.previous_org,
+                received_at: row.received_at,
             })
         })
         .collect()
