@@ -13,6 +13,7 @@ use crate::i18n::{use_i18n, I18n};
 use crate::pin::SetPinPage;
 use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
+use crate::scan::ScanPage;
 use crate::signin::SignIn;
 use crate::signout::SignOut;
 use crate::store::{Opened, StoreError};
@@ -47,6 +48,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/certificate") view=CertificatePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
+                        <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
                     </Routes>
                 </main>

@@ -31,6 +31,7 @@ pub fn Home() -> impl IntoView {
                     </dl>
                 </section>
                 <nav class="actions">
+                    <A href="/scan" attr:class="button primary scan" attr:data-testid="nav-scan">{i18n.t("scan.title")}</A>
                     <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>

@@ -15,6 +15,7 @@ mod pin;
 mod profile;
 mod pwa;
 pub mod records;
+mod scan;
 mod signin;
 mod signout;
 pub mod store;
