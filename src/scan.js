@@ -12,8 +12,11 @@ const FRAME_INTERVAL_MS = 125;
 // Decode times kept for the benchmark (tests/bench/decode.mjs), newest last.
 const TIMINGS_KEPT = 30;
 
-/** What the benchmark reads: the last decode times in ms, and when the last text was decoded. */
-const stats = (globalThis.__guihaiScan = { decodeMs: [], decodedAt: 0 });
+/**
+ * What the tests and the benchmark read: frames decoded so far, the last decode times in ms, and when
+ * (`performance.now()`) the last text was decoded.
+ */
+const stats = (globalThis.__guihaiScan = { frames: 0, decodeMs: [], decodedAt: 0 });
 
 // Errors of getUserMedia that mean "there is no camera to use", as opposed to "the member said no".
 const NO_CAMERA = new Set(['NotFoundError', 'OverconstrainedError', 'NotReadableError', 'AbortError']);
@@ -64,6 +67,7 @@ export class Scanner {
     this.worker.onmessage = ({ data }) => {
       busy = false;
       if (data.ready) return;
+      stats.frames += 1;
       stats.decodeMs = [...stats.decodeMs, data.ms].slice(-TIMINGS_KEPT);
       if (data.text) {
         stats.decodedAt = performance.now();
