@@ -14,6 +14,7 @@ use crate::org::OrgPage;
 use crate::pin::SetPinPage;
 use crate::profile::ProfilePage;
 use crate::pwa::UpdatePrompt;
+use crate::scan::ScanPage;
 use crate::signin::SignIn;
 use crate::signout::SignOut;
 use crate::store::{Opened, StoreError};
@@ -49,6 +50,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/certificate") view=CertificatePage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
+                        <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
                         <Route path=path!("/org/:id") view=OrgPage />
                         <Route path=path!("/township/:id") view=TownshipPage />

@@ -34,6 +34,7 @@ pub fn Home() -> impl IntoView {
                 </section>
                 <Journey />
                 <nav class="actions">
+                    <A href="/scan" attr:class="button primary scan" attr:data-testid="nav-scan">{i18n.t("scan.title")}</A>
                     {me.roles.iter().filter_map(|role| match role {
                         Role::Secretary { org_id } => Some(view! {
                             <A href=format!("/org/{org_id}") attr:class="button" attr:data-testid="nav-org">{i18n.t("home.my_org")}</A>

@@ -17,6 +17,7 @@ mod profile;
 mod pwa;
 pub mod records;
 mod report;
+mod scan;
 mod signin;
 mod signout;
 pub mod store;

@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: builds the app and the server as `test` does, then measures what the app costs a phone
 //! (the bytes of the first visit, the time until the first screen, syncing 1,000 check-ins made offline, local
-//! storage) and what pushes cost the server (check-ins a second, latency with 1,000 devices) into
-//! `docs/benchmarks.md`.
+//! storage), how fast the scanner reads a code, and what pushes cost the server (check-ins a second, latency with
+//! 1,000 devices) into `docs/benchmarks.md`.
 
+mod decode;
 mod push;
 mod start;
 mod sync;
@@ -29,6 +30,9 @@ pub fn bench(ws: &Workspace) -> Result {
     let seeder = step("build the bench seeder", || build_seeder(ws))?;
     let first_load = step("first-load transfer size", || transfer::measure(&ws.dist()))?;
     let start = step("start time in Chromium", || start::measure(ws))?;
+    let decoding = step("QR decoding, in Chromium with a fake camera", || {
+        decode::parse(&capture(server::node(ws).arg(decode::SCRIPT))?)
+    })?;
     let offline_sync = step("1,000 offline check-ins synced, in Chromium", || {
         sync::parse(&capture(&mut seeded_node(ws, &seeder, sync::SCRIPT))?)
     })?;
@@ -36,7 +40,13 @@ pub fn bench(ws: &Workspace) -> Result {
         push::parse(&capture(&mut seeded_node(ws, &seeder, push::SCRIPT))?)
     })?;
     let machine = Machine::describe(ws)?;
-    let report = render(&machine, &first_load, &start) + "\n" + &offline_sync.markdown() + "\n" + &pushes.markdown();
+    let report = render(&machine, &first_load, &start)
+        + "\n"
+        + &offline_sync.markdown()
+        + "\n"
+        + &decoding.markdown()
+        + "\n"
+        + &pushes.markdown();
     fs::write(ws.root.join(REPORT), report)?;
     println!("\nwrote {REPORT}");
     Ok(())
@@ -156,7 +166,7 @@ fn render(machine: &Machine, first_load: &transfer::FirstLoad, start: &start::St
 # Benchmarks
 
 What Guihai costs a phone: the bytes of the first visit, the time until the first screen, syncing check-ins
-made offline and what they take of local storage; and what pushes cost the server. Written by
+made offline and what they take of local storage, reading a QR code; and what pushes cost the server. Written by
 `cargo xtask bench`, which builds the app and the server first; do not edit it, run that again.
 
 ## Machine

@@ -37,8 +37,9 @@ commands:
   e2e [NAME ...]                  build the app and the server, run the end-to-end tests (all, or
                                   only tests/e2e/NAME.test.mjs)
   bench                           install missing tools, build the app and the server, measure the
-                                  first-load size, the start time, syncing offline check-ins and
-                                  pushes into the server into docs/benchmarks.md
+                                  first-load size, the start time, syncing offline check-ins,
+                                  decoding QR codes and pushes into the server into
+                                  docs/benchmarks.md
   help                            show this text"
 }
 

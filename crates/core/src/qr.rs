@@ -192,6 +192,36 @@ pub fn payload_of(scanned: &str) -> Result<&str, CodeError> {
     Ok(payload)
 }
 
+/// What the in-app scanner makes of a decoded text: the payload when the text is a code link, that is an
+/// absolute URL (any origin: codes are trusted for their signature, not their host) or a path, whose path
+/// starts with `/q/`; `None` for anything else (plain text, another site's link). The payload is not checked
+/// here: the `/q/` page says whether it is damaged, forged or expired.
+pub fn link_payload(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let path = match text.split_once("://") {
+        // The path starts after the host, at the first `/`, unless a query or fragment comes first.
+        Some((scheme, rest)) if is_scheme(scheme) => rest.get(rest.find(['/', '?', '#'])?..)?,
+        Some(_) => return None,
+        None => text,
+    };
+    let payload = path.strip_prefix(LINK_PATH)?.split(['?', '#']).next()?;
+    (!payload.is_empty() && payload.len() <= MAX_PAYLOAD_CHARS).then_some(payload)
+}
+
+/// The same for a code typed by hand: a link as `link_payload` takes it, or the bare payload.
+pub fn typed_payload(text: &str) -> Option<&str> {
+    let text = text.trim();
+    let is_payload_char = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    link_payload(text).or_else(|| {
+        (!text.is_empty() && text.len() <= MAX_PAYLOAD_CHARS && text.bytes().all(is_payload_char)).then_some(text)
+    })
+}
+
+fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+}
+
 /// Decodes and checks a code: format, signature with a trusted key, and validity at `now` (Unix seconds).
 pub fn verify(scanned: &str, keys: &[TrustedKey], now: u32) -> Result<Code, CodeError> {
     let code = verify_signature(scanned, keys)?;
@@ -408,10 +438,46 @@ mod tests {
         assert_eq!(verified.name, "党".repeat(MAX_TEXT_BYTES / 3));
     }
 
+    #[test]
+    fn scanned_links_lead_to_their_payload_whatever_the_host() {
+        for (text, payload) in [
+            ("https://guihai.example/q/AbC-_9", Some("AbC-_9")),
+            ("  http://127.0.0.1:8080/q/AbC?from=poster#top \n", Some("AbC")),
+            ("/q/AbC", Some("AbC")),
+            ("HTTPS://elsewhere.example/q/x!y", Some("x!y")),
+            ("https://example.com/hello", None),
+            ("https://example.com/a/q/AbC", None),
+            ("https://example.com?next=/q/AbC", None),
+            ("https://guihai.example/q/", None),
+            ("javascript:alert(1)//x/q/AbC", None),
+            ("AbC-_9", None),
+            ("你好", None),
+            ("", None),
+        ] {
+            assert_eq!(link_payload(text), payload, "{text:?}");
+        }
+        let too_long = format!("/q/{}", "A".repeat(MAX_PAYLOAD_CHARS + 1));
+        assert_eq!(link_payload(&too_long), None);
+    }
+
+    #[test]
+    fn a_typed_code_may_be_the_link_or_the_bare_payload() {
+        assert_eq!(typed_payload("https://guihai.example/q/AbC"), Some("AbC"));
+        assert_eq!(typed_payload(" AbC-_9 "), Some("AbC-_9"));
+        assert_eq!(typed_payload("hello world"), None);
+        assert_eq!(typed_payload("https://example.com/hello"), None);
+        assert_eq!(typed_payload("   "), None);
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_text_never_panics(text in ".{0,700}") {
             let _ = verify(&text, &[trusted(1, 7)], 1_500);
+        }
+
+        #[test]
+        fn arbitrary_scanned_text_never_panics(text in ".{0,700}") {
+            let _ = typed_payload(&text);
         }
 
         #[test]

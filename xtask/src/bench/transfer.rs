@@ -30,6 +30,9 @@ impl Add for Size {
     }
 }
 
+/// The scanner's decoder worker (index.html): its files are named after it, and only the scanner loads them.
+const DECODER_WORKER: &str = "qr-decoder";
+
 /// When a file of `dist/` is downloaded on the first visit.
 #[derive(Debug, PartialEq)]
 enum Part {
@@ -37,7 +40,8 @@ enum Part {
     App,
     /// Also fetched by the first visit: the JS snippets the app imports, the manifest, the service worker.
     Alongside,
-    /// Only in the service worker's precache, fetched in the background once it installs (the icons).
+    /// Only in the service worker's precache, fetched in the background once it installs (the icons, the
+    /// scanner's decoder worker).
     Later,
 }
 
@@ -47,6 +51,7 @@ fn part(file: &str) -> Part {
         "manifest.webmanifest" | "sw.js" => Part::Alongside,
         "index.html" => Part::App,
         _ if file.starts_with("snippets/") => Part::Alongside,
+        _ if file.starts_with(DECODER_WORKER) => Part::Later,
         _ if at_root && [".js", ".wasm", ".css"].iter().any(|ending| file.ends_with(ending)) => Part::App,
         _ => Part::Later,
     }
@@ -150,8 +155,8 @@ The files in `dist/` after the release build (Trunk, `wasm-opt -Oz`) and xtask's
 they are to a browser that accepts them. The first visit fetches `index.html`, which loads the JS glue, the wasm
 (preloaded), the stylesheet and the JS snippets the app imports; the app then registers `sw.js` and the browser
 reads the manifest. The total counts all of them; HTTP headers are not counted. Once installed, the service
-worker also precaches the {later_files} other files (the icons, {later_raw} as built) in the background; they
-are not counted. 1 KB = 1000 bytes.
+worker also precaches the {later_files} other files (the icons and the scanner's QR decoder worker, {later_raw} as
+built) in the background; they are not counted. 1 KB = 1000 bytes.
 ",
             verdict = verdict(everything.gzip),
             brotli = kb(everything.brotli),
@@ -177,7 +182,13 @@ mod tests {
         for file in ["sw.js", "manifest.webmanifest", "snippets/guihai-5e6f/src/pwa.js"] {
             assert_eq!(part(file), Part::Alongside, "{file}");
         }
-        for file in ["icons/icon-192.png", "icons/icon.svg"] {
+        for file in [
+            "icons/icon-192.png",
+            "icons/icon.svg",
+            "qr-decoder_loader.js",
+            "qr-decoder.js",
+            "qr-decoder_bg.wasm",
+        ] {
             assert_eq!(part(file), Part::Later, "{file}");
         }
     }

@@ -1,0 +1,114 @@
+// The in-app scanner's camera and frame pump. Kept in JS because it is media streams, a canvas and worker
+// messages with transferred buffers, which would need many web-sys bindings; decoding is Rust, in the
+// qr-decoder worker (crates/decoder), and what a decoded text means is decided by the Rust page (src/scan.rs).
+
+// Built by Trunk from crates/decoder (index.html): the shim loads the worker's wasm.
+const WORKER_URL = '/qr-decoder_loader.js';
+// Frames are scaled down to fit this: plenty for a code held in front of the phone, and cheap to decode.
+const MAX_WIDTH = 640;
+const MAX_HEIGHT = 480;
+// About 8 frames a second, at most one in the worker at a time: a slow phone skips frames instead of queueing.
+const FRAME_INTERVAL_MS = 125;
+// Decode times kept for the benchmark (tests/bench/decode.mjs), newest last.
+const TIMINGS_KEPT = 30;
+
+/**
+ * What the tests and the benchmark read: frames decoded so far, the last decode times in ms, and when
+ * (`performance.now()`) the last text was decoded.
+ */
+const stats = (globalThis.__guihaiScan = { frames: 0, decodeMs: [], decodedAt: 0 });
+
+// Errors of getUserMedia that mean "there is no camera to use", as opposed to "the member said no".
+const NO_CAMERA = new Set(['NotFoundError', 'OverconstrainedError', 'NotReadableError', 'AbortError']);
+
+export class Scanner {
+  /**
+   * Opens the rear camera into `video` and decodes its frames. `onEvent(kind, detail)` hears: `ready` (detail
+   * `torch` when the camera has one), `denied`, `no-camera`, and `text` with each decoded text.
+   */
+  constructor(video, onEvent) {
+    this.video = video;
+    this.onEvent = onEvent;
+    this.stopped = false;
+    this.stream = null;
+    this.worker = null;
+    this.timer = 0;
+    this.start();
+  }
+
+  emit(kind, detail = '') {
+    // After stop() the Rust side has let go of its callback.
+    if (!this.stopped) this.onEvent(kind, detail);
+  }
+
+  async start() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return this.emit('no-camera');
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
+    } catch (error) {
+      return this.emit(NO_CAMERA.has(error.name) ? 'no-camera' : 'denied');
+    }
+    if (this.stopped) return stream.getTracks().forEach((track) => track.stop());
+    this.stream = stream;
+    this.video.srcObject = stream;
+    this.video.play().catch(() => {});
+    const track = stream.getVideoTracks()[0];
+    const capabilities = track && track.getCapabilities ? track.getCapabilities() : {};
+    this.emit('ready', capabilities.torch ? 'torch' : '');
+    this.startWorker();
+  }
+
+  startWorker() {
+    const canvas = document.createElement('canvas');
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    let busy = true; // until the worker says it is ready
+    this.worker = new Worker(WORKER_URL);
+    this.worker.onmessage = ({ data }) => {
+      busy = false;
+      if (data.ready) return;
+      stats.frames += 1;
+      stats.decodeMs = [...stats.decodeMs, data.ms].slice(-TIMINGS_KEPT);
+      if (data.text) {
+        stats.decodedAt = performance.now();
+        this.emit('text', data.text);
+      }
+    };
+    const pump = () => {
+      if (this.stopped) return;
+      const { videoWidth: width, videoHeight: height } = this.video;
+      if (!busy && width > 0 && height > 0) {
+        const scale = Math.min(1, MAX_WIDTH / width, MAX_HEIGHT / height);
+        canvas.width = Math.round(width * scale);
+        canvas.height = Math.round(height * scale);
+        context.drawImage(this.video, 0, 0, canvas.width, canvas.height);
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data.buffer;
+        busy = true;
+        this.worker.postMessage({ width: canvas.width, height: canvas.height, pixels }, [pixels]);
+      }
+      this.timer = setTimeout(pump, FRAME_INTERVAL_MS);
+    };
+    pump();
+  }
+
+  /** Turns the torch on or off; false when the camera refused. */
+  async setTorch(on) {
+    const track = this.stream && this.stream.getVideoTracks()[0];
+    if (!track) return false;
+    try {
+      await track.applyConstraints({ advanced: [{ torch: on }] });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Lets the camera go (its light goes off) and ends the worker; nothing is heard after this. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.worker) this.worker.terminate();
+    if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
+    this.video.srcObject = null;
+  }
+}

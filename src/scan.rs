@@ -1,0 +1,168 @@
+//! The in-app scanner (扫码): the rear camera, frames decoded by the qr-decoder worker (`scan.js` drives both),
+//! and typing the link by hand when there is no camera. A code link goes to its `/q/` page, which verifies it;
+//! any other text is said so on this page and scanning goes on.
+
+use guihai_core::qr;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::i18n::use_i18n;
+
+#[wasm_bindgen(module = "/src/scan.js")]
+extern "C" {
+    type Scanner;
+    #[wasm_bindgen(constructor)]
+    fn new(video: &web_sys::HtmlVideoElement, on_event: &Closure<dyn FnMut(String, String)>) -> Scanner;
+    #[wasm_bindgen(method, js_name = setTorch)]
+    fn set_torch(this: &Scanner, on: bool) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn stop(this: &Scanner);
+}
+
+/// The open camera with the callback it reports to. Dropping it (leaving the page, or a code found) lets the
+/// camera go before the callback is freed.
+struct Camera {
+    scanner: Scanner,
+    _on_event: Closure<dyn FnMut(String, String)>,
+}
+
+impl Drop for Camera {
+    fn drop(&mut self) {
+        self.scanner.stop();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CameraState {
+    /// Waiting for the camera (and, the first time, the member's permission).
+    Opening,
+    On {
+        torch: bool,
+    },
+    Denied,
+    NoCamera,
+}
+
+impl CameraState {
+    fn as_str(self) -> &'static str {
+        match self {
+            CameraState::Opening => "opening",
+            CameraState::On { .. } => "on",
+            CameraState::Denied => "denied",
+            CameraState::NoCamera => "no-camera",
+        }
+    }
+
+    fn message_key(self) -> &'static str {
+        match self {
+            CameraState::Opening => "scan.opening",
+            CameraState::On { .. } => "scan.aim",
+            CameraState::Denied => "scan.denied",
+            CameraState::NoCamera => "scan.no_camera",
+        }
+    }
+}
+
+#[component]
+pub fn ScanPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let video = NodeRef::<leptos::html::Video>::new();
+    let state = RwSignal::new(CameraState::Opening);
+    let not_ours = RwSignal::new(false);
+    let found = RwSignal::new(None::<String>);
+    let torch_on = RwSignal::new(false);
+    let typed = RwSignal::new(String::new());
+    let camera = StoredValue::new_local(None::<Camera>);
+
+    // The first code link wins; repeats of it from the next frames change nothing.
+    let take = move |payload: Option<&str>| match payload {
+        Some(payload) if found.get_untracked().is_none() => found.set(Some(payload.to_owned())),
+        Some(_) => {}
+        None => not_ours.set(true),
+    };
+
+    // The permission is asked when the page opens, not before.
+    Effect::new(move |_| {
+        let Some(element) = video.get() else { return };
+        if camera.with_value(Option::is_some) {
+            return;
+        }
+        let on_event = Closure::new(move |kind: String, detail: String| match kind.as_str() {
+            "ready" => state.set(CameraState::On {
+                torch: detail == "torch",
+            }),
+            "denied" => state.set(CameraState::Denied),
+            "no-camera" => state.set(CameraState::NoCamera),
+            "text" => take(qr::link_payload(&detail)),
+            _ => {}
+        });
+        let scanner = Scanner::new(&element, &on_event);
+        camera.set_value(Some(Camera {
+            scanner,
+            _on_event: on_event,
+        }));
+    });
+    // Navigating from an effect, not from inside the camera's callback, which stopping the camera frees.
+    Effect::new(move |_| {
+        if let Some(payload) = found.get() {
+            camera.set_value(None);
+            let path = format!("{}{}", qr::LINK_PATH, js_sys::encode_uri_component(&payload));
+            navigate(&path, Default::default());
+        }
+    });
+
+    let toggle_torch = move |_| {
+        let on = !torch_on.get_untracked();
+        let Some(done) = camera.with_value(|c| c.as_ref().map(|c| c.scanner.set_torch(on))) else {
+            return;
+        };
+        spawn_local(async move {
+            if JsFuture::from(done).await.ok().and_then(|ok| ok.as_bool()) == Some(true) {
+                torch_on.set(on);
+            }
+        });
+    };
+    let submit_typed = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        take(qr::typed_payload(&typed.get_untracked()));
+    };
+
+    view! {
+        <section class="card scanner" data-testid="scanner" data-state=move || state.get().as_str()>
+            <h1>{move || i18n.t("scan.title")}</h1>
+            <div class="scan-view" class:off=move || !matches!(state.get(), CameraState::On { .. })>
+                <video node_ref=video class="scan-video" data-testid="scan-video" playsinline muted prop:muted=true></video>
+                <div class="scan-frame" aria-hidden="true"></div>
+            </div>
+            {move || {
+                let state = state.get();
+                let problem = matches!(state, CameraState::Denied | CameraState::NoCamera);
+                view! {
+                    <p class=if problem { "error" } else { "note" } role=problem.then_some("alert") data-testid="scan-camera">
+                        {i18n.t(state.message_key())}
+                    </p>
+                }
+            }}
+            <Show when=move || state.get() == CameraState::On { torch: true }>
+                <button class="torch" data-testid="scan-torch" aria-pressed=move || torch_on.get().to_string() on:click=toggle_torch>
+                    {move || i18n.t(if torch_on.get() { "scan.torch_off" } else { "scan.torch_on" })}
+                </button>
+            </Show>
+            <Show when=move || not_ours.get()>
+                <p class="error" role="status" data-testid="scan-not-ours">{move || i18n.t("scan.not_ours")}</p>
+            </Show>
+        </section>
+        <section class="card">
+            <form class="scan-typed" on:submit=submit_typed>
+                <label for="scan-typed">{move || i18n.t("scan.typed_label")}</label>
+                <input id="scan-typed" data-testid="scan-typed" inputmode="url" autocomplete="off" autocapitalize="off"
+                    spellcheck="false" required prop:value=typed on:input=move |ev| typed.set(event_target_value(&ev)) />
+                <button type="submit" class="primary" data-testid="scan-typed-submit">{move || i18n.t("scan.open")}</button>
+            </form>
+        </section>
+    }
+}

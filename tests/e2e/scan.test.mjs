@@ -1,0 +1,94 @@
+// The in-app scanner, end to end: Chromium's fake camera shows a QR code (tests/e2e/camera.mjs), the app reads
+// it in its decoder worker and acts on it: a check-in code checks in (with no network), anything else is said
+// so and scanning goes on, and without a camera the link can be typed.
+
+import assert from 'node:assert/strict';
+import { launchCameraBrowser } from './camera.mjs';
+import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import { activityLinks, forge, localQueue, signInOnPhone, waitForFirstSync } from './flows.mjs';
+
+const MEMBER = 'GH-M01';
+const NOTHING_QUEUED = { outbox: 0, pending: 0 };
+
+/** A signed-in, synced phone whose camera shows `text` as a QR code (no camera at all without `text`). */
+async function scanningPhone(server, text) {
+  const browser = text === undefined ? await launchBrowser() : await launchCameraBrowser(text);
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, MEMBER);
+  await waitForServiceWorker(page);
+  await waitForFirstSync(page);
+  return { phone, page };
+}
+
+/** Frames the decoder worker has answered so far on this page. */
+const decodedFrames = (page) => page.evaluate(() => globalThis.__guihaiScan?.frames ?? 0);
+
+e2eTest('scanning an activity code checks in, with no network at all', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { phone, page } = await scanningPhone(server, running.link);
+
+  // Nothing can answer but the phone: the decoder worker must come from the service worker's cache.
+  await phone.setOffline(true);
+  await server.stop();
+  await page.getByTestId('nav-scan').click();
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  assert.equal(new URL(page.url()).pathname, `/q/${running.payload}`);
+  assert.equal(await page.getByTestId('checkin-activity').textContent(), running.activity.title);
+  assert.deepEqual(await localQueue(page), { outbox: 1, pending: 1 });
+});
+
+e2eTest('a QR code of another site is said so, stores nothing, and scanning goes on until the page is left', async () => {
+  const server = await startServer();
+  const { page } = await scanningPhone(server, 'https://example.com/hello');
+
+  await page.getByTestId('nav-scan').click();
+  await page.locator('[data-testid=scanner][data-state=on]').waitFor();
+  await page.getByTestId('scan-not-ours').waitFor();
+  assert.match(await page.getByTestId('scan-not-ours').textContent(), /不是归海的二维码/);
+  await screenshot(page, 'scanner');
+  const seen = await decodedFrames(page);
+  await page.waitForFunction((before) => globalThis.__guihaiScan.frames > before, seen);
+  assert.equal(new URL(page.url()).pathname, '/scan');
+  assert.deepEqual(await localQueue(page), NOTHING_QUEUED);
+
+  // Leaving the page lets the camera go: no more frames reach the decoder.
+  await page.locator('.brand').click();
+  await page.getByTestId('home').waitFor();
+  const atLeaving = await decodedFrames(page);
+  await page.waitForTimeout(1_000);
+  assert.ok((await decodedFrames(page)) <= atLeaving + 1, 'frames are still decoded after leaving the scanner');
+});
+
+e2eTest('a forged code seen by the camera gets the code page’s warning and stores nothing', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { page } = await scanningPhone(server, `${server.url}/q/${forge(running.payload)}`);
+
+  await page.getByTestId('nav-scan').click();
+  const result = page.locator('[data-testid=checkin-result][data-result=invalid]');
+  await result.waitFor();
+  assert.equal(await result.getAttribute('data-error'), 'forged');
+  assert.deepEqual(await localQueue(page), NOTHING_QUEUED);
+});
+
+e2eTest('without a camera the scanner says why, and a link typed by hand checks in', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { page } = await scanningPhone(server);
+
+  await page.goto('/scan');
+  await page.locator('[data-testid=scanner][data-state=no-camera], [data-testid=scanner][data-state=denied]').waitFor();
+  assert.ok((await page.locator('[data-testid=scan-camera][role=alert]').textContent()).length > 4);
+
+  await page.getByTestId('scan-typed').fill('https://example.com/hello');
+  await page.getByTestId('scan-typed-submit').click();
+  await page.getByTestId('scan-not-ours').waitFor();
+  assert.deepEqual(await localQueue(page), NOTHING_QUEUED);
+
+  await page.getByTestId('scan-typed').fill(`  ${running.link}  `);
+  await page.getByTestId('scan-typed-submit').click();
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  assert.equal(await page.getByTestId('checkin-activity').textContent(), running.activity.title);
+});
