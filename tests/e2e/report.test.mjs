@@ -4,9 +4,9 @@
 // shows on the member's certificate. A rotated code is refused offline; the township sees where members are.
 
 import assert from 'node:assert/strict';
-import { e2eTest, newPhone, screenshot, startServer } from './harness.mjs';
+import { launchCameraBrowser } from './camera.mjs';
+import { api, e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
 import { apiSession, localQueue, signInOnPhone, signedInPhone, waitForFirstSync } from './flows.mjs';
-import { api } from './harness.mjs';
 
 const NEWCOMER = 'GH-M21'; // 孙立平, 新安镇, just arrived
 const HANGZHOU = '灌南县驻杭州流动党委';
@@ -39,16 +39,27 @@ async function syncNow(page) {
   await page.waitForFunction(`(${lastSynced})() > ${before}`, null, { timeout: 30_000 });
 }
 
-e2eTest('report offline, accepted by the secretary, leave with an evaluation that reaches the certificate', async () => {
+e2eTest('scan the poster offline, accepted by the secretary, leave with an evaluation that reaches the certificate', async () => {
   const server = await startServer();
-  const { link } = await orgLink(server.url);
-  const { browser, phone, page } = await signedInPhone(server, NEWCOMER);
+  const { link, secretary: secretarySession, org } = await orgLink(server.url);
+  // The poster the secretary prints carries the same code, as a full link to this server.
+  const poster = await api(server.url, `/api/v1/orgs/${org}/poster.svg`, { token: secretarySession.token });
+  assert.equal(poster.status, 200);
+  assert.match(poster.body, new RegExp(HANGZHOU));
+  assert.match(poster.body, /<path d="M\d+ \d+h1v1h-1z/);
+
+  // The member's phone camera sees the poster's code.
+  const browser = await launchCameraBrowser(new URL(link, server.url).href);
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, NEWCOMER);
+  await waitForServiceWorker(page);
   await waitForFirstSync(page);
   assert.equal(await page.getByTestId('current-org').textContent(), '尚未报到');
 
-  // Offline: the name and address come from the signed code itself.
+  // Offline: the scanner decodes it, and the name and address come from the signed code itself.
   await phone.setOffline(true);
-  await page.goto(link);
+  await page.getByTestId('nav-scan').click();
   await page.getByTestId('report-confirm').waitFor();
   assert.equal(await page.getByTestId('report-org').textContent(), HANGZHOU);
   assert.match(await page.getByTestId('report-confirm').textContent(), /萧山区建设四路/);

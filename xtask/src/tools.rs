@@ -109,16 +109,23 @@ fn wasm_bindgen(ws: &Workspace) -> Result {
     })
 }
 
-/// `wasm-opt` (from the binaryen package, for Trunk), Playwright (for the end-to-end tests) and autocannon (for
-/// the push benchmarks).
+/// Every package `package.json` names: `wasm-opt` (from binaryen, for Trunk), Playwright and the QR code maker
+/// (for the end-to-end tests) and autocannon (for the push benchmarks). A package added since the last install
+/// installs them again.
 fn node_modules(ws: &Workspace) -> Result {
     let modules = ws.root.join("node_modules");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(ws.root.join("package.json"))?)?;
+    let wanted: Vec<&String> = manifest["devDependencies"]
+        .as_object()
+        .map(|packages| packages.keys().collect())
+        .unwrap_or_default();
+    let names: Vec<&str> = wanted.iter().map(|name| name.as_str()).collect();
     ensure_one(
-        "node_modules (binaryen, playwright-core, autocannon)",
+        &format!("node_modules ({})", names.join(", ")),
         modules.join(".bin/wasm-opt").exists()
-            && ["playwright-core", "autocannon"]
+            && names
                 .iter()
-                .all(|package| modules.join(package).exists()),
+                .all(|name| modules.join(name).join("package.json").exists()),
         || run(ws.command("npm").arg("ci")),
     )
 }
