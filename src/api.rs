@@ -194,3 +194,16 @@ pub async fn poster(token: &str, org_id: Id) -> Option<String> {
     }
     response.text().await.ok()
 }
+
+/// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).
+pub async fn post_csv<T: DeserializeOwned>(token: &str, path: &str, csv: String) -> Option<T> {
+    let response = reqwest::Client::new()
+        .post(url(path))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .body(csv)
+        .send()
+        .await
+        .ok()?;
+    response.json().await.ok()
+}

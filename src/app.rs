@@ -4,9 +4,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::card::CardPage;
 use crate::certificate::CertificatePage;
 use crate::checkin::CheckInLink;
 use crate::checkins::MyCheckIns;
+use crate::county::CountyPage;
 use crate::devices::DevicesPage;
 use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
@@ -48,12 +50,14 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/devices") view=DevicesPage />
                         <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/certificate") view=CertificatePage />
+                        <Route path=path!("/card") view=CardPage />
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
                         <Route path=path!("/org/:id") view=OrgPage />
                         <Route path=path!("/township/:id") view=TownshipPage />
+                        <Route path=path!("/county/:id") view=CountyPage />
                     </Routes>
                 </main>
             </div>

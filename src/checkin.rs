@@ -38,10 +38,18 @@ pub fn forget_pending(id: Id) {
 enum Outcome {
     SignInFirst,
     Invalid(CodeError),
-    CheckedIn { check_in: PendingCheckIn, already: bool },
-    Report { code: Code, org_id: Id, payload: String },
+    CheckedIn {
+        check_in: PendingCheckIn,
+        already: bool,
+    },
+    Report {
+        code: Code,
+        org_id: Id,
+        payload: String,
+    },
     AlreadyReported(Code),
-    MemberCard,
+    /// A member's card, checked: a secretary sees who is in front of them.
+    Member(Code),
     NotSaved(StoreError),
 }
 
@@ -112,7 +120,7 @@ fn open(payload: String) -> Outcome {
                 Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
                 Err(report::Refusal::Already) => Outcome::AlreadyReported(code),
             },
-            Subject::Member { .. } => Outcome::MemberCard,
+            Subject::Member { .. } => Outcome::Member(code),
         },
     }
 }
@@ -160,10 +168,13 @@ pub fn CheckInLink() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Outcome::MemberCard => {
+        Outcome::Member(code) => {
             view! {
-                <section class="card" data-testid="checkin-result" data-result="other">
-                    <p>{i18n.t("checkin.member_code")}</p>
+                <section class="card success" data-testid="checkin-result" data-result="member">
+                    <h1>{i18n.t("card.verified")}</h1>
+                    <p class="card-name" data-testid="verified-name">{code.name.clone()}</p>
+                    <p>{code.detail.clone()}</p>
+                    <p class="note">{i18n.t_with("card.valid_until", &[("time", &format_time(i64::from(code.valid_until) * 1000))])}</p>
                     <A href="/">{i18n.t("app.back_home")}</A>
                 </section>
             }

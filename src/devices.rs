@@ -10,7 +10,7 @@ use crate::i18n::use_i18n;
 use crate::{api, records};
 
 /// "Chrome · Android" from a browser's description of itself: enough to tell one's phones apart.
-fn describe(user_agent: &str) -> Option<String> {
+pub fn describe(user_agent: &str) -> Option<String> {
     const BROWSERS: [(&str, &str); 6] = [
         ("MicroMessenger", "WeChat"),
         ("EdgA", "Edge"),

@@ -42,8 +42,12 @@ pub fn Home() -> impl IntoView {
                         Role::TownshipAdmin { org_id } => Some(view! {
                             <A href=format!("/township/{org_id}") attr:class="button" attr:data-testid="nav-township">{i18n.t("home.my_township")}</A>
                         }.into_any()),
-                        _ => None,
+                        Role::CountyAdmin { org_id } => Some(view! {
+                            <A href=format!("/county/{org_id}") attr:class="button" attr:data-testid="nav-county">{i18n.t("home.my_county")}</A>
+                        }.into_any()),
+                        Role::Member => None,
                     }).collect_view()}
+                    <A href="/card" attr:class="button" attr:data-testid="nav-card">{i18n.t("card.title")}</A>
                     <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>
                     <A href="/checkins" attr:class="button" attr:data-testid="nav-checkins">{i18n.t("home.my_checkins")}</A>

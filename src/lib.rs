@@ -4,10 +4,12 @@
 
 mod api;
 mod app;
+mod card;
 mod certificate;
 pub mod checkin;
 mod checkins;
 mod clock;
+mod county;
 mod devices;
 mod home;
 pub mod i18n;
@@ -17,6 +19,7 @@ mod profile;
 mod pwa;
 pub mod records;
 mod report;
+mod roster;
 mod scan;
 mod signin;
 mod signout;

@@ -4,7 +4,7 @@
 use guihai_core::sync::SessionResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, SignInError};
 use crate::clock::format_time;
@@ -39,7 +39,8 @@ pub fn SignIn() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let navigate = use_navigate();
-    let code = RwSignal::new(String::new());
+    // A printed activation QR code opens `/signin?code=…`: the code is filled in, the member only confirms.
+    let code = RwSignal::new(use_query_map().read_untracked().get("code").unwrap_or_default());
     let phone = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
     let working = RwSignal::new(false);

@@ -2,15 +2,19 @@
 //! of contact (失联), and registering a member's return home. Online only, like the secretary's screen.
 
 use guihai_core::report::RosterEntry;
+use guihai_core::sync::Device;
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, Answer};
+use crate::clock::format_time;
+use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::org::{attended_words, Contact};
 use crate::records;
+use crate::roster::RosterImportForm;
 
 #[component]
 pub fn TownshipPage() -> impl IntoView {
@@ -37,7 +41,7 @@ pub fn TownshipPage() -> impl IntoView {
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
                     Some(members) => view! {
-                        <ul class="queue roster" data-testid="township-members">
+                        <ul class="queue roster no-print" data-testid="township-members">
                             {members.into_iter().map(|entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();
@@ -56,6 +60,7 @@ pub fn TownshipPage() -> impl IntoView {
                                             <br />
                                             <Contact entry=entry.clone() />
                                         </span>
+                                        <MemberPhones person />
                                         {away.then(|| view! {
                                             <button class="button" data-testid="register-return" on:click=move |_| register_return(person)>
                                                 {i18n.t("township.register_return")}
@@ -68,11 +73,59 @@ pub fn TownshipPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
+            {move || township().map(|township| view! { <RosterImportForm township /> })}
             {move || answer.get().map(|a| view! {
                 <p class=if a == Answer::Done { "success" } else { "error" } role="status" data-testid="steward-answer">
                     {i18n.t(if a == Answer::Done { "township.returned" } else { "steward.failed" })}
                 </p>
             })}
         </section>
+    }
+}
+
+/// A member's signed-in phones, for their administrator to revoke one (a member who lost their only phone).
+#[component]
+fn MemberPhones(person: Id) -> impl IntoView {
+    let i18n = use_i18n();
+    let shown = RwSignal::new(false);
+    let phones = LocalResource::new(move || async move {
+        if !shown.get() {
+            return None;
+        }
+        let token = records::session()?.token;
+        api::get_json::<Vec<Device>>(&token, &format!("/people/{person}/devices")).await
+    });
+    let revoke = move |id| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            api::revoke_device(&session.token, id).await;
+            phones.refetch();
+        });
+    };
+    view! {
+        <button class="button" data-testid="member-phones" on:click=move |_| shown.update(|s| *s = !*s)>
+            {move || i18n.t("township.phones")}
+        </button>
+        {move || phones.get().flatten().map(|list| view! {
+            <ul class="queue" data-testid="member-phone-list">
+                {if list.is_empty() {
+                    view! { <li>{i18n.t("township.no_phones")}</li> }.into_any()
+                } else {
+                    list.into_iter().map(|device| {
+                        let id = device.id;
+                        let seen = device.last_seen_at.unwrap_or(device.signed_in_at);
+                        view! {
+                            <li data-testid="member-phone">
+                                <span>
+                                    {device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"))}
+                                    " · "{i18n.t_with("devices.seen", &[("time", &format_time(seen))])}
+                                </span>
+                                <button data-testid="member-phone-revoke" on:click=move |_| revoke(id)>{i18n.t("devices.revoke")}</button>
+                            </li>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </ul>
+        })}
     }
 }

@@ -115,10 +115,15 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   assert.match(await stop.getByTestId('evaluation').textContent(), /优秀.*积极参加组织生活/s);
 });
 
-e2eTest('a rotated code is refused offline; a second report asks whether the first stop was left', async () => {
+e2eTest('a rotated code is refused offline, as a link and through the camera; a second report asks about the first stop', async () => {
   const server = await startServer();
   const { link: old } = await orgLink(server.url, 'GH-S02');
-  const { browser, phone, page } = await signedInPhone(server, 'GH-M01');
+  // The camera keeps showing the old poster.
+  const browser = await launchCameraBrowser(new URL(old, server.url).href);
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, 'GH-M01');
+  await waitForServiceWorker(page);
   await waitForFirstSync(page);
 
   // GH-M01 is at Hangzhou: reporting to Suzhou asks about Hangzhou first.
@@ -138,6 +143,9 @@ e2eTest('a rotated code is refused offline; a second report asks whether the fir
   const refused = page.locator('[data-testid=checkin-result][data-result=invalid]');
   await refused.waitFor();
   assert.equal(await refused.getAttribute('data-error'), 'revoked');
+  await page.goto('/');
+  await page.getByTestId('nav-scan').click();
+  await page.locator('[data-testid=checkin-result][data-result=invalid][data-error=revoked]').waitFor();
   assert.equal((await localQueue(page)).outbox, 0, 'nothing stored');
   await phone.setOffline(false);
 });

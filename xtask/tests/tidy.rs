@@ -100,6 +100,15 @@ fn every_key_the_app_uses_is_translated() {
     for grade in Grade::ALL {
         missing.insert(format!("grade.{}", grade.as_str()));
     }
+    for kind in guihai_core::domain::OrgKind::ALL {
+        missing.insert(format!("org_kind.{}", kind.as_str()));
+    }
+    for problem in guihai_core::roster::Problem::ALL {
+        missing.insert(format!("roster.problem.{}", problem.as_str()));
+    }
+    for column in guihai_core::roster::Column::ALL {
+        missing.insert(format!("roster.col.{}", column.as_str()));
+    }
     missing.retain(|key| !keys.contains(key));
     assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
 }

@@ -78,6 +78,26 @@ pub struct Review {
     pub text: String,
 }
 
+/// The member card (电子流动党员证): a signed member code (`qr::Subject::Member`) drawn as a QR code, which a
+/// secretary's phone checks offline. Short-lived, so a screenshot is of little use for long; the phone
+/// refreshes it while online and shows the last one, with its expiry, offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCard {
+    pub link: String,
+    /// SVG path data over a `modules` × `modules` grid (dark modules as unit squares).
+    pub qr_path: String,
+    pub modules: u32,
+    /// Unix ms.
+    pub valid_until: i64,
+}
+
+impl MemberCard {
+    /// How long a card is valid: a day, enough for a day without signal.
+    pub const VALID_MS: i64 = 24 * 60 * 60 * 1000;
+    /// A card with less than this left is refreshed when the phone is online.
+    pub const REFRESH_BEFORE_MS: i64 = 12 * 60 * 60 * 1000;
+}
+
 /// One check-in as the certificate counts it: where, when, and what kind of activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attended {

@@ -17,6 +17,15 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
+    pub const ALL: [OrgKind; 6] = [
+        OrgKind::County,
+        OrgKind::Township,
+        OrgKind::MobileCommittee,
+        OrgKind::GeneralBranch,
+        OrgKind::Branch,
+        OrgKind::ContactPoint,
+    ];
+
     pub fn is_host_side(self) -> bool {
         !matches!(self, OrgKind::County | OrgKind::Township)
     }
@@ -33,16 +42,7 @@ impl OrgKind {
     }
 
     pub fn parse(text: &str) -> Option<OrgKind> {
-        [
-            OrgKind::County,
-            OrgKind::Township,
-            OrgKind::MobileCommittee,
-            OrgKind::GeneralBranch,
-            OrgKind::Branch,
-            OrgKind::ContactPoint,
-        ]
-        .into_iter()
-        .find(|kind| kind.as_str() == text)
+        OrgKind::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod id;
 pub mod profile;
 pub mod qr;
 pub mod report;
+pub mod roster;
 pub mod sync;
 
 pub use id::Id;

@@ -221,6 +221,29 @@ pub struct OrgOverview {
     pub departed: Vec<RosterEntry>,
 }
 
+/// One organisation in the county's tree, with what its administrator needs at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    pub org: OrgRef,
+    pub parent_id: Option<Id>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    /// Home side: members whose home it is. Host side: members there now.
+    pub members: u32,
+    /// Of those, out of contact (失联).
+    pub lost: u32,
+    /// Host side: reports waiting for its secretary.
+    pub pending: u32,
+}
+
+/// A county's organisations (`GET /api/v1/orgs/{id}/tree`): its townships and the host organisations it set
+/// up in the cities, each with its parent, so the screen can nest them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgTree {
+    pub county: OrgRef,
+    pub orgs: Vec<OrgSummary>,
+}
+
 /// An organisation code's revocation: codes of `org_id` signed to be valid before `valid_since` (Unix seconds)
 /// were withdrawn when the secretary rotated it. Every phone holds these, to refuse a torn-down poster offline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -141,15 +141,11 @@ async fn log(
 }
 
 async fn replace(conn: &mut SqliteConnection, key: &str, audience: Audience, deleted: bool) -> Result<(), sqlx::Error> {
-    let audience = audience.to_string();
-    sqlx::query("DELETE FROM changes WHERE key = ? AND audience = ?")
+    // `OR REPLACE` drops a row left for the same key and audience (a member's tombstone) and numbers the new one
+    // above everything: one statement, as cheap as a plain insert when there is none.
+    sqlx::query("INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
         .bind(key)
-        .bind(&audience)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
-        .bind(key)
-        .bind(audience)
+        .bind(audience.to_string())
         .bind(deleted)
         .execute(&mut *conn)
         .await?;

@@ -19,13 +19,30 @@ pub fn unix_secs(ms: i64) -> u32 {
 
 /// The calendar year (UTC) of a Unix millisecond time (Howard Hinnant's days-to-civil algorithm).
 pub fn year_of(ms: i64) -> i64 {
+    civil(ms).0
+}
+
+/// `YYYY-MM-DD` of a Unix ms time, in China's time zone (UTC+8), where the people and the paperwork are.
+pub fn date_of(ms: i64) -> String {
+    let (y, m, d) = civil(ms + 8 * 3_600_000);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// (year, month, day) of a Unix ms time in UTC (Howard Hinnant's days-to-civil).
+fn civil(ms: i64) -> (i64, i64, i64) {
     let days = ms.div_euclid(86_400_000) + 719_468;
     let era = days.div_euclid(146_097);
     let day_of_era = days - era * 146_097;
     let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
-    year_of_era + era * 400 + i64::from(month_index >= 10)
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    (year_of_era + era * 400 + i64::from(month_index >= 10), month, day)
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -56,5 +73,11 @@ mod tests {
         assert_eq!(year_of(1_798_761_599_999), 2026, "2026-12-31T23:59:59.999Z");
         assert_eq!(year_of(1_798_761_600_000), 2027);
         assert_eq!(year_of(951_782_400_000), 2000, "2000-02-29");
+        assert_eq!(date_of(951_782_400_000), "2000-02-29");
+        assert_eq!(
+            date_of(1_798_761_599_999),
+            "2027-01-01",
+            "already the new year in China"
+        );
     }
 }

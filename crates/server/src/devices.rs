@@ -1,5 +1,7 @@
 //! The member's signed-in phones: `GET /api/v1/devices` lists them, `DELETE /api/v1/devices/{id}` revokes one
-//! (a lost phone, say); on its next sync that phone learns it was revoked and wipes the member's data.
+//! (a lost phone, say); on its next sync that phone learns it was revoked and wipes the member's data. The
+//! member's township administrator may do the same for them (`GET /api/v1/people/{id}/devices`), for a member
+//! who lost their only phone.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -11,24 +13,48 @@ use guihai_core::Id;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{clock, db, AppState};
+use crate::{clock, db, rosters, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
         .route(Method::GET, "/devices", list)
         .route(Method::DELETE, "/devices/{id}", revoke)
+        .route(Method::GET, "/people/{id}/devices", list_for_admin)
 }
 
 async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<Device>>, AppError> {
+    Ok(Json(devices_of(&state, user.person_id, Some(user.session_id)).await?))
+}
+
+async fn list_for_admin(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<Vec<Device>>, AppError> {
+    let Path(person_id) = id?;
+    require_admin_of(&state, &user, person_id).await?;
+    Ok(Json(devices_of(&state, person_id, None).await?))
+}
+
+/// Passes if `user` administers the home township of `person_id`; anyone else learns nothing of them.
+async fn require_admin_of(state: &AppState, user: &AuthUser, person_id: Id) -> Result<(), AppError> {
+    let home: Option<String> = sqlx::query_scalar("SELECT home_org_id FROM people WHERE id = ?")
+        .bind(person_id.to_string())
+        .fetch_optional(&state.db)
+        .await?;
+    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
+    rosters::require_township_admin(&state.db, user, home).await
+}
+
+async fn devices_of(state: &AppState, person_id: Id, current: Option<Id>) -> Result<Vec<Device>, AppError> {
     let rows: Vec<(String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, user_agent, created_at, last_seen_at FROM sessions
          WHERE person_id = ? AND revoked_at IS NULL ORDER BY created_at",
     )
-    .bind(user.person_id.to_string())
+    .bind(person_id.to_string())
     .fetch_all(&state.db)
     .await?;
-    let devices = rows
-        .into_iter()
+    rows.into_iter()
         .map(|(id, user_agent, signed_in_at, last_seen_at)| {
             let id = db::id(&id)?;
             Ok(Device {
@@ -36,27 +62,34 @@ async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<
                 user_agent,
                 signed_in_at,
                 last_seen_at,
-                current: id == user.session_id,
+                current: Some(id) == current,
             })
         })
-        .collect::<Result<_, AppError>>()?;
-    Ok(Json(devices))
+        .collect()
 }
 
-/// Revokes one of the member's own phones; someone else's is not found (its existence is not theirs to learn).
+/// Revokes one of the member's own phones, or, for their township administrator, one of the member's; anyone
+/// else's is not found (its existence is not theirs to learn).
 async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
     id: Result<Path<Id>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
     let Path(id) = id?;
-    let revoked =
-        sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND person_id = ? AND revoked_at IS NULL")
-            .bind(clock::now_ms())
+    let owner: Option<String> =
+        sqlx::query_scalar("SELECT person_id FROM sessions WHERE id = ? AND revoked_at IS NULL")
             .bind(id.to_string())
-            .bind(user.person_id.to_string())
-            .execute(&state.db)
+            .fetch_optional(&state.db)
             .await?;
+    let owner = db::id(&owner.ok_or(AppError::NotFound)?)?;
+    if owner != user.person_id {
+        require_admin_of(&state, &user, owner).await?;
+    }
+    let revoked = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(clock::now_ms())
+        .bind(id.to_string())
+        .execute(&state.db)
+        .await?;
     if revoked.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }

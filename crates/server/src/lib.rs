@@ -24,7 +24,9 @@ mod keys;
 mod me;
 mod orgs;
 mod profile;
+mod qr_image;
 mod reports;
+mod roster;
 mod rosters;
 pub mod routes;
 mod static_files;
@@ -130,6 +132,7 @@ fn api_routes() -> Routes {
         .merge(orgs::routes())
         .merge(reports::routes())
         .merge(rosters::routes())
+        .merge(roster::routes())
 }
 
 /// The API's endpoints (method and path under `/api/v1`), from the same table the router is built from.

@@ -1,19 +1,56 @@
-//! The signed-in person's own record (core's `Me`): `GET /api/v1/me`, and the same record for sign-in and pull.
+//! The signed-in person's own record (core's `Me`): `GET /api/v1/me`, and the same record for sign-in and pull;
+//! and their member card (`GET /api/v1/me/card`), a short-lived signed code that a secretary's phone checks
+//! offline.
 
 use axum::extract::State;
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use axum::Json;
+use guihai_core::certificate::MemberCard;
 use guihai_core::domain::{Me, Role};
+use guihai_core::qr::{Code, Subject, LINK_PATH};
 use guihai_core::Id;
 use sqlx::SqlitePool;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{db, orgs, AppState};
+use crate::{clock, db, orgs, qr_image, AppState};
 
 pub fn routes() -> Routes {
-    Routes::new().route(Method::GET, "/me", me)
+    Routes::new()
+        .route(Method::GET, "/me", me)
+        .route(Method::GET, "/me/card", card)
+}
+
+async fn card(State(state): State<AppState>, user: AuthUser, headers: HeaderMap) -> Result<Json<MemberCard>, AppError> {
+    let me = load(&state.db, user.person_id).await?.ok_or(AppError::NotFound)?;
+    let now = clock::now_ms();
+    let valid_until = now + MemberCard::VALID_MS;
+    let signing = state.keys().signing();
+    let code = Code {
+        subject: Subject::Member { member_id: me.id },
+        key_id: signing.key_id,
+        // A minute's grace for a secretary's phone whose clock runs a little behind.
+        valid_from: clock::unix_secs(now - 60_000),
+        valid_until: clock::unix_secs(valid_until),
+        name: me.name,
+        detail: match me.certificate_no {
+            Some(no) => format!("{} · {no}", me.home_org.name),
+            None => me.home_org.name,
+        },
+    };
+    let link = format!(
+        "{}{LINK_PATH}{}",
+        orgs::public_origin(&headers),
+        code.sign(&signing.key)
+    );
+    let qr = qr_image::draw(&link)?;
+    Ok(Json(MemberCard {
+        link,
+        qr_path: qr.path,
+        modules: u32::try_from(qr.modules).unwrap_or_default(),
+        valid_until,
+    }))
 }
 
 async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, AppError> {

@@ -19,7 +19,7 @@ use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{clock, db, AppState};
+use crate::{clock, db, qr_image, AppState};
 
 /// The printed poster; `{{…}}` are filled in, XML-escaped. Its words are Chinese, as the posters hang in China.
 const POSTER: &str = include_str!("poster.svg");
@@ -153,18 +153,10 @@ async fn poster(
     let Path(id) = id?;
     let facts = poster_facts(&state, &user, id).await?;
     let link = format!("{}{}", public_origin(&headers), sign(&state, id, &facts).link);
-    let qr = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|error| AppError::Internal(format!("cannot make the poster's QR code: {error}")))?;
-    let modules = qr.width();
-    let mut path = String::new();
-    for (i, color) in qr.to_colors().into_iter().enumerate() {
-        if color == qrcode::Color::Dark {
-            path.push_str(&format!("M{} {}h1v1h-1z", i % modules, i / modules));
-        }
-    }
+    let qr = qr_image::draw(&link)?;
     let svg = POSTER
-        .replace("{{size}}", &(modules + 8).to_string())
-        .replace("{{qr}}", &path)
+        .replace("{{size}}", &(qr.modules + 8).to_string())
+        .replace("{{qr}}", &qr.path)
         .replace("{{name}}", &xml_escape(&facts.name))
         .replace("{{address}}", &xml_escape(&facts.address))
         .replace("{{contact}}", &xml_escape(&facts.contact))
@@ -181,8 +173,8 @@ async fn poster(
     ))
 }
 
-/// Where phones reach this server, as the secretary's phone did (behind a proxy, as the proxy says).
-fn public_origin(headers: &HeaderMap) -> String {
+/// Where phones reach this server, as the asking phone did (behind a proxy, as the proxy says).
+pub fn public_origin(headers: &HeaderMap) -> String {
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let host = value("x-forwarded-host").or(value("host")).unwrap_or("localhost");
     let scheme = value("x-forwarded-proto").unwrap_or("http");

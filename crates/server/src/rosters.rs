@@ -9,7 +9,7 @@ use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::certificate::Evaluation;
 use guihai_core::domain::ActivityKind;
-use guihai_core::report::{is_lost, OrgOverview, PendingReport, RosterEntry};
+use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RosterEntry};
 use guihai_core::Id;
 use sqlx::SqlitePool;
 
@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
         .route(Method::GET, "/orgs/{id}/overview", overview)
         .route(Method::GET, "/orgs/{id}/members", township_members)
         .route(Method::POST, "/people/{id}/return", register_return)
+        .route(Method::GET, "/orgs/{id}/tree", tree)
 }
 
 /// The last time the member was heard from: a sync, a check-in, a report, or contact noted outside the app.
@@ -204,7 +205,7 @@ async fn pending_reports(db: &SqlitePool, org_id: Id) -> Result<Vec<PendingRepor
 }
 
 /// Passes only if this person administers the township `org_id`, or the county above it.
-async fn require_township_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
+pub async fn require_township_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
     let found: Option<(i64,)> = sqlx::query_as(
         "SELECT 1 FROM roles r JOIN organisations o ON o.id = ?2 AND o.kind = 'township'
          WHERE r.person_id = ?1 AND ((r.role = 'township_admin' AND r.org_id = o.id)
@@ -225,7 +226,9 @@ async fn township_members(
     let Path(id) = id?;
     require_township_admin(&state.db, &user, id).await?;
     let join = "LEFT JOIN stops s ON s.person_id = p.id AND s.left_at IS NULL";
-    Ok(Json(roster(&state, join, "p.home_org_id = ?", id, "p.name").await?))
+    // Members only: the township's and the county's administrators, and secretaries, live there too.
+    let members = "p.home_org_id = ? AND p.certificate_no IS NOT NULL";
+    Ok(Json(roster(&state, join, members, id, "p.name").await?))
 }
 
 /// The member is back home: their open stops close and they have no current host organisation.
@@ -247,4 +250,70 @@ async fn register_return(
     reports::moved(&mut tx, person_id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    parent_id: Option<String>,
+    address: Option<String>,
+    contact: Option<String>,
+    members: i64,
+    lost: i64,
+    pending: i64,
+}
+
+/// The county's tree, for its administrator: every township under it and every host organisation it set up,
+/// with members, lost contact and waiting reports counted.
+async fn tree(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<OrgTree>, AppError> {
+    let Path(county) = id?;
+    let admin: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM roles WHERE person_id = ? AND role = 'county_admin' AND org_id = ?")
+            .bind(user.person_id.to_string())
+            .bind(county.to_string())
+            .fetch_optional(&state.db)
+            .await?;
+    admin.ok_or(AppError::NotFound)?;
+    let lost_before = clock::now_ms() - i64::from(state.lost_after_days) * 24 * 3_600_000;
+    // Members of an organisation: home side, whose home it is (with a certificate: administrators are not
+    // counted); host side, with an open stop there.
+    let sql = format!(
+        "SELECT o.id, o.parent_id, o.address, o.contact,
+                count(p.id) AS members,
+                coalesce(sum(CASE WHEN {LAST_CONTACT} < ?2 THEN 1 ELSE 0 END), 0) AS lost,
+                (SELECT count(*) FROM reports r WHERE r.org_id = o.id AND r.state = 'pending') AS pending
+         FROM organisations o
+         LEFT JOIN people p ON p.certificate_no IS NOT NULL AND (
+             (o.kind = 'township' AND p.home_org_id = o.id)
+             OR (o.kind NOT IN ('county', 'township')
+                 AND EXISTS (SELECT 1 FROM stops s WHERE s.person_id = p.id AND s.org_id = o.id AND s.left_at IS NULL)))
+         WHERE o.parent_id = ?1 OR o.home_county_id = ?1
+         GROUP BY o.id ORDER BY o.kind, o.name"
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
+        .bind(county.to_string())
+        .bind(lost_before)
+        .fetch_all(&state.db)
+        .await?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut orgs = Vec::with_capacity(rows.len());
+    for row in rows {
+        orgs.push(OrgSummary {
+            org: orgs::get(&state.db, &row.id).await?,
+            parent_id: row.parent_id.as_deref().map(db::id).transpose()?,
+            address: row.address,
+            contact: row.contact,
+            members: count(row.members),
+            lost: count(row.lost),
+            pending: count(row.pending),
+        });
+    }
+    Ok(Json(OrgTree {
+        county: orgs::load(&state.db, county).await?.ok_or(AppError::NotFound)?,
+        orgs,
+    }))
 }

@@ -35,6 +35,7 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::DELETE, "/session", Rule::Own),
     (Method::PUT, "/me/pin", Rule::Own),
     (Method::GET, "/me", Rule::Own),
+    (Method::GET, "/me/card", Rule::Own),
     (Method::GET, "/devices", Rule::Own),
     (Method::DELETE, "/devices/{id}", Rule::OwnById),
     (Method::POST, "/sync/push", Rule::Own),
@@ -49,7 +50,10 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/reports/{id}/decision", Rule::Steward),
     (Method::POST, "/stops/{id}/evaluation", Rule::Steward),
     (Method::GET, "/orgs/{id}/members", Rule::Steward),
+    (Method::POST, "/orgs/{id}/roster", Rule::Steward),
     (Method::POST, "/people/{id}/return", Rule::Steward),
+    (Method::GET, "/people/{id}/devices", Rule::Steward),
+    (Method::GET, "/orgs/{id}/tree", Rule::Steward),
 ];
 
 fn rule(endpoint: &Endpoint) -> Option<Rule> {
@@ -187,13 +191,17 @@ async fn an_id_that_is_someone_elses_is_not_found() {
     );
 }
 
+/// A one-member roster for 新安镇 (`GH-T01`'s township).
+const ROSTER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001";
+
 #[tokio::test]
 async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     let server = Server::start().await;
     let secretary = server.sign_in("GH-S01").await;
     let township_admin = server.sign_in("GH-T01").await;
+    let county_admin = server.sign_in("GH-C01").await;
     // Strangers: a member of the organisation, another organisation's secretary, another township's
-    // administrator, and the county administrator where only the host organisation's secretary may act.
+    // administrator. (The county's administrator may act for its townships: see `rosters`.)
     let member = server.sign_in("GH-M01").await;
     let strangers = [
         &member,
@@ -202,6 +210,11 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     ];
     let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
     let township = township_admin.me.home_org.id;
+    let county = county_admin.me.roles.iter().find_map(|role| match role {
+        guihai_core::domain::Role::CountyAdmin { org_id } => Some(*org_id),
+        _ => None,
+    });
+    let county = county.unwrap();
 
     // A pending report to Hangzhou, and the member's open stop there.
     let newcomer = server.sign_in("GH-M21").await;
@@ -237,7 +250,9 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
             "/stops/{id}/evaluation" => (stop_id.to_string(), &secretary, r#"{"grade":"qualified","text":"好"}"#),
             "/orgs/{id}/members" => (township.to_string(), &township_admin, "{}"),
-            "/people/{id}/return" => (member.me.id.to_string(), &township_admin, "{}"),
+            "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
+            "/orgs/{id}/tree" => (county.to_string(), &county_admin, "{}"),
+            "/people/{id}/return" | "/people/{id}/devices" => (member.me.id.to_string(), &township_admin, "{}"),
             _ => (hangzhou.to_string(), &secretary, "{}"),
         }
     };

@@ -66,3 +66,31 @@ async fn a_check_in_counts_at_the_present_stop_by_its_kind() {
         Some(&1)
     );
 }
+
+#[tokio::test]
+async fn the_member_card_is_a_short_lived_code_for_its_member_that_checks_offline() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let reply = server.get("/api/v1/me/card", Some(&member.token)).await;
+    assert_eq!(reply.status, axum::http::StatusCode::OK);
+    let card: guihai_core::certificate::MemberCard = reply.json();
+    assert!(card.qr_path.starts_with('M') && card.modules >= 21);
+    let now = now_ms();
+    assert!((card.valid_until - now - guihai_core::certificate::MemberCard::VALID_MS).abs() < 60_000);
+    // What a secretary's phone does with it, with only the keys it synced.
+    let keys = server.state.keys().trusted().to_vec();
+    let secs = |ms: i64| u32::try_from(ms / 1000).unwrap();
+    let code = guihai_core::qr::verify(&card.link, &keys, secs(now)).unwrap();
+    assert_eq!(
+        code.subject,
+        guihai_core::qr::Subject::Member {
+            member_id: member.me.id
+        }
+    );
+    assert_eq!(code.name, member.me.name);
+    assert_eq!(
+        guihai_core::qr::verify(&card.link, &keys, secs(card.valid_until + 1000)),
+        Err(guihai_core::qr::CodeError::Expired),
+        "a day later it no longer counts"
+    );
+}

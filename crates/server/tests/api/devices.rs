@@ -165,3 +165,32 @@ async fn a_member_lists_their_phones_and_revokes_one_which_is_then_told_so() {
     );
     assert_eq!(server.devices(&kept).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_township_administrator_lists_and_revokes_a_members_phone_and_nobody_else_may() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await; // 新安镇
+    let admin = server.sign_in("GH-T01").await;
+    let other = server.sign_in("GH-T02").await;
+    let path = format!("/api/v1/people/{}/devices", member.me.id);
+    assert_eq!(
+        server.get(&path, Some(&other.token)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let devices: Vec<Device> = server.get(&path, Some(&admin.token)).await.json();
+    assert_eq!(devices.len(), 1);
+    assert!(!devices[0].current, "not the administrator's own phone");
+    let revoke = format!("/api/v1/devices/{}", devices[0].id);
+    let refused = server
+        .send(Method::DELETE, &revoke, Some(&other.token), None::<&()>)
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let revoked = server
+        .send(Method::DELETE, &revoke, Some(&admin.token), None::<&()>)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.get("/api/v1/me", Some(&member.token)).await.error(),
+        (StatusCode::UNAUTHORIZED, "session_revoked".to_owned())
+    );
+}

@@ -14,6 +14,7 @@ mod profile;
 mod pull;
 mod push;
 mod reports;
+mod roster;
 mod session;
 mod spawned;
 mod static_files;

@@ -346,3 +346,43 @@ async fn the_township_sees_where_its_members_are_who_is_out_of_contact_and_regis
     let member = server.sign_in("GH-M01").await;
     assert_eq!(member.me.current_org, None, "home again");
 }
+
+#[tokio::test]
+async fn the_county_sees_its_tree_with_members_lost_contact_and_waiting_reports() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-C01").await;
+    let county = admin
+        .me
+        .roles
+        .iter()
+        .find_map(|role| match role {
+            guihai_core::domain::Role::CountyAdmin { org_id } => Some(*org_id),
+            _ => None,
+        })
+        .unwrap();
+    let newcomer = server.sign_in("GH-M21").await;
+    let code = org_code(&server, &server.sign_in("GH-S05").await).await;
+    push_one(&server, &newcomer, report(1, &code, None)).await;
+
+    let reply = server
+        .get(&format!("/api/v1/orgs/{county}/tree"), Some(&admin.token))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    let tree: guihai_core::report::OrgTree = reply.json();
+    assert_eq!(tree.orgs.len(), 10, "five townships, five host organisations");
+    let find = |name: &str| tree.orgs.iter().find(|o| o.org.name == name).unwrap();
+    let xinan = find("新安镇");
+    assert_eq!(
+        (xinan.members, xinan.parent_id),
+        (6, Some(county)),
+        "five away and one just arrived"
+    );
+    let shanghai = find("灌南县驻上海流动党员联系点");
+    assert_eq!((shanghai.members, shanghai.lost, shanghai.pending), (4, 2, 1));
+    assert_eq!(shanghai.address.as_deref(), Some("上海市嘉定区城中路 138 号"));
+    let township_admin = server.sign_in("GH-T01").await;
+    let refused = server
+        .get(&format!("/api/v1/orgs/{county}/tree"), Some(&township_admin.token))
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+}

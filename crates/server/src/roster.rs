@@ -1,0 +1,128 @@
+//! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the CSV file as the body): core's
+//! `roster::parse` checks every row, the server adds what only it knows (certificate numbers already taken), and
+//! a file with any problem imports nothing. Each new member gets a one-time activation code valid for `days`,
+//! as text and as a QR code of a sign-in link, for the administrator to print and hand out.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::Json;
+use guihai_core::profile::{Edit, Field};
+use guihai_core::roster::{self, Activation, Problem, RosterImport, RowProblem};
+use guihai_core::Id;
+use serde::Deserialize;
+
+use crate::auth::{activation_code_hash, AuthUser};
+use crate::changes::{self, Audience, LogKey};
+use crate::error::AppError;
+use crate::routes::Routes;
+use crate::{clock, db, orgs, profile, qr_image, rosters, AppState};
+
+/// Activation codes are valid this long unless the administrator says otherwise.
+const DEFAULT_DAYS: u32 = 14;
+const MAX_DAYS: u32 = 90;
+/// Unambiguous on paper and when read out: no 0/O, 1/I/L.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+pub fn routes() -> Routes {
+    Routes::new().route(Method::POST, "/orgs/{id}/roster", import)
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    days: Option<u32>,
+}
+
+fn new_code() -> String {
+    let bytes: [u8; 10] = clock::random_bytes();
+    let letters: String = bytes
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
+        .collect();
+    format!("{}-{}", &letters[..5], &letters[5..])
+}
+
+async fn import(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    id: Result<Path<Id>, PathRejection>,
+    query: Result<Query<ImportQuery>, QueryRejection>,
+    body: String,
+) -> Result<(StatusCode, Json<RosterImport>), AppError> {
+    let Path(township) = id?;
+    let Query(query) = query?;
+    rosters::require_township_admin(&state.db, &user, township).await?;
+    let days = query.days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(AppError::Invalid(format!("days must be 1 to {MAX_DAYS}")));
+    }
+    let org = orgs::load(&state.db, township).await?.ok_or(AppError::NotFound)?;
+    let now = clock::now_ms();
+    let rejected = |problems| Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(RosterImport { imported: Vec::new(), problems })));
+    let rows = match roster::parse(&body, &org.name, &clock::date_of(now)) {
+        Ok(rows) => rows,
+        Err(problems) => return rejected(problems),
+    };
+
+    let mut tx = db::begin_write(&state.writes).await?;
+    let mut taken = Vec::new();
+    for row in &rows {
+        let held: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE certificate_no = ?")
+            .bind(&row.certificate_no)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if held.is_some() {
+            taken.push(RowProblem {
+                line: row.line,
+                column: Some(roster::Column::CertificateNo.as_str().to_owned()),
+                problem: Problem::CertificateTaken,
+            });
+        }
+    }
+    if !taken.is_empty() {
+        return rejected(taken);
+    }
+    let expires_at = now + i64::from(days) * 24 * 3_600_000;
+    let origin = orgs::public_origin(&headers);
+    let mut imported = Vec::with_capacity(rows.len());
+    for row in rows {
+        let code = new_code();
+        let person = clock::new_id();
+        sqlx::query(
+            "INSERT INTO people (id, name, home_org_id, certificate_no, activation_code_hash, activation_expires_at,
+                                 gender, birth_year, joined_on)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(person.to_string())
+        .bind(&row.name)
+        .bind(township.to_string())
+        .bind(&row.certificate_no)
+        .bind(&activation_code_hash(&code)[..])
+        .bind(expires_at)
+        .bind(db::wire_name(&row.gender))
+        .bind(row.birth_year)
+        .bind(&row.joined)
+        .execute(&mut *tx)
+        .await?;
+        changes::touch(&mut tx, LogKey::Person(person), &[Audience::Member(person)]).await?;
+        let phone = Edit {
+            base_version: 0,
+            fields: [(Field::Phone, row.phone.clone())].into(),
+        };
+        profile::apply(&mut tx, person, &phone, None).await?;
+        let link = format!("{origin}/signin?code={code}");
+        let qr = qr_image::draw(&link)?;
+        imported.push(Activation {
+            name: row.name,
+            certificate_no: row.certificate_no,
+            code,
+            link,
+            qr_path: qr.path,
+            modules: u32::try_from(qr.modules).unwrap_or_default(),
+            expires_at,
+        });
+    }
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(RosterImport { imported, problems: Vec::new() })))
+}

@@ -1,0 +1,98 @@
+//! A township's roster import: a good file makes members with one-time activation codes; a file with any
+//! problem (a national ID column, bad rows, a certificate number already taken) imports nothing.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use guihai_core::roster::{Problem, RosterImport};
+use guihai_core::sync::SessionResponse;
+
+use crate::{fresh_id, Server, Session};
+
+const HEADER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号";
+
+async fn import(server: &Server, admin: &Session, csv: &str) -> (StatusCode, RosterImport) {
+    let township = admin.me.home_org.id;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/orgs/{township}/roster?days=7"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(csv.to_owned()))
+        .unwrap();
+    let reply = server.request(request).await;
+    (reply.status, reply.json())
+}
+
+#[tokio::test]
+async fn a_good_file_makes_members_whose_codes_work_once() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    let csv = format!(
+        "{HEADER}\n周新,139 1111 2222,男,1990,新安镇,2015-07-01,GN-2026-9001\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-9002\n"
+    );
+    let (status, report) = import(&server, &admin, &csv).await;
+    assert_eq!(status, StatusCode::CREATED, "{report:?}");
+    assert!(report.problems.is_empty());
+    assert_eq!(report.imported.len(), 2);
+    let first = &report.imported[0];
+    assert_eq!(
+        (first.name.as_str(), first.certificate_no.as_str()),
+        ("周新", "GN-2026-9001")
+    );
+    assert!(first.link.ends_with(&format!("/signin?code={}", first.code)));
+    assert!(first.qr_path.starts_with('M'));
+
+    let reply = server.sign_in_with(&first.code.to_lowercase(), fresh_id()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let session: SessionResponse = reply.json();
+    assert_eq!(session.me.home_org.id, admin.me.home_org.id);
+    assert_eq!(session.me.current_org, None);
+    assert_eq!(
+        server.sign_in_with(&first.code, fresh_id()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a real code works once"
+    );
+    let phone: String = sqlx::query_scalar(
+        "SELECT value FROM profile_fields f JOIN people p ON p.id = f.person_id WHERE p.certificate_no = 'GN-2026-9001'",
+    )
+    .fetch_one(&server.state.db)
+    .await
+    .unwrap();
+    assert_eq!(phone, "139 1111 2222");
+}
+
+#[tokio::test]
+async fn a_file_with_any_problem_imports_nothing() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    let people = server.count("SELECT count(*) FROM people").await;
+
+    let with_id = "姓名,身份证号码,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号\n\
+                   周新,320724199001011234,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001";
+    let (status, report) = import(&server, &admin, with_id).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report.problems[0].problem, Problem::NationalId);
+
+    let one_bad = format!("{HEADER}\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001\n吴兰,139,女,1988,田楼镇,2012-05-04,GN-2026-9002");
+    let (status, report) = import(&server, &admin, &one_bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let found: Vec<_> = report.problems.iter().map(|p| (p.line, p.problem)).collect();
+    assert_eq!(found, [(3, Problem::Phone), (3, Problem::OtherTownship)]);
+
+    // GN-2026-0001 is the demo's 王建国.
+    let taken = format!("{HEADER}\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001\n\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-0001");
+    let (status, report) = import(&server, &admin, &taken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let found: Vec<_> = report.problems.iter().map(|p| (p.line, p.problem)).collect();
+    assert_eq!(
+        found,
+        [(4, Problem::CertificateTaken)],
+        "the line as in the file, blank line counted"
+    );
+
+    assert_eq!(
+        server.count("SELECT count(*) FROM people").await,
+        people,
+        "nothing imported"
+    );
+}

@@ -1,0 +1,69 @@
+//! The member card (电子流动党员证): the member's signed, short-lived code as a QR code for a secretary's phone
+//! to scan. Refreshed from the server while online; offline, the last one is shown with its expiry.
+
+use guihai_core::certificate::MemberCard;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Redirect;
+
+use crate::clock::{format_time, now_ms};
+use crate::i18n::use_i18n;
+use crate::{api, records, store};
+
+const CARD: &str = "card";
+
+/// Fetches a new card when the kept one is missing or wears thin; keeps the old one when the server cannot be
+/// reached (or the phone is full: the old card stays usable until it expires).
+async fn refresh(card: RwSignal<Option<MemberCard>>) {
+    let wearing_thin =
+        store::get::<MemberCard>(CARD).is_none_or(|c| c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS);
+    if !wearing_thin {
+        return;
+    }
+    let Some(session) = records::session() else { return };
+    if let Some(fresh) = api::get_json::<MemberCard>(&session.token, "/me/card").await {
+        let _ = store::set(CARD, &fresh);
+        card.set(Some(fresh));
+    }
+}
+
+#[component]
+pub fn CardPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let me = records::me();
+    let card = RwSignal::new(store::get::<MemberCard>(CARD));
+    spawn_local(refresh(card));
+    let Some(me) = me else {
+        return view! { <Redirect path="/signin" /> }.into_any();
+    };
+    view! {
+        <section class="card member-card" data-testid="member-card">
+            <h1>{move || i18n.t("card.title")}</h1>
+            <p class="card-name">{me.name.clone()}</p>
+            <p class="note">{me.home_org.name.clone()}" · "{me.certificate_no.clone().unwrap_or_default()}</p>
+            {move || match card.get() {
+                None => view! { <p class="error" role="alert" data-testid="card-missing">{i18n.t("card.missing")}</p> }.into_any(),
+                Some(c) => {
+                    let expired = c.valid_until <= now_ms();
+                    let size = (c.modules + 8).to_string();
+                    view! {
+                        <svg class="qr" class:expired=expired viewBox=format!("-4 -4 {size} {size}") role="img"
+                            aria-label=i18n.t("card.title") data-testid="card-qr" data-link=c.link.clone()>
+                            <rect x="-4" y="-4" width=size.clone() height=size.clone() fill="#fff" />
+                            <path d=c.qr_path.clone() fill="#000" shape-rendering="crispEdges" />
+                        </svg>
+                        <p class=if expired { "error" } else { "note" } data-testid="card-validity" data-expired=expired.to_string()>
+                            {if expired {
+                                i18n.t("card.expired")
+                            } else {
+                                i18n.t_with("card.valid_until", &[("time", &format_time(c.valid_until))])
+                            }}
+                        </p>
+                    }.into_any()
+                }
+            }}
+            <p class="note">{move || i18n.t("card.explain")}</p>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,77 @@
+// A township's roster import in the browser: a file with a national ID column is refused whole with the
+// problem named; the fixed file imports, the activation sheet shows each code as text and QR code; a new
+// member opens their printed link on their own phone and is in. The administrator revokes a member's phone.
+
+import assert from 'node:assert/strict';
+import { e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
+import { setPinIfAsked, signedInPhone } from './flows.mjs';
+
+const HEADER = '姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号';
+const csv = (text) => ({ name: 'roster.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+
+e2eTest('a roster with a national ID is refused whole; the fixed one gives printable codes that sign in', async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-T01'); // 新安镇
+  await page.getByTestId('nav-township').click();
+  await page.getByTestId('roster-import').waitFor();
+
+  await page.getByTestId('roster-file').setInputFiles(
+    csv('姓名,身份证号,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号\n周新,320724199001011234,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001'),
+  );
+  await page.getByTestId('roster-submit').click();
+  const problem = page.locator('[data-testid=roster-problem][data-problem=national_id]');
+  await problem.waitFor();
+  assert.match(await problem.textContent(), /身份证号/);
+
+  await page.getByTestId('roster-file').setInputFiles(
+    csv(`${HEADER}\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-9002`),
+  );
+  await page.getByTestId('roster-submit').click();
+  const sheet = page.getByTestId('activation-sheet');
+  await sheet.waitFor();
+  assert.equal(await sheet.getByTestId('activation').count(), 2);
+  assert.equal(await sheet.locator('svg.qr path').count(), 2);
+  await screenshot(page, 'roster-import');
+  const code = await sheet.getByTestId('activation').first().getAttribute('data-code');
+
+  // The new member's own phone opens the printed link: the code is filled in.
+  const browser = await launchBrowser();
+  const phone = await (await newPhone(browser, server.url)).newPage();
+  await phone.goto(`/signin?code=${code}`);
+  assert.equal(await phone.getByTestId('activation-code').inputValue(), code);
+  await phone.getByTestId('signin-submit').click();
+  await setPinIfAsked(phone);
+  assert.match(await phone.getByTestId('member-name').textContent(), /周新/);
+});
+
+e2eTest("the township administrator revokes a member's lost phone, which then keeps nothing", async () => {
+  const server = await startServer();
+  const { page: lost } = await signedInPhone(server, 'GH-M01'); // 王建国, 新安镇
+  const { page } = await signedInPhone(server, 'GH-T01');
+  await page.getByTestId('nav-township').click();
+  const wang = page.locator('[data-testid=township-member][data-name=王建国]');
+  await wang.getByTestId('member-phones').click();
+  await wang.getByTestId('member-phone').first().waitFor();
+  await wang.getByTestId('member-phone-revoke').first().click();
+  await wang.getByTestId('member-phone-list').filter({ hasText: '没有已登录的手机' }).waitFor();
+
+  await lost.reload();
+  await lost.getByTestId('activation-code').waitFor({ timeout: 30_000 });
+  await lost.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
+  const left = await lost.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gh1:')));
+  assert.deepEqual(left, ['gh1:schema'], 'the revoked phone keeps nothing of the member');
+});
+
+e2eTest("the county administrator sees the county's organisations and opens a township", async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-C01');
+  await page.getByTestId('nav-county').click();
+  const hosts = page.getByTestId('county-hosts');
+  const shanghai = hosts.locator('[data-testid=county-org][data-name=灌南县驻上海流动党员联系点]');
+  assert.match(await shanghai.textContent(), /党员 4 名，失联 2 名/);
+  assert.match(await shanghai.textContent(), /嘉定区城中路/);
+  assert.equal(await page.getByTestId('county-townships').getByTestId('county-org').count(), 5);
+  await screenshot(page, 'county');
+  await page.getByTestId('county-township-link').filter({ hasText: '新安镇' }).click();
+  await page.locator('[data-testid=township-member][data-name=王建国]').waitFor();
+});
