@@ -37,6 +37,7 @@ pub fn TownshipPage() -> impl IntoView {
     view! {
         <section class="card" data-testid="township-page">
             <h1>{move || i18n.t("township.title")}</h1>
+            {move || township().map(|township| view! { <RosterImportForm township /> })}
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
@@ -60,12 +61,14 @@ pub fn TownshipPage() -> impl IntoView {
                                             <br />
                                             <Contact entry=entry.clone() />
                                         </span>
-                                        <MemberPhones person />
-                                        {away.then(|| view! {
-                                            <button class="button" data-testid="register-return" on:click=move |_| register_return(person)>
-                                                {i18n.t("township.register_return")}
-                                            </button>
-                                        })}
+                                        <div class="row-actions">
+                                            {away.then(|| view! {
+                                                <button class="button" data-testid="register-return" on:click=move |_| register_return(person)>
+                                                    {i18n.t("township.register_return")}
+                                                </button>
+                                            })}
+                                            <MemberPhones person />
+                                        </div>
                                     </li>
                                 }
                             }).collect_view()}
@@ -73,7 +76,6 @@ pub fn TownshipPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
-            {move || township().map(|township| view! { <RosterImportForm township /> })}
             {move || answer.get().map(|a| view! {
                 <p class=if a == Answer::Done { "success" } else { "error" } role="status" data-testid="steward-answer">
                     {i18n.t(if a == Answer::Done { "township.returned" } else { "steward.failed" })}

@@ -123,12 +123,13 @@ impl SyncService {
 
     async fn round(&self) {
         let mut round = Round::new();
+        let mut waiting = outbox::Snapshot::default();
         loop {
             let Some(session) = records::session() else { return };
             // Meta is re-read before and after every request and saved at once: a write made while a
             // request was in flight takes its own sequence number from the same stored meta.
             let mut meta = outbox::meta();
-            let numbered = match outbox::number_new(&mut meta) {
+            let numbered = match waiting.number_new(&mut meta) {
                 Ok(numbered) => numbered,
                 Err(error) => {
                     self.problem.set(Some(error.message_key()));

@@ -3,6 +3,8 @@
 //! sync lock numbers writes (`seq`), just before their first push, and a number once given is kept. Beside
 //! it: the sync bookkeeping (`meta`) and the writes the server refused for good (`refused:<seq>`).
 
+use std::collections::BTreeMap;
+
 use guihai_core::engine::{Settled, SyncMeta};
 use guihai_core::sync::{Mutation, Op, Rejection};
 use guihai_core::Id;
@@ -83,21 +85,51 @@ pub fn enqueue(op: Op, occurred_at: i64, mut records: Vec<(String, serde_json::V
     store::set_all(&records)
 }
 
-/// Numbers the writes that have none yet, oldest first, and returns every numbered one: the outbox as the
-/// round sees it, read once per step (a thousand waiting writes are a megabyte to parse). Call only while
-/// holding the sync lock, which makes these all the numbered entries there are. Each entry is saved before the
-/// counter, so a failure can leave a number unused (the engine fills it with a skip) but never give one number
-/// twice.
-pub fn number_new(meta: &mut SyncMeta) -> Result<Vec<Entry>, StoreError> {
-    let (mut numbered, mut new): (Vec<Entry>, Vec<Entry>) = entries().into_iter().partition(|e| e.seq.is_some());
-    new.sort_by_key(|e| (e.occurred_at, e.id));
-    for mut entry in new {
-        entry.seq = Some(meta.take_seq());
-        store::set(&entry.key(), &entry)?;
-        save_meta(meta)?;
-        numbered.push(entry);
+/// The outbox as one sync round sees it. The first step parses every waiting write (a thousand of them are a
+/// megabyte of JSON); later steps only list the keys, parse the writes made since (in any tab) and forget the
+/// settled ones. What was parsed stays true: writes are never changed after they are made, except numbered, and
+/// only the tab holding the sync lock numbers them.
+#[derive(Default)]
+pub struct Snapshot {
+    entries: BTreeMap<String, Entry>,
+}
+
+impl Snapshot {
+    /// Numbers the writes that have none yet, oldest first, and returns every numbered one. Call only while
+    /// holding the sync lock. The numbers are reserved (the counter saved) before any write takes one, so a
+    /// failure part-way can leave numbers unused (the engine fills them with skips) but never give one twice.
+    pub fn number_new(&mut self, meta: &mut SyncMeta) -> Result<Vec<Entry>, StoreError> {
+        let keys = store::keys_with_prefix(PREFIX);
+        self.entries.retain(|key, _| keys.binary_search(key).is_ok());
+        for key in keys {
+            if !self.entries.contains_key(&key) {
+                if let Some(entry) = store::get::<Entry>(&key) {
+                    self.entries.insert(key, entry);
+                }
+            }
+        }
+        let mut new: Vec<&mut Entry> = self.entries.values_mut().filter(|e| e.seq.is_none()).collect();
+        if !new.is_empty() {
+            new.sort_by_key(|e| (e.occurred_at, e.id));
+            let first = meta.last_seq + 1;
+            meta.last_seq += new.len() as u64;
+            save_meta(meta)?;
+            for (entry, seq) in new.into_iter().zip(first..) {
+                entry.seq = Some(seq);
+                if let Err(error) = store::set(&entry.key(), &*entry) {
+                    // Not kept with its number: the next round reads it from the store as it is.
+                    entry.seq = None;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(self.entries.values().filter(|e| e.seq.is_some()).cloned().collect())
     }
-    Ok(numbered)
+}
+
+/// Numbers the waiting writes (see `Snapshot::number_new`), reading the whole outbox.
+pub fn number_new(meta: &mut SyncMeta) -> Result<Vec<Entry>, StoreError> {
+    Snapshot::default().number_new(meta)
 }
 
 /// A write the server will never accept, kept with its reason.
@@ -113,13 +145,12 @@ pub fn refused() -> Vec<Refused> {
 
 /// Carries out what the engine decided after a push answer; `numbered` is what `number_new` returned.
 pub fn settle(meta: &SyncMeta, settled: &Settled, numbered: &[Entry]) -> Result<(), StoreError> {
-    let outbox = mutations(numbered);
     for (seq, reason) in &settled.rejected {
-        if let Some(mutation) = outbox.iter().find(|m| m.seq == *seq) {
+        if let Some(mutation) = numbered.iter().filter_map(Entry::mutation).find(|m| m.seq == *seq) {
             store::set(
                 &format!("refused:{seq:012}"),
                 &Refused {
-                    mutation: mutation.clone(),
+                    mutation,
                     reason: *reason,
                 },
             )?;

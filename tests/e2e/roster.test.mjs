@@ -31,6 +31,7 @@ e2eTest('a roster with a national ID is refused whole; the fixed one gives print
   await sheet.waitFor();
   assert.equal(await sheet.getByTestId('activation').count(), 2);
   assert.equal(await sheet.locator('svg.qr path').count(), 2);
+  await sheet.scrollIntoViewIfNeeded();
   await screenshot(page, 'roster-import');
   const code = await sheet.getByTestId('activation').first().getAttribute('data-code');
 

@@ -59,7 +59,15 @@ async fn import(
     }
     let org = orgs::load(&state.db, township).await?.ok_or(AppError::NotFound)?;
     let now = clock::now_ms();
-    let rejected = |problems| Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(RosterImport { imported: Vec::new(), problems })));
+    let rejected = |problems| {
+        Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(RosterImport {
+                imported: Vec::new(),
+                problems,
+            }),
+        ))
+    };
     let rows = match roster::parse(&body, &org.name, &clock::date_of(now)) {
         Ok(rows) => rows,
         Err(problems) => return rejected(problems),
@@ -124,5 +132,11 @@ async fn import(
         });
     }
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(RosterImport { imported, problems: Vec::new() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(RosterImport {
+            imported,
+            problems: Vec::new(),
+        }),
+    ))
 }
