@@ -102,9 +102,9 @@ impl Snapshot {
         let keys = store::keys_with_prefix(PREFIX);
         self.entries.retain(|key, _| keys.binary_search(key).is_ok());
         for key in keys {
-            if !self.entries.contains_key(&key) {
-                if let Some(entry) = store::get::<Entry>(&key) {
-                    self.entries.insert(key, entry);
+            if let std::collections::btree_map::Entry::Vacant(slot) = self.entries.entry(key) {
+                if let Some(entry) = store::get::<Entry>(slot.key()) {
+                    slot.insert(entry);
                 }
             }
         }
