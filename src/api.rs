@@ -3,7 +3,7 @@
 
 use guihai_core::engine::Reply;
 use guihai_core::sync::{
-    Device, ErrorBody, PinSignIn, PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse, SetPin,
+    ErrorBody, PinSignIn, PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse, SetPin,
 };
 use guihai_core::Id;
 use serde::de::DeserializeOwned;
@@ -74,20 +74,6 @@ pub async fn set_pin(token: &str, pin: &str) -> bool {
         .send()
         .await;
     sent.is_ok_and(|response| response.status().is_success())
-}
-
-/// The member's signed-in phones, or `None` when the server cannot be asked.
-pub async fn devices(token: &str) -> Option<Vec<Device>> {
-    let response = reqwest::Client::new()
-        .get(url("/devices"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    response.json().await.ok()
 }
 
 /// Revokes one of the member's phones; false when it did not reach the server.

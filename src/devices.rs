@@ -36,7 +36,7 @@ pub fn describe(user_agent: &str) -> Option<String> {
 
 /// The list as the server last gave it; `None` while asking or when it cannot be asked (offline).
 async fn load() -> Option<Vec<Device>> {
-    api::devices(&records::session()?.token).await
+    api::get_json(&records::session()?.token, "/devices").await
 }
 
 #[component]

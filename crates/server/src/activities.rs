@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::domain::{Activity, NewActivity};
-use guihai_core::qr::{Code, Subject, LINK_PATH};
+use guihai_core::qr::{Code, Subject};
 use guihai_core::sync::CodeResponse;
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -102,23 +102,17 @@ async fn code(
 /// The activity's check-in code, valid for the activity's whole window. (Codes that change every 30 seconds,
 /// signed on the secretary's phone, come with QR.md's screenshot defence.)
 pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str) -> CodeResponse {
-    let signing = keys.signing();
-    let code = Code {
+    keys.sign(Code {
         subject: Subject::Activity {
             activity_id: activity.id,
             org_id: activity.org_id,
         },
-        key_id: signing.key_id,
+        key_id: 0,
         valid_from: clock::unix_secs(activity.starts_at),
         valid_until: clock::unix_secs(activity.ends_at),
         name: activity.title.clone(),
         detail: org_name.to_owned(),
-    };
-    let payload = code.sign(&signing.key);
-    CodeResponse {
-        link: format!("{LINK_PATH}{payload}"),
-        payload,
-    }
+    })
 }
 
 #[derive(sqlx::FromRow)]

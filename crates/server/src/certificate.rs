@@ -94,6 +94,22 @@ struct StopRow {
     evaluated_at: Option<i64>,
 }
 
+/// A stop's evaluation from its three columns (all set, or none).
+pub fn evaluation_of(
+    grade: Option<String>,
+    text: Option<String>,
+    written_at: Option<i64>,
+) -> Result<Option<Evaluation>, AppError> {
+    Ok(match (grade, text, written_at) {
+        (Some(grade), Some(text), Some(written_at)) => Some(Evaluation {
+            grade: db::from_wire_name(&grade)?,
+            text,
+            written_at,
+        }),
+        _ => None,
+    })
+}
+
 pub async fn load_stop(db: &SqlitePool, id: Id) -> Result<Option<Stop>, AppError> {
     let row: Option<StopRow> = sqlx::query_as(
         "SELECT org_id, arrived_at, left_at, leaving_at, grade, evaluation, evaluated_at FROM stops WHERE id = ?",
@@ -102,14 +118,7 @@ pub async fn load_stop(db: &SqlitePool, id: Id) -> Result<Option<Stop>, AppError
     .fetch_optional(db)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let evaluation = match (row.grade, row.evaluation, row.evaluated_at) {
-        (Some(grade), Some(text), Some(written_at)) => Some(Evaluation {
-            grade: db::from_wire_name(&grade)?,
-            text,
-            written_at,
-        }),
-        _ => None,
-    };
+    let evaluation = evaluation_of(row.grade, row.evaluation, row.evaluated_at)?;
     Ok(Some(Stop {
         id,
         org: orgs::get(db, &row.org_id).await?,

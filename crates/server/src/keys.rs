@@ -5,7 +5,8 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::Json;
 use ed25519_dalek::SigningKey;
-use guihai_core::qr::{encode_public_key, TrustedKey};
+use guihai_core::qr::{encode_public_key, Code, TrustedKey, LINK_PATH};
+use guihai_core::sync::CodeResponse;
 use rand::rngs::OsRng;
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -33,6 +34,19 @@ impl Keyring {
 
     pub fn trusted(&self) -> &[TrustedKey] {
         &self.trusted
+    }
+
+    /// Signs `code` with the key in force (its `key_id` is set here) and gives its payload and `/q/` link.
+    pub fn sign(&self, code: Code) -> CodeResponse {
+        let code = Code {
+            key_id: self.signing.key_id,
+            ..code
+        };
+        let payload = code.sign(&self.signing.key);
+        CodeResponse {
+            link: format!("{LINK_PATH}{payload}"),
+            payload,
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method};
 use axum::response::IntoResponse;
 use axum::Json;
 use guihai_core::domain::{OrgKind, OrgRef};
-use guihai_core::qr::{Code, Subject, LINK_PATH};
+use guihai_core::qr::{Code, Subject};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::CodeResponse;
 use guihai_core::Id;
@@ -95,21 +95,15 @@ async fn poster_facts(state: &AppState, user: &AuthUser, id: Id) -> Result<Poste
 }
 
 fn sign(state: &AppState, id: Id, poster: &Poster) -> CodeResponse {
-    let signing = state.keys().signing();
-    let code = Code {
+    state.keys().sign(Code {
         subject: Subject::Organisation { org_id: id },
-        key_id: signing.key_id,
+        key_id: 0,
         valid_from: u32::try_from(poster.code_since).unwrap_or(u32::MAX),
         // A poster hangs until the secretary rotates its code; rotation, not expiry, withdraws it.
         valid_until: u32::MAX,
         name: poster.name.clone(),
         detail: poster.address.clone(),
-    };
-    let payload = code.sign(&signing.key);
-    CodeResponse {
-        link: format!("{LINK_PATH}{payload}"),
-        payload,
-    }
+    })
 }
 
 async fn code(

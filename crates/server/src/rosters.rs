@@ -7,7 +7,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::Json;
-use guihai_core::certificate::Evaluation;
 use guihai_core::domain::ActivityKind;
 use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RosterEntry};
 use guihai_core::Id;
@@ -16,7 +15,7 @@ use sqlx::SqlitePool;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{clock, db, orgs, reports, AppState};
+use crate::{certificate, clock, db, orgs, reports, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -78,14 +77,7 @@ async fn roster(
     let mut entries = Vec::with_capacity(rows.len());
     for row in rows {
         let last_contact = (row.last_contact > 0).then_some(row.last_contact);
-        let evaluation = match (row.grade, row.evaluation, row.evaluated_at) {
-            (Some(grade), Some(text), Some(written_at)) => Some(Evaluation {
-                grade: db::from_wire_name(&grade)?,
-                text,
-                written_at,
-            }),
-            _ => None,
-        };
+        let evaluation = certificate::evaluation_of(row.grade, row.evaluation, row.evaluated_at)?;
         let person_id = db::id(&row.person_id)?;
         let attended = match (&row.stop_org_id, row.arrived_at) {
             (Some(org), Some(arrived)) => attended(&state.db, person_id, org, arrived, row.left_at).await?,
