@@ -139,18 +139,20 @@ pub enum Answer {
     Failed,
 }
 
-/// `GET` for the online-only screens; `None` when the server cannot be asked or says no.
-pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T> {
+/// A successful answer to a `GET`, or `None` when the server cannot be asked or says no.
+async fn get_ok(token: &str, path: &str) -> Option<reqwest::Response> {
     let response = reqwest::Client::new()
         .get(url(path))
         .bearer_auth(token)
         .send()
         .await
         .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    response.json().await.ok()
+    response.status().is_success().then_some(response)
+}
+
+/// `GET` for the online-only screens; `None` when the server cannot be asked or says no.
+pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T> {
+    get_ok(token, path).await?.json().await.ok()
 }
 
 /// `POST` for the online-only screens, with an optional JSON body.
@@ -169,16 +171,11 @@ pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>)
 
 /// The organisation's printable poster, as SVG text (the secretary's phone saves it as a file).
 pub async fn poster(token: &str, org_id: Id) -> Option<String> {
-    let response = reqwest::Client::new()
-        .get(url(&format!("/orgs/{org_id}/poster.svg")))
-        .bearer_auth(token)
-        .send()
+    get_ok(token, &format!("/orgs/{org_id}/poster.svg"))
+        .await?
+        .text()
         .await
-        .ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    response.text().await.ok()
+        .ok()
 }
 
 /// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).
