@@ -262,6 +262,10 @@ fn CodeTools(org_id: Id) -> impl IntoView {
             }));
         });
     };
+    let code = LocalResource::new(move || async move {
+        let token = records::session()?.token;
+        api::get_json::<CodeResponse>(&token, &format!("/orgs/{org_id}/code")).await
+    });
     let rotate = move |_| {
         let confirmed = window()
             .confirm_with_message(&i18n.t("steward.rotate_confirm"))
@@ -274,12 +278,10 @@ fn CodeTools(org_id: Id) -> impl IntoView {
             let path = format!("/orgs/{org_id}/code");
             let rotated = api::post(&session.token, &path, None::<&()>).await == Answer::Done;
             message.set(Some(if rotated { "steward.rotated" } else { "steward.failed" }));
+            // The link on screen is the withdrawn one until read again.
+            code.refetch();
         });
     };
-    let code = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<CodeResponse>(&token, &format!("/orgs/{org_id}/code")).await
-    });
     view! {
         <div class="row-actions" data-testid="code-tools">
             <button class="button" data-testid="download-poster" on:click=poster>{move || i18n.t("steward.poster")}</button>

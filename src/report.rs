@@ -62,8 +62,13 @@ pub enum Refusal {
     Already,
 }
 
+/// The stop the member is at: the open one at their current organisation, else the latest open one (a member
+/// who reported on without leaving has two).
 fn open_stop() -> Option<Stop> {
-    records::stops().into_iter().find(|s| s.left_at.is_none())
+    let current = records::me().and_then(|me| me.current_org).map(|org| org.id);
+    let mut open: Vec<Stop> = records::stops().into_iter().filter(|s| s.left_at.is_none()).collect();
+    open.sort_by_key(|s| (Some(s.org.id) == current, s.arrived_at));
+    open.pop()
 }
 
 fn send(org_id: Id, code: &Code, payload: &str, left_stop: Option<Id>) -> Result<(), StoreError> {

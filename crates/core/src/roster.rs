@@ -219,7 +219,8 @@ fn looks_like_national_id(header: &str) -> bool {
 fn valid_date(text: &str) -> Option<(i32, u32, u32)> {
     let mut parts = text.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+    let digits = |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !digits(y, 4) || !digits(m, 2) || !digits(d, 2) {
         return None;
     }
     let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
@@ -436,6 +437,7 @@ mod tests {
         let text = file(&[
             "王小明,13900001111,男,1985,新安镇,2010-07-01,A1",
             ",12,不详,1850,田楼镇,2010-02-30,A1",
+            "孙七,13900007777,男,1990,新安镇,2010-+1-+1,A7",
             "张三,13900003333,女,2000,新安镇,2012-01-01,A3",
             "李四,13900004444,女,1990,新安镇,2030-01-01,A4",
             "赵五,13900005555,男,1990",
@@ -451,10 +453,11 @@ mod tests {
                 (3, Some("joined"), Problem::Date),
                 (3, Some("home_org"), Problem::OtherTownship),
                 (3, Some("certificate_no"), Problem::DuplicateCertificate),
-                (4, Some("joined"), Problem::JoinedWhen),
+                (4, Some("joined"), Problem::Date),
                 (5, Some("joined"), Problem::JoinedWhen),
-                (6, None, Problem::Shape),
+                (6, Some("joined"), Problem::JoinedWhen),
                 (7, None, Problem::Shape),
+                (8, None, Problem::Shape),
             ]
         );
     }

@@ -14,7 +14,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use guihai_core::Id;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 
 use crate::error::AppError;
 
@@ -173,7 +173,12 @@ pub struct Entry {
 }
 
 /// Up to `limit` entries for `audiences` above `cursor`, in order.
-pub async fn after(db: &SqlitePool, audiences: &[Audience], cursor: u64, limit: usize) -> Result<Vec<Entry>, AppError> {
+pub async fn after(
+    db: &mut SqliteConnection,
+    audiences: &[Audience],
+    cursor: u64,
+    limit: usize,
+) -> Result<Vec<Entry>, AppError> {
     let placeholders = vec!["?"; audiences.len()].join(", ");
     let sql = format!(
         "SELECT seq, key, deleted FROM changes WHERE seq > ? AND audience IN ({placeholders}) ORDER BY seq LIMIT ?"

@@ -32,18 +32,8 @@ async fn list_for_admin(
     id: Result<Path<Id>, PathRejection>,
 ) -> Result<Json<Vec<Device>>, AppError> {
     let Path(person_id) = id?;
-    require_admin_of(&state, &user, person_id).await?;
+    rosters::require_admin_of_member(&state.db, &user, person_id).await?;
     Ok(Json(devices_of(&state, person_id, None).await?))
-}
-
-/// Passes if `user` administers the home township of `person_id`; anyone else learns nothing of them.
-async fn require_admin_of(state: &AppState, user: &AuthUser, person_id: Id) -> Result<(), AppError> {
-    let home: Option<String> = sqlx::query_scalar("SELECT home_org_id FROM people WHERE id = ?")
-        .bind(person_id.to_string())
-        .fetch_optional(&state.db)
-        .await?;
-    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
-    rosters::require_township_admin(&state.db, user, home).await
 }
 
 async fn devices_of(state: &AppState, person_id: Id, current: Option<Id>) -> Result<Vec<Device>, AppError> {
@@ -83,7 +73,7 @@ async fn revoke(
             .await?;
     let owner = db::id(&owner.ok_or(AppError::NotFound)?)?;
     if owner != user.person_id {
-        require_admin_of(&state, &user, owner).await?;
+        rosters::require_admin_of_member(&state.db, &user, owner).await?;
     }
     let revoked = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(clock::now_ms())

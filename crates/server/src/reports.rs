@@ -261,12 +261,17 @@ async fn evaluate(
     let next = stop.evaluate(now).map_err(journey_error)?;
     let left_at = next.left_at.unwrap_or(now);
     certificate::close_stop(&mut tx, person_id, stop_id, left_at, Some(&evaluation)).await?;
-    let here: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE id = ? AND current_org_id = ?")
-        .bind(person_id.to_string())
-        .bind(org_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if here.is_some() {
+    // Leaving only if this closed their stay: an old stop evaluated late leaves a member who came back where
+    // they are.
+    let still_here: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM people WHERE id = ?1 AND current_org_id = ?2
+           AND NOT EXISTS (SELECT 1 FROM stops WHERE person_id = ?1 AND org_id = ?2 AND left_at IS NULL)",
+    )
+    .bind(person_id.to_string())
+    .bind(org_id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if still_here.is_some() {
         moved(&mut tx, person_id, None).await?;
     }
     tx.commit().await?;
@@ -300,23 +305,25 @@ pub async fn moved(conn: &mut SqliteConnection, person_id: Id, to: Option<Id>) -
         return Ok(());
     }
     if let Some(from) = from.filter(|from| *from != home) {
-        for key in published_by(conn, from).await? {
+        // Cancelled ones too: the phone may hold one whose cancellation it had not pulled yet.
+        for key in published_by(conn, from, true).await? {
             changes::forget_for(conn, key, person_id).await?;
         }
     }
     if let Some(to) = to.filter(|to| *to != home) {
-        for key in published_by(conn, to).await? {
+        for key in published_by(conn, to, false).await? {
             changes::share_with(conn, key, person_id).await?;
         }
     }
     Ok(())
 }
 
-/// What an organisation publishes to its members: its own record and its activities in force.
-async fn published_by(conn: &mut SqliteConnection, org_id: Id) -> Result<Vec<LogKey>, AppError> {
+/// What an organisation publishes to its members: its own record and its activities (in force, or all).
+async fn published_by(conn: &mut SqliteConnection, org_id: Id, cancelled_too: bool) -> Result<Vec<LogKey>, AppError> {
     let activities: Vec<(String,)> =
-        sqlx::query_as("SELECT id FROM activities WHERE org_id = ? AND cancelled_at IS NULL")
+        sqlx::query_as("SELECT id FROM activities WHERE org_id = ? AND (? OR cancelled_at IS NULL)")
             .bind(org_id.to_string())
+            .bind(cancelled_too)
             .fetch_all(&mut *conn)
             .await?;
     let mut keys = vec![LogKey::Org(org_id)];

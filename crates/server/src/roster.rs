@@ -1,16 +1,18 @@
 //! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the CSV file as the body): core's
 //! `roster::parse` checks every row, the server adds what only it knows (certificate numbers already taken), and
 //! a file with any problem imports nothing. Each new member gets a one-time activation code valid for `days`,
-//! as text and as a QR code of a sign-in link, for the administrator to print and hand out.
+//! as text and as a QR code of a sign-in link, for the administrator to print and hand out. Importing the same
+//! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
 use guihai_core::profile::{Edit, Field};
-use guihai_core::roster::{self, Activation, Problem, RosterImport, RowProblem};
+use guihai_core::roster::{self, Activation, Problem, RosterImport, RosterRow, RowProblem};
 use guihai_core::Id;
 use serde::Deserialize;
+use sqlx::SqliteConnection;
 
 use crate::auth::{activation_code_hash, AuthUser};
 use crate::changes::{self, Audience, LogKey};
@@ -75,63 +77,65 @@ async fn import(
 
     let mut tx = db::begin_write(&state.writes).await?;
     let mut taken = Vec::new();
-    for row in &rows {
-        let held: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE certificate_no = ?")
-            .bind(&row.certificate_no)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if held.is_some() {
-            taken.push(RowProblem {
+    let mut plan = Vec::with_capacity(rows.len());
+    for row in rows {
+        let held: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, home_org_id, (SELECT count(*) FROM sessions s WHERE s.person_id = p.id)
+             FROM people p WHERE certificate_no = ?",
+        )
+        .bind(&row.certificate_no)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match held {
+            None => plan.push((row, None)),
+            // Imported here before and never signed in (the codes were lost, or ran out): a fresh code.
+            Some((person, home, 0)) if db::id(&home)? == township => plan.push((row, Some(db::id(&person)?))),
+            Some(_) => taken.push(RowProblem {
                 line: row.line,
                 column: Some(roster::Column::CertificateNo.as_str().to_owned()),
                 problem: Problem::CertificateTaken,
-            });
+            }),
         }
     }
     if !taken.is_empty() {
         return rejected(taken);
     }
     let expires_at = now + i64::from(days) * 24 * 3_600_000;
-    let origin = orgs::public_origin(&headers);
-    let mut imported = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut issued = Vec::with_capacity(plan.len());
+    for (row, known) in plan {
         let code = new_code();
-        let person = clock::new_id();
-        sqlx::query(
-            "INSERT INTO people (id, name, home_org_id, certificate_no, activation_code_hash, activation_expires_at,
-                                 gender, birth_year, joined_on)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(person.to_string())
-        .bind(&row.name)
-        .bind(township.to_string())
-        .bind(&row.certificate_no)
-        .bind(&activation_code_hash(&code)[..])
-        .bind(expires_at)
-        .bind(db::wire_name(&row.gender))
-        .bind(row.birth_year)
-        .bind(&row.joined)
-        .execute(&mut *tx)
-        .await?;
-        changes::touch(&mut tx, LogKey::Person(person), &[Audience::Member(person)]).await?;
-        let phone = Edit {
-            base_version: 0,
-            fields: [(Field::Phone, row.phone.clone())].into(),
-        };
-        profile::apply(&mut tx, person, &phone, None).await?;
-        let link = format!("{origin}/signin?code={code}");
-        let qr = qr_image::draw(&link)?;
-        imported.push(Activation {
-            name: row.name,
-            certificate_no: row.certificate_no,
-            code,
-            link,
-            qr_path: qr.path,
-            modules: u32::try_from(qr.modules).unwrap_or_default(),
-            expires_at,
-        });
+        match known {
+            Some(person) => {
+                sqlx::query("UPDATE people SET activation_code_hash = ?, activation_expires_at = ? WHERE id = ?")
+                    .bind(&activation_code_hash(&code)[..])
+                    .bind(expires_at)
+                    .bind(person.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => add_member(&mut tx, township, &row, &code, expires_at).await?,
+        }
+        issued.push((row, code));
     }
     tx.commit().await?;
+    // Drawn after the commit: thousands of QR codes must not hold the one write connection.
+    let origin = orgs::public_origin(&headers);
+    let imported = issued
+        .into_iter()
+        .map(|(row, code)| {
+            let link = format!("{origin}/signin?code={code}");
+            let qr = qr_image::draw(&link)?;
+            Ok(Activation {
+                name: row.name,
+                certificate_no: row.certificate_no,
+                code,
+                link,
+                qr_path: qr.path,
+                modules: u32::try_from(qr.modules).unwrap_or_default(),
+                expires_at,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
     Ok((
         StatusCode::CREATED,
         Json(RosterImport {
@@ -139,4 +143,36 @@ async fn import(
             problems: Vec::new(),
         }),
     ))
+}
+
+async fn add_member(
+    conn: &mut SqliteConnection,
+    township: Id,
+    row: &RosterRow,
+    code: &str,
+    expires_at: i64,
+) -> Result<(), AppError> {
+    let person = clock::new_id();
+    sqlx::query(
+        "INSERT INTO people (id, name, home_org_id, certificate_no, activation_code_hash, activation_expires_at,
+                             gender, birth_year, joined_on)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(person.to_string())
+    .bind(&row.name)
+    .bind(township.to_string())
+    .bind(&row.certificate_no)
+    .bind(&activation_code_hash(code)[..])
+    .bind(expires_at)
+    .bind(db::wire_name(&row.gender))
+    .bind(row.birth_year)
+    .bind(&row.joined)
+    .execute(&mut *conn)
+    .await?;
+    changes::touch(conn, LogKey::Person(person), &[Audience::Member(person)]).await?;
+    let phone = Edit {
+        base_version: 0,
+        fields: [(Field::Phone, row.phone.clone())].into(),
+    };
+    profile::apply(conn, person, &phone, None).await
 }

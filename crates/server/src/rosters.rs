@@ -210,6 +210,20 @@ pub async fn require_township_admin(db: &SqlitePool, user: &AuthUser, org_id: Id
     found.map(|_| ()).ok_or(AppError::NotFound)
 }
 
+/// Passes if `person_id` is a member (not an administrator or a secretary, whose accounts their township does
+/// not look after) of a township `user` administers; anyone else learns nothing of them.
+pub async fn require_admin_of_member(db: &SqlitePool, user: &AuthUser, person_id: Id) -> Result<(), AppError> {
+    let home: Option<String> = sqlx::query_scalar(
+        "SELECT home_org_id FROM people p WHERE id = ? AND certificate_no IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.person_id = p.id)",
+    )
+    .bind(person_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
+    require_township_admin(db, user, home).await
+}
+
 async fn township_members(
     State(state): State<AppState>,
     user: AuthUser,
@@ -217,7 +231,9 @@ async fn township_members(
 ) -> Result<Json<Vec<RosterEntry>>, AppError> {
     let Path(id) = id?;
     require_township_admin(&state.db, &user, id).await?;
-    let join = "LEFT JOIN stops s ON s.person_id = p.id AND s.left_at IS NULL";
+    // The latest open stop: a member who reported on without leaving has two, and is listed once.
+    let join = "LEFT JOIN stops s ON s.id = (SELECT id FROM stops WHERE person_id = p.id AND left_at IS NULL
+                                            ORDER BY arrived_at DESC LIMIT 1)";
     // Members only: the township's and the county's administrators, and secretaries, live there too.
     let members = "p.home_org_id = ? AND p.certificate_no IS NOT NULL";
     Ok(Json(roster(&state, join, members, id, "p.name").await?))
@@ -230,12 +246,7 @@ async fn register_return(
     id: Result<Path<Id>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
     let Path(person_id) = id?;
-    let home: Option<String> = sqlx::query_scalar("SELECT home_org_id FROM people WHERE id = ?")
-        .bind(person_id.to_string())
-        .fetch_optional(&state.db)
-        .await?;
-    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
-    require_township_admin(&state.db, &user, home).await?;
+    require_admin_of_member(&state.db, &user, person_id).await?;
     let now = clock::now_ms();
     let mut tx = db::begin_write(&state.writes).await?;
     reports::close_open_stops(&mut tx, person_id, now).await?;

@@ -216,13 +216,12 @@ async fn pull(
         None => 0,
     };
 
-    let mut entries = changes::after(
-        &state.db,
-        &audiences(&state.db, user.person_id).await?,
-        cursor,
-        PULL_PAGE + 1,
-    )
-    .await?;
+    // One read transaction, so who sees what and what changed come from the same moment: a move committed in
+    // between could otherwise deliver a record after its tombstone, or skip one the member just gained.
+    let mut snapshot = state.db.begin().await?;
+    let audiences = audiences(&mut snapshot, user.person_id).await?;
+    let mut entries = changes::after(&mut snapshot, &audiences, cursor, PULL_PAGE + 1).await?;
+    drop(snapshot);
     let has_more = entries.len() > PULL_PAGE;
     entries.truncate(PULL_PAGE);
     let next_cursor = entries.last().map_or(cursor, |entry| entry.seq);
@@ -254,7 +253,7 @@ fn client_id_header(headers: &HeaderMap) -> Result<Option<Id>, AppError> {
 
 /// What this person sees: their own records, what their home and current organisations publish, and what
 /// everyone sees.
-async fn audiences(db: &SqlitePool, person_id: Id) -> Result<Vec<Audience>, AppError> {
+async fn audiences(db: &mut SqliteConnection, person_id: Id) -> Result<Vec<Audience>, AppError> {
     let orgs: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT home_org_id, current_org_id FROM people WHERE id = ?")
             .bind(person_id.to_string())

@@ -297,10 +297,27 @@ async fn reporting_elsewhere_having_left_closes_the_old_stop_on_acceptance() {
         departed.iter().any(|d| d.stop_id == Some(open.id)),
         "Hangzhou can still evaluate it"
     );
-    assert_eq!(evaluate(&server, &hangzhou, open.id).await, StatusCode::NO_CONTENT);
     assert!(stops
         .iter()
         .any(|s| s.org.id == suzhou.me.current_org.as_ref().unwrap().id && s.left_at.is_none()));
+
+    // Back to Hangzhou before its secretary got round to the evaluation: writing it late leaves them there.
+    let back = org_code(&server, &hangzhou).await;
+    assert_eq!(
+        push_one(&server, &member, report(2, &back, None)).await,
+        Outcome::Applied
+    );
+    let pending = overview(&server, &hangzhou).await.pending;
+    assert_eq!(
+        decide(&server, &hangzhou, pending[0].id, &Decision::Accept).await,
+        StatusCode::OK
+    );
+    assert_eq!(evaluate(&server, &hangzhou, open.id).await, StatusCode::NO_CONTENT);
+    let me: guihai_core::domain::Me = server.get("/api/v1/me", Some(&member.token)).await.json();
+    assert_eq!(
+        me.current_org.map(|o| o.id),
+        Some(hangzhou.me.current_org.as_ref().unwrap().id)
+    );
 }
 
 #[tokio::test]
@@ -325,6 +342,23 @@ async fn the_township_sees_where_its_members_are_who_is_out_of_contact_and_regis
     let mut expected = ["罗小燕", "马长海"];
     expected.sort_unstable();
     assert_eq!(lost, expected, "the demo's two members not heard from in 120 days");
+
+    // A township looks after its members' accounts, not its staff's: the county administrator and Hangzhou's
+    // secretary live in 新安镇 too.
+    let staff = [server.sign_in("GH-C01").await, server.sign_in("GH-S01").await];
+    for person in &staff {
+        let devices = format!("/api/v1/people/{}/devices", person.me.id);
+        assert_eq!(
+            server.get(&devices, Some(&admin.token)).await.status,
+            StatusCode::NOT_FOUND
+        );
+        let back = format!("/api/v1/people/{}/return", person.me.id);
+        let status = server
+            .send(Method::POST, &back, Some(&admin.token), None::<&()>)
+            .await
+            .status;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
 
     let other = server.sign_in("GH-T02").await;
     let wang_id = wang.person_id;

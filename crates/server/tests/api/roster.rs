@@ -59,6 +59,35 @@ async fn a_good_file_makes_members_whose_codes_work_once() {
     .await
     .unwrap();
     assert_eq!(phone, "139 1111 2222");
+
+    // The same file again: whoever has not signed in yet gets a fresh code; whoever has is taken.
+    let (status, again) = import(&server, &admin, &csv).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.problems.len(), 1);
+    assert_eq!(
+        (again.problems[0].line, again.problems[0].problem),
+        (2, Problem::CertificateTaken)
+    );
+    let second_only = format!("{HEADER}\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-9002\n");
+    let (status, again) = import(&server, &admin, &second_only).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let lost = &report.imported[1];
+    assert_ne!(again.imported[0].code, lost.code);
+    assert_eq!(
+        server.sign_in_with(&lost.code, fresh_id()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the lost code is void"
+    );
+    assert_eq!(
+        server.sign_in_with(&again.imported[0].code, fresh_id()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server
+            .count("SELECT count(*) FROM people WHERE certificate_no = 'GN-2026-9002'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -79,8 +108,8 @@ async fn a_file_with_any_problem_imports_nothing() {
     let found: Vec<_> = report.problems.iter().map(|p| (p.line, p.problem)).collect();
     assert_eq!(found, [(3, Problem::Phone), (3, Problem::OtherTownship)]);
 
-    // GN-2026-0001 is the demo's 王建国.
-    let taken = format!("{HEADER}\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001\n\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-0001");
+    // GN-2026-0002 is the demo's 李秀英, of 堆沟港镇.
+    let taken = format!("{HEADER}\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001\n\n吴兰,13911113333,女,1988,新安镇,2012-05-04,GN-2026-0002");
     let (status, report) = import(&server, &admin, &taken).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let found: Vec<_> = report.problems.iter().map(|p| (p.line, p.problem)).collect();
