@@ -21,6 +21,8 @@ pub use status::SyncBadge;
 
 /// While online, sync at least this often to pick up what others published.
 const PERIODIC: Duration = Duration::from_secs(60);
+/// A page that starts offline looks again after this long.
+const OFFLINE_RECHECK: Duration = Duration::from_secs(3);
 /// When another tab holds the sync lock, look again after this long.
 const BUSY_RETRY: Duration = Duration::from_secs(2);
 
@@ -59,15 +61,12 @@ impl SyncService {
                 service.sync_now();
             }
         });
-        let _ = set_interval_with_handle(
-            move || {
-                if service.online.get_untracked() {
-                    service.sync_now();
-                }
-            },
-            PERIODIC,
-        );
+        let _ = set_interval_with_handle(move || service.sync_now(), PERIODIC);
         service.sync_now();
+        if !navigator_online {
+            // Started offline: look once more shortly, in case the network came back while the page loaded.
+            set_timeout(move || service.sync_now(), OFFLINE_RECHECK);
+        }
         service
     }
 
@@ -96,8 +95,13 @@ impl SyncService {
             self.again.set(true);
             return;
         }
-        // Offline there is nothing to try; the `online` event starts the next round.
-        if records::session().is_none() || !self.online.get_untracked() {
+        // Offline there is nothing to try; the `online` event starts the next round. The browser's own flag is
+        // read again each time: an `online` event that came while the page was still loading is never heard.
+        let online = window().navigator().on_line();
+        if online != self.online.get_untracked() {
+            self.online.set(online);
+        }
+        if records::session().is_none() || !online {
             return;
         }
         self.syncing.set(true);
