@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 
 use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
+use crate::qr_image::QrImage;
 use crate::{api, records, store};
 
 const CARD: &str = "card";
@@ -45,13 +46,10 @@ pub fn CardPage() -> impl IntoView {
                 None => view! { <p class="error" role="alert" data-testid="card-missing">{i18n.t("card.missing")}</p> }.into_any(),
                 Some(c) => {
                     let expired = c.valid_until <= now_ms();
-                    let size = (c.modules + 8).to_string();
                     view! {
-                        <svg class="qr" class:expired=expired viewBox=format!("-4 -4 {size} {size}") role="img"
-                            aria-label=i18n.t("card.title") data-testid="card-qr" data-link=c.link.clone()>
-                            <rect x="-4" y="-4" width=size.clone() height=size.clone() fill="#fff" />
-                            <path d=c.qr_path.clone() fill="#000" shape-rendering="crispEdges" />
-                        </svg>
+                        <div class:expired=expired data-testid="card-qr" data-link=c.link.clone()>
+                            <QrImage path=c.qr_path.clone() modules=c.modules label=i18n.t("card.title") />
+                        </div>
                         <p class=if expired { "error" } else { "note" } data-testid="card-validity" data-expired=expired.to_string()>
                             {if expired {
                                 i18n.t("card.expired")

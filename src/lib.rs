@@ -17,6 +17,7 @@ mod org;
 mod pin;
 mod profile;
 mod pwa;
+mod qr_image;
 pub mod records;
 mod report;
 mod roster;

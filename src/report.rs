@@ -5,7 +5,7 @@
 use guihai_core::certificate::Stop;
 use guihai_core::qr::{Code, CodeError};
 use guihai_core::report::ReportState;
-use guihai_core::sync::Op;
+use guihai_core::sync::{Op, Rejection};
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -15,7 +15,7 @@ use crate::clock::{format_date, new_id, now_ms};
 use crate::i18n::use_i18n;
 use crate::records;
 use crate::store::{self, StoreError};
-use crate::sync::{outbox, use_sync};
+use crate::sync::{outbox, reason_key, use_sync};
 
 const PENDING: &str = "pendingreport:";
 
@@ -28,8 +28,20 @@ pub struct PendingReport {
     pub sent_at: i64,
 }
 
-fn pending_reports() -> Vec<PendingReport> {
-    store::values_with_prefix(PENDING)
+/// Reports made here and not yet confirmed, each with the reason where the server refused it for good (as
+/// check-ins are shown: a refused report never comes back as a record, so it stays here with its reason).
+fn pending_reports() -> Vec<(PendingReport, Option<Rejection>)> {
+    let refused = outbox::refused();
+    store::values_with_prefix::<PendingReport>(PENDING)
+        .into_iter()
+        .map(|p| {
+            let reason = refused
+                .iter()
+                .find(|r| matches!(&r.mutation.op, Op::Report { id, .. } if *id == p.id))
+                .map(|r| r.reason);
+            (p, reason)
+        })
+        .collect()
 }
 
 /// The server's record of the report now stands for it.
@@ -46,7 +58,9 @@ pub fn check(code: &Code, org_id: Id) -> Result<(), Refusal> {
     let here = records::me()
         .and_then(|me| me.current_org)
         .is_some_and(|org| org.id == org_id);
-    let waiting = pending_reports().iter().any(|p| p.org_id == org_id)
+    let waiting = pending_reports()
+        .iter()
+        .any(|(p, refused)| p.org_id == org_id && refused.is_none())
         || records::reports()
             .iter()
             .any(|r| r.org.id == org_id && r.state == ReportState::Pending);
@@ -173,10 +187,17 @@ pub fn Journey() -> impl IntoView {
     };
     view! {
         <section class="card journey" data-testid="journey">
-            {move || waiting().into_iter().map(|p| view! {
-                <p class="pill waiting" data-testid="report-status" data-state="waiting">
-                    {i18n.t_with("report.waiting_sync", &[("org", &p.org_name)])}
-                </p>
+            {move || waiting().into_iter().map(|(p, refused)| match refused {
+                None => view! {
+                    <p class="pill waiting" data-testid="report-status" data-state="waiting">
+                        {i18n.t_with("report.waiting_sync", &[("org", &p.org_name)])}
+                    </p>
+                }.into_any(),
+                Some(reason) => view! {
+                    <p class="error" data-testid="report-status" data-state="refused">
+                        {i18n.t_with("report.refused", &[("org", &p.org_name), ("reason", &i18n.t(&reason_key(reason)))])}
+                    </p>
+                }.into_any(),
             }).collect_view()}
             {move || {
                 let mut reports = reports();

@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::clock::format_date;
 use crate::i18n::{use_i18n, I18n};
+use crate::qr_image::QrImage;
 use crate::{api, records};
 
 /// The chosen file's text, or `None` when there is none or it cannot be read.
@@ -102,13 +103,9 @@ fn Sheet(activations: Vec<Activation>) -> impl IntoView {
             <p class="success no-print">{i18n.t_with("roster.imported", &[("n", &n)])}</p>
             <button class="button no-print" on:click=move |_| { let _ = window().print(); }>{i18n.t("roster.print")}</button>
             {activations.into_iter().map(|a| {
-                let size = (a.modules + 8).to_string();
                 view! {
                     <div class="activation" data-testid="activation" data-code=a.code.clone()>
-                        <svg class="qr" viewBox=format!("-4 -4 {size} {size}") role="img" aria-label=a.code.clone()>
-                            <rect x="-4" y="-4" width=size.clone() height=size.clone() fill="#fff" />
-                            <path d=a.qr_path.clone() fill="#000" shape-rendering="crispEdges" />
-                        </svg>
+                        <QrImage path=a.qr_path.clone() modules=a.modules label=a.code.clone() />
                         <div>
                             <strong>{a.name.clone()}</strong>
                             <br />{a.certificate_no.clone()}

@@ -147,11 +147,6 @@ pub fn refused() -> Vec<Refused> {
 pub fn settle(meta: &SyncMeta, settled: &Settled, numbered: &[Entry]) -> Result<(), StoreError> {
     for (seq, reason) in &settled.rejected {
         if let Some(mutation) = numbered.iter().filter_map(Entry::mutation).find(|m| m.seq == *seq) {
-            // A refused report never comes back from the server as a record: it stops waiting here, and the
-            // sync page says why.
-            if let Op::Report { id, .. } = mutation.op {
-                crate::report::forget_pending(id);
-            }
             store::set(
                 &format!("refused:{seq:012}"),
                 &Refused {

@@ -14,29 +14,13 @@
 import { launchCameraBrowser } from '../e2e/camera.mjs';
 import { activityLinks, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs';
 import { newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
+import { markWhenShown } from './paint.mjs';
 
 const FRAMES = 30;
 const RUNS = 5;
 const CPU_SLOWDOWN = 4;
 const MEMBER = 'GH-M01';
 const CONFIRMATION = '[data-testid=checkin-result]';
-
-/**
- * Runs in every document before the app: `window.__markWhenShown(selector)` notes `performance.now()` in
- * `window.__shownAt` in the first animation frame after `selector` is in the page, the frame that paints it.
- */
-function defineMarkWhenShown() {
-  window.__markWhenShown = (selector) => {
-    window.__shownAt = undefined;
-    new MutationObserver((_, observer) => {
-      if (!document.querySelector(selector)) return;
-      observer.disconnect();
-      requestAnimationFrame(() => {
-        window.__shownAt = performance.now();
-      });
-    }).observe(document, { childList: true, subtree: true });
-  };
-}
 
 /** `FRAMES` decode times (ms) of a scanner left running on a code it does not take, after the first one. */
 async function decodePerFrame(server, link) {
@@ -66,7 +50,6 @@ async function decodeToScreen(server, link) {
   const browser = await launchCameraBrowser(link);
   try {
     const phone = await newPhone(browser, server.url);
-    await phone.addInitScript(defineMarkWhenShown);
     const page = await phone.newPage();
     await signInOnPhone(page, MEMBER);
     await waitForServiceWorker(page);
@@ -75,7 +58,7 @@ async function decodeToScreen(server, link) {
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
     const runs = [];
     for (let run = 1; run <= RUNS; run += 1) {
-      await page.evaluate((selector) => window.__markWhenShown(selector), CONFIRMATION);
+      await page.evaluate(markWhenShown, CONFIRMATION);
       await page.getByTestId('nav-scan').click();
       await page.waitForFunction(() => window.__shownAt !== undefined, null, { timeout: 60_000 });
       runs.push(Math.round(await page.evaluate(() => window.__shownAt - globalThis.__guihaiScan.decodedAt)));

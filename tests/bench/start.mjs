@@ -10,6 +10,7 @@
 // printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
 
 import { signInOnPhone } from '../e2e/flows.mjs';
+import { markWhenShown } from './paint.mjs';
 import { PHONE_SCREEN, launchBrowser, newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
 
 const RUNS = 5;
@@ -17,20 +18,6 @@ const CPU_SLOWDOWN = 4;
 const MEMBER = 'GH-M01';
 const SIGN_IN_SCREEN = '[data-testid=app] [data-testid=activation-code]';
 const HOME_SCREEN = '[data-testid=app] [data-testid=home]';
-
-/**
- * Runs in every document of the context before the app: notes `performance.now()` (milliseconds since the
- * navigation started) in the first animation frame after `selector` is in the page, the frame that paints it.
- */
-function markWhenShown(selector) {
-  new MutationObserver((_, observer) => {
-    if (!document.querySelector(selector)) return;
-    observer.disconnect();
-    requestAnimationFrame(() => {
-      window.__shownAt = performance.now();
-    });
-  }).observe(document, { childList: true, subtree: true });
-}
 
 /** Slows the page's CPU down, loads it with `navigate`, and returns the milliseconds until `selector` showed. */
 async function timeStart(phone, page, selector, navigate) {
