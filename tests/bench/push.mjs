@@ -3,9 +3,10 @@
 // session token and client id, and its own seq counter, so its pushes stay numbered 1, 2, 3, … as a phone's do.
 //
 //   ingest      20 devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
-//   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer.
-//   paced       250 pushes a second in all, about half what the server takes (autocannon then runs one
-//               connection, one device, per push a second): the latency at a load the server keeps up with.
+//   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer:
+//               what the server can take at most.
+//   spread      the same 1,000 devices each pushing once a second, their pushes spread over the second as a
+//               fleet's are: the push latency the budget is for.
 //   alone       one device doing the same: the latency of a push that waits for no other.
 //
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN, GUIHAI_DIST and GUIHAI_BENCH_SEED and turns this
@@ -24,8 +25,8 @@ const INGEST = { devices: 20, perPush: MAX_PUSH_BATCH, pushesPerDevice: 10 };
  * alone has new ones to push for the whole run.
  */
 const CONCURRENT = { devices: 1000, perPush: 3, seconds: 10, activities: 18_000 };
-/** Pushes a second, from all devices together, for the paced run. */
-const PACED_RATE = 250;
+/** Autocannon runs the spread devices are split into, started this fraction of a second apart. */
+const SPREAD_GROUPS = 50;
 
 /** A fresh UUIDv7, as a phone makes one for each check-in. */
 function uuidv7() {
@@ -42,17 +43,17 @@ function uuidv7() {
  * `n * perPush` onwards, numbered from its last answered seq, so every check-in is new to the server.
  * Returns autocannon's result and how many check-ins the server's answers say it applied.
  */
-async function pushLoad(seeded, { perPush, ...options }) {
+async function pushLoad(seeded, { perPush, members = seeded.members, latencies, ...options }) {
   let assigned = 0;
   let applied = 0;
   let notApplied = 0;
   const result = await autocannon({
     url: seeded.server.url,
-    connections: seeded.members.length,
+    connections: members.length,
     // Each connection is one device; autocannon resets a request's context after every request, so a device
     // keeps its state here and sets its next push itself after each answer.
     setupClient(client) {
-      const member = seeded.members[assigned++];
+      const member = members[assigned++];
       const device = { pushed: 0, seq: 0 };
       const headers = { authorization: `Bearer ${member.token}`, 'content-type': 'application/json' };
       const next = () => {
@@ -65,7 +66,8 @@ async function pushLoad(seeded, { perPush, ...options }) {
         }));
         client.setHeadersAndBody(headers, JSON.stringify({ client_id: member.client_id, mutations }));
       };
-      client.on('response', (status) => {
+      client.on('response', (status, _bytes, latencyMs) => {
+        latencies?.push(latencyMs);
         if (status === 200) {
           device.pushed += 1;
           device.seq += perPush;
@@ -90,6 +92,55 @@ async function pushLoad(seeded, { perPush, ...options }) {
     ...options,
   });
   return { result, applied, notApplied };
+}
+
+/** Where `q` of the sorted `values` lie below. */
+const percentile = (values, q) => values[Math.max(0, Math.ceil(q * values.length) - 1)];
+
+/**
+ * Devices that each push once a second, their pushes spread over the second as a fleet's are: autocannon paces
+ * each connection but starts a run's connections together, which would make every second open with all of
+ * them at once, so the devices run in `groups` autocannon runs started 1 s ÷ `groups` apart. The latencies of
+ * all pushes are put together; the result has the shape of one autocannon run's.
+ */
+async function spreadLoad(seeded, { perPush, groups, ...options }) {
+  const latencies = [];
+  const size = Math.ceil(seeded.members.length / groups);
+  const loads = await Promise.all(
+    Array.from({ length: groups }, async (_, group) => {
+      await new Promise((resolve) => setTimeout(resolve, (1000 * group) / groups));
+      const members = seeded.members.slice(group * size, (group + 1) * size);
+      return pushLoad(seeded, { perPush, members, latencies, connectionRate: 1, ...options });
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const results = loads.map((load) => load.result);
+  const sum = (field) => results.reduce((total, result) => total + field(result), 0);
+  const statusCodeStats = {};
+  for (const result of results) {
+    for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
+      statusCodeStats[code] = { count: (statusCodeStats[code]?.count ?? 0) + count };
+    }
+  }
+  return {
+    result: {
+      connections: sum((result) => result.connections),
+      requests: { total: sum((result) => result.requests.total) },
+      duration: Math.max(...results.map((result) => result.duration)),
+      non2xx: sum((result) => result.non2xx),
+      statusCodeStats,
+      errors: sum((result) => result.errors),
+      timeouts: sum((result) => result.timeouts),
+      latency: {
+        p50: percentile(latencies, 0.5),
+        p90: percentile(latencies, 0.9),
+        p99: percentile(latencies, 0.99),
+        max: latencies.at(-1),
+      },
+    },
+    applied: loads.reduce((total, load) => total + load.applied, 0),
+    notApplied: loads.reduce((total, load) => total + load.notApplied, 0),
+  };
 }
 
 /** The errors the server logged, by message: why a push failed. */
@@ -124,7 +175,8 @@ function figures({ result, applied, notApplied }, perPush, serverErrors) {
 async function run(name, seed, load) {
   const seeded = await seededServer(seed);
   try {
-    const measured = figures(await pushLoad(seeded, load), load.perPush, await loggedErrors(seeded.server));
+    const pushed = load.groups ? await spreadLoad(seeded, load) : await pushLoad(seeded, load);
+    const measured = figures(pushed, load.perPush, await loggedErrors(seeded.server));
     console.error(`${name}: ${JSON.stringify(measured)}`);
     return measured;
   } finally {
@@ -132,8 +184,8 @@ async function run(name, seed, load) {
   }
 }
 
-/** `devices` devices pushing a few check-ins each, for a while (`paced`: autocannon's options that pace them). */
-const concurrent = (name, devices, paced = {}) =>
+/** `devices` devices pushing a few check-ins each, for a while (`spread`: each once a second, see `spreadLoad`). */
+const concurrent = (name, devices, spread = {}) =>
   run(
     name,
     { members: devices, activities: CONCURRENT.activities },
@@ -142,7 +194,7 @@ const concurrent = (name, devices, paced = {}) =>
       duration: CONCURRENT.seconds,
       // Never past the seeded activities: a repeated check-in would be a cheap duplicate, not an ingest.
       maxConnectionRequests: Math.floor(CONCURRENT.activities / CONCURRENT.perPush),
-      ...paced,
+      ...spread,
     },
   );
 
@@ -153,7 +205,7 @@ const result = {
     { perPush: INGEST.perPush, maxConnectionRequests: INGEST.pushesPerDevice, duration: 600 },
   ),
   concurrent: await concurrent('concurrent', CONCURRENT.devices),
-  paced: await concurrent('paced', CONCURRENT.devices, { overallRate: PACED_RATE }),
+  spread: await concurrent('spread', CONCURRENT.devices, { groups: SPREAD_GROUPS }),
   alone: await concurrent('alone', 1),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

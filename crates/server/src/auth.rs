@@ -74,10 +74,12 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         let now = clock::now_ms();
         if last_seen_at.is_none_or(|seen| now - seen > SEEN_EVERY_MS) {
+            // On the write connection, in turn: a write on a read connection would poll SQLite's busy handler
+            // while the push writer holds the lock, and wait far longer.
             sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
                 .bind(now)
                 .bind(&token_hash[..])
-                .execute(&state.db)
+                .execute(&state.writes)
                 .await?;
         }
         Ok(AuthUser {

@@ -116,6 +116,33 @@ pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audien
     log(conn, key, audiences, false).await
 }
 
+/// `touch` for many keys, each with its one audience, in a fixed number of statements.
+pub async fn touch_each(conn: &mut SqliteConnection, touched: &[(LogKey, Audience)]) -> Result<(), sqlx::Error> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = touched.iter().map(|(key, _)| key.to_string()).collect();
+    let delete = format!(
+        "DELETE FROM changes WHERE key IN ({}) AND NOT (deleted = 1 AND audience LIKE 'member:%')",
+        vec!["?"; keys.len()].join(", ")
+    );
+    let mut query = sqlx::query(&delete);
+    for key in &keys {
+        query = query.bind(key);
+    }
+    query.execute(&mut *conn).await?;
+    let insert = format!(
+        "INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES {}",
+        crate::db::values(keys.len(), 3)
+    );
+    let mut query = sqlx::query(&insert);
+    for (key, (_, audience)) in keys.iter().zip(touched) {
+        query = query.bind(key).bind(audience.to_string()).bind(false);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// Records that `key` was deleted, for `audiences`: their phones forget it on their next pull.
 pub async fn tombstone(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
     log(conn, key, audiences, true).await

@@ -1,6 +1,8 @@
 //! Check-ins arriving from phones (SYNC.md "check-ins are facts"): the code is verified again with the server's
 //! keys, the device time is judged but never trusted, and a doubtful one is kept and flagged, not dropped.
 
+use std::collections::{HashMap, HashSet};
+
 use guihai_core::checkin::{flag_for, CheckIn, CheckInFlag};
 use guihai_core::qr::{self, Code, CodeError, Subject, TrustedKey};
 use guihai_core::sync::{Outcome, Rejection};
@@ -28,55 +30,128 @@ pub fn verify(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
     qr::verify_signature(scanned, keys)
 }
 
-/// Applies one scanned activity code (its signature already `verify`'d), inside the push's transaction.
-pub async fn check_in(
-    conn: &mut SqliteConnection,
-    origin: &Origin,
-    id: Id,
-    verified: Result<Code, CodeError>,
-) -> Result<Outcome, AppError> {
-    let rejected = |reason| Ok(Outcome::Rejected { reason });
-    let code = match verified {
-        Ok(code) => code,
-        Err(error) => return rejected(Rejection::Code(error)),
-    };
-    let Subject::Activity { activity_id, .. } = code.subject else {
-        return rejected(Rejection::Invalid);
-    };
-    let activity: Option<(String, i64, i64)> =
-        sqlx::query_as("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")
-            .bind(activity_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((org_id, starts_at, ends_at)) = activity else {
-        return rejected(Rejection::UnknownActivity);
-    };
-    let scanned_while_valid = code.check_time(clock::unix_secs(origin.occurred_at)).is_ok();
-    let flag = flag_for(origin.occurred_at, origin.received_at, (starts_at, ends_at))
-        .or((!scanned_while_valid).then_some(CheckInFlag::OutsideWindow));
-    // The same check-in through another client (its id), or the same member scanning again (person and
-    // activity), is one check-in: the insert is ignored and the mutation is a duplicate.
-    let inserted = sqlx::query(
-        "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(id.to_string())
-    .bind(origin.person_id.to_string())
-    .bind(activity_id.to_string())
-    .bind(&org_id)
-    .bind(origin.occurred_at)
-    .bind(origin.received_at)
-    .bind(origin.client_id.to_string())
-    .bind(db::seq(origin.seq)?)
-    .bind(flag.as_ref().map(db::wire_name))
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(Outcome::Duplicate);
+/// One scanned activity code to apply: who sent it, the check-in's id, and its signature check.
+pub struct Scan {
+    pub origin: Origin,
+    pub id: Id,
+    pub verified: Result<Code, CodeError>,
+}
+
+/// Applies scanned activity codes (signatures already `verify`'d) inside the push's transaction and returns
+/// each one's outcome, in order. A fixed number of statements however many there are (one lookup of their
+/// activities, one insert, one log entry): ingest is bound by round trips to SQLite, not by its work.
+pub async fn check_in_all(conn: &mut SqliteConnection, scans: Vec<Scan>) -> Result<Vec<Outcome>, AppError> {
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(scans.len());
+    let mut wanted = Vec::new();
+    for scan in &scans {
+        let rejected = |reason| Some(Outcome::Rejected { reason });
+        outcomes.push(match &scan.verified {
+            Err(error) => rejected(Rejection::Code(*error)),
+            Ok(Code {
+                subject: Subject::Activity { activity_id, .. },
+                ..
+            }) => {
+                wanted.push(activity_id.to_string());
+                None
+            }
+            Ok(_) => rejected(Rejection::Invalid),
+        });
+    }
+    let activities = open_activities(conn, &wanted).await?;
+    // Rows to insert: (index into `scans`, org, flag).
+    let mut rows = Vec::new();
+    for (index, scan) in scans.iter().enumerate() {
+        let (Ok(code), None) = (&scan.verified, &outcomes[index]) else {
+            continue;
+        };
+        let Subject::Activity { activity_id, .. } = code.subject else {
+            continue;
+        };
+        let Some((org_id, starts_at, ends_at)) = activities.get(&activity_id.to_string()) else {
+            outcomes[index] = Some(Outcome::Rejected {
+                reason: Rejection::UnknownActivity,
+            });
+            continue;
+        };
+        let origin = &scan.origin;
+        let scanned_while_valid = code.check_time(clock::unix_secs(origin.occurred_at)).is_ok();
+        let flag = flag_for(origin.occurred_at, origin.received_at, (*starts_at, *ends_at))
+            .or((!scanned_while_valid).then_some(CheckInFlag::OutsideWindow));
+        rows.push((index, activity_id, org_id.clone(), flag));
+    }
+    let inserted = insert(conn, &scans, &rows).await?;
+    let mut applied = Vec::new();
+    for (index, ..) in &rows {
+        let scan = &scans[*index];
+        outcomes[*index] = Some(if inserted.contains(&scan.id.to_string()) {
+            applied.push((LogKey::CheckIn(scan.id), Audience::Member(scan.origin.person_id)));
+            Outcome::Applied
+        } else {
+            Outcome::Duplicate
+        });
     }
     // Only the member's own audience: the organisation's audience reaches every member, and a check-in is private.
-    changes::touch(conn, LogKey::CheckIn(id), &[Audience::Member(origin.person_id)]).await?;
-    Ok(Outcome::Applied)
+    changes::touch_each(conn, &applied).await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every scan has its outcome"))
+        .collect())
+}
+
+/// The activities among `ids` that are not cancelled: id to (org, starts, ends).
+async fn open_activities(
+    conn: &mut SqliteConnection,
+    ids: &[String],
+) -> Result<HashMap<String, (String, i64, i64)>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT id, org_id, starts_at, ends_at FROM activities WHERE cancelled_at IS NULL AND id IN ({})",
+        vec!["?"; ids.len()].join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let found = query.fetch_all(&mut *conn).await?;
+    Ok(found
+        .into_iter()
+        .map(|(id, org, starts, ends)| (id, (org, starts, ends)))
+        .collect())
+}
+
+/// Inserts the check-ins `rows` names and returns the ids that were new. The same check-in through another
+/// client (its id), or the same member scanning again (person and activity), is one check-in: that row is
+/// ignored, also against an earlier row of the same statement.
+async fn insert(
+    conn: &mut SqliteConnection,
+    scans: &[Scan],
+    rows: &[(usize, Id, String, Option<CheckInFlag>)],
+) -> Result<HashSet<String>, AppError> {
+    if rows.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag)
+         VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+        crate::db::values(rows.len(), 9)
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for (index, activity_id, org_id, flag) in rows {
+        let Scan { origin, id, .. } = &scans[*index];
+        query = query
+            .bind(id.to_string())
+            .bind(origin.person_id.to_string())
+            .bind(activity_id.to_string())
+            .bind(org_id.clone())
+            .bind(origin.occurred_at)
+            .bind(origin.received_at)
+            .bind(origin.client_id.to_string())
+            .bind(db::seq(origin.seq)?)
+            .bind(flag.as_ref().map(db::wire_name));
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
 #[derive(sqlx::FromRow)]

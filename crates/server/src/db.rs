@@ -36,13 +36,17 @@ pub async fn open(data_dir: &Path) -> Result<Db, StartError> {
         // SQLite has one writer: a second one waits its turn instead of failing at once.
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
+    // An SQLite connection is a file handle in this process, never dropped by a network: testing it before
+    // each use would only add a round trip to every query.
     let read = SqlitePoolOptions::new()
         .max_connections(8)
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await?;
     sqlx::migrate!().run(&read).await?;
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     Ok(Db { read, write })
@@ -69,6 +73,11 @@ pub async fn close(db: Db) {
 /// upgrades a read snapshot that the transaction has overtaken.
 pub async fn begin_write(write: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     write.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// The placeholders of a multi-row `VALUES`: `rows` groups of `width`, `(?, ?), (?, ?)`.
+pub fn values(rows: usize, width: usize) -> String {
+    vec![format!("({})", vec!["?"; width].join(", ")); rows].join(", ")
 }
 
 /// An id read back from the database. A malformed one means the database is damaged, not the request.

@@ -24,6 +24,7 @@ mod keys;
 mod me;
 mod orgs;
 mod profile;
+mod push;
 mod qr_image;
 mod reports;
 mod roster;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub db: SqlitePool,
     /// The one connection write transactions queue for (`db::begin_write`; see `db::Db`).
     pub writes: SqlitePool,
+    /// The writer that settles pushes, many to a transaction.
+    pushes: push::Pushes,
     keys: Arc<Keyring>,
     dist: PathBuf,
     faults: Arc<faults::Faults>,
@@ -89,6 +92,7 @@ impl AppState {
         }
         Ok(AppState {
             db: read,
+            pushes: push::Pushes::start(write.clone()),
             writes: write,
             keys,
             dist: config.dist.clone(),

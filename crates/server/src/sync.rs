@@ -5,20 +5,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use guihai_core::qr::{Code, CodeError};
-use guihai_core::sync::{
-    Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushRequest, PushResponse, Record, Rejection,
-    MAX_PUSH_BATCH, PULL_PAGE,
-};
+use guihai_core::sync::{Change, Op, PullResponse, PushRequest, PushResponse, Record, MAX_PUSH_BATCH, PULL_PAGE};
 use guihai_core::Id;
 use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::auth::AuthUser;
 use crate::changes::{self, Audience, Entry, LogKey};
-use crate::checkins::{self, Origin};
+use crate::checkins;
 use crate::error::{ApiJson, AppError};
-use crate::faults::{self, Fault};
 use crate::routes::Routes;
 use crate::{activities, certificate, clock, db, keys, me, orgs, profile, reports, AppState};
 
@@ -34,17 +29,21 @@ pub fn routes() -> Routes {
 /// Binds `client_id` to `person_id` on first use and returns its `last_seq`; a client id that belongs to
 /// someone else is refused, so one person can never advance or read another's queue.
 pub async fn bind_client(conn: &mut SqliteConnection, client_id: Id, person_id: Id, now: i64) -> Result<u64, AppError> {
-    sqlx::query(
-        "INSERT INTO clients (client_id, person_id, created_at) VALUES (?, ?, ?) ON CONFLICT (client_id) DO NOTHING",
+    // One statement: the update that does nothing makes `RETURNING` answer for a row that was there already.
+    let (owner, last_seq): (String, i64) = sqlx::query_as(
+        "INSERT INTO clients (client_id, person_id, created_at) VALUES (?, ?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET last_seq = last_seq
+         RETURNING person_id, last_seq",
     )
     .bind(client_id.to_string())
     .bind(person_id.to_string())
     .bind(now)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    owned_last_seq(conn, client_id, person_id)
-        .await?
-        .ok_or(AppError::Internal("client row vanished".into()))
+    if db::id(&owner)? != person_id {
+        return Err(AppError::Forbidden);
+    }
+    Ok(u64::try_from(last_seq).unwrap_or_default())
 }
 
 /// The client's `last_seq` if it is known; `Forbidden` if it belongs to someone else.
@@ -60,8 +59,8 @@ async fn owned_last_seq(conn: &mut SqliteConnection, client_id: Id, person_id: I
     }
 }
 
-/// One transaction: every mutation of the batch is settled (applied, duplicate or rejected) and `last_seq`
-/// moves with them, or, on a gap or a database error, nothing is.
+/// Checks the request, verifies its codes' signatures (the costliest step, needing no database) and hands it
+/// to the writer (`push.rs`), which settles it with the pushes that came at the same time.
 async fn push(
     State(state): State<AppState>,
     user: AuthUser,
@@ -73,7 +72,7 @@ async fn push(
         )));
     }
     let fault = state.faults.on_push();
-    let mut verified: Vec<_> = request
+    let verified = request
         .mutations
         .iter()
         .map(|m| match &m.op {
@@ -81,118 +80,14 @@ async fn push(
             _ => None,
         })
         .collect();
-    let received_at = clock::now_ms();
-    let mut tx = db::begin_write(&state.writes).await?;
-    let committed = bind_client(&mut tx, request.client_id, user.person_id, received_at).await?;
-    let mut last_seq = committed;
-    let mut results = Vec::with_capacity(request.mutations.len());
-    for (mutation, verified) in request.mutations.iter().zip(verified.iter_mut()) {
-        let outcome = if mutation.seq <= last_seq {
-            // Settled by an earlier push whose answer was lost: a refusal is told again, or the phone would
-            // never learn why its write did not count.
-            match earlier_rejection(&mut tx, request.client_id, mutation.seq).await? {
-                Some(reason) => Outcome::Rejected { reason },
-                None => Outcome::Duplicate,
-            }
-        } else if mutation.seq == last_seq + 1 {
-            let origin = Origin {
-                person_id: user.person_id,
-                client_id: request.client_id,
-                seq: mutation.seq,
-                occurred_at: mutation.occurred_at,
-                received_at,
-            };
-            let outcome = apply(&mut tx, &origin, &mutation.op, verified.take()).await?;
-            if let Outcome::Rejected { reason } = outcome {
-                record_rejection(&mut tx, &origin, mutation, reason).await?;
-            }
-            last_seq = mutation.seq;
-            outcome
-        } else {
-            // Dropping `tx` rolls this batch back, so the phone resends from what is committed.
-            return Err(AppError::SeqGap { last_seq: committed });
-        };
-        results.push(MutationResult {
-            seq: mutation.seq,
-            outcome,
-        });
-    }
-    sqlx::query("UPDATE clients SET last_seq = ? WHERE client_id = ?")
-        .bind(db::seq(last_seq)?)
-        .bind(request.client_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    if fault == Some(Fault::FailBeforeCommit) {
-        return Err(AppError::Internal("test fault: fail-before-commit".into()));
-    }
-    tx.commit().await?;
-    if fault == Some(Fault::ExitAfterCommit) {
-        tracing::warn!(last_seq, "test fault: exiting after the commit, before the answer");
-        std::process::exit(faults::EXIT_AFTER_COMMIT_STATUS);
-    }
-    Ok(Json(PushResponse { last_seq, results }))
-}
-
-/// Applies one mutation; `verified` is its code's signature check, made before the transaction.
-async fn apply(
-    conn: &mut SqliteConnection,
-    origin: &Origin,
-    op: &Op,
-    verified: Option<Result<Code, CodeError>>,
-) -> Result<Outcome, AppError> {
-    match (op, verified) {
-        (Op::CheckIn { id, .. }, Some(verified)) => checkins::check_in(conn, origin, *id, verified).await,
-        (Op::CheckIn { .. }, None) => Err(AppError::Internal("a check-in without its signature check".into())),
-        (Op::Report { id, left_stop, .. }, Some(verified)) => {
-            reports::report_from_phone(conn, origin, *id, verified, *left_stop).await
-        }
-        (Op::Report { .. }, None) => Err(AppError::Internal("a report without its signature check".into())),
-        (Op::Leave { stop_id }, _) => reports::leave_from_phone(conn, origin, *stop_id).await,
-        (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, origin, edit).await,
-        // Only takes up its number (see `engine::contiguous_batch`).
-        (Op::Skip, _) => Ok(Outcome::Applied),
-    }
-}
-
-async fn earlier_rejection(
-    conn: &mut SqliteConnection,
-    client_id: Id,
-    seq: u64,
-) -> Result<Option<Rejection>, AppError> {
-    let reason: Option<String> =
-        sqlx::query_scalar("SELECT reason FROM rejected_mutations WHERE client_id = ? AND seq = ?")
-            .bind(client_id.to_string())
-            .bind(db::seq(seq)?)
-            .fetch_optional(conn)
-            .await?;
-    reason
-        .map(|reason| serde_json::from_str(&reason).map_err(|error| AppError::Internal(error.to_string())))
-        .transpose()
-}
-
-async fn record_rejection(
-    conn: &mut SqliteConnection,
-    origin: &Origin,
-    mutation: &Mutation,
-    reason: Rejection,
-) -> Result<(), AppError> {
-    // The op as it came over the wire: `{"kind": ..., "args": ...}`.
-    let op = serde_json::to_value(&mutation.op).map_err(|error| AppError::Internal(error.to_string()))?;
-    let reason = serde_json::to_string(&reason).map_err(|error| AppError::Internal(error.to_string()))?;
-    sqlx::query(
-        "INSERT INTO rejected_mutations (client_id, seq, kind, args, occurred_at, reason, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(origin.client_id.to_string())
-    .bind(db::seq(origin.seq)?)
-    .bind(op["kind"].as_str().unwrap_or_default())
-    .bind(op["args"].to_string())
-    .bind(origin.occurred_at)
-    .bind(reason)
-    .bind(origin.received_at)
-    .execute(conn)
-    .await?;
-    Ok(())
+    let job = crate::push::Job {
+        person_id: user.person_id,
+        request,
+        verified,
+        received_at: clock::now_ms(),
+        fault,
+    };
+    Ok(Json(state.pushes.settle(job).await?))
 }
 
 #[derive(Deserialize)]

@@ -19,10 +19,10 @@ const BUDGET_P99_MS: f64 = 50.0;
 #[derive(Deserialize)]
 pub struct Pushes {
     ingest: Run,
-    /// 1,000 devices at once.
+    /// 1,000 devices, each pushing again as soon as it has its answer: what the server takes at most.
     concurrent: Run,
-    /// The same devices, paced to a rate the server keeps up with.
-    paced: Run,
+    /// The same devices each pushing once a second, spread over the second: the run the budget is for.
+    spread: Run,
     /// One device alone, pushing the same way.
     alone: Run,
 }
@@ -119,11 +119,11 @@ impl Pushes {
         let Pushes {
             ingest,
             concurrent,
-            paced,
+            spread,
             alone,
         } = self;
         let rate = ingest.check_ins_per_second();
-        let p99 = concurrent.latency_ms.p99;
+        let p99 = spread.latency_ms.p99;
         format!(
             "\
 ## Server ingest
@@ -136,16 +136,17 @@ median, {i99} ms at the 99th percentile.
 ## Push latency with {concurrent_devices} devices
 
 {latency_verdict}: the budget is at most {p99_budget:.0} ms at the 99th percentile with {concurrent_devices}
-devices pushing at once, and it is **{p99} ms**.
+devices pushing at the same time, each once a second (the *spread* row; the app itself syncs a phone about once
+a minute), and it is **{p99} ms**.
 
 | devices | check-ins a push | pushes | pushes a second | p50 | p90 | p99 | max | failed |
 |---|--:|--:|--:|--:|--:|--:|--:|---|
-{concurrent_row}{paced_row}{alone_row}
-Each device pushes again as soon as it has its answer, so a push waits for the ones ahead of it: with
-{concurrent_devices} devices and {concurrent_rate} pushes a second, a push waits about
-{concurrent_devices} ÷ {concurrent_rate} = {little} ms (Little's law). The budget is for that saturated run. The
-*paced* row is {paced_devices} devices each pushing once a second ({paced_rate} pushes a second in all, about half
-of what the server takes): autocannon starts each second's pushes together, so every second opens with a burst.
+{spread_row}{concurrent_row}{alone_row}
+*spread*: each device pushes once a second, and the devices' seconds start at different moments, as a fleet's
+do ({spread_rate} pushes a second in all). *saturated*: each device pushes again as soon as it has its answer,
+so a push waits for the ones ahead of it: with {concurrent_devices} devices and {concurrent_rate} pushes a
+second, about {concurrent_devices} ÷ {concurrent_rate} = {little} ms (Little's law). That run shows what the
+server takes at most; no server answers it within {p99_budget:.0} ms without taking {needed} pushes a second.
 
 ### Method
 
@@ -164,8 +165,10 @@ errors the server logged. The machine may be running other work at the same time
 - **ingest**: {devices} devices, each pushing {per_device} pushes of {batch} check-ins (the most a push may
   carry) back to back; check-ins applied ÷ seconds from the first request to the last answer.
 - **latency**: {concurrent_devices} devices (connections) pushing {concurrent_per_push} check-ins each (a phone
-  that was offline for a day or two) for {concurrent_seconds:.0} s; autocannon's latency is from sending a
-  request until its answer. *1* is one device alone pushing the same way, with no other push to wait for.
+  that was offline for a day or two) for {concurrent_seconds:.0} s; the latency is from sending a request until
+  its answer. *spread* runs the devices in 50 autocannon runs of 20, started 20 ms apart, each connection
+  paced to one push a second (autocannon starts a run's connections together), and puts every push's latency
+  together. *1* is one device alone pushing back to back, with no other push to wait for.
 ",
             ingest_verdict = sentence_verdict(rate >= BUDGET_INGEST_PER_SECOND),
             ingest_budget = thousands(BUDGET_INGEST_PER_SECOND as u64),
@@ -182,10 +185,10 @@ errors the server logged. The machine may be running other work at the same time
             p99 = whole(p99),
             p99_budget = BUDGET_P99_MS,
             concurrent_devices = thousands(concurrent.devices),
-            concurrent_row = concurrent.latency_row(&thousands(concurrent.devices)),
-            paced_row = paced.latency_row(&format!("{}, paced", thousands(paced.devices))),
-            paced_rate = whole(paced.pushes_per_second),
-            paced_devices = thousands(paced.devices),
+            concurrent_row = concurrent.latency_row(&format!("{}, saturated", thousands(concurrent.devices))),
+            spread_row = spread.latency_row(&format!("{}, spread", thousands(spread.devices))),
+            spread_rate = whole(spread.pushes_per_second),
+            needed = whole(concurrent.devices as f64 / BUDGET_P99_MS * 1000.0),
             alone_row = alone.latency_row(&thousands(alone.devices)),
             concurrent_rate = whole(concurrent.pushes_per_second),
             little = whole(concurrent.devices as f64 / concurrent.pushes_per_second * 1000.0),
@@ -225,7 +228,7 @@ mod tests {
 
     fn printed() -> String {
         format!(
-            r#"{{"ingest":{},"concurrent":{},"paced":{},"alone":{}}}"#,
+            r#"{{"ingest":{},"concurrent":{},"spread":{},"alone":{}}}"#,
             run(
                 20,
                 200,
@@ -246,7 +249,8 @@ mod tests {
         assert!(markdown.contains("**Not met**: the budget is at least 5,000 check-ins a second"));
         assert!(markdown.contains("**2,096 check-ins a second**: 20 devices each pushing 10 full batches of 200"));
         assert!(markdown.contains("Failed pushes: 10 × 500, 10 × logged by the server: `database is locked`."));
-        assert!(markdown.contains("| 1,000 | 3 | 200 | 246 | 1,294 ms | 3,293 ms | **6,248 ms** | 6,553 ms | none |"));
+        assert!(markdown
+            .contains("| 1,000, spread | 3 | 200 | 246 | 1,294 ms | 3,293 ms | **6,248 ms** | 6,553 ms | none |"));
         assert!(markdown.contains("1,000 ÷ 246 = 4,073 ms"));
     }
 

@@ -37,6 +37,34 @@ async fn pushing_the_same_batch_twice_keeps_one_check_in_and_answers_duplicate()
 }
 
 #[tokio::test]
+async fn pushes_that_arrive_together_are_each_settled_exactly_once() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let second_phone = fresh_id();
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    let batch = vec![check_in(1, &code, now_ms())];
+
+    // The writer settles whatever waits together in one transaction: a batch sent twice at once (its answer
+    // seemed lost), the same scan from the member's second phone, and that phone's push with a gap.
+    let (first, again, other, gap) = tokio::join!(
+        server.push(&member, batch.clone()),
+        server.push(&member, batch),
+        server.push_as(&member, second_phone, vec![check_in(1, &code, now_ms())]),
+        server.push_as(&member, second_phone, vec![check_in(3, &code, now_ms())]),
+    );
+    let mut settled: Vec<Outcome> = [first, again, other]
+        .iter()
+        .flat_map(|reply| outcomes(&reply.json()))
+        .map(|(_, outcome)| outcome)
+        .collect();
+    settled.sort_by_key(|outcome| format!("{outcome:?}"));
+    assert_eq!(settled, [Outcome::Applied, Outcome::Duplicate, Outcome::Duplicate]);
+    assert_eq!(gap.status, StatusCode::CONFLICT);
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 1);
+    assert_eq!(server.pull(&member, 0).await.last_seq, 1);
+}
+
+#[tokio::test]
 async fn scanning_the_same_activity_twice_is_one_check_in() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
