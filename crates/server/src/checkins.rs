@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use guihai_core::checkin::{flag_for, CheckIn, CheckInFlag};
-use guihai_core::qr::{self, Code, CodeError, Subject, TrustedKey};
+use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{Outcome, Rejection};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -22,12 +22,6 @@ pub struct Origin {
     pub occurred_at: i64,
     /// Server time.
     pub received_at: i64,
-}
-
-/// Checks a scanned code's signature, not its time: a code scanned while valid may arrive long after, from a
-/// phone that was offline. Done before the push's transaction: it is the costliest step and needs no database.
-pub fn verify(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
-    qr::verify_signature(scanned, keys)
 }
 
 /// One scanned activity code to apply: who sent it, the check-in's id, and its signature check.

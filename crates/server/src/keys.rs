@@ -1,11 +1,14 @@
 //! The server's Ed25519 keys for signing codes: made with the OS's randomness on first start, kept in the
 //! database under a key id, and published (public halves only) at `GET /api/v1/keys` and through pull.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use axum::extract::State;
 use axum::http::Method;
 use axum::Json;
 use ed25519_dalek::SigningKey;
-use guihai_core::qr::{encode_public_key, Code, TrustedKey, LINK_PATH};
+use guihai_core::qr::{self, encode_public_key, Code, CodeError, TrustedKey, LINK_PATH};
 use guihai_core::sync::CodeResponse;
 use rand::rngs::OsRng;
 use serde::Serialize;
@@ -20,7 +23,12 @@ use crate::{clock, db, AppState};
 pub struct Keyring {
     signing: ServerKey,
     trusted: Vec<TrustedKey>,
+    /// Codes whose signature checked out, by payload (see `verify`).
+    verified: Mutex<HashMap<String, Code>>,
 }
+
+/// How many checked codes `verify` remembers before it starts again.
+const REMEMBERED_CODES: usize = 4_096;
 
 pub struct ServerKey {
     pub key_id: u16,
@@ -34,6 +42,29 @@ impl Keyring {
 
     pub fn trusted(&self) -> &[TrustedKey] {
         &self.trusted
+    }
+
+    /// Checks a scanned code's signature, not its time: a code scanned while valid may arrive long after, from a
+    /// phone that was offline. A code that checked out is remembered: the members at one event all scan the
+    /// same code, and the signature check is the costliest step of a push. The keys do not change while the
+    /// server runs, so the same payload always checks out the same.
+    pub fn verify(&self, scanned: &str) -> Result<Code, CodeError> {
+        let remembered = self
+            .verified
+            .lock()
+            .expect("no panic while holding it")
+            .get(scanned)
+            .cloned();
+        if let Some(code) = remembered {
+            return Ok(code);
+        }
+        let code = qr::verify_signature(scanned, &self.trusted)?;
+        let mut verified = self.verified.lock().expect("no panic while holding it");
+        if verified.len() >= REMEMBERED_CODES {
+            verified.clear();
+        }
+        verified.insert(scanned.to_owned(), code.clone());
+        Ok(code)
     }
 
     /// Signs `code` with the key in force (its `key_id` is set here) and gives its payload and `/q/` link.
@@ -116,6 +147,7 @@ pub async fn load_or_create(db: &SqlitePool) -> Result<Keyring, AppError> {
             key: SigningKey::from_bytes(&secret),
         },
         trusted: rows.iter().map(TrustedKey::from).collect(),
+        verified: Mutex::default(),
     })
 }
 

@@ -65,6 +65,31 @@ async fn pushes_that_arrive_together_are_each_settled_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_code_that_checked_out_once_does_not_let_an_altered_copy_through() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    let first: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(outcomes(&first), [(1, Outcome::Applied)]);
+
+    // One character of the signature changed: the server remembers the code it checked, not this one.
+    let mut altered = code.into_bytes();
+    let at = altered.len() - 10;
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    let second: PushResponse = server.push(&member, vec![check_in(2, &altered, now_ms())]).await.json();
+    assert_eq!(
+        outcomes(&second),
+        [(
+            2,
+            Outcome::Rejected {
+                reason: Rejection::Code(CodeError::Forged)
+            }
+        )]
+    );
+}
+
+#[tokio::test]
 async fn scanning_the_same_activity_twice_is_one_check_in() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
