@@ -158,8 +158,9 @@ a device (client id) of their own, and activities of the member's organisation w
 server's key. Each autocannon connection is one device: its member's token and client id, and its own seq,
 numbered on from the last push the server answered (so a device's pushes are never out of order), one push at a
 time. Every check-in is new to the server (a device's *n*-th push carries the codes of the next activities, with
-fresh UUIDv7 ids), so each is verified (signature and activity), stored and logged for pull. The server's
-answers are read: *applied* counts the check-ins it says it applied, and a failed push is named by the
+fresh UUIDv7 ids), so each one's activity is looked up, and it is stored and logged for pull. Every device's
+*n*-th push carries the same activities, as the members at one event scan the same code: the server checks a
+code's signature once and remembers it. The server's answers are read: *applied* counts the check-ins it says it applied, and a failed push is named by the
 errors the server logged. The machine may be running other work at the same time (see the load average above).
 
 - **ingest**: {devices} devices, each pushing {per_device} pushes of {batch} check-ins (the most a push may
