@@ -115,7 +115,7 @@ async function spreadLoad(seeded, { perPush, groups, ...options }) {
   );
   latencies.sort((a, b) => a - b);
   const results = loads.map((load) => load.result);
-  const sum = (field) => results.reduce((total, result) => total + field(result), 0);
+  const sum = (field) => loads.reduce((total, load) => total + field(load), 0);
   const statusCodeStats = {};
   for (const result of results) {
     for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
@@ -124,13 +124,13 @@ async function spreadLoad(seeded, { perPush, groups, ...options }) {
   }
   return {
     result: {
-      connections: sum((result) => result.connections),
-      requests: { total: sum((result) => result.requests.total) },
+      connections: sum((load) => load.result.connections),
+      requests: { total: sum((load) => load.result.requests.total) },
       duration: Math.max(...results.map((result) => result.duration)),
-      non2xx: sum((result) => result.non2xx),
+      non2xx: sum((load) => load.result.non2xx),
       statusCodeStats,
-      errors: sum((result) => result.errors),
-      timeouts: sum((result) => result.timeouts),
+      errors: sum((load) => load.result.errors),
+      timeouts: sum((load) => load.result.timeouts),
       latency: {
         p50: percentile(latencies, 0.5),
         p90: percentile(latencies, 0.9),
@@ -138,8 +138,8 @@ async function spreadLoad(seeded, { perPush, groups, ...options }) {
         max: latencies.at(-1),
       },
     },
-    applied: loads.reduce((total, load) => total + load.applied, 0),
-    notApplied: loads.reduce((total, load) => total + load.notApplied, 0),
+    applied: sum((load) => load.applied),
+    notApplied: sum((load) => load.notApplied),
   };
 }
 

@@ -113,82 +113,72 @@ impl fmt::Display for Audience {
 
 /// Records that `key` changed, for `audiences`.
 pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
-    log(conn, key, audiences, false).await
+    log(conn, &rows(key, audiences), false).await
 }
 
-/// `touch` for many keys, each with its one audience, in a fixed number of statements.
+/// `touch` for many keys, each with its one audience, in the same two statements.
 pub async fn touch_each(conn: &mut SqliteConnection, touched: &[(LogKey, Audience)]) -> Result<(), sqlx::Error> {
-    if touched.is_empty() {
-        return Ok(());
-    }
-    let keys: Vec<String> = touched.iter().map(|(key, _)| key.to_string()).collect();
-    let delete = format!(
-        "DELETE FROM changes WHERE key IN ({}) AND NOT (deleted = 1 AND audience LIKE 'member:%')",
-        vec!["?"; keys.len()].join(", ")
-    );
-    let mut query = sqlx::query(&delete);
-    for key in &keys {
-        query = query.bind(key);
-    }
-    query.execute(&mut *conn).await?;
-    let insert = format!(
-        "INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES {}",
-        crate::db::values(keys.len(), 3)
-    );
-    let mut query = sqlx::query(&insert);
-    for (key, (_, audience)) in keys.iter().zip(touched) {
-        query = query.bind(key).bind(audience.to_string()).bind(false);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
+    let rows: Vec<(String, Audience)> = touched
+        .iter()
+        .map(|(key, audience)| (key.to_string(), *audience))
+        .collect();
+    log(conn, &rows, false).await
 }
 
 /// Records that `key` was deleted, for `audiences`: their phones forget it on their next pull.
 pub async fn tombstone(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
-    log(conn, key, audiences, true).await
+    log(conn, &rows(key, audiences), true).await
 }
 
-async fn log(
-    conn: &mut SqliteConnection,
-    key: LogKey,
-    audiences: &[Audience],
-    deleted: bool,
-) -> Result<(), sqlx::Error> {
+fn rows(key: LogKey, audiences: &[Audience]) -> Vec<(String, Audience)> {
     let key = key.to_string();
+    audiences.iter().map(|audience| (key.clone(), *audience)).collect()
+}
+
+/// Each row's key is now seen by its audience (and only the audiences its rows name), `deleted` or not.
+async fn log(conn: &mut SqliteConnection, rows: &[(String, Audience)], deleted: bool) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     // A member's own tombstone (`forget_for`) outlives later touches: a phone that left the audience before
     // pulling must still learn to forget the record, and it sees nothing of the audience it left.
-    sqlx::query("DELETE FROM changes WHERE key = ? AND NOT (deleted = 1 AND audience LIKE 'member:%')")
-        .bind(&key)
-        .execute(&mut *conn)
-        .await?;
-    for audience in audiences {
-        replace(conn, &key, *audience, deleted).await?;
+    let delete = format!(
+        "DELETE FROM changes WHERE key IN ({}) AND NOT (deleted = 1 AND audience LIKE 'member:%')",
+        vec!["?"; rows.len()].join(", ")
+    );
+    let mut query = sqlx::query(&delete);
+    for (key, _) in rows {
+        query = query.bind(key);
     }
-    Ok(())
+    query.execute(&mut *conn).await?;
+    replace(conn, rows, deleted).await
 }
 
-async fn replace(conn: &mut SqliteConnection, key: &str, audience: Audience, deleted: bool) -> Result<(), sqlx::Error> {
+async fn replace(conn: &mut SqliteConnection, rows: &[(String, Audience)], deleted: bool) -> Result<(), sqlx::Error> {
     // `OR REPLACE` drops a row left for the same key and audience (a member's tombstone) and numbers the new one
     // above everything: one statement, as cheap as a plain insert when there is none.
-    sqlx::query("INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES (?, ?, ?)")
-        .bind(key)
-        .bind(audience.to_string())
-        .bind(deleted)
-        .execute(&mut *conn)
-        .await?;
+    let insert = format!(
+        "INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES {}",
+        crate::db::values(rows.len(), 3)
+    );
+    let mut query = sqlx::query(&insert);
+    for (key, audience) in rows {
+        query = query.bind(key).bind(audience.to_string()).bind(deleted);
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Lost access: `person` no longer belongs to an audience that showed them `key`, so their phones forget it.
 /// Everyone else's view of the record is untouched.
 pub async fn forget_for(conn: &mut SqliteConnection, key: LogKey, person: Id) -> Result<(), sqlx::Error> {
-    replace(conn, &key.to_string(), Audience::Member(person), true).await
+    replace(conn, &rows(key, &[Audience::Member(person)]), true).await
 }
 
 /// New access: `person` joined an audience whose older records they never pulled; this sends `key` to them
 /// alone, instead of re-sending it to everyone in the audience.
 pub async fn share_with(conn: &mut SqliteConnection, key: LogKey, person: Id) -> Result<(), sqlx::Error> {
-    replace(conn, &key.to_string(), Audience::Member(person), false).await
+    replace(conn, &rows(key, &[Audience::Member(person)]), false).await
 }
 
 /// One row of the log, as pull reads it.
