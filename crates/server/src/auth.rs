@@ -276,8 +276,10 @@ async fn open_session(
 ) -> Result<String, AppError> {
     sync::bind_client(conn, client_id, person_id, now).await?;
     let token = URL_SAFE_NO_PAD.encode(clock::random_bytes::<32>());
+    // Seen now, as signing in is: otherwise every phone's first request after signing in would also write.
     sqlx::query(
-        "INSERT INTO sessions (token_hash, id, person_id, client_id, created_at, user_agent) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (token_hash, id, person_id, client_id, created_at, last_seen_at, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
     )
     .bind(&sha256(token.as_bytes())[..])
     .bind(clock::new_id().to_string())

@@ -116,13 +116,12 @@ pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audien
     log(conn, &rows(key, audiences), false).await
 }
 
-/// `touch` for many keys, each with its one audience, in the same two statements.
-pub async fn touch_each(conn: &mut SqliteConnection, touched: &[(LogKey, Audience)]) -> Result<(), sqlx::Error> {
-    let rows: Vec<(String, Audience)> = touched
+/// Rows for many keys, each with its one audience.
+fn each(touched: &[(LogKey, Audience)]) -> Vec<(String, Audience)> {
+    touched
         .iter()
         .map(|(key, audience)| (key.to_string(), *audience))
-        .collect();
-    log(conn, &rows, false).await
+        .collect()
 }
 
 /// Records that `key` was deleted, for `audiences`: their phones forget it on their next pull.
@@ -135,37 +134,60 @@ fn rows(key: LogKey, audiences: &[Audience]) -> Vec<(String, Audience)> {
     audiences.iter().map(|audience| (key.clone(), *audience)).collect()
 }
 
+/// Drops the rows of the keys in `?1` (a JSON array). A member's own tombstone (`forget_for`) outlives later
+/// touches: a phone that left the audience before pulling must still learn to forget the record, and it sees
+/// nothing of the audience it left.
+const DROP_ROWS: &str = "DELETE FROM changes WHERE key IN (SELECT value FROM json_each(?1))
+     AND NOT (deleted = 1 AND audience LIKE 'member:%')";
+/// Adds a row for each `[key, audience]` in `?1` (a JSON array), `deleted` or not (`?2`). `OR REPLACE` drops a
+/// row left for the same key and audience (a member's tombstone) and numbers the new one above everything: as
+/// cheap as a plain insert when there is none. The rows come as one JSON text so that a statement has one
+/// shape for any number of rows, prepared once.
+const ADD_ROWS: &str = "INSERT OR REPLACE INTO changes (key, audience, deleted)
+     SELECT value ->> 0, value ->> 1, ?2 FROM json_each(?1)";
+
+/// `DROP_ROWS`'s argument.
+fn keys_json(rows: &[(String, Audience)]) -> String {
+    serde_json::Value::from_iter(rows.iter().map(|(key, _)| key.as_str())).to_string()
+}
+
+/// `ADD_ROWS`'s argument.
+fn rows_json(rows: &[(String, Audience)]) -> String {
+    serde_json::Value::from_iter(
+        rows.iter()
+            .map(|(key, audience)| serde_json::json!([key, audience.to_string()])),
+    )
+    .to_string()
+}
+
 /// Each row's key is now seen by its audience (and only the audiences its rows name), `deleted` or not.
 async fn log(conn: &mut SqliteConnection, rows: &[(String, Audience)], deleted: bool) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
-    // A member's own tombstone (`forget_for`) outlives later touches: a phone that left the audience before
-    // pulling must still learn to forget the record, and it sees nothing of the audience it left.
-    let delete = format!(
-        "DELETE FROM changes WHERE key IN ({}) AND NOT (deleted = 1 AND audience LIKE 'member:%')",
-        vec!["?"; rows.len()].join(", ")
-    );
-    let mut query = sqlx::query(&delete);
-    for (key, _) in rows {
-        query = query.bind(key);
-    }
-    query.execute(&mut *conn).await?;
+    sqlx::query(DROP_ROWS).bind(keys_json(rows)).execute(&mut *conn).await?;
     replace(conn, rows, deleted).await
 }
 
 async fn replace(conn: &mut SqliteConnection, rows: &[(String, Audience)], deleted: bool) -> Result<(), sqlx::Error> {
-    // `OR REPLACE` drops a row left for the same key and audience (a member's tombstone) and numbers the new one
-    // above everything: one statement, as cheap as a plain insert when there is none.
-    let insert = format!(
-        "INSERT OR REPLACE INTO changes (key, audience, deleted) VALUES {}",
-        crate::db::values(rows.len(), 3)
-    );
-    let mut query = sqlx::query(&insert);
-    for (key, audience) in rows {
-        query = query.bind(key).bind(audience.to_string()).bind(deleted);
+    sqlx::query(ADD_ROWS)
+        .bind(rows_json(rows))
+        .bind(deleted)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// `touch` for many keys, each with its one audience, on the write connection as lent to the push writer
+/// (`push.rs`): the same two statements as any touch.
+pub fn touch_each_lent(conn: &rusqlite::Connection, touched: &[(LogKey, Audience)]) -> rusqlite::Result<()> {
+    let rows = each(touched);
+    if rows.is_empty() {
+        return Ok(());
     }
-    query.execute(&mut *conn).await?;
+    conn.prepare_cached(DROP_ROWS)?.execute([keys_json(&rows)])?;
+    conn.prepare_cached(ADD_ROWS)?
+        .execute(rusqlite::params![rows_json(&rows), false])?;
     Ok(())
 }
 

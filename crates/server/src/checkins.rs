@@ -1,13 +1,15 @@
 //! Check-ins arriving from phones (SYNC.md "check-ins are facts"): the code is verified again with the server's
 //! keys, the device time is judged but never trusted, and a doubtful one is kept and flagged, not dropped.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 use guihai_core::checkin::{flag_for, CheckIn, CheckInFlag};
 use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{Outcome, Rejection};
 use guihai_core::Id;
-use sqlx::{SqliteConnection, SqlitePool};
+use rusqlite::OptionalExtension;
+use sqlx::SqlitePool;
 
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
@@ -31,121 +33,73 @@ pub struct Scan {
     pub verified: Result<Code, CodeError>,
 }
 
-/// Applies scanned activity codes (signatures already `verify`'d) inside the push's transaction and returns
-/// each one's outcome, in order. A fixed number of statements however many there are (one lookup of their
-/// activities, one insert, one log entry): ingest is bound by round trips to SQLite, not by its work.
-pub async fn check_in_all(conn: &mut SqliteConnection, scans: Vec<Scan>) -> Result<Vec<Outcome>, AppError> {
-    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(scans.len());
-    let mut wanted = Vec::new();
-    for scan in &scans {
-        let rejected = |reason| Some(Outcome::Rejected { reason });
-        outcomes.push(match &scan.verified {
-            Err(error) => rejected(Rejection::Code(*error)),
-            Ok(Code {
-                subject: Subject::Activity { activity_id, .. },
-                ..
-            }) => {
-                wanted.push(activity_id.to_string());
-                None
+/// Applies scanned activity codes (signatures already `verify`'d) inside the push writer's transaction and
+/// returns each one's outcome, in order. `conn` is the write connection lent to the writer (`push.rs`): each
+/// statement is a call into SQLite on this thread, so one per check-in costs microseconds, not a round trip.
+pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<Outcome>, AppError> {
+    let mut find =
+        conn.prepare_cached("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")?;
+    // The same check-in through another client (its id), or the same member scanning again (person and
+    // activity), is one check-in: the row is ignored, also against an earlier row of the same batch.
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )?;
+    // The members at one event scan the same code: each activity is looked up once.
+    let mut activities: HashMap<Id, Option<(String, i64, i64)>> = HashMap::new();
+    let mut applied = Vec::new();
+    let mut outcomes = Vec::with_capacity(scans.len());
+    for scan in scans {
+        let rejected = |reason| Outcome::Rejected { reason };
+        let code = match &scan.verified {
+            Ok(code) => code,
+            Err(error) => {
+                outcomes.push(rejected(Rejection::Code(*error)));
+                continue;
             }
-            Ok(_) => rejected(Rejection::Invalid),
-        });
-    }
-    let activities = open_activities(conn, &wanted).await?;
-    // Rows to insert: (index into `scans`, org, flag).
-    let mut rows = Vec::new();
-    for (index, scan) in scans.iter().enumerate() {
-        let (Ok(code), None) = (&scan.verified, &outcomes[index]) else {
-            continue;
         };
         let Subject::Activity { activity_id, .. } = code.subject else {
+            outcomes.push(rejected(Rejection::Invalid));
             continue;
         };
-        let Some((org_id, starts_at, ends_at)) = activities.get(&activity_id.to_string()) else {
-            outcomes[index] = Some(Outcome::Rejected {
-                reason: Rejection::UnknownActivity,
-            });
+        let activity = match activities.entry(activity_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(unknown) => unknown.insert(
+                find.query_row([activity_id.to_string()], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()?,
+            ),
+        };
+        let Some((org_id, starts_at, ends_at)) = &*activity else {
+            outcomes.push(rejected(Rejection::UnknownActivity));
             continue;
         };
         let origin = &scan.origin;
         let scanned_while_valid = code.check_time(clock::unix_secs(origin.occurred_at)).is_ok();
         let flag = flag_for(origin.occurred_at, origin.received_at, (*starts_at, *ends_at))
             .or((!scanned_while_valid).then_some(CheckInFlag::OutsideWindow));
-        rows.push((index, activity_id, org_id.clone(), flag));
-    }
-    let inserted = insert(conn, &scans, &rows).await?;
-    let mut applied = Vec::new();
-    for (index, ..) in &rows {
-        let scan = &scans[*index];
-        outcomes[*index] = Some(if inserted.contains(&scan.id.to_string()) {
-            applied.push((LogKey::CheckIn(scan.id), Audience::Member(scan.origin.person_id)));
+        let inserted = insert.execute(rusqlite::params![
+            scan.id.to_string(),
+            origin.person_id.to_string(),
+            activity_id.to_string(),
+            org_id,
+            origin.occurred_at,
+            origin.received_at,
+            origin.client_id.to_string(),
+            db::seq(origin.seq)?,
+            flag.as_ref().map(db::wire_name),
+        ])?;
+        outcomes.push(if inserted == 1 {
+            applied.push((LogKey::CheckIn(scan.id), Audience::Member(origin.person_id)));
             Outcome::Applied
         } else {
             Outcome::Duplicate
         });
     }
     // Only the member's own audience: the organisation's audience reaches every member, and a check-in is private.
-    changes::touch_each(conn, &applied).await?;
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.expect("every scan has its outcome"))
-        .collect())
-}
-
-/// The activities among `ids` that are not cancelled: id to (org, starts, ends).
-async fn open_activities(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-) -> Result<HashMap<String, (String, i64, i64)>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT id, org_id, starts_at, ends_at FROM activities WHERE cancelled_at IS NULL AND id IN ({})",
-        vec!["?"; ids.len()].join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
-    for id in ids {
-        query = query.bind(id);
-    }
-    let found = query.fetch_all(&mut *conn).await?;
-    Ok(found
-        .into_iter()
-        .map(|(id, org, starts, ends)| (id, (org, starts, ends)))
-        .collect())
-}
-
-/// Inserts the check-ins `rows` names and returns the ids that were new. The same check-in through another
-/// client (its id), or the same member scanning again (person and activity), is one check-in: that row is
-/// ignored, also against an earlier row of the same statement.
-async fn insert(
-    conn: &mut SqliteConnection,
-    scans: &[Scan],
-    rows: &[(usize, Id, String, Option<CheckInFlag>)],
-) -> Result<HashSet<String>, AppError> {
-    if rows.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let sql = format!(
-        "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag)
-         VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-        crate::db::values(rows.len(), 9)
-    );
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for (index, activity_id, org_id, flag) in rows {
-        let Scan { origin, id, .. } = &scans[*index];
-        query = query
-            .bind(id.to_string())
-            .bind(origin.person_id.to_string())
-            .bind(activity_id.to_string())
-            .bind(org_id.clone())
-            .bind(origin.occurred_at)
-            .bind(origin.received_at)
-            .bind(origin.client_id.to_string())
-            .bind(db::seq(origin.seq)?)
-            .bind(flag.as_ref().map(db::wire_name));
-    }
-    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+    changes::touch_each_lent(conn, &applied)?;
+    Ok(outcomes)
 }
 
 #[derive(sqlx::FromRow)]

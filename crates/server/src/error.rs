@@ -35,6 +35,9 @@ pub enum AppError {
     SeqGap { last_seq: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// From the push writer's statements (`push.rs`), run on the same connection without sqlx.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Internal(String),
 }
@@ -53,7 +56,9 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
-            AppError::Database(_) | AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Database(_) | AppError::Sqlite(_) | AppError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         }
     }
 }

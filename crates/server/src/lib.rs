@@ -74,6 +74,7 @@ pub struct AppState {
     pub writes: SqlitePool,
     /// The writer that settles pushes, many to a transaction.
     pushes: push::Pushes,
+    checkpoints: db::Checkpoints,
     keys: Arc<Keyring>,
     dist: PathBuf,
     faults: Arc<faults::Faults>,
@@ -85,7 +86,11 @@ impl AppState {
     /// Opens (and migrates) the database in `config.data_dir`, loads or creates the signing key, and seeds the
     /// demo data when asked and the database is empty.
     pub async fn open(config: &Config) -> Result<AppState, StartError> {
-        let db::Db { read, write } = db::open(&config.data_dir).await?;
+        let db::Db {
+            read,
+            write,
+            checkpoints,
+        } = db::open(&config.data_dir).await?;
         let keys = Arc::new(keys::load_or_create(&write).await?);
         if config.demo && demo::seed_if_empty(&write).await? {
             tracing::info!("seeded the demo data");
@@ -94,6 +99,7 @@ impl AppState {
             db: read,
             pushes: push::Pushes::start(write.clone()),
             writes: write,
+            checkpoints,
             keys,
             dist: config.dist.clone(),
             faults: Arc::new(faults::Faults::arm(config.faults.clone())),
@@ -114,6 +120,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
@@ -197,6 +205,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     db::close(db::Db {
         read: state.db.clone(),
         write: state.writes.clone(),
+        checkpoints: state.checkpoints.clone(),
     })
     .await;
     tracing::info!("stopped");

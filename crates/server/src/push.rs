@@ -1,13 +1,17 @@
 //! Settling pushes, many in one transaction (group commit). SQLite has one writer, and a push's own work is a
-//! few statements: what made a thousand devices wait was each push's transaction of its own, every statement a
-//! round trip to the database thread. The writer takes every push that is waiting, settles them all in one
-//! transaction, with all their check-ins inserted together, and answers each once it has committed. Exactly
-//! once holds as before: a push's numbers are checked against what the same transaction holds, so two pushes
-//! of one phone in the same batch settle one after the other.
+//! few statements: what made a thousand devices wait was each push's transaction of its own, and every
+//! statement a round trip to sqlx's thread for the connection (on a busy machine, up to milliseconds each for
+//! the two thread wake-ups, with the microseconds of SQLite's work in between). The writer, on a thread of its
+//! own, takes every push that is waiting and settles them all in one transaction. sqlx lends it the write
+//! connection (`lent`), and the pushes' numbers, their check-ins, refusals and answers are direct calls into
+//! SQLite on that thread, microseconds each; only reports, leaving and profile edits, which a phone seldom
+//! sends, go through sqlx's code for them. Each push is answered once the transaction has committed. Exactly once holds as before: a push's numbers are checked against what the same
+//! transaction holds, so two pushes of one phone in the same batch settle one after the other.
 
 use guihai_core::qr::{Code, CodeError};
 use guihai_core::sync::{Mutation, MutationResult, Op, Outcome, PushRequest, PushResponse, Rejection};
 use guihai_core::Id;
+use rusqlite::OptionalExtension;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -43,10 +47,20 @@ pub struct Pushes {
 }
 
 impl Pushes {
-    /// Starts the writer on the write connection pool; it stops when the last handle is dropped.
+    /// Starts the writer on the write connection pool; it stops when the last handle is dropped. Its thread
+    /// is its own so that its many small waits are not queued behind the request handlers' work.
     pub fn start(writes: SqlitePool) -> Pushes {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(write(writes, waiting));
+        std::thread::Builder::new()
+            .name("push-writer".into())
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for the push writer")
+                    .block_on(write(writes, waiting));
+            })
+            .expect("a thread for the push writer");
         Pushes { queue }
     }
 
@@ -108,12 +122,145 @@ async fn write(writes: SqlitePool, mut queue: mpsc::Receiver<Waiting>) {
 /// One transaction for the whole batch. A push with a gap (or a phone that is not its member's) is answered
 /// with its error and changes nothing; a database error fails the whole batch, and each phone sends again.
 async fn settle_batch(writes: &SqlitePool, jobs: Vec<Job>) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
-    let mut tx = db::begin_write(writes).await?;
-    let mut plans = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        plans.push(plan(&mut tx, job).await?);
+    let mut conn = writes.acquire().await?;
+    let settled = settle(&mut conn, jobs).await;
+    if settled.is_err() {
+        // The transaction may be open still; without one, this fails, and that is fine.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
-    // Check-ins depend on nothing else a push carries, so the batch's are applied together.
+    settled
+}
+
+async fn settle(conn: &mut SqliteConnection, jobs: Vec<Job>) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
+    let fault = jobs.iter().find_map(|job| job.fault);
+    let answers = if jobs.iter().any(Job::needs_sqlx) {
+        let mut plans = lent(conn, |db| open(db, jobs)).await?;
+        for plan in plans.iter_mut().flatten() {
+            plan.apply_rest(conn).await?;
+        }
+        lent(conn, |db| close(db, plans, fault)).await?
+    } else {
+        // The usual batch, check-ins only: one lending of the connection, no round trip.
+        lent(conn, |db| close(db, open(db, jobs)?, fault)).await?
+    };
+    if fault == Some(Fault::ExitAfterCommit) {
+        tracing::warn!("test fault: exiting after the commit, before the answer");
+        std::process::exit(faults::EXIT_AFTER_COMMIT_STATUS);
+    }
+    Ok(answers)
+}
+
+/// Runs `work` on the write connection as sqlx lends it: direct calls into SQLite on this thread.
+async fn lent<T>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: sqlx's thread for this connection waits until `handle` is dropped, and `db` is dropped first
+    // (declared after it) without closing the connection (`from_handle` does not own it).
+    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())? };
+    work(&db)
+}
+
+/// Opens the transaction, checks each push's numbers and applies the check-ins.
+fn open(db: &rusqlite::Connection, jobs: Vec<Job>) -> Result<Vec<Result<Plan, AppError>>, AppError> {
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let mut plans = jobs
+        .into_iter()
+        .map(|job| plan(db, job))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_in(db, &mut plans)?;
+    Ok(plans)
+}
+
+/// Keeps the refusals, answers each push and commits.
+fn close(
+    db: &rusqlite::Connection,
+    plans: Vec<Result<Plan, AppError>>,
+    fault: Option<Fault>,
+) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
+    let mut answers = Vec::with_capacity(plans.len());
+    for plan in plans {
+        answers.push(match plan {
+            Ok(plan) => Ok(plan.finish(db)?),
+            Err(error) => Err(error),
+        });
+    }
+    if fault == Some(Fault::FailBeforeCommit) {
+        return Err(AppError::Internal("test fault: fail-before-commit".into()));
+    }
+    db.execute_batch("COMMIT")?;
+    Ok(answers)
+}
+
+impl Job {
+    /// Whether the push carries a write only sqlx's code applies.
+    fn needs_sqlx(&self) -> bool {
+        self.request
+            .mutations
+            .iter()
+            .any(|m| matches!(m.op, Op::Report { .. } | Op::Leave { .. } | Op::EditProfile(_)))
+    }
+}
+
+/// A push whose numbers are checked and whose new mutations are settled in this transaction.
+struct Plan {
+    job: Job,
+    /// Indexes of the new mutations, in order.
+    new: Vec<usize>,
+    outcomes: Vec<Option<Outcome>>,
+    last_seq: u64,
+}
+
+/// Checks `job`'s numbers against what the transaction holds and moves its client's `last_seq` past the new
+/// ones. The new mutations are numbered on from there, in order; one at or below the last number is an
+/// earlier one sent again (its answer may have been lost); any other number is a gap.
+fn plan(db: &rusqlite::Connection, job: Job) -> Result<Result<Plan, AppError>, AppError> {
+    let client_id = job.request.client_id;
+    let (owner, last_seq): (String, i64) = db.prepare_cached(sync::BIND_CLIENT)?.query_row(
+        rusqlite::params![client_id.to_string(), job.person_id.to_string(), job.received_at],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let committed = match sync::owned_by(&owner, last_seq, job.person_id) {
+        Ok(committed) => committed,
+        Err(AppError::Forbidden) => return Ok(Err(AppError::Forbidden)),
+        Err(error) => return Err(error),
+    };
+    let mut last_seq = committed;
+    let mut new = Vec::new();
+    for (index, mutation) in job.request.mutations.iter().enumerate() {
+        if mutation.seq == last_seq + 1 {
+            new.push(index);
+            last_seq = mutation.seq;
+        } else if mutation.seq > last_seq {
+            return Ok(Err(AppError::SeqGap { last_seq: committed }));
+        }
+    }
+    if last_seq > committed {
+        let stored = match db::seq(last_seq) {
+            Ok(stored) => stored,
+            Err(error) => return Ok(Err(error)),
+        };
+        db.prepare_cached("UPDATE clients SET last_seq = ? WHERE client_id = ?")?
+            .execute(rusqlite::params![stored, client_id.to_string()])?;
+    }
+    let mut outcomes = vec![None; job.request.mutations.len()];
+    for &index in &new {
+        // Only takes up its number (see `engine::contiguous_batch`).
+        if job.request.mutations[index].op == Op::Skip {
+            outcomes[index] = Some(Outcome::Applied);
+        }
+    }
+    Ok(Ok(Plan {
+        job,
+        new,
+        outcomes,
+        last_seq,
+    }))
+}
+
+/// Check-ins depend on nothing else a push carries, so the batch's are applied together, before the rest.
+fn check_in(db: &rusqlite::Connection, plans: &mut [Result<Plan, AppError>]) -> Result<(), AppError> {
     let mut scanned = Vec::new();
     let mut scans = Vec::new();
     for (p, plan) in plans.iter_mut().enumerate() {
@@ -131,76 +278,12 @@ async fn settle_batch(writes: &SqlitePool, jobs: Vec<Job>) -> Result<Vec<Result<
             }
         }
     }
-    for ((p, index), outcome) in scanned.into_iter().zip(checkins::check_in_all(&mut tx, scans).await?) {
+    for ((p, index), outcome) in scanned.into_iter().zip(checkins::check_in_all(db, &scans)?) {
         if let Ok(plan) = &mut plans[p] {
             plan.outcomes[index] = Some(outcome);
         }
     }
-    let mut answers = Vec::with_capacity(plans.len());
-    let mut fault = None;
-    for plan in plans {
-        answers.push(match plan {
-            Ok(mut plan) => {
-                fault = fault.or(plan.job.fault);
-                Ok(plan.finish(&mut tx).await?)
-            }
-            Err(error) => Err(error),
-        });
-    }
-    if fault == Some(Fault::FailBeforeCommit) {
-        return Err(AppError::Internal("test fault: fail-before-commit".into()));
-    }
-    tx.commit().await?;
-    if fault == Some(Fault::ExitAfterCommit) {
-        tracing::warn!("test fault: exiting after the commit, before the answer");
-        std::process::exit(faults::EXIT_AFTER_COMMIT_STATUS);
-    }
-    Ok(answers)
-}
-
-/// A push whose numbers are checked and whose new mutations are settled in this transaction.
-struct Plan {
-    job: Job,
-    /// Indexes of the new mutations, in order.
-    new: Vec<usize>,
-    outcomes: Vec<Option<Outcome>>,
-    last_seq: u64,
-}
-
-/// Checks `job`'s numbers against what the transaction holds and moves its client's `last_seq` past the new
-/// ones. The new mutations are numbered on from there, in order; one at or below the last number is an
-/// earlier one sent again (its answer may have been lost); any other number is a gap.
-async fn plan(conn: &mut SqliteConnection, job: Job) -> Result<Result<Plan, AppError>, AppError> {
-    let client_id = job.request.client_id;
-    let committed = match sync::bind_client(conn, client_id, job.person_id, job.received_at).await {
-        Ok(committed) => committed,
-        Err(AppError::Forbidden) => return Ok(Err(AppError::Forbidden)),
-        Err(error) => return Err(error),
-    };
-    let mut last_seq = committed;
-    let mut new = Vec::new();
-    for (index, mutation) in job.request.mutations.iter().enumerate() {
-        if mutation.seq == last_seq + 1 {
-            new.push(index);
-            last_seq = mutation.seq;
-        } else if mutation.seq > last_seq {
-            return Ok(Err(AppError::SeqGap { last_seq: committed }));
-        }
-    }
-    if last_seq > committed {
-        sqlx::query("UPDATE clients SET last_seq = ? WHERE client_id = ?")
-            .bind(db::seq(last_seq)?)
-            .bind(client_id.to_string())
-            .execute(&mut *conn)
-            .await?;
-    }
-    let outcomes = vec![None; job.request.mutations.len()];
-    Ok(Ok(Plan {
-        job,
-        new,
-        outcomes,
-        last_seq,
-    }))
+    Ok(())
 }
 
 impl Plan {
@@ -214,36 +297,43 @@ impl Plan {
         }
     }
 
-    /// Applies the new mutations that are not check-ins, in order, keeps the refusals, and answers.
-    async fn finish(&mut self, conn: &mut SqliteConnection) -> Result<PushResponse, AppError> {
+    /// Applies the new mutations that only sqlx's code applies (reports, leaving, profile edits), in order.
+    async fn apply_rest(&mut self, conn: &mut SqliteConnection) -> Result<(), AppError> {
         for index in self.new.clone() {
-            let mutation = &self.job.request.mutations[index];
-            let outcome = match self.outcomes[index].take() {
-                Some(outcome) => outcome,
-                None => {
-                    apply(
-                        conn,
-                        &self.origin(mutation),
-                        &mutation.op,
-                        self.job.verified[index].take(),
-                    )
-                    .await?
-                }
-            };
-            if let Outcome::Rejected { reason } = &outcome {
-                record_rejection(conn, &self.origin(mutation), mutation, *reason).await?;
+            if self.outcomes[index].is_some() {
+                continue;
             }
+            let mutation = &self.job.request.mutations[index];
+            let origin = self.origin(mutation);
+            let outcome = match (&mutation.op, self.job.verified[index].take()) {
+                (Op::Report { id, left_stop, .. }, Some(verified)) => {
+                    reports::report_from_phone(conn, &origin, *id, verified, *left_stop).await?
+                }
+                (Op::Leave { stop_id }, _) => reports::leave_from_phone(conn, &origin, *stop_id).await?,
+                (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, &origin, edit).await?,
+                (op, _) => return Err(AppError::Internal(format!("{op:?} has no outcome"))),
+            };
             self.outcomes[index] = Some(outcome);
         }
+        Ok(())
+    }
+
+    /// Keeps the refusals among the new mutations and answers. One sent again gets the answer it had: a
+    /// refusal is told again, or the phone would never learn why its write did not count.
+    fn finish(mut self, db: &rusqlite::Connection) -> Result<PushResponse, AppError> {
         let mut results = Vec::with_capacity(self.outcomes.len());
-        for (mutation, outcome) in self.job.request.mutations.iter().zip(&mut self.outcomes) {
-            let outcome = match outcome.take() {
-                Some(outcome) => outcome,
-                // Sent again: a refusal is told again, or the phone would never learn why its write did not count.
-                None => match earlier_rejection(conn, self.job.request.client_id, mutation.seq).await? {
-                    Some(reason) => Outcome::Rejected { reason },
-                    None => Outcome::Duplicate,
-                },
+        for (index, mutation) in self.job.request.mutations.iter().enumerate() {
+            let outcome = match self.outcomes[index].take() {
+                Some(outcome) => {
+                    if let Outcome::Rejected { reason } = &outcome {
+                        record_rejection(db, &self.origin(mutation), mutation, *reason)?;
+                    }
+                    outcome
+                }
+                None if self.new.binary_search(&index).is_ok() => {
+                    return Err(AppError::Internal(format!("mutation {} was not applied", mutation.seq)));
+                }
+                None => earlier_outcome(db, self.job.request.client_id, mutation.seq)?,
             };
             results.push(MutationResult {
                 seq: mutation.seq,
@@ -257,44 +347,23 @@ impl Plan {
     }
 }
 
-/// Applies one mutation; `verified` is its code's signature check, made before the transaction.
-async fn apply(
-    conn: &mut SqliteConnection,
-    origin: &Origin,
-    op: &Op,
-    verified: Option<Result<Code, CodeError>>,
-) -> Result<Outcome, AppError> {
-    match (op, verified) {
-        (Op::CheckIn { .. }, _) => Err(AppError::Internal("check-ins are applied by check_in_all".into())),
-        (Op::Report { id, left_stop, .. }, Some(verified)) => {
-            reports::report_from_phone(conn, origin, *id, verified, *left_stop).await
-        }
-        (Op::Report { .. }, None) => Err(AppError::Internal("a report without its signature check".into())),
-        (Op::Leave { stop_id }, _) => reports::leave_from_phone(conn, origin, *stop_id).await,
-        (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, origin, edit).await,
-        // Only takes up its number (see `engine::contiguous_batch`).
-        (Op::Skip, _) => Ok(Outcome::Applied),
-    }
+fn earlier_outcome(db: &rusqlite::Connection, client_id: Id, seq: u64) -> Result<Outcome, AppError> {
+    let reason: Option<String> = db
+        .prepare_cached("SELECT reason FROM rejected_mutations WHERE client_id = ? AND seq = ?")?
+        .query_row(rusqlite::params![client_id.to_string(), db::seq(seq)?], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(match reason {
+        Some(reason) => Outcome::Rejected {
+            reason: serde_json::from_str(&reason).map_err(|error| AppError::Internal(error.to_string()))?,
+        },
+        None => Outcome::Duplicate,
+    })
 }
 
-async fn earlier_rejection(
-    conn: &mut SqliteConnection,
-    client_id: Id,
-    seq: u64,
-) -> Result<Option<Rejection>, AppError> {
-    let reason: Option<String> =
-        sqlx::query_scalar("SELECT reason FROM rejected_mutations WHERE client_id = ? AND seq = ?")
-            .bind(client_id.to_string())
-            .bind(db::seq(seq)?)
-            .fetch_optional(conn)
-            .await?;
-    reason
-        .map(|reason| serde_json::from_str(&reason).map_err(|error| AppError::Internal(error.to_string())))
-        .transpose()
-}
-
-async fn record_rejection(
-    conn: &mut SqliteConnection,
+fn record_rejection(
+    db: &rusqlite::Connection,
     origin: &Origin,
     mutation: &Mutation,
     reason: Rejection,
@@ -302,18 +371,18 @@ async fn record_rejection(
     // The op as it came over the wire: `{"kind": ..., "args": ...}`.
     let op = serde_json::to_value(&mutation.op).map_err(|error| AppError::Internal(error.to_string()))?;
     let reason = serde_json::to_string(&reason).map_err(|error| AppError::Internal(error.to_string()))?;
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO rejected_mutations (client_id, seq, kind, args, occurred_at, reason, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(origin.client_id.to_string())
-    .bind(db::seq(origin.seq)?)
-    .bind(op["kind"].as_str().unwrap_or_default())
-    .bind(op["args"].to_string())
-    .bind(origin.occurred_at)
-    .bind(reason)
-    .bind(origin.received_at)
-    .execute(conn)
-    .await?;
+    )?
+    .execute(rusqlite::params![
+        origin.client_id.to_string(),
+        db::seq(origin.seq)?,
+        op["kind"].as_str().unwrap_or_default(),
+        op["args"].to_string(),
+        origin.occurred_at,
+        reason,
+        origin.received_at,
+    ])?;
     Ok(())
 }

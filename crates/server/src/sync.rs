@@ -26,21 +26,27 @@ pub fn routes() -> Routes {
         .route(Method::GET, "/sync/pull", pull)
 }
 
-/// Binds `client_id` to `person_id` on first use and returns its `last_seq`; a client id that belongs to
-/// someone else is refused, so one person can never advance or read another's queue.
+/// Binds client `?1` to person `?2` on first use (at `?3`) and answers its owner and `last_seq`. One statement:
+/// the update that does nothing makes `RETURNING` answer for a row that was there already.
+pub const BIND_CLIENT: &str = "INSERT INTO clients (client_id, person_id, created_at) VALUES (?1, ?2, ?3)
+     ON CONFLICT (client_id) DO UPDATE SET last_seq = last_seq
+     RETURNING person_id, last_seq";
+
+/// Binds `client_id` to `person_id` on first use and returns its `last_seq` (`BIND_CLIENT`, `owned_by`).
 pub async fn bind_client(conn: &mut SqliteConnection, client_id: Id, person_id: Id, now: i64) -> Result<u64, AppError> {
-    // One statement: the update that does nothing makes `RETURNING` answer for a row that was there already.
-    let (owner, last_seq): (String, i64) = sqlx::query_as(
-        "INSERT INTO clients (client_id, person_id, created_at) VALUES (?, ?, ?)
-         ON CONFLICT (client_id) DO UPDATE SET last_seq = last_seq
-         RETURNING person_id, last_seq",
-    )
-    .bind(client_id.to_string())
-    .bind(person_id.to_string())
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    if db::id(&owner)? != person_id {
+    let (owner, last_seq): (String, i64) = sqlx::query_as(BIND_CLIENT)
+        .bind(client_id.to_string())
+        .bind(person_id.to_string())
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    owned_by(&owner, last_seq, person_id)
+}
+
+/// A client's `last_seq`, if `person_id` is its `owner`: a client id that belongs to someone else is refused,
+/// so one person can never advance or read another's queue.
+pub fn owned_by(owner: &str, last_seq: i64, person_id: Id) -> Result<u64, AppError> {
+    if db::id(owner)? != person_id {
         return Err(AppError::Forbidden);
     }
     Ok(u64::try_from(last_seq).unwrap_or_default())
@@ -52,11 +58,8 @@ async fn owned_last_seq(conn: &mut SqliteConnection, client_id: Id, person_id: I
         .bind(client_id.to_string())
         .fetch_optional(conn)
         .await?;
-    match row {
-        Some((owner, _)) if db::id(&owner)? != person_id => Err(AppError::Forbidden),
-        Some((_, last_seq)) => Ok(Some(u64::try_from(last_seq).unwrap_or_default())),
-        None => Ok(None),
-    }
+    row.map(|(owner, last_seq)| owned_by(&owner, last_seq, person_id))
+        .transpose()
 }
 
 /// Checks the request, verifies its codes' signatures (the costliest step, needing no database) and hands it
