@@ -30,6 +30,8 @@ pub struct Db {
 
 /// How often the checkpointer folds the write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
+/// Pages (4 KiB) of write-ahead log that are far more than a second of writes.
+const LONG_LOG_PAGES: i64 = 25_000;
 
 pub async fn open(data_dir: &Path) -> Result<Db, StartError> {
     std::fs::create_dir_all(data_dir)?;
@@ -70,7 +72,7 @@ pub async fn open(data_dir: &Path) -> Result<Db, StartError> {
 
 /// A thread that folds the write-ahead log into the database file every `CHECKPOINT_EVERY`, on a connection
 /// of its own. A passive checkpoint never blocks the writer or a reader; once it has caught up, the next
-/// commit starts the log from its beginning again, so the log stays as small as a quarter second of writes.
+/// commit starts the log from its beginning again, so the log stays about as small as a second of writes.
 #[derive(Clone)]
 pub struct Checkpoints {
     running: Arc<Mutex<Option<Running>>>,
@@ -88,10 +90,17 @@ impl Checkpoints {
         conn.busy_timeout(Duration::from_secs(5))?;
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new().name("checkpoints".into()).spawn(move || {
+            let mut growing = false;
             // Ends when told to, or when every handle is gone.
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                if let Err(error) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!(%error, "cannot checkpoint the write-ahead log");
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1)) {
+                    // A log this long is not starting over (a read that never ends holds it): said once.
+                    Ok(pages) if pages > LONG_LOG_PAGES && !growing => {
+                        growing = true;
+                        tracing::warn!(pages, "the write-ahead log keeps growing");
+                    }
+                    Ok(pages) => growing &= pages > LONG_LOG_PAGES,
+                    Err(error) => tracing::warn!(%error, "cannot checkpoint the write-ahead log"),
                 }
             }
         })?;

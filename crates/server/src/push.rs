@@ -127,21 +127,25 @@ async fn settle_batch(writes: &SqlitePool, jobs: Vec<Job>) -> Result<Vec<Result<
     if settled.is_err() {
         // The transaction may be open still; without one, this fails, and that is fine.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        // A connection left inside a transaction would fail every write after it: it is closed instead.
+        if !matches!(lent(&mut conn, |db| Ok(db.is_autocommit())).await, Ok(true)) {
+            tracing::error!("the write connection could not be rolled back; closing it");
+            conn.close_on_drop();
+        }
     }
     settled
 }
 
 async fn settle(conn: &mut SqliteConnection, jobs: Vec<Job>) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
-    let fault = jobs.iter().find_map(|job| job.fault);
-    let answers = if jobs.iter().any(Job::needs_sqlx) {
+    let (answers, fault) = if jobs.iter().any(Job::needs_sqlx) {
         let mut plans = lent(conn, |db| open(db, jobs)).await?;
         for plan in plans.iter_mut().flatten() {
             plan.apply_rest(conn).await?;
         }
-        lent(conn, |db| close(db, plans, fault)).await?
+        lent(conn, |db| close(db, plans)).await?
     } else {
         // The usual batch, check-ins only: one lending of the connection, no round trip.
-        lent(conn, |db| close(db, open(db, jobs)?, fault)).await?
+        lent(conn, |db| close(db, open(db, jobs)?)).await?
     };
     if fault == Some(Fault::ExitAfterCommit) {
         tracing::warn!("test fault: exiting after the commit, before the answer");
@@ -173,12 +177,10 @@ fn open(db: &rusqlite::Connection, jobs: Vec<Job>) -> Result<Vec<Result<Plan, Ap
     Ok(plans)
 }
 
-/// Keeps the refusals, answers each push and commits.
-fn close(
-    db: &rusqlite::Connection,
-    plans: Vec<Result<Plan, AppError>>,
-    fault: Option<Fault>,
-) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
+/// Keeps the refusals, answers each push and commits; also gives the test fault armed on a push it settled
+/// (a push with a gap is answered with its gap, whatever it was armed with).
+fn close(db: &rusqlite::Connection, plans: Vec<Result<Plan, AppError>>) -> Result<Settled, AppError> {
+    let fault = plans.iter().flatten().find_map(|plan| plan.job.fault);
     let mut answers = Vec::with_capacity(plans.len());
     for plan in plans {
         answers.push(match plan {
@@ -190,16 +192,19 @@ fn close(
         return Err(AppError::Internal("test fault: fail-before-commit".into()));
     }
     db.execute_batch("COMMIT")?;
-    Ok(answers)
+    Ok((answers, fault))
 }
+
+/// Each push's answer, and the test fault armed on one of them.
+type Settled = (Vec<Result<PushResponse, AppError>>, Option<Fault>);
 
 impl Job {
     /// Whether the push carries a write only sqlx's code applies.
     fn needs_sqlx(&self) -> bool {
-        self.request
-            .mutations
-            .iter()
-            .any(|m| matches!(m.op, Op::Report { .. } | Op::Leave { .. } | Op::EditProfile(_)))
+        self.request.mutations.iter().any(|m| match m.op {
+            Op::Report { .. } | Op::Leave { .. } | Op::EditProfile(_) => true,
+            Op::CheckIn { .. } | Op::Skip => false,
+        })
     }
 }
 
