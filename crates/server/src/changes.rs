@@ -116,14 +116,6 @@ pub async fn touch(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audien
     log(conn, &rows(key, audiences), false).await
 }
 
-/// Rows for many keys, each with its one audience.
-fn each(touched: &[(LogKey, Audience)]) -> Vec<(String, Audience)> {
-    touched
-        .iter()
-        .map(|(key, audience)| (key.to_string(), *audience))
-        .collect()
-}
-
 /// Records that `key` was deleted, for `audiences`: their phones forget it on their next pull.
 pub async fn tombstone(conn: &mut SqliteConnection, key: LogKey, audiences: &[Audience]) -> Result<(), sqlx::Error> {
     log(conn, &rows(key, audiences), true).await
@@ -189,6 +181,14 @@ pub fn touch_each_lent(conn: &rusqlite::Connection, touched: &[(LogKey, Audience
     conn.prepare_cached(ADD_ROWS)?
         .execute(rusqlite::params![rows_json(&rows), false])?;
     Ok(())
+}
+
+/// Rows for many keys, each with its one audience.
+fn each(touched: &[(LogKey, Audience)]) -> Vec<(String, Audience)> {
+    touched
+        .iter()
+        .map(|(key, audience)| (key.to_string(), *audience))
+        .collect()
 }
 
 /// Lost access: `person` no longer belongs to an audience that showed them `key`, so their phones forget it.
