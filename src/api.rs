@@ -1,18 +1,35 @@
 //! Calls to the Guihai server. reqwest in the browser takes no relative URLs, so every URL is built from the
-//! page's origin.
+//! page's origin. Every request has a deadline (reqwest aborts it with the browser's AbortController): a
+//! connection that stalls must never hold the sync lock, or a screen, forever.
+
+use std::time::Duration;
 
 use guihai_core::engine::Reply;
 use guihai_core::sync::{
     ErrorBody, PinSignIn, PullResponse, PushRequest, PushResponse, SessionRequest, SessionResponse, SetPin,
 };
 use guihai_core::Id;
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 
-fn url(path: &str) -> String {
+/// How long a request may take, from sending it to the end of its answer.
+const DEADLINE: Duration = Duration::from_secs(15);
+/// A push may take longer by the time its body takes on a poor uplink (64 kbit/s, 8 KB a second): a full push
+/// of codes on a slow phone is not given up for being big.
+const UPLINK_BYTES_PER_SECOND: u64 = 8_000;
+
+fn push_deadline(body_bytes: usize) -> Duration {
+    DEADLINE + Duration::from_millis(body_bytes as u64 * 1000 / UPLINK_BYTES_PER_SECOND)
+}
+
+/// A request to the API at `path`, with the deadline every request has.
+fn api(method: Method, path: &str) -> reqwest::RequestBuilder {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
-    format!("{origin}/api/v1{path}")
+    reqwest::Client::new()
+        .request(method, format!("{origin}/api/v1{path}"))
+        .timeout(DEADLINE)
 }
 
 /// Why a sign-in did not work.
@@ -22,6 +39,8 @@ pub enum SignInError {
     Refused,
     /// Too many wrong PINs: closed until this time (Unix ms).
     Locked(i64),
+    /// This phone's sync identity belongs to the member who signed in here before, whose writes still wait.
+    ClientTaken,
     Offline,
     Failed,
 }
@@ -31,7 +50,7 @@ pub async fn sign_in(activation_code: &str, client_id: Id) -> Result<SessionResp
         activation_code: activation_code.trim().to_owned(),
         client_id,
     };
-    session(url("/session"), &body).await
+    session("/session", &body).await
 }
 
 pub async fn sign_in_with_pin(phone: &str, pin: &str, client_id: Id) -> Result<SessionResponse, SignInError> {
@@ -40,12 +59,11 @@ pub async fn sign_in_with_pin(phone: &str, pin: &str, client_id: Id) -> Result<S
         pin: pin.to_owned(),
         client_id,
     };
-    session(url("/session/pin"), &body).await
+    session("/session/pin", &body).await
 }
 
-async fn session(url: String, body: &impl serde::Serialize) -> Result<SessionResponse, SignInError> {
-    let response = reqwest::Client::new()
-        .post(url)
+async fn session(path: &str, body: &impl serde::Serialize) -> Result<SessionResponse, SignInError> {
+    let response = api(Method::POST, path)
         .json(body)
         .send()
         .await
@@ -53,6 +71,7 @@ async fn session(url: String, body: &impl serde::Serialize) -> Result<SessionRes
     match response.status().as_u16() {
         200 => response.json().await.map_err(|_| SignInError::Failed),
         401 => Err(SignInError::Refused),
+        409 => Err(SignInError::ClientTaken),
         429 => match response.json::<ErrorBody>().await {
             Ok(ErrorBody {
                 locked_until: Some(until),
@@ -67,19 +86,13 @@ async fn session(url: String, body: &impl serde::Serialize) -> Result<SessionRes
 /// Sets the member's PIN; false when it did not reach the server.
 pub async fn set_pin(token: &str, pin: &str) -> bool {
     let body = SetPin { pin: pin.to_owned() };
-    let sent = reqwest::Client::new()
-        .put(url("/me/pin"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await;
+    let sent = api(Method::PUT, "/me/pin").bearer_auth(token).json(&body).send().await;
     sent.is_ok_and(|response| response.status().is_success())
 }
 
 /// Revokes one of the member's phones; false when it did not reach the server.
 pub async fn revoke_device(token: &str, id: Id) -> bool {
-    let sent = reqwest::Client::new()
-        .delete(url(&format!("/devices/{id}")))
+    let sent = api(Method::DELETE, &format!("/devices/{id}"))
         .bearer_auth(token)
         .send()
         .await;
@@ -89,11 +102,7 @@ pub async fn revoke_device(token: &str, id: Id) -> bool {
 /// Ends the session on the server. Best effort: signing out works offline too, the token is then forgotten on
 /// the phone and can still be revoked from the member's device list.
 pub async fn sign_out(token: &str) {
-    let _ = reqwest::Client::new()
-        .delete(url("/session"))
-        .bearer_auth(token)
-        .send()
-        .await;
+    let _ = api(Method::DELETE, "/session").bearer_auth(token).send().await;
 }
 
 async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Error>) -> Reply<T> {
@@ -108,23 +117,24 @@ async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Err
 /// Pushes gzipped where the browser can gzip: a push is mostly signed codes, and shrinks to a third.
 pub async fn push(token: &str, request: &PushRequest) -> Reply<PushResponse> {
     let json = serde_json::to_string(request).expect("push requests serialise");
-    let builder = reqwest::Client::new()
-        .post(url("/sync/push"))
+    let builder = api(Method::POST, "/sync/push")
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, "application/json");
     let builder = match crate::pwa::gzip(&json).await {
-        Some(body) => builder.header(reqwest::header::CONTENT_ENCODING, "gzip").body(body),
-        None => builder.body(json),
+        Some(body) => builder
+            .timeout(push_deadline(body.len()))
+            .header(reqwest::header::CONTENT_ENCODING, "gzip")
+            .body(body),
+        None => builder.timeout(push_deadline(json.len())).body(json),
     };
     reply(builder.send().await).await
 }
 
 pub async fn pull(token: &str, client_id: Id, cursor: u64) -> Reply<PullResponse> {
-    let request = reqwest::Client::new()
-        .get(url(&format!("/sync/pull?cursor={cursor}")))
+    let pull = api(Method::GET, &format!("/sync/pull?cursor={cursor}"))
         .bearer_auth(token)
         .header("X-Client-Id", client_id.to_string());
-    reply(request.send().await).await
+    reply(pull.send().await).await
 }
 
 /// What a secretary or administrator screen gets back from a call that changes something.
@@ -141,12 +151,7 @@ pub enum Answer {
 
 /// A successful answer to a `GET`, or `None` when the server cannot be asked or says no.
 async fn get_ok(token: &str, path: &str) -> Option<reqwest::Response> {
-    let response = reqwest::Client::new()
-        .get(url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .ok()?;
+    let response = api(Method::GET, path).bearer_auth(token).send().await.ok()?;
     response.status().is_success().then_some(response)
 }
 
@@ -157,11 +162,11 @@ pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T>
 
 /// `POST` for the online-only screens, with an optional JSON body.
 pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>) -> Answer {
-    let mut request = reqwest::Client::new().post(url(path)).bearer_auth(token);
+    let mut post = api(Method::POST, path).bearer_auth(token);
     if let Some(body) = body {
-        request = request.json(body);
+        post = post.json(body);
     }
-    match request.send().await.map(|r| r.status().as_u16()) {
+    match post.send().await.map(|r| r.status().as_u16()) {
         Ok(200..=299) => Answer::Done,
         Ok(400) => Answer::Invalid,
         Ok(409) => Answer::Conflict,
@@ -180,8 +185,8 @@ pub async fn poster(token: &str, org_id: Id) -> Option<String> {
 
 /// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).
 pub async fn post_csv<T: DeserializeOwned>(token: &str, path: &str, csv: String) -> Option<T> {
-    let response = reqwest::Client::new()
-        .post(url(path))
+    let response = api(Method::POST, path)
+        .timeout(push_deadline(csv.len()))
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
         .body(csv)

@@ -29,7 +29,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
     provide_context(I18n::load());
     let problem = match opened {
         Ok(Opened::Ready) => None,
-        Ok(Opened::Newer(_)) => Some("store.newer"),
+        Ok(Opened::Newer) => Some("store.newer"),
         Err(error) => Some(error.message_key()),
     };
     if let Some(key) = problem {

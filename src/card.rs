@@ -6,24 +6,22 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Redirect;
 
+use crate::api;
 use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
 use crate::qr_image::QrImage;
-use crate::{api, records, store};
-
-const CARD: &str = "card";
+use crate::store::records;
 
 /// Fetches a new card when the kept one is missing or wears thin; keeps the old one when the server cannot be
 /// reached (or the phone is full: the old card stays usable until it expires).
 async fn refresh(card: RwSignal<Option<MemberCard>>) {
-    let wearing_thin =
-        store::get::<MemberCard>(CARD).is_none_or(|c| c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS);
+    let wearing_thin = records::card().is_none_or(|c| c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS);
     if !wearing_thin {
         return;
     }
     let Some(session) = records::session() else { return };
     if let Some(fresh) = api::get_json::<MemberCard>(&session.token, "/me/card").await {
-        let _ = store::set(CARD, &fresh);
+        let _ = records::save_card(&fresh).await;
         card.set(Some(fresh));
     }
 }
@@ -32,7 +30,7 @@ async fn refresh(card: RwSignal<Option<MemberCard>>) {
 pub fn CardPage() -> impl IntoView {
     let i18n = use_i18n();
     let me = records::me();
-    let card = RwSignal::new(store::get::<MemberCard>(CARD));
+    let card = RwSignal::new(records::card());
     spawn_local(refresh(card));
     let Some(me) = me else {
         return view! { <Redirect path="/signin" /> }.into_any();

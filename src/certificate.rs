@@ -3,42 +3,18 @@
 //! they left, and the yearly reviews. Works offline; reads well on a phone and prints on paper.
 
 use guihai_core::certificate::{attended_at, Attended, Review, Stop};
-use guihai_core::sync::Record;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
-use crate::checkin::pending_check_ins;
 use crate::clock::format_date;
 use crate::i18n::{use_i18n, I18n};
-use crate::records;
+use crate::store::{checkins, records};
 use crate::sync::use_sync;
-
-/// Every check-in this phone knows of, as the certificate counts them. A waiting check-in's organisation and
-/// kind come from its activity's record; one whose activity the phone never pulled is counted once synced.
-fn attended() -> Vec<Attended> {
-    let synced = records::synced_check_ins().into_iter().map(|c| Attended {
-        org_id: c.org_id,
-        at: c.scanned_at,
-        kind: c.kind,
-    });
-    let waiting = pending_check_ins().into_iter().filter_map(|p| {
-        let Some(Record::Activity(activity)) = records::record(&format!("activity:{}", p.activity_id)) else {
-            return None;
-        };
-        Some(Attended {
-            org_id: activity.org_id,
-            at: p.scanned_at,
-            kind: activity.kind,
-        })
-    });
-    synced.chain(waiting).collect()
-}
 
 #[derive(Clone, PartialEq)]
 struct Held {
     stops: Vec<Stop>,
     reviews: Vec<Review>,
-    attended: Vec<Attended>,
 }
 
 fn held() -> Held {
@@ -46,11 +22,7 @@ fn held() -> Held {
     stops.sort_by_key(|s| std::cmp::Reverse(s.arrived_at));
     let mut reviews = records::reviews();
     reviews.sort_by_key(|r| std::cmp::Reverse(r.year));
-    Held {
-        stops,
-        reviews,
-        attended: attended(),
-    }
+    Held { stops, reviews }
 }
 
 #[component]
@@ -59,6 +31,12 @@ pub fn CertificatePage() -> impl IntoView {
     let sync = use_sync();
     let me = sync.watch(records::me);
     let held = Memo::new(move |_| sync.watch(held)());
+    let revision = sync.revision;
+    // Every check-in this phone knows of (waiting ones included), counted per stop.
+    let attended = LocalResource::new(move || {
+        revision.track();
+        checkins::attended()
+    });
 
     move || {
         let Some(me) = me() else {
@@ -82,7 +60,8 @@ pub fn CertificatePage() -> impl IntoView {
             <section class="card">
                 <h2>{i18n.t("certificate.stops")}</h2>
                 {move || {
-                    let Held { stops, attended, .. } = held.get();
+                    let stops = held.get().stops;
+                    let attended: Vec<Attended> = attended.get().and_then(Result::ok).unwrap_or_default();
                     if stops.is_empty() {
                         return view! { <p class="empty">{i18n.t("certificate.no_stops")}</p> }.into_any();
                     }

@@ -1,37 +1,20 @@
 //! Opening a code link `/q/<payload>`, from the phone's camera, WeChat or the in-app scanner: an activity's
 //! code checks in (签到), an organisation's code leads to reporting there (报到, `report.rs`). The code is
-//! checked on the phone with the cached public keys, so this works with no network; the check-in is stored at
-//! once and synced later.
+//! checked on the phone with the cached public keys, so this works with no network; the check-in is stored
+//! (on disk, before the screen says so) and synced later.
 
-use guihai_core::checkin::PendingCheckIn;
 use guihai_core::qr::{self, Code, CodeError, Subject};
-use guihai_core::sync::Op;
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::clock::{format_time, new_id, now_ms, server_now_secs};
+use crate::clock::{format_time, new_id, now_ms, server_now_secs, Timing};
 use crate::i18n::use_i18n;
-use crate::records;
 use crate::report::{self, ReportConfirm};
-use crate::signin::AFTER_SIGN_IN;
-use crate::store::{self, StoreError};
-use crate::sync::{outbox, use_sync};
-
-fn pending_key(id: Id) -> String {
-    format!("pending:{id}")
-}
-
-/// Check-ins made here and not yet confirmed by the server.
-pub fn pending_check_ins() -> Vec<PendingCheckIn> {
-    store::values_with_prefix("pending:")
-}
-
-/// The server confirmed this check-in; its pulled record now stands for it.
-pub fn forget_pending(id: Id) {
-    store::remove(&pending_key(id));
-}
+use crate::store::checkins::{self, Scanned, Shown};
+use crate::store::{hints, records, StoreError};
+use crate::sync::use_sync;
 
 /// What opening a code led to.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +22,7 @@ enum Outcome {
     SignInFirst,
     Invalid(CodeError),
     CheckedIn {
-        check_in: PendingCheckIn,
+        check_in: Shown,
         already: bool,
     },
     Report {
@@ -53,68 +36,36 @@ enum Outcome {
     NotSaved(StoreError),
 }
 
-/// Records a check-in for a verified activity code, unless this member already has one for the activity.
-fn check_in(code: Code, activity_id: Id, payload: String) -> Outcome {
-    let existing = pending_check_ins()
-        .into_iter()
-        .find(|p| p.activity_id == activity_id)
-        .or_else(|| {
-            records::synced_check_ins()
-                .into_iter()
-                .find(|c| c.activity_id == activity_id)
-                .map(|c| PendingCheckIn {
-                    id: c.id,
-                    activity_id,
-                    title: c.title,
-                    org_name: c.org_name,
-                    scanned_at: c.scanned_at,
-                    refused: None,
-                })
-        });
-    if let Some(check_in) = existing {
-        return Outcome::CheckedIn {
-            check_in,
-            already: true,
-        };
-    }
-    let scanned_at = now_ms();
-    let check_in = PendingCheckIn {
-        id: new_id(),
-        activity_id,
-        title: code.name,
-        org_name: code.detail,
-        scanned_at,
-        refused: None,
-    };
-    let shown = serde_json::to_value(&check_in).expect("check-ins serialise");
-    match outbox::enqueue(
-        Op::CheckIn {
-            id: check_in.id,
-            code: payload,
-        },
-        scanned_at,
-        vec![(pending_key(check_in.id), shown)],
-    ) {
-        Ok(()) => Outcome::CheckedIn {
+/// Checks in with a verified activity code (one transaction: the member's earlier check-in to the activity is
+/// found, or this one stored), and times it from the verified code to the stored check-in.
+async fn check_in(code: Code, payload: String) -> Outcome {
+    let timing = Timing::start("guihai:check-in");
+    let stored = checkins::check_in(&code, &payload, new_id(), now_ms()).await;
+    timing.end();
+    match stored {
+        Ok(Scanned::New(check_in)) => Outcome::CheckedIn {
             check_in,
             already: false,
+        },
+        Ok(Scanned::Already(check_in)) => Outcome::CheckedIn {
+            check_in,
+            already: true,
         },
         Err(error) => Outcome::NotSaved(error),
     }
 }
 
 /// Opens the payload of a `/q/` link.
-fn open(payload: String) -> Outcome {
+async fn open(payload: String) -> Outcome {
     let link = format!("{}{payload}", qr::LINK_PATH);
     if records::session().is_none() {
-        // Losing this hint (full storage) only means the member scans again after signing in.
-        let _ = store::set(AFTER_SIGN_IN, &link);
+        hints::remember_after_sign_in(&link);
         return Outcome::SignInFirst;
     }
     match qr::verify(&link, &records::trusted_keys(), server_now_secs()) {
         Err(error) => Outcome::Invalid(error),
         Ok(code) => match code.subject {
-            Subject::Activity { activity_id, .. } => check_in(code, activity_id, payload),
+            Subject::Activity { .. } => check_in(code, payload).await,
             Subject::Organisation { org_id } => match report::check(&code, org_id) {
                 Ok(()) => Outcome::Report { code, org_id, payload },
                 Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
@@ -131,14 +82,17 @@ pub fn CheckInLink() -> impl IntoView {
     let sync = use_sync();
     let params = use_params_map();
     // Opening the link is the act of checking in: run it once per payload, not on every re-render.
-    let outcome = Memo::new(move |_| open(params.read().get("payload").unwrap_or_default()));
+    let outcome = LocalResource::new(move || open(params.read().get("payload").unwrap_or_default()));
     Effect::new(move |_| {
-        if matches!(outcome.get(), Outcome::CheckedIn { already: false, .. }) {
+        if matches!(outcome.get(), Some(Outcome::CheckedIn { already: false, .. })) {
             sync.local_write();
         }
     });
     move || {
-        match outcome.get() {
+        let Some(outcome) = outcome.get() else {
+            return ().into_any();
+        };
+        match outcome {
         Outcome::SignInFirst => view! {
             <section class="card" data-testid="checkin-result" data-result="sign-in">
                 <p>{i18n.t("checkin.sign_in_first")}</p>

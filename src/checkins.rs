@@ -1,50 +1,46 @@
-//! "My check-ins": the server's record with this phone's own, not yet confirmed check-ins laid over it.
+//! "My check-ins": the server's record with this phone's own, not yet confirmed check-ins, newest first, a page
+//! at a time (each page is read from the end of its stores, so it costs the same with ten or ten thousand).
 
-use guihai_core::checkin::{my_check_ins, CheckInRow, RowState};
-use guihai_core::sync::Op;
+use guihai_core::checkin::{CheckInRow, RowState};
 use leptos::prelude::*;
 
-use crate::checkin::pending_check_ins;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
-use crate::records;
-use crate::sync::{outbox, reason_key, use_sync};
+use crate::store::checkins;
+use crate::sync::{reason_key, use_sync};
 
-/// Pending check-ins with the reason attached where the server refused them for good.
-fn rows() -> Vec<CheckInRow> {
-    let refused = outbox::refused();
-    let pending: Vec<_> = pending_check_ins()
-        .into_iter()
-        .map(|mut p| {
-            p.refused = refused
-                .iter()
-                .find(|r| matches!(&r.mutation.op, Op::CheckIn { id, .. } if *id == p.id))
-                .map(|r| r.reason);
-            p
-        })
-        .collect();
-    my_check_ins(&records::synced_check_ins(), &pending)
-}
+/// Check-ins shown at first, and added by each "show more".
+const PAGE: usize = 50;
 
 #[component]
 pub fn MyCheckIns() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let rows = sync.watch(rows);
+    let revision = sync.revision;
+    let shown = RwSignal::new(PAGE);
+    let page = LocalResource::new(move || {
+        revision.track();
+        checkins::newest(shown.get())
+    });
     view! {
         <section class="card">
             <h1>{move || i18n.t("checkins.title")}</h1>
             {move || {
-                let rows = rows();
+                let (rows, more) = page.get()?.unwrap_or_default();
                 if rows.is_empty() {
-                    return view! { <p class="empty" data-testid="checkins-empty">{i18n.t("checkins.empty")}</p> }.into_any();
+                    return Some(view! { <p class="empty" data-testid="checkins-empty">{i18n.t("checkins.empty")}</p> }.into_any());
                 }
-                view! {
+                Some(view! {
                     <ul class="checkins" data-testid="checkins">
                         {rows.into_iter().map(|row| view! { <CheckInItem row /> }).collect_view()}
                     </ul>
+                    {more.then(|| view! {
+                        <button class="button" data-testid="checkins-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                            {i18n.t("checkins.more")}
+                        </button>
+                    })}
                 }
-                .into_any()
+                .into_any())
             }}
         </section>
     }

@@ -9,7 +9,7 @@ pub fn now_ms() -> i64 {
 /// The server's time as this phone best knows it (its own clock corrected at the last sync), in Unix seconds:
 /// what a code's validity window is judged by, so a phone whose clock is days off still accepts a valid code.
 pub fn server_now_secs() -> u32 {
-    let offset = crate::sync::outbox::meta().clock_offset_ms;
+    let offset = crate::store::cache::with(|c| c.meta.clock_offset_ms);
     ((now_ms() + offset) / 1000) as u32
 }
 
@@ -56,4 +56,25 @@ pub fn format_time(ms: i64) -> String {
         date.get_hours(),
         date.get_minutes()
     )
+}
+
+/// A span of the app's own work, written to the browser's performance timeline as a measure named `name`
+/// (DevTools shows it; the benchmarks read it): cheap, and nothing if the browser has no timeline.
+pub struct Timing {
+    name: &'static str,
+}
+
+impl Timing {
+    pub fn start(name: &'static str) -> Timing {
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark(&format!("{name}:start"));
+        }
+        Timing { name }
+    }
+
+    pub fn end(self) {
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.measure_with_start_mark(self.name, &format!("{}:start", self.name));
+        }
+    }
 }

@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::api;
 use crate::i18n::use_i18n;
-use crate::{api, records};
+use crate::store::records;
 
 #[component]
 pub fn CountyPage() -> impl IntoView {

@@ -5,9 +5,10 @@ use guihai_core::sync::Device;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
-use crate::{api, records};
+use crate::store::records;
 
 /// "Chrome · Android" from a browser's description of itself: enough to tell one's phones apart.
 pub fn describe(user_agent: &str) -> Option<String> {

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::i18n::use_i18n;
-use crate::records;
 use crate::report::Journey;
+use crate::store::records;
 use crate::sync::use_sync;
 
 #[component]

@@ -20,9 +20,6 @@ impl Locale {
     }
 }
 
-/// The language choice belongs to the phone, not to the member: it outlives sign-out.
-pub const LOCALE_KEY: &str = "locale";
-
 type Table = HashMap<String, String>;
 
 fn tables() -> &'static (Table, Table) {
@@ -56,7 +53,8 @@ pub struct I18n {
 impl I18n {
     /// The language the member chose last time, Chinese by default.
     pub fn load() -> I18n {
-        let saved: Option<String> = crate::store::get(LOCALE_KEY);
+        // The language choice belongs to the phone, not to the member: it outlives sign-out.
+        let saved = crate::store::hints::locale();
         let locale = if saved.as_deref() == Some("en") {
             Locale::En
         } else {
@@ -92,8 +90,7 @@ impl I18n {
             Locale::Zh
         };
         self.locale.set(next);
-        // Losing the preference (full storage) is harmless: the app falls back to Chinese.
-        let _ = crate::store::set(LOCALE_KEY, &if next == Locale::En { "en" } else { "zh" });
+        crate::store::hints::set_locale(if next == Locale::En { "en" } else { "zh" });
         self.apply_lang_attribute();
     }
 

@@ -18,7 +18,6 @@ mod pin;
 mod profile;
 mod pwa;
 mod qr_image;
-pub mod records;
 mod report;
 mod roster;
 mod scan;
@@ -28,10 +27,14 @@ pub mod store;
 pub mod sync;
 mod township;
 
-/// Brings the local data to this build's schema, mounts the app on the page and registers the service worker.
+/// Opens the phone's store (bringing its data to this build's schema), then mounts the app on the page, and
+/// registers the service worker.
 pub fn start() {
     console_error_panic_hook::set_once();
     pwa::register_service_worker();
-    let opened = store::open();
-    leptos::mount::mount_to_body(move || app::App(app::AppProps { opened }));
+    // Leptos's own executor starts with the mount, so the store is opened on wasm-bindgen's.
+    wasm_bindgen_futures::spawn_local(async {
+        let opened = store::open().await;
+        leptos::mount::mount_to_body(move || app::App(app::AppProps { opened }));
+    });
 }

@@ -15,7 +15,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::{self, Answer};
 use crate::clock::{format_date, format_time};
 use crate::i18n::{use_i18n, I18n};
-use crate::records;
+use crate::store::records;
 
 /// The outcome of the last action, as a translation key.
 fn answer_key(answer: Answer) -> &'static str {

@@ -7,9 +7,9 @@ use leptos::task::spawn_local;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
+use crate::api;
 use crate::i18n::use_i18n;
-use crate::signin::AFTER_SIGN_IN;
-use crate::{api, records, store};
+use crate::store::{hints, records};
 
 #[component]
 pub fn SetPinPage() -> impl IntoView {
@@ -38,8 +38,8 @@ pub fn SetPinPage() -> impl IntoView {
             if !saved {
                 return error.set(Some("pin.not_saved"));
             }
-            let next: Option<String> = store::get(AFTER_SIGN_IN);
-            store::remove(AFTER_SIGN_IN);
+            let next = hints::after_sign_in();
+            hints::forget_after_sign_in();
             navigate(next.as_deref().unwrap_or("/"), Default::default());
         });
     };

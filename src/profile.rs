@@ -8,25 +8,25 @@ use std::collections::BTreeMap;
 use guihai_core::profile::{self, Conflict, Edit, Field, FieldError, Profile};
 use guihai_core::sync::Op;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::{Redirect, A};
 
 use crate::clock::now_ms;
 use crate::i18n::{use_i18n, I18n};
-use crate::records;
-use crate::store::StoreError;
-use crate::sync::{outbox, use_sync, SyncService};
+use crate::store::{cache, outbox, records, StoreError};
+use crate::sync::{use_sync, SyncService};
 
-/// The profile edits still waiting in the outbox, oldest first.
+/// The profile edits still waiting in the outbox, in the order they were made.
 fn waiting_edits() -> Vec<Edit> {
-    let mut entries = outbox::entries();
-    entries.sort_by_key(|e| (e.seq.unwrap_or(u64::MAX), e.occurred_at, e.id));
-    entries
-        .into_iter()
-        .filter_map(|e| match e.op {
-            Op::EditProfile(edit) => Some(edit),
-            _ => None,
-        })
-        .collect()
+    cache::with(|c| {
+        c.others
+            .iter()
+            .filter_map(|other| match &other.queued.op {
+                Op::EditProfile(edit) => Some(edit.clone()),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// What the member sees, and which fields still wait to sync.
@@ -44,15 +44,19 @@ fn shown() -> Shown {
     }
 }
 
-/// Queues the changed fields as one edit based on the pulled version.
-fn save(sync: SyncService, fields: BTreeMap<Field, String>) -> Result<(), StoreError> {
+/// Queues the changed fields as one edit based on the pulled version; `done` hears whether it was kept.
+fn save(sync: SyncService, fields: BTreeMap<Field, String>, done: impl FnOnce(Result<(), StoreError>) + 'static) {
     let edit = Edit {
         base_version: records::profile().version,
         fields,
     };
-    outbox::enqueue(Op::EditProfile(edit), now_ms(), Vec::new())?;
-    sync.local_write();
-    Ok(())
+    spawn_local(async move {
+        let saved = outbox::enqueue_op(Op::EditProfile(edit), now_ms(), None).await;
+        if saved.is_ok() {
+            sync.local_write();
+        }
+        done(saved);
+    });
 }
 
 fn label(i18n: I18n, field: Field) -> String {
@@ -168,17 +172,17 @@ fn ProfileForm(shown: Memo<Shown>, editing: RwSignal<bool>, problem: RwSignal<Op
             if is_invalid {
                 return;
             }
-            let saved = if changed.is_empty() {
-                Ok(())
-            } else {
-                save(sync, changed)
-            };
-            match saved {
+            let done = move |saved: Result<(), StoreError>| match saved {
                 Ok(()) => {
                     problem.set(None);
                     editing.set(false);
                 }
                 Err(error) => problem.set(Some(error.message_key())),
+            };
+            if changed.is_empty() {
+                done(Ok(()));
+            } else {
+                save(sync, changed, done);
             }
         }
     };
@@ -220,7 +224,9 @@ fn Conflicts(shown: Memo<Shown>, problem: RwSignal<Option<&'static str>>) -> imp
     let sync = use_sync();
     let choose = move |conflict: &Conflict, value: &str| {
         let fields = BTreeMap::from([(conflict.field, value.to_owned())]);
-        problem.set(save(sync, fields).err().map(StoreError::message_key));
+        save(sync, fields, move |saved| {
+            problem.set(saved.err().map(StoreError::message_key))
+        });
     };
     move || {
         let conflicts = shown.get().profile.conflicts;

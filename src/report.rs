@@ -8,45 +8,31 @@ use guihai_core::report::ReportState;
 use guihai_core::sync::{Op, Rejection};
 use guihai_core::Id;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
-use serde::{Deserialize, Serialize};
 
 use crate::clock::{format_date, new_id, now_ms};
 use crate::i18n::use_i18n;
-use crate::records;
-use crate::store::{self, StoreError};
-use crate::sync::{outbox, reason_key, use_sync};
-
-const PENDING: &str = "pendingreport:";
-
-/// A report made on this phone that the server has not confirmed yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingReport {
-    pub id: Id,
-    pub org_id: Id,
-    pub org_name: String,
-    pub sent_at: i64,
-}
+use crate::store::records::{self, PendingReport};
+use crate::store::{cache, outbox, StoreError};
+use crate::sync::{reason_key, use_sync};
 
 /// Reports made here and not yet confirmed, each with the reason where the server refused it for good (as
 /// check-ins are shown: a refused report never comes back as a record, so it stays here with its reason).
 fn pending_reports() -> Vec<(PendingReport, Option<Rejection>)> {
-    let refused = outbox::refused();
-    store::values_with_prefix::<PendingReport>(PENDING)
-        .into_iter()
-        .map(|p| {
-            let reason = refused
-                .iter()
-                .find(|r| matches!(&r.mutation.op, Op::Report { id, .. } if *id == p.id))
-                .map(|r| r.reason);
-            (p, reason)
-        })
-        .collect()
-}
-
-/// The server's record of the report now stands for it.
-pub fn forget_pending(id: Id) {
-    store::remove(&format!("{PENDING}{id}"));
+    cache::with(|c| {
+        c.pending_reports
+            .iter()
+            .map(|p| {
+                let reason = c
+                    .refused
+                    .iter()
+                    .find(|r| matches!(&r.mutation.op, Op::Report { id, .. } if *id == p.id))
+                    .map(|r| r.reason);
+                (p.clone(), reason)
+            })
+            .collect()
+    })
 }
 
 /// Whether a scanned organisation code may be used to report: it must not have been withdrawn since (the
@@ -85,23 +71,19 @@ fn open_stop() -> Option<Stop> {
     open.pop()
 }
 
-fn send(org_id: Id, code: &Code, payload: &str, left_stop: Option<Id>) -> Result<(), StoreError> {
+async fn send(org_id: Id, code: &Code, payload: &str, left_stop: Option<Id>) -> Result<(), StoreError> {
     let report = PendingReport {
         id: new_id(),
         org_id,
         org_name: code.name.clone(),
         sent_at: now_ms(),
     };
-    let shown = serde_json::to_value(&report).expect("reports serialise");
-    outbox::enqueue(
-        Op::Report {
-            id: report.id,
-            code: payload.to_owned(),
-            left_stop,
-        },
-        report.sent_at,
-        vec![(format!("{PENDING}{}", report.id), shown)],
-    )
+    let op = Op::Report {
+        id: report.id,
+        code: payload.to_owned(),
+        left_stop,
+    };
+    outbox::enqueue_op(op, report.sent_at, Some(report)).await
 }
 
 /// The confirmation screen after scanning an organisation's code.
@@ -113,12 +95,21 @@ pub fn ReportConfirm(code: Code, org_id: Id, payload: String) -> impl IntoView {
     // Reporting while a stop is open elsewhere asks whether the member has left it.
     let open = open_stop().filter(|stop| stop.org.id != org_id);
     let (name, detail) = (code.name.clone(), code.detail.clone());
+    let sending = RwSignal::new(false);
     let confirm = move |left: Option<Id>| {
-        let result = send(org_id, &code, &payload, left);
-        if result.is_ok() {
-            sync.local_write();
+        if sending.get_untracked() {
+            return;
         }
-        sent.set(Some(result));
+        sending.set(true);
+        let (code, payload) = (code.clone(), payload.clone());
+        spawn_local(async move {
+            let result = send(org_id, &code, &payload, left).await;
+            if result.is_ok() {
+                sync.local_write();
+            }
+            sending.set(false);
+            sent.set(Some(result));
+        });
     };
     let confirm = StoredValue::new(confirm);
     view! {
@@ -169,21 +160,24 @@ pub fn Journey() -> impl IntoView {
     let reports = sync.watch(records::reports);
     let stop = sync.watch(open_stop);
     let leaving_sent = sync.watch(|| {
-        outbox::entries()
-            .iter()
-            .filter_map(|e| {
-                if let Op::Leave { stop_id } = e.op {
-                    Some(stop_id)
-                } else {
-                    None
-                }
-            })
-            .collect::<Vec<_>>()
+        cache::with(|c| {
+            c.others
+                .iter()
+                .filter_map(|other| match other.queued.op {
+                    Op::Leave { stop_id } => Some(stop_id),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
     });
     let failed = RwSignal::new(None::<StoreError>);
-    let leave = move |stop_id: Id| match outbox::enqueue(Op::Leave { stop_id }, now_ms(), Vec::new()) {
-        Ok(()) => sync.local_write(),
-        Err(error) => failed.set(Some(error)),
+    let leave = move |stop_id: Id| {
+        spawn_local(async move {
+            match outbox::enqueue_op(Op::Leave { stop_id }, now_ms(), None).await {
+                Ok(()) => sync.local_write(),
+                Err(error) => failed.set(Some(error)),
+            }
+        })
     };
     view! {
         <section class="card journey" data-testid="journey">

@@ -9,10 +9,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::api;
 use crate::clock::format_date;
 use crate::i18n::{use_i18n, I18n};
 use crate::qr_image::QrImage;
-use crate::{api, records};
+use crate::store::records;
 
 /// The chosen file's text, or `None` when there is none or it cannot be read.
 async fn chosen_file(input: &web_sys::HtmlInputElement) -> Option<String> {

@@ -4,16 +4,14 @@
 use guihai_core::sync::SessionResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, SignInError};
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
-use crate::records;
+use crate::store::{hints, records};
 use crate::sync::use_sync;
-
-/// Where to go after signing in (set when a code was opened before signing in).
-pub const AFTER_SIGN_IN: &str = "after_sign_in";
 
 /// The two ways to sign in.
 #[derive(Clone, Copy)]
@@ -25,12 +23,20 @@ enum Way {
 }
 
 /// Translation key and values of a failed sign-in.
-fn message(error: SignInError, refused: &'static str) -> (&'static str, Option<String>) {
+fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<(&'static str, String)>) {
     match error {
-        SignInError::Refused => (refused, None),
-        SignInError::Locked(until) => ("signin.locked", Some(format_time(until))),
-        SignInError::Offline => ("signin.offline", None),
-        SignInError::Failed => ("signin.failed", None),
+        SignInError::Refused => (refused, Vec::new()),
+        SignInError::Locked(until) => ("signin.locked", vec![("time", format_time(until))]),
+        // The member who signed in here before still has writes waiting: they are theirs to send or to give up.
+        SignInError::ClientTaken => (
+            "signin.unsynced_other",
+            vec![
+                ("name", records::me().map(|me| me.name).unwrap_or_default()),
+                ("n", records::unsynced().to_string()),
+            ],
+        ),
+        SignInError::Offline => ("signin.offline", Vec::new()),
+        SignInError::Failed => ("signin.failed", Vec::new()),
     }
 }
 
@@ -44,23 +50,27 @@ pub fn SignIn() -> impl IntoView {
     let phone = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
     let working = RwSignal::new(false);
-    let error = RwSignal::new(None::<(&'static str, Option<String>)>);
+    let error = RwSignal::new(None::<(&'static str, Vec<(&'static str, String)>)>);
 
     // Both forms end here: keep the session, then go on to setting a PIN (first sign-in) or where the member was.
-    let finish = move |result: Result<SessionResponse, SignInError>, refused: &'static str, client_id| {
-        working.set(false);
+    let finish = async move |result: Result<SessionResponse, SignInError>, refused: &'static str, client_id| {
         let response = match result {
             Ok(response) => response,
-            Err(failure) => return error.set(Some(message(failure, refused))),
+            Err(failure) => {
+                working.set(false);
+                return error.set(Some(message(failure, refused)));
+            }
         };
         let pin_set = response.pin_set;
-        if let Err(failure) = records::save_session(response, client_id) {
-            return error.set(Some((failure.message_key(), None)));
+        let saved = records::save_session(response, client_id).await;
+        working.set(false);
+        if let Err(failure) = saved {
+            return error.set(Some((failure.message_key(), Vec::new())));
         }
         sync.local_write();
-        let next: Option<String> = crate::store::get(AFTER_SIGN_IN);
+        let next = hints::after_sign_in();
         if pin_set {
-            crate::store::remove(AFTER_SIGN_IN);
+            hints::forget_after_sign_in();
         }
         let target = if pin_set {
             next.unwrap_or_else(|| "/".into())
@@ -79,7 +89,7 @@ pub fn SignIn() -> impl IntoView {
         error.set(None);
         let finish = finish.clone();
         spawn_local(async move {
-            let client_id = records::client_id();
+            let client_id = records::client_id_for_sign_in();
             let (result, refused) = match way {
                 Way::Code => (api::sign_in(&code.get_untracked(), client_id).await, "signin.bad_code"),
                 Way::Pin => (
@@ -87,7 +97,7 @@ pub fn SignIn() -> impl IntoView {
                     "signin.bad_pin",
                 ),
             };
-            finish(result, refused, client_id);
+            finish(result, refused, client_id).await;
         });
     };
     let with_code = {
@@ -115,12 +125,15 @@ pub fn SignIn() -> impl IntoView {
                     {move || i18n.t(if working.get() { "signin.working" } else { "signin.submit" })}
                 </button>
             </form>
-            {move || error.get().map(|(key, until)| {
-                let text = match until {
-                    Some(until) => i18n.t_with(key, &[("time", &until)]),
-                    None => i18n.t(key),
-                };
-                view! { <p class="error" role="alert" data-testid="signin-error">{text}</p> }
+            {move || error.get().map(|(key, values)| {
+                let values: Vec<(&str, &str)> = values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                let unsynced = key == "signin.unsynced_other";
+                view! {
+                    <p class="error" role="alert" data-testid="signin-error">{i18n.t_with(key, &values)}</p>
+                    {unsynced.then(|| view! {
+                        <A href="/signout" attr:class="button" attr:data-testid="signin-unsynced-other">{i18n.t("signin.unsynced_other_action")}</A>
+                    })}
+                }
             })}
         </section>
         <section class="card signin">

@@ -6,9 +6,10 @@ use leptos::task::spawn_local;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
+use crate::api;
 use crate::i18n::use_i18n;
-use crate::sync::{export, outbox, use_sync};
-use crate::{api, records};
+use crate::store::{self, records};
+use crate::sync::{export, use_sync};
 
 #[component]
 pub fn SignOut() -> impl IntoView {
@@ -16,9 +17,10 @@ pub fn SignOut() -> impl IntoView {
     let sync = use_sync();
     let navigate = use_navigate();
     let signed_in = sync.watch(|| records::me().is_some());
-    let waiting = sync.watch(|| outbox::entries().len());
+    let waiting = sync.watch(records::unsynced);
     let accepted_loss = RwSignal::new(false);
     let working = RwSignal::new(false);
+    let failed = RwSignal::new(None::<&'static str>);
 
     let sign_out = move |_| {
         working.set(true);
@@ -30,11 +32,18 @@ pub fn SignOut() -> impl IntoView {
                 if let Some(session) = records::session() {
                     api::sign_out(&session.token).await;
                 }
-                records::wipe();
+                // Failing (storage gone), the member's data stays and the screen says so.
+                if let Err(error) = store::wipe().await {
+                    failed.set(Some(error.message_key()));
+                }
             })
             .await;
             sync.local_write();
-            navigate("/signin", Default::default());
+            if failed.get_untracked().is_none() {
+                navigate("/signin", Default::default());
+            } else {
+                working.set(false);
+            }
         });
     };
 
@@ -65,6 +74,7 @@ pub fn SignOut() -> impl IntoView {
                         </div>
                     })
                 }}
+                {move || failed.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
                 <button class="button primary" data-testid="signout-submit"
                     disabled=move || working.get() || (waiting() > 0 && !accepted_loss.get())
                     on:click=sign_out>

@@ -13,8 +13,8 @@ use crate::clock::format_time;
 use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::org::{attended_words, Contact};
-use crate::records;
 use crate::roster::RosterImportForm;
+use crate::store::records;
 
 #[component]
 pub fn TownshipPage() -> impl IntoView {

@@ -1,8 +1,9 @@
 //! Keeping the phone and the server in step. `SyncService` (in context) runs rounds of the core engine when
 //! something may have changed: app start, the `online` event, the page becoming visible, a local write, and a
-//! timer while online. Failures wait out the engine's backoff; the outbox is never dropped unacknowledged.
+//! timer while online. Each step numbers what is new, reads the head of the outbox, asks the server, and keeps
+//! the answer in one transaction with what the engine decided (`store::outbox`). Failures wait out the
+//! engine's backoff; the outbox is never dropped unacknowledged.
 
-pub mod outbox;
 mod page;
 mod status;
 
@@ -13,8 +14,9 @@ use guihai_core::sync::PushRequest;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::api;
 use crate::clock::{jitter, now_ms};
-use crate::{api, records};
+use crate::store::{self, outbox, records, StoreError};
 
 pub use page::{export, reason_key, SyncPage};
 pub use status::SyncBadge;
@@ -54,8 +56,8 @@ impl SyncService {
             service.sync_now();
         });
         let _ = window_event_listener(leptos::ev::offline, move |_| service.online.set(false));
-        // Another tab wrote (or synced): show it here too.
-        let _ = window_event_listener(leptos::ev::storage, move |_| service.changed());
+        // This tab or another wrote (or synced): show it here.
+        store::on_change(move || service.changed());
         let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Visible {
                 service.sync_now();
@@ -127,20 +129,16 @@ impl SyncService {
 
     async fn round(&self) {
         let mut round = Round::new();
-        let mut waiting = outbox::Snapshot::default();
         loop {
             let Some(session) = records::session() else { return };
-            // Meta is re-read before and after every request and saved at once: a write made while a
-            // request was in flight takes its own sequence number from the same stored meta.
-            let mut meta = outbox::meta();
-            let numbered = match waiting.number_new(&mut meta) {
-                Ok(numbered) => numbered,
-                Err(error) => {
-                    self.problem.set(Some(error.message_key()));
-                    return;
-                }
+            let head = async {
+                outbox::number().await?;
+                outbox::head().await
             };
-            let step = round.next(&meta, &outbox::mutations(&numbered));
+            let step = match head.await {
+                Ok((meta, head)) => round.next(&meta, &head),
+                Err(error) => return self.problem.set(Some(error.message_key())),
+            };
             let result = match step {
                 Step::Push(mutations) => {
                     let request = PushRequest {
@@ -148,18 +146,11 @@ impl SyncService {
                         mutations,
                     };
                     let reply = api::push(&session.token, &request).await;
-                    let mut meta = outbox::meta();
-                    let settled = round.on_push(&mut meta, reply, jitter());
-                    outbox::settle(&meta, &settled, &numbered)
+                    outbox::after_push(&mut round, reply, jitter()).await
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;
-                    let mut meta = outbox::meta();
-                    let (changes, settled_through) = round.on_pull(&mut meta, reply, now_ms(), jitter());
-                    records::apply_changes(&changes).and_then(|()| {
-                        outbox::drop_through(settled_through, &numbered);
-                        outbox::save_meta(&meta)
-                    })
+                    records::after_pull(&mut round, reply, now_ms(), jitter()).await
                 }
                 Step::Done => {
                     self.problem.set(None);
@@ -173,14 +164,14 @@ impl SyncService {
                     return;
                 }
                 Step::SignIn => {
-                    records::end_session();
-                    self.problem.set(Some("sync.signed_out"));
+                    let ended = records::end_session().await;
+                    self.problem.set(Some(problem(ended, "sync.signed_out")));
                     self.changed();
                     return;
                 }
                 Step::Wipe => {
-                    records::wipe();
-                    self.problem.set(Some("sync.revoked"));
+                    let wiped = store::wipe().await;
+                    self.problem.set(Some(problem(wiped, "sync.revoked")));
                     self.changed();
                     return;
                 }
@@ -192,6 +183,11 @@ impl SyncService {
             }
         }
     }
+}
+
+/// The message after the round ended with `key`, unless keeping that failed.
+fn problem(kept: Result<(), StoreError>, key: &'static str) -> &'static str {
+    kept.err().map_or(key, StoreError::message_key)
 }
 
 pub fn use_sync() -> SyncService {

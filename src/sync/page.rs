@@ -1,29 +1,30 @@
-//! The sync page: what is waiting (since when), what the server refused and why, storage use, and a one-tap
-//! export of everything not yet synced, so a member can always show or hand over their records.
+//! The sync page: what is waiting (since when), what the server refused and why, what was set aside because
+//! it no longer reads back, storage use, and a one-tap export of everything not on the server, so a member can
+//! always show or hand over their records.
 
-use guihai_core::checkin::PendingCheckIn;
+use guihai_core::qr;
 use guihai_core::sync::{Op, Rejection};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{outbox, use_sync};
-use crate::checkin::pending_check_ins;
+use super::use_sync;
 use crate::clock::{format_time, now_ms};
 use crate::i18n::{use_i18n, I18n};
+use crate::store::outbox::{self, What};
+use crate::store::{cache, records};
 
-/// What a queued write is, in words: check-ins are named by their activity (from `shown`, the pending
-/// check-ins, read once per list rather than once per line).
-fn describe(i18n: I18n, op: &Op, shown: &[PendingCheckIn]) -> String {
-    match op {
-        Op::CheckIn { id, .. } => {
-            let title = shown
-                .iter()
-                .find(|p| p.id == *id)
-                .map(|p| p.title.as_str())
-                .unwrap_or_default();
-            i18n.t_with("sync.kind.check_in", &[("title", title)])
+/// How many waiting writes the page lists; the count says how many there are in all.
+const LISTED: usize = 100;
+
+/// What a queued write is, in words.
+fn describe(i18n: I18n, what: &What) -> String {
+    match what {
+        What::CheckIn { title } => i18n.t_with("sync.kind.check_in", &[("title", title)]),
+        What::Op(Op::CheckIn { code, .. }) => {
+            let title = qr::read_unverified(code).map(|code| code.name).unwrap_or_default();
+            i18n.t_with("sync.kind.check_in", &[("title", &title)])
         }
-        Op::EditProfile(edit) => {
+        What::Op(Op::EditProfile(edit)) => {
             let fields: Vec<String> = edit
                 .fields
                 .keys()
@@ -34,9 +35,10 @@ fn describe(i18n: I18n, op: &Op, shown: &[PendingCheckIn]) -> String {
                 &[("fields", &fields.join(i18n.t("list.separator").as_str()))],
             )
         }
-        Op::Report { .. } => i18n.t("sync.kind.report"),
-        Op::Leave { .. } => i18n.t("sync.kind.leave"),
-        Op::Skip => String::new(),
+        What::Op(Op::Report { .. }) => i18n.t("sync.kind.report"),
+        What::Op(Op::Leave { .. }) => i18n.t("sync.kind.leave"),
+        What::Op(Op::Skip) => String::new(),
+        What::Unreadable(stored) => i18n.t_with("sync.kind.unreadable", &[("stored", stored)]),
     }
 }
 
@@ -56,9 +58,17 @@ fn megabytes(bytes: f64) -> String {
 pub fn SyncPage() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let waiting = sync.watch(outbox::entries);
-    let refused_now = sync.watch(outbox::refused);
-    let refused = Memo::new(move |_| refused_now());
+    let revision = sync.revision;
+    let waiting = LocalResource::new(move || {
+        revision.track();
+        outbox::waiting(LISTED)
+    });
+    let waiting_count = sync.watch(|| cache::with(|c| c.meta.waiting));
+    let refused = sync.watch(|| cache::with(|c| c.refused.clone()));
+    let damaged = LocalResource::new(move || {
+        revision.track();
+        outbox::damaged()
+    });
     let storage = RwSignal::new(None::<(f64, f64)>);
     spawn_local(async move { storage.set(crate::pwa::storage_estimate().await) });
 
@@ -68,49 +78,61 @@ pub fn SyncPage() -> impl IntoView {
             <button class="button primary" on:click=move |_| sync.sync_now()>{move || i18n.t("sync.now")}</button>
             <h2>{move || i18n.t("sync.waiting_title")}</h2>
             {move || {
-                let waiting = waiting();
-                let shown = pending_check_ins();
-                if waiting.is_empty() {
-                    return view! { <p class="empty">{i18n.t("sync.none_waiting")}</p> }.into_any();
+                let listed = waiting.get()?.unwrap_or_default();
+                if listed.is_empty() {
+                    return Some(view! { <p class="empty">{i18n.t("sync.none_waiting")}</p> }.into_any());
                 }
-                view! {
+                let more = waiting_count().saturating_sub(listed.len() as u64);
+                Some(view! {
                     <ul class="queue" data-testid="sync-waiting">
-                        {waiting
+                        {listed
                             .iter()
-                            .map(|m| {
-                                let since = i18n.t_with("sync.waiting_since", &[("time", &format_time(m.occurred_at))]);
+                            .map(|w| {
+                                let since = (w.occurred_at > 0)
+                                    .then(|| i18n.t_with("sync.waiting_since", &[("time", &format_time(w.occurred_at))]));
+                                let unreadable = matches!(w.what, What::Unreadable(_));
                                 view! {
-                                    <li>
-                                        <span>{describe(i18n, &m.op, &shown)}</span>
+                                    <li class:error=unreadable data-unreadable=unreadable.to_string()>
+                                        <span>{describe(i18n, &w.what)}</span>
                                         <time>{since}</time>
                                     </li>
                                 }
                             })
                             .collect_view()}
                     </ul>
+                    {(more > 0).then(|| view! {
+                        <p class="note">{i18n.t_with("sync.more_waiting", &[("n", &more.to_string())])}</p>
+                    })}
                 }
-                .into_any()
+                .into_any())
             }}
-            <Show when=move || !refused.with(Vec::is_empty)>
-                <h2>{move || i18n.t("sync.refused_title")}</h2>
-                <ul class="queue" data-testid="sync-refused">
-                    {move || {
-                        let shown = pending_check_ins();
-                        refused
-                            .get()
+            {move || {
+                let refused = refused();
+                (!refused.is_empty()).then(|| view! {
+                    <h2>{i18n.t("sync.refused_title")}</h2>
+                    <ul class="queue" data-testid="sync-refused">
+                        {refused
                             .iter()
-                            .map(|r| {
-                                view! {
-                                    <li>
-                                        <span>{describe(i18n, &r.mutation.op, &shown)}</span>
-                                        <span class="error">{i18n.t(&reason_key(r.reason))}</span>
-                                    </li>
-                                }
+                            .map(|r| view! {
+                                <li>
+                                    <span>{describe(i18n, &What::Op(r.mutation.op.clone()))}</span>
+                                    <span class="error">{i18n.t(&reason_key(r.reason))}</span>
+                                </li>
                             })
-                            .collect_view()
-                    }}
-                </ul>
-            </Show>
+                            .collect_view()}
+                    </ul>
+                })
+            }}
+            {move || {
+                let damaged = damaged.get()?.unwrap_or_default();
+                (!damaged.is_empty()).then(|| view! {
+                    <h2>{i18n.t("sync.damaged_title")}</h2>
+                    <p class="note">{i18n.t("sync.damaged_note")}</p>
+                    <ul class="queue" data-testid="sync-damaged">
+                        {damaged.into_iter().map(|stored| view! { <li><code>{stored}</code></li> }).collect_view()}
+                    </ul>
+                })
+            }}
             <button class="button" data-testid="sync-export" on:click=move |_| export()>
                 {move || i18n.t("sync.export")}
             </button>
@@ -127,16 +149,16 @@ pub fn SyncPage() -> impl IntoView {
     }
 }
 
-/// Downloads everything not yet synced (and what was refused) as one JSON file.
+/// Downloads everything not on the server (waiting, refused, set aside as damaged) as one JSON file.
 pub fn export() {
-    let records = serde_json::json!({
-        "exported_at": now_ms(),
-        "client_id": crate::records::client_id(),
-        "waiting": outbox::entries(),
-        "check_ins_waiting": pending_check_ins(),
-        "refused": outbox::refused(),
+    spawn_local(async {
+        // Failing here leaves the records untouched; the member can try again.
+        let Ok(mut records) = outbox::export().await else {
+            return;
+        };
+        records["exported_at"] = now_ms().into();
+        records["member"] = records::me().map(|me| me.id.to_string()).into();
+        let text = serde_json::to_string_pretty(&records).expect("records serialise");
+        let _ = crate::pwa::download(&format!("guihai-unsynced-{}.json", now_ms()), "application/json", &text);
     });
-    let text = serde_json::to_string_pretty(&records).expect("records serialise");
-    // Failing here leaves the records untouched; the member can try again.
-    let _ = crate::pwa::download(&format!("guihai-unsynced-{}.json", now_ms()), "application/json", &text);
 }

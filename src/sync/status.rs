@@ -2,16 +2,17 @@
 
 use leptos::prelude::*;
 
-use super::{outbox, use_sync};
+use super::use_sync;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
+use crate::store::cache;
 
 #[component]
 pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    // One count of keys per change (no entry parsed), shared by the label and the state below.
-    let count = sync.watch(outbox::count);
+    // A kept count (core's `SyncMeta::waiting`), never a walk over the outbox.
+    let count = sync.watch(|| cache::with(|c| c.meta.waiting));
     let waiting = Memo::new(move |_| count());
     let label = move || {
         let waiting = waiting.get();
@@ -30,7 +31,7 @@ pub fn SyncBadge() -> impl IntoView {
         });
         parts.join(" · ")
     };
-    let last_synced_at = sync.watch(|| outbox::meta().last_synced_at);
+    let last_synced_at = sync.watch(|| cache::with(|c| c.meta.last_synced_at));
     let last = move || match last_synced_at() {
         Some(ms) => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
         None => i18n.t("sync.never"),
@@ -45,7 +46,8 @@ pub fn SyncBadge() -> impl IntoView {
         }
     };
     view! {
-        <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting.get().to_string()>
+        <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting.get().to_string()
+            data-last-synced=move || last_synced_at().unwrap_or_default().to_string()>
             <span class="sync-dot"></span>
             <span class="sync-label">{label}</span>
             <span class="sync-last">{last}</span>

@@ -16,7 +16,8 @@ e2eTest('the certificate shows every stop, what was attended there, evaluations 
   assert.equal(await page.getByTestId('certificate-no').textContent(), 'GN-2026-0001');
   const present = page.locator('[data-testid=stop][data-open=true]');
   assert.match(await present.textContent(), /灌南县驻杭州流动党委/);
-  assert.match(await present.getByTestId('attended').textContent(), /组织生活 1 次/, 'the waiting check-in counts');
+  // The waiting check-in counts.
+  await present.getByTestId('attended').filter({ hasText: /组织生活 1 次/ }).waitFor();
   const earlier = page.locator('[data-testid=stop][data-open=false]');
   assert.equal(await earlier.count(), 1);
   assert.match(await earlier.getByTestId('evaluation').textContent(), /优秀/);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
 import { PIN, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import { kv, memberData } from './store.mjs';
 
 const MEMBER = 'GH-M07';
 const PHONE_NUMBER = '139 0000 0007';
@@ -26,7 +27,7 @@ e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and th
   await first.getByTestId('profile-city').filter({ hasText: '苏州工业园区' }).waitFor();
   await firstPhone.setOffline(false);
   await first.getByTestId('profile-city').locator('.pill').waitFor({ state: 'detached', timeout: 30_000 });
-  const { token: firstToken } = await first.evaluate(() => JSON.parse(localStorage.getItem('gh1:session')));
+  const { token: firstToken } = await kv(first, 'session');
 
   const secondPhone = await newPhone(browser, server.url);
   const second = await secondPhone.newPage();
@@ -53,7 +54,6 @@ e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and th
   await first.reload();
   await first.getByTestId('activation-code').waitFor({ timeout: 30_000 });
   await first.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
-  const left = await first.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gh1:')));
-  assert.deepEqual(left, ['gh1:schema']);
+  assert.deepEqual(await memberData(first), { entries: 0, local: [] });
   assert.equal((await api(server.url, '/api/v1/me', { token: firstToken })).status, 401);
 });

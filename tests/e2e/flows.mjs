@@ -10,10 +10,10 @@ export const PIN = '246810';
 
 /**
  * Signs in through the app's own sign-in screen, sets the PIN if the app asks for one (the member's first
- * sign-in), and waits for the home screen.
+ * sign-in), and waits for the home screen. `origin` is for pages without a base URL (a `diskPhone`'s).
  */
-export async function signInOnPhone(page, code) {
-  await page.goto('/signin');
+export async function signInOnPhone(page, code, origin = '') {
+  await page.goto(`${origin}/signin`);
   await page.getByTestId('activation-code').fill(code);
   await page.getByTestId('signin-submit').click();
   await setPinIfAsked(page);
@@ -55,11 +55,23 @@ export async function checkedInOffline(server, code) {
   return { phone, page, running };
 }
 
-/** Waits until the phone has finished a whole sync round (its bookkeeping has a last-synced time). */
-export async function waitForFirstSync(page) {
-  await page.waitForFunction(() => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at > 0, null, {
-    timeout: 30_000,
-  });
+/** The time of the phone's last whole sync round, as its sync badge says (0 before the first). */
+export function lastSynced(page) {
+  return page.evaluate(() => Number(document.querySelector('[data-testid=sync-badge]')?.dataset.lastSynced ?? 0));
+}
+
+/** Waits until the phone has finished a sync round after `after` (by default, any round). */
+export async function waitForSync(page, after = 0) {
+  await page.waitForFunction(
+    (after) => Number(document.querySelector('[data-testid=sync-badge]')?.dataset.lastSynced ?? 0) > after,
+    after,
+    { timeout: 30_000 },
+  );
+}
+
+/** Waits until the phone has finished a whole sync round. */
+export function waitForFirstSync(page) {
+  return waitForSync(page);
 }
 
 /** A session made through the API, as a second device would. */
@@ -149,16 +161,6 @@ export async function serverCheckIns(url, memberCode) {
   return (await pullAll(url, session)).filter((r) => r.type === 'check_in').map((r) => r.data);
 }
 
-/** What the phone keeps waiting to sync: outbox entries and pending check-ins. */
-export function localQueue(page) {
-  return page.evaluate(() => {
-    const keys = Object.keys(localStorage);
-    return {
-      outbox: keys.filter((k) => k.startsWith('gh1:outbox:')).length,
-      pending: keys.filter((k) => k.startsWith('gh1:pending:')).length,
-    };
-  });
-}
 
 /** Waits until the check-in row for `title` is in `state` (waiting, synced, refused). */
 export async function waitForRow(page, title, state, timeout = 30_000) {
@@ -167,4 +169,13 @@ export async function waitForRow(page, title, state, timeout = 30_000) {
     .filter({ hasText: title })
     .and(page.locator(`[data-state=${state}]`))
     .waitFor({ timeout });
+}
+
+/** The organisation code link its secretary shows. */
+export async function orgLink(url, secretaryCode = 'GH-S01') {
+  const secretary = await apiSession(url, secretaryCode);
+  const org = secretary.me.current_org.id;
+  const { status, body } = await api(url, `/api/v1/orgs/${org}/code`, { token: secretary.token });
+  assert.equal(status, 200);
+  return { link: body.link, secretary, org };
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -126,25 +126,79 @@ async function printTail(logFile) {
 export async function launchBrowser(extraArgs = []) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      ...extraArgs,
-    ],
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
   started.getStore()?.browsers.push(browser);
   return browser;
 }
 
+/** Flags every Chromium here starts with: the machine's network is closed but for loopback. */
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A phone whose browser profile is on disk in `profileDir` (a new one when not given), as a real phone's
+ * browser is: a test can kill it outright (`kill`: SIGKILL to every one of its processes, as Android kills a
+ * browser in the background) and start it again on the same profile (`diskPhone` with the same `profileDir`).
+ * Phone-sized, in Chinese, with `baseURL`. `context` is its one browser context; `close` ends it gently.
+ */
+export async function diskPhone({ profileDir, baseURL } = {}) {
+  profileDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-profile-'));
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_FLAGS,
+    ...phoneOptions(baseURL),
+  });
+  // Playwright starts the browser as the leader of a process group of its own: found by its profile.
+  const pid = await browserProcess(profileDir);
+  const kill = async () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      return; // already gone
+    }
+    while (await readFile(`/proc/${pid}/stat`, 'utf8').then((stat) => !stat.includes(') Z '), () => false)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const phone = {
+    profileDir,
+    context,
+    newPage: () => context.newPage(),
+    kill,
+    async close() {
+      await context.close().catch(() => {});
+      await kill();
+    },
+  };
+  started.getStore()?.browsers.push(phone);
+  return phone;
+}
+
+/** The pid of this process's child Chromium that runs on `profileDir`. */
+async function browserProcess(profileDir) {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (parent !== process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(`--user-data-dir=${profileDir}`)) return Number(entry);
+  }
+  throw new Error(`no Chromium process runs on ${profileDir}`);
+}
+
 /** The screen of a common phone, in CSS pixels and device pixels per CSS pixel. */
 export const PHONE_SCREEN = { width: 390, height: 844, deviceScaleFactor: 2 };
 
-/** A fresh browser profile the size of a common phone, in Chinese. */
-export function newPhone(browser, baseURL) {
-  return browser.newContext({
+/** What makes a browser context a phone: the screen of a common phone, touch, Chinese. */
+function phoneOptions(baseURL) {
+  return {
     viewport: { width: PHONE_SCREEN.width, height: PHONE_SCREEN.height },
     deviceScaleFactor: PHONE_SCREEN.deviceScaleFactor,
     isMobile: true,
@@ -152,7 +206,12 @@ export function newPhone(browser, baseURL) {
     locale: 'zh-CN',
     serviceWorkers: 'allow',
     baseURL,
-  });
+  };
+}
+
+/** A fresh browser profile the size of a common phone, in Chinese. */
+export function newPhone(browser, baseURL) {
+  return browser.newContext(phoneOptions(baseURL));
 }
 
 /**

@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { apiSession, localQueue, pullAll, signInOnPhone } from './flows.mjs';
+import { apiSession, pullAll, signInOnPhone } from './flows.mjs';
+import { outboxCount } from './store.mjs';
 
 const MEMBER = 'GH-M06';
 
@@ -52,7 +53,7 @@ e2eTest('two phones edit the profile offline; a clash is chosen once and both co
   await first.page.reload();
   await first.page.getByTestId('profile-phone').filter({ hasText: '13900000001' }).waitFor();
   await first.page.getByTestId('profile-phone').locator('.pill').waitFor();
-  assert.equal((await localQueue(first.page)).outbox, 1);
+  assert.equal(await outboxCount(first.page), 1);
 
   await first.phone.setOffline(false);
   await waitForSynced(first.page, 'phone', '13900000001');
@@ -80,7 +81,7 @@ e2eTest('two phones edit the profile offline; a clash is chosen once and both co
     { phone: held.values.phone, employer: held.values.employer, job: held.values.job, conflicts: held.conflicts },
     { phone: '13900000002', employer: '杭州建工集团', job: '钢筋工', conflicts: [] },
   );
-  for (const { page } of [first, second]) assert.equal((await localQueue(page)).outbox, 0);
+  for (const { page } of [first, second]) assert.equal(await outboxCount(page), 0);
 });
 
 e2eTest('a value the profile cannot hold is explained on the form and nothing is queued', async () => {
@@ -91,6 +92,6 @@ e2eTest('a value the profile cannot hold is explained on the form and nothing is
   await page.getByTestId('profile-input-phone').fill('call me');
   await page.getByTestId('profile-save').click();
   await page.getByRole('alert').filter({ hasText: '不是有效的电话号码' }).waitFor();
-  assert.equal((await localQueue(page)).outbox, 0);
+  assert.equal(await outboxCount(page), 0);
   await screenshot(page, 'profile-form');
 });

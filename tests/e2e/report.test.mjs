@@ -6,19 +6,12 @@
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
 import { api, e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { apiSession, localQueue, signInOnPhone, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { apiSession, lastSynced, orgLink, signInOnPhone, signedInPhone, waitForFirstSync, waitForSync } from './flows.mjs';
+import { outboxCount } from './store.mjs';
 
 const NEWCOMER = 'GH-M21'; // 孙立平, 新安镇, just arrived
 const HANGZHOU = '灌南县驻杭州流动党委';
 
-/** The organisation code link its secretary shows. */
-export async function orgLink(url, secretaryCode = 'GH-S01') {
-  const secretary = await apiSession(url, secretaryCode);
-  const org = secretary.me.current_org.id;
-  const { status, body } = await api(url, `/api/v1/orgs/${org}/code`, { token: secretary.token });
-  assert.equal(status, 200);
-  return { link: body.link, secretary, org };
-}
 
 /** The secretary's phone in the same browser, on their organisation's screen. */
 async function secretaryPhone(browser, server, code = 'GH-S01') {
@@ -33,10 +26,9 @@ async function secretaryPhone(browser, server, code = 'GH-S01') {
 /** Syncs from the sync page and waits until a round newer than the last one has finished. */
 async function syncNow(page) {
   await page.goto('/sync');
-  const lastSynced = () => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at ?? 0;
-  const before = await page.evaluate(lastSynced);
+  const before = await lastSynced(page);
   await page.getByTestId('sync-page').getByRole('button').first().click();
-  await page.waitForFunction(`(${lastSynced})() > ${before}`, null, { timeout: 30_000 });
+  await waitForSync(page, before);
 }
 
 e2eTest('scan the poster offline, accepted by the secretary, leave with an evaluation that reaches the certificate', async () => {
@@ -66,7 +58,7 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   await screenshot(page, 'report');
   await page.getByTestId('report-submit').click();
   await page.getByTestId('report-sent').waitFor();
-  assert.equal((await localQueue(page)).outbox, 1);
+  assert.equal(await outboxCount(page), 1);
   await page.goto('/');
   await page.locator('[data-testid=report-status][data-state=waiting]').waitFor();
 
@@ -146,7 +138,7 @@ e2eTest('a rotated code is refused offline, as a link and through the camera; a 
   await page.goto('/');
   await page.getByTestId('nav-scan').click();
   await page.locator('[data-testid=checkin-result][data-result=invalid][data-error=revoked]').waitFor();
-  assert.equal((await localQueue(page)).outbox, 0, 'nothing stored');
+  assert.equal(await outboxCount(page), 0, 'nothing stored');
   await phone.setOffline(false);
 });
 

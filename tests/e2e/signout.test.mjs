@@ -1,14 +1,24 @@
 // Signing out: what has not reached the server is shown first and kept until the member syncs it or says in so
-// many words that it may go; then the phone forgets the member and the server forgets the session.
+// many words that it may go; then the phone forgets the member and the server forgets the session. A phone
+// used in turn: the next member signs in once the one before has signed out or their session has ended, and
+// not while that member's writes still wait.
 
 import assert from 'node:assert/strict';
 import { api, e2eTest, screenshot, startServer } from './harness.mjs';
-import { checkedInOffline, serverCheckIns, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import {
+  activityLinks,
+  checkedInOffline,
+  serverCheckIns,
+  signedInPhone,
+  signInOnPhone,
+  waitForFirstSync,
+  waitForRow,
+} from './flows.mjs';
+import { endSession, kv, memberData, outboxCount } from './store.mjs';
 
 const MEMBER = 'GH-M01';
 
-/** The app's keys left in local storage (the schema version stays: it describes the empty store too). */
-const appKeys = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('gh1:')).sort());
+const NOTHING_LEFT = { entries: 0, local: [] };
 
 /** A member with a check-in made offline, on the sign-out screen. */
 async function signingOutWithACheckInWaiting(server) {
@@ -28,10 +38,10 @@ e2eTest('sign-out waits for unsynced records, then wipes the phone and ends the 
 
   await phone.setOffline(false);
   await unsynced.waitFor({ state: 'detached', timeout: 30_000 });
-  const { token } = await page.evaluate(() => JSON.parse(localStorage.getItem('gh1:session')));
+  const { token } = await kv(page, 'session');
   await page.getByTestId('signout-submit').click();
   await page.getByTestId('activation-code').waitFor();
-  assert.deepEqual(await appKeys(page), ['gh1:schema']);
+  assert.deepEqual(await memberData(page), NOTHING_LEFT);
   assert.equal((await api(server.url, '/api/v1/me', { token })).status, 401, 'the session is revoked');
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1, 'the synced check-in is safe');
 });
@@ -43,7 +53,7 @@ e2eTest('a member may sign out past unsynced records only by saying they may be 
   await page.getByTestId('signout-accept-loss').check();
   await page.getByTestId('signout-submit').click();
   await page.getByTestId('activation-code').waitFor();
-  assert.deepEqual(await appKeys(page), ['gh1:schema']);
+  assert.deepEqual(await memberData(page), NOTHING_LEFT);
 
   // Signing in again on this phone starts clean, as a new installation.
   await phone.setOffline(false);
@@ -52,4 +62,49 @@ e2eTest('a member may sign out past unsynced records only by saying they may be 
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 0);
   await page.goto('/checkins');
   await page.getByTestId('checkins-empty').waitFor();
+});
+
+/** The phone's sync hears that the session has ended; the screen asks to sign in again. */
+async function sessionEnds(page) {
+  await endSession(page);
+  await page.goto('/sync');
+  await page.getByTestId('sync-page').getByRole('button').first().click();
+  await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor({ timeout: 30_000 });
+}
+
+e2eTest('a phone used in turn: once one member is signed out, the next signs in and syncs as themselves', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { page } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(page);
+  await sessionEnds(page);
+
+  await signInOnPhone(page, 'GH-M02');
+  assert.match(await page.getByTestId('member-name').textContent(), /李秀英/);
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  await page.goto('/checkins');
+  await waitForRow(page, running.activity.title, 'synced');
+  assert.equal((await serverCheckIns(server.url, 'GH-M02')).length, 1, 'the next member syncs on this phone');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 0);
+});
+
+e2eTest("a member's writes still waiting keep the phone theirs until they are sent", async () => {
+  const server = await startServer();
+  const { phone, page } = await checkedInOffline(server, MEMBER);
+  await phone.setOffline(false);
+  await sessionEnds(page);
+  assert.equal(await outboxCount(page), 1, 'an ended session keeps what waits');
+
+  await page.goto('/signin');
+  await page.getByTestId('activation-code').fill('GH-M02');
+  await page.getByTestId('signin-submit').click();
+  const refused = page.getByTestId('signin-error');
+  await refused.filter({ hasText: '王建国' }).waitFor();
+  assert.match(await refused.textContent(), /1 条记录尚未同步/);
+  await page.getByTestId('signin-unsynced-other').waitFor();
+
+  await signInOnPhone(page, MEMBER);
+  await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 30_000 });
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1, 'sent by its member, once');
 });

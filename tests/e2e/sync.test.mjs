@@ -1,10 +1,24 @@
-// Sync as the member sees it: two tabs writing offline, the sync page with its export, a reload in the
-// middle of a sync, and a full store.
+// Sync as the member sees it: two tabs writing offline, and writing at once while a sync runs; the sync page
+// with its export; a reload in the middle of a sync; a full store; an entry that no longer reads back; a push
+// that never answers.
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { activityLinks, localQueue, serverCheckIns, signedInPhone, signInOnPhone, waitForRow } from './flows.mjs';
+import { gunzipSync } from 'node:zlib';
+import { diskPhone, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import {
+  activityLinks,
+  apiSession,
+  codeLink,
+  openInApp,
+  publishActivity,
+  serverCheckIns,
+  signedInPhone,
+  signInOnPhone,
+  waitForFirstSync,
+  waitForRow,
+} from './flows.mjs';
+import { damageOutboxRow, outboxCount } from './store.mjs';
 
 const MEMBER = 'GH-M01';
 
@@ -26,8 +40,9 @@ e2eTest('two tabs check in offline; back online every check-in lands exactly onc
   }
   // Each tab sees both writes: they share one outbox.
   await first.goto('/checkins');
+  await first.getByTestId('checkin-row').nth(1).waitFor();
   assert.equal(await first.getByTestId('checkin-row').count(), 2);
-  assert.deepEqual(await localQueue(first), { outbox: 2, pending: 2 });
+  assert.equal(await outboxCount(first), 2);
 
   server = await startServer({ port: server.port, dataDir: server.dataDir });
   await phone.setOffline(false);
@@ -39,7 +54,7 @@ e2eTest('two tabs check in offline; back online every check-in lands exactly onc
   );
   const held = await serverCheckIns(server.url, MEMBER);
   assert.deepEqual(held.map((c) => c.activity_id).sort(), [hangzhou.activity.id, suzhou.activity.id].sort());
-  assert.deepEqual(await localQueue(second), { outbox: 0, pending: 0 });
+  assert.equal(await outboxCount(second), 0);
 });
 
 e2eTest('the sync page shows what waits and since when, and exports it as a file', async () => {
@@ -63,7 +78,8 @@ e2eTest('the sync page shows what waits and since when, and exports it as a file
   const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
   assert.equal(exported.waiting.length, 1);
   assert.equal(exported.waiting[0].op.kind, 'check_in');
-  assert.equal(exported.check_ins_waiting[0].title, running.activity.title);
+  assert.equal(exported.waiting[0].op.args.code, running.payload, 'the code exactly as it was scanned');
+  assert.equal(exported.waiting[0].title, running.activity.title);
 
   server = await startServer({ port: server.port, dataDir: server.dataDir });
   await phone.setOffline(false);
@@ -93,40 +109,165 @@ e2eTest('a reload in the middle of a sync neither loses nor doubles the check-in
   release();
   await waitForRow(page, running.activity.title, 'synced');
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
-  assert.deepEqual(await localQueue(page), { outbox: 0, pending: 0 });
+  assert.equal(await outboxCount(page), 0);
 });
 
 e2eTest('a full phone store says so, stores nothing half-way and keeps what it had', async () => {
   const server = await startServer();
   const { running } = await activityLinks(server.url);
   const suzhou = (await activityLinks(server.url, 'GH-S02')).running;
-  const { phone, page } = await signedInPhone(server, MEMBER);
-  await phone.setOffline(true);
-  await page.goto(suzhou.link);
+  const phone = await diskPhone();
+  const page = await phone.newPage();
+  await signInOnPhone(page, MEMBER, server.url);
+  await waitForServiceWorker(page);
+  await waitForFirstSync(page);
+  await phone.context.setOffline(true);
+  await page.goto(new URL(suzhou.link, server.url).href);
   await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
 
-  // Fill what is left of localStorage with other data.
-  await page.evaluate(() => {
-    let n = 0;
-    for (const size of [256 * 1024, 4 * 1024, 64]) {
-      try {
-        for (;;) localStorage.setItem(`filler${n++}`, 'x'.repeat(size));
-      } catch {
-        // full at this size; go on with smaller pieces
-      }
-    }
-  });
-  await page.goto(running.link);
+  // The phone has no room left: the origin's quota becomes what it uses now. Chromium takes an origin's quota
+  // when it opens the origin's database, so the app is away for a moment while it changes.
+  const cdp = await phone.context.newCDPSession(page);
+  const origin = new URL(server.url).origin;
+  const { usage } = await page.evaluate(() => navigator.storage.estimate());
+  const away = async () => {
+    await page.goto('about:blank');
+    await page.waitForTimeout(3_000);
+  };
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage });
+  await away();
+  await page.goto(new URL(running.link, server.url).href);
   const result = page.locator('[data-testid=checkin-result][data-result=not-saved]');
   await result.waitFor();
   assert.match(await result.textContent(), /存储空间已满/);
-  assert.deepEqual(await localQueue(page), { outbox: 1, pending: 1 }, 'the earlier check-in is still there');
+  assert.equal(await outboxCount(page), 1, 'the earlier check-in is still there, and nothing of this one');
 
   // Space freed and back online: the kept check-in syncs.
-  await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('filler')).forEach((k) => localStorage.removeItem(k)));
-  await phone.setOffline(false);
-  await page.goto('/checkins');
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  await away();
+  await phone.context.setOffline(false);
+  await page.goto(`${server.url}/checkins`);
   await waitForRow(page, suzhou.activity.title, 'synced');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
+});
+
+/** `n` activities of the Hangzhou committee running now, with the codes its secretary shows. */
+async function runningActivities(url, n) {
+  const secretary = await apiSession(url, 'GH-S01');
+  const now = Date.now();
+  const links = [];
+  for (let i = 1; i <= n; i++) {
+    const title = `同时签到 ${i}`;
+    const activity = await publishActivity(url, secretary, { title, startsAt: now - 3_600_000, endsAt: now + 3_600_000 });
+    links.push(await codeLink(url, secretary, activity));
+  }
+  return links;
+}
+
+/** The mutations of a push as the phone sent it (gzipped JSON). */
+function pushed(request) {
+  const body = request.postDataBuffer();
+  const json = request.headers()['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+  return JSON.parse(json.toString('utf8')).mutations;
+}
+
+e2eTest('two tabs writing at the same moment while a sync runs: every write lands once, no number given twice', async () => {
+  const server = await startServer();
+  const [first, ...rest] = await runningActivities(server.url, 7);
+  const { phone, page: one } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(one);
+  const two = await phone.newPage();
+  await two.goto('/');
+  await two.getByTestId('home').waitFor();
+
+  // Every push is seen; the first is held at the network until the tabs have written.
+  const sent = [];
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  await phone.route('**/api/v1/sync/push', async (route) => {
+    sent.push(...pushed(route.request()));
+    if (sent.length === 1) await released;
+    await route.continue();
+  });
+  await one.goto(first.link);
+  await one.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  await expectEventually(() => sent.length === 1);
+
+  // While that push is out, both tabs check in, at the same time.
+  const checkIns = (page, links) =>
+    (async () => {
+      for (const { link, activity } of links) await openInApp(page, link, activity.title);
+    })();
+  await Promise.all([checkIns(one, rest.slice(0, 3)), checkIns(two, rest.slice(3))]);
+  release();
+
+  await one.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 30_000 });
+  const held = await serverCheckIns(server.url, MEMBER);
+  assert.deepEqual(
+    held.map((c) => c.activity_id).sort(),
+    [first, ...rest].map((l) => l.activity.id).sort(),
+    'every write once',
+  );
+  const byNumber = new Map();
+  for (const mutation of sent) {
+    const id = mutation.args.id;
+    assert.ok(!byNumber.has(mutation.seq) || byNumber.get(mutation.seq) === id, `number ${mutation.seq} given twice`);
+    byNumber.set(mutation.seq, id);
+  }
+  assert.deepEqual([...byNumber.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
+});
+
+e2eTest('a waiting entry that no longer reads back is shown, kept and exported, and the rest syncs', async () => {
+  const server = await startServer();
+  const [a, b, c] = await runningActivities(server.url, 3);
+  const { phone, page } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(page);
+  await phone.setOffline(true);
+  for (const { link, activity } of [a, b, c]) await openInApp(page, link, activity.title);
+  // The second write's stored value is overwritten with something no build can read.
+  await damageOutboxRow(page, 2);
+
+  await page.goto('/sync');
+  const unreadable = page.locator('[data-testid=sync-waiting] li[data-unreadable=true]');
+  await unreadable.filter({ hasText: 'damaged by hand' }).waitFor();
+  assert.equal(await page.getByTestId('sync-waiting').locator('li').count(), 3, 'shown among what waits');
+
+  await phone.setOffline(false);
+  await page.getByTestId('sync-damaged').filter({ hasText: 'damaged by hand' }).waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 30_000 });
+  const held = await serverCheckIns(server.url, MEMBER);
+  assert.deepEqual(held.map((h) => h.activity_id).sort(), [a.activity.id, c.activity.id].sort(), 'the rest synced');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sync-export').click()]);
+  const exported = JSON.parse(await readFile(await download.path(), 'utf8'));
+  assert.deepEqual(exported.damaged.map((d) => d.stored), ['"damaged by hand"'], 'exported as it was stored');
+  await page.reload();
+  await page.getByTestId('sync-damaged').filter({ hasText: 'damaged by hand' }).waitFor();
+});
+
+e2eTest('a push that never answers is given up at its deadline, and the next round lands the check-in', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { phone, page } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(page);
+  let pushes = 0;
+  // The first push stalls: the network takes it and never answers. Later ones go through.
+  await phone.route('**/api/v1/sync/push', async (route) => {
+    pushes += 1;
+    if (pushes === 1) return;
+    await route.continue();
+  });
+  await phone.setOffline(true);
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+
+  const back = Date.now();
+  await phone.setOffline(false);
+  await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 60_000 });
+  const took = Date.now() - back;
+  assert.equal(pushes, 2, 'the stalled push was given up and sent again');
+  assert.ok(took >= 15_000, `it waited out the deadline (${took} ms)`);
+  assert.ok(took < 25_000, `and no longer than the deadline and a backoff (${took} ms)`);
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
 });
 

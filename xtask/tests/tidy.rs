@@ -133,3 +133,20 @@ fn the_core_depends_on_nothing_of_the_browser_or_the_server() {
         );
     }
 }
+
+/// The store owns every key: nothing outside `src/store/` touches IndexedDB or localStorage.
+#[test]
+fn only_the_store_touches_storage() {
+    let store = repo().join("src").join("store");
+    let offenders: Vec<_> = sources(&["src"])
+        .into_iter()
+        .filter(|path| !path.starts_with(&store))
+        .filter(|path| {
+            let text = fs::read_to_string(path).unwrap();
+            ["gloo_storage", "LocalStorage", "IdbDatabase", "IdbTransaction", "indexedDB"]
+                .iter()
+                .any(|api| text.contains(api))
+        })
+        .collect();
+    assert!(offenders.is_empty(), "storage used outside src/store: {offenders:?}");
+}

@@ -106,6 +106,10 @@ impl ActivityKind {
             ActivityKind::Other => "other",
         }
     }
+
+    pub fn parse(text: &str) -> Option<ActivityKind> {
+        ActivityKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
 }
 
 /// An activity published by a host organisation.

@@ -23,14 +23,15 @@ pub struct SyncMeta {
     /// The server's clock minus this phone's, in ms, as of the last pull.
     #[serde(default)]
     pub clock_offset_ms: i64,
-}
-
-impl SyncMeta {
-    /// The number for the next local write. The caller persists the write and this meta together.
-    pub fn take_seq(&mut self) -> u64 {
-        self.last_seq += 1;
-        self.last_seq
-    }
+    /// The row of the latest local write (`outbox::enqueue`): rows give writes their order on this phone.
+    #[serde(default)]
+    pub next_row: u64,
+    /// Rows up to here have been numbered, or set aside as damaged (`outbox::number`).
+    #[serde(default)]
+    pub numbered_row: u64,
+    /// Local writes the server has not settled yet, numbered or not: the count the screens show.
+    #[serde(default)]
+    pub waiting: u64,
 }
 
 /// How a request went, as seen by the phone.
@@ -407,9 +408,8 @@ mod tests {
         let sent: Vec<(u64, bool)> = batch.iter().map(|m| (m.seq, m.op == Op::Skip)).collect();
         assert_eq!(sent, [(5, true), (6, true), (7, false), (8, true), (9, false)]);
         assert_eq!(
-            meta.take_seq(),
-            10,
-            "new writes continue after the last number handed out"
+            meta.last_seq, 9,
+            "new writes are numbered on after the last number handed out"
         );
     }
 

@@ -9,6 +9,7 @@ pub mod checkin;
 pub mod domain;
 pub mod engine;
 pub mod id;
+pub mod outbox;
 pub mod profile;
 pub mod qr;
 pub mod report;

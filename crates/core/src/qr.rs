@@ -150,6 +150,28 @@ impl Code {
     }
 }
 
+impl Code {
+    /// The payload of this code with the signature it was scanned with, byte for byte as it was scanned: a phone
+    /// keeps a scanned code as its fields (most of which it holds anyway) and the 64 bytes of its signature.
+    pub fn with_signature(&self, signature: &[u8; 64]) -> String {
+        let mut bytes = self.body();
+        bytes.extend_from_slice(signature);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+}
+
+/// The signature of a code's payload: its last 64 bytes.
+pub fn signature_of(payload: &str) -> Option<[u8; 64]> {
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let at = bytes.len().checked_sub(64)?;
+    bytes[at..].try_into().ok()
+}
+
+/// `text` as a code carries it: cut to `MAX_TEXT_BYTES` at a character boundary.
+pub fn code_text(text: &str) -> &str {
+    truncate_utf8(text, MAX_TEXT_BYTES)
+}
+
 fn signed_message(body: &[u8]) -> Vec<u8> {
     [SIGNING_CONTEXT, body].concat()
 }
@@ -269,6 +291,13 @@ impl Code {
     }
 }
 
+/// Decodes a code without checking its signature or time: only to show what a code the server refused (say, a
+/// forged one) claimed to be.
+pub fn read_unverified(scanned: &str) -> Option<Code> {
+    let bytes = URL_SAFE_NO_PAD.decode(payload_of(scanned).ok()?).ok()?;
+    parse(&bytes).ok().map(|(code, _)| code)
+}
+
 /// Strict parse of the unsigned part; returns the code and where the signature starts.
 fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     let mut r = Reader { bytes, at: 0 };
@@ -382,6 +411,17 @@ mod tests {
             assert_eq!(verify(&scanned, &keys, 1_500), Ok(activity_code()));
         }
         assert!(payload.len() < 260, "payload stays small: {}", payload.len());
+    }
+
+    #[test]
+    fn a_code_kept_as_its_fields_and_signature_is_given_back_byte_for_byte() {
+        let payload = activity_code().sign(&key(1));
+        let code = verify(&payload, &[trusted(1, 7)], 1_500).unwrap();
+        let signature = signature_of(&payload).unwrap();
+        assert_eq!(code.with_signature(&signature), payload);
+        let long = "长".repeat(60);
+        assert_eq!(code_text(&long).len(), 120, "cut at a character boundary");
+        assert_eq!(signature_of("AAAA"), None);
     }
 
     #[test]

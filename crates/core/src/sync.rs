@@ -56,6 +56,39 @@ pub enum Op {
     Skip,
 }
 
+/// How the server takes a push's numbers (`Mutation::seq`), given the `last_seq` it holds for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    /// Indexes of the new mutations, in order: each numbered right after the one before it.
+    pub new: Vec<usize>,
+    /// The client's `last_seq` once the new ones are applied.
+    pub last_seq: u64,
+}
+
+/// The push has a gap: a number beyond `last_seq + 1` with the ones between missing. It changes nothing, and
+/// the phone is told to send again from `last_seq + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqGap {
+    pub last_seq: u64,
+}
+
+/// Sorts a push's numbers against the client's `last_seq`: a number right after the last one is new and becomes
+/// the last; one at or below it was sent before (its answer may have been lost) and is answered as it was; any
+/// other is a gap. The real server and the model test's server both decide with this.
+pub fn classify(committed: u64, seqs: impl IntoIterator<Item = u64>) -> Result<Classified, SeqGap> {
+    let mut last_seq = committed;
+    let mut new = Vec::new();
+    for (index, seq) in seqs.into_iter().enumerate() {
+        if seq == last_seq + 1 {
+            new.push(index);
+            last_seq = seq;
+        } else if seq > last_seq {
+            return Err(SeqGap { last_seq: committed });
+        }
+    }
+    Ok(Classified { new, last_seq })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
     /// Every mutation up to here is settled (applied, duplicate or rejected): the phone may drop them.
@@ -124,7 +157,7 @@ impl Rejection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable machine key: `seq_gap`, `unauthorized`, `session_revoked`, `bad_code`, `bad_pin`, `locked`,
-    /// `forbidden`, `not_found`, `invalid`, `internal`.
+    /// `client_taken`, `forbidden`, `not_found`, `invalid`, `internal`.
     pub error: String,
     /// With `seq_gap`: resend from `last_seq + 1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,4 +282,29 @@ pub struct Device {
 pub struct CodeResponse {
     pub payload: String,
     pub link: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_is_new_after_the_last_number_sent_before_at_or_below_it_and_a_gap_beyond() {
+        assert_eq!(
+            classify(3, [2, 3, 4, 5]),
+            Ok(Classified {
+                new: vec![2, 3],
+                last_seq: 5
+            })
+        );
+        assert_eq!(
+            classify(3, [1]),
+            Ok(Classified {
+                new: vec![],
+                last_seq: 3
+            })
+        );
+        assert_eq!(classify(3, [4, 6]), Err(SeqGap { last_seq: 3 }));
+        assert_eq!(classify(3, [5]), Err(SeqGap { last_seq: 3 }));
+    }
 }

@@ -1,15 +1,21 @@
-//! Model test of the whole sync protocol: the real client engine against a model server that applies pushes
-//! exactly as `guihai-server` does, over a network that drops, duplicates, delays and replays requests,
-//! loses answers after the server committed, and a phone that loses writes before sending them.
-//! Invariants: every write the phone still holds is applied exactly once (or refused, with its reason back
-//! on the phone), nothing is applied twice at any moment, the outbox drains, and both sides converge.
+//! Model test of the whole sync protocol: the real client engine and outbox (rows at write time, numbers given
+//! lazily by whichever of two tabs holds the sync lock, as the browser does) against a model server that sorts
+//! pushes with the real server's `classify`, over a network that drops, duplicates, delays and replays
+//! requests, loses answers after the server committed, tabs closed mid-round, and writes that stop reading
+//! back before they were numbered. Invariants: every write is applied exactly once (or refused, with its reason
+//! back on the phone, or kept aside as damaged and never sent), nothing is applied twice at any moment, no
+//! number is given twice or sent as a skip, the outbox and its waiting count drain, and both sides converge.
 //!
 //! `PROPTEST_CASES` raises the number of cases (docs/sync.md records a 10,000-case run).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use guihai_core::engine::{Reply, Round, Step, SyncMeta};
-use guihai_core::sync::{Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushResponse, Rejection};
+use guihai_core::engine::{Reply, Round, Settled, Step, SyncMeta};
+use guihai_core::outbox::{self, Fate, Found};
+use guihai_core::sync::{
+    classify, Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushResponse, Rejection, SeqGap,
+    MAX_PUSH_BATCH,
+};
 use guihai_core::Id;
 use proptest::prelude::*;
 
@@ -34,45 +40,44 @@ enum PushAnswer {
 }
 
 impl Server {
-    /// One push, all or nothing, like the real server's single transaction.
+    /// One push, all or nothing, like the real server's single transaction, its numbers sorted by core's
+    /// `classify` as the real server sorts them.
     fn push(&mut self, mutations: &[Mutation]) -> PushAnswer {
-        let mut next = self.clone();
+        let classified = match classify(self.last_seq, mutations.iter().map(|m| m.seq)) {
+            Ok(classified) => classified,
+            Err(SeqGap { last_seq }) => return PushAnswer::Gap(last_seq),
+        };
         let mut results = Vec::new();
-        for m in mutations {
-            let outcome = if m.seq <= next.last_seq {
-                // A refusal is told again, as the real server does: its first answer may have been lost.
-                if next.refused.contains(&m.seq) {
-                    Outcome::Rejected {
-                        reason: Rejection::Forbidden,
-                    }
-                } else {
-                    Outcome::Duplicate
-                }
-            } else if m.seq > next.last_seq + 1 {
-                return PushAnswer::Gap(self.last_seq);
-            } else {
-                next.last_seq = m.seq;
+        for (index, m) in mutations.iter().enumerate() {
+            let outcome = if classified.new.contains(&index) {
                 match &m.op {
                     // The model's phones make check-ins only; profiles and reports have their own tests.
                     Op::Skip | Op::EditProfile(_) | Op::Report { .. } | Op::Leave { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
-                        next.refused.insert(m.seq);
+                        self.refused.insert(m.seq);
                         Outcome::Rejected {
                             reason: Rejection::Forbidden,
                         }
                     }
-                    Op::CheckIn { id, .. } if next.rows.contains_key(id) => Outcome::Duplicate,
+                    Op::CheckIn { id, .. } if self.rows.contains_key(id) => Outcome::Duplicate,
                     Op::CheckIn { id, .. } => {
-                        next.next_row_seq += 1;
-                        next.rows.insert(*id, next.next_row_seq);
-                        *next.applied_count.entry(*id).or_default() += 1;
+                        self.next_row_seq += 1;
+                        self.rows.insert(*id, self.next_row_seq);
+                        *self.applied_count.entry(*id).or_default() += 1;
                         Outcome::Applied
                     }
                 }
+            } else if self.refused.contains(&m.seq) {
+                // A refusal is told again, as the real server does: its first answer may have been lost.
+                Outcome::Rejected {
+                    reason: Rejection::Forbidden,
+                }
+            } else {
+                Outcome::Duplicate
             };
             results.push(MutationResult { seq: m.seq, outcome });
         }
-        *self = next;
+        self.last_seq = classified.last_seq;
         PushAnswer::Ok(PushResponse {
             last_seq: self.last_seq,
             results,
@@ -104,13 +109,98 @@ impl Server {
     }
 }
 
+/// A local write as the phone stores it (the browser's outbox row).
+#[derive(Debug, Clone)]
+struct Row {
+    seq: Option<u64>,
+    id: Id,
+    refused: bool,
+    /// The stored value no longer reads back (written by a faulty build, say).
+    damaged: bool,
+}
+
+/// What the phone keeps, shared by its tabs (the browser's IndexedDB).
 #[derive(Default)]
-struct Phone {
-    outbox: Vec<Mutation>,
+struct Store {
+    rows: BTreeMap<u64, Row>,
     meta: SyncMeta,
     /// Check-ins the phone saw come back from the server.
     synced: BTreeSet<Id>,
     refused: BTreeSet<u64>,
+    /// Writes set aside because they could not be read: kept, never numbered, never sent.
+    damaged: BTreeSet<Id>,
+}
+
+impl Store {
+    /// Numbers what was written since the last numbering, as the syncing tab does before each step.
+    fn number(&mut self) {
+        let after = self.meta.numbered_row;
+        let found: Vec<Found> = self
+            .rows
+            .range(after + 1..)
+            .map(|(row, stored)| {
+                if stored.damaged {
+                    Found::Damaged(*row)
+                } else {
+                    Found::Readable(*row)
+                }
+            })
+            .collect();
+        for found in &found {
+            if let Found::Damaged(row) = found {
+                let gone = self.rows.remove(row).expect("found rows are stored");
+                self.damaged.insert(gone.id);
+            }
+        }
+        for (row, seq) in outbox::number(&mut self.meta, found) {
+            self.rows.get_mut(&row).expect("numbered rows are stored").seq = Some(seq);
+        }
+    }
+
+    /// The numbered writes the server has not settled, in `seq` order (row order), as the engine wants them.
+    fn head(&self) -> Vec<Mutation> {
+        self.rows
+            .values()
+            .filter_map(|row| {
+                let seq = row.seq.filter(|seq| *seq > self.meta.acked_seq)?;
+                let code = if row.refused { REFUSED_CODE } else { "ok" }.to_owned();
+                Some(Mutation {
+                    seq,
+                    occurred_at: 0,
+                    op: Op::CheckIn { id: row.id, code },
+                })
+            })
+            .take(MAX_PUSH_BATCH)
+            .collect()
+    }
+
+    /// Carries out `settled` on every numbered row (core's `fate`).
+    fn settle(&mut self, settled: &Settled) {
+        let rows: Vec<(u64, u64)> = self
+            .rows
+            .iter()
+            .filter_map(|(row, stored)| Some((*row, stored.seq?)))
+            .collect();
+        for (row, seq) in rows {
+            match outbox::fate(seq, settled) {
+                Fate::Waits => {}
+                Fate::Done => {
+                    self.rows.remove(&row);
+                    outbox::leave(&mut self.meta);
+                }
+                Fate::Refused(_) => {
+                    self.rows.remove(&row);
+                    self.refused.insert(seq);
+                    outbox::leave(&mut self.meta);
+                }
+            }
+        }
+    }
+}
+
+/// A tab of the app: its own sync round, if one is running.
+#[derive(Default)]
+struct Tab {
     round: Option<Round>,
 }
 
@@ -128,12 +218,15 @@ enum Net {
 
 #[derive(Debug, Clone)]
 enum Action {
-    Write {
-        refused: bool,
-    },
-    /// The phone loses a pending write it never sent (a failed storage write).
-    LoseUnsent(usize),
-    Sync(Net),
+    /// A tab stores a check-in (`refused`: the server will refuse it). Which tab does not matter: a write is
+    /// one transaction whichever tab makes it, and the tabs share the store.
+    Write { refused: bool },
+    /// A stored write that has no number yet stops reading back.
+    Damage(usize),
+    /// A tab takes a step of its sync round (starting one, and taking the lock, if it has none).
+    Sync { tab: usize, net: Net },
+    /// A tab is closed (or killed) mid-round: its round ends and the lock is free.
+    Close(usize),
     /// The network delivers an old request again, in any order.
     Replay(usize),
 }
@@ -146,50 +239,61 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Net::Duplicate),
         1 => Just(Net::Delay),
     ];
+    let tab = 0..TABS;
     prop_oneof![
         3 => prop::bool::weighted(0.15).prop_map(|refused| Action::Write { refused }),
-        1 => any::<usize>().prop_map(Action::LoseUnsent),
-        6 => net.prop_map(Action::Sync),
+        1 => any::<usize>().prop_map(Action::Damage),
+        6 => (tab.clone(), net).prop_map(|(tab, net)| Action::Sync { tab, net }),
+        1 => tab.prop_map(Action::Close),
         2 => any::<usize>().prop_map(Action::Replay),
     ]
 }
 
+/// Two tabs of the app on one phone.
+const TABS: usize = 2;
+
 #[derive(Default)]
 struct World {
     server: Server,
-    phone: Phone,
+    store: Store,
+    tabs: [Tab; TABS],
+    /// The tab holding the sync lock (Web Locks): one round at a time on the phone.
+    lock: Option<usize>,
     /// Every push request ever sent, for the network to replay.
     sent: Vec<Vec<Mutation>>,
-    sent_seqs: BTreeSet<u64>,
     ids: u64,
     /// Check-in id -> whether the server must refuse it.
     written: BTreeMap<Id, bool>,
-    lost: BTreeSet<Id>,
 }
 
 impl World {
+    /// A tab stores a write: it takes its row in the write's own transaction, and no number.
     fn write(&mut self, refused: bool) {
         self.ids += 1;
         let id = Id::new_v7(self.ids, [0; 10]);
-        let code = if refused { REFUSED_CODE } else { "ok" }.to_owned();
-        let seq = self.phone.meta.take_seq();
-        self.phone.outbox.push(Mutation {
-            seq,
-            occurred_at: 0,
-            op: Op::CheckIn { id, code },
-        });
+        let row = outbox::enqueue(&mut self.store.meta);
+        self.store.rows.insert(
+            row,
+            Row {
+                seq: None,
+                id,
+                refused,
+                damaged: false,
+            },
+        );
         self.written.insert(id, refused);
     }
 
-    fn lose_unsent(&mut self, pick: usize) {
-        let unsent: Vec<usize> = (0..self.phone.outbox.len())
-            .filter(|&i| !self.sent_seqs.contains(&self.phone.outbox[i].seq))
+    fn damage(&mut self, pick: usize) {
+        let unnumbered: Vec<u64> = self
+            .store
+            .rows
+            .iter()
+            .filter(|(_, row)| row.seq.is_none())
+            .map(|(row, _)| *row)
             .collect();
-        if unsent.is_empty() {
-            return;
-        }
-        if let Op::CheckIn { id, .. } = self.phone.outbox.remove(unsent[pick % unsent.len()]).op {
-            self.lost.insert(id);
+        if let Some(row) = unnumbered.get(pick % unnumbered.len().max(1)) {
+            self.store.rows.get_mut(row).expect("listed").damaged = true;
         }
     }
 
@@ -200,12 +304,25 @@ impl World {
         }
     }
 
-    /// One step of the phone's sync round over a network behaving as `net`.
-    fn sync(&mut self, net: Net) {
-        let round = self.phone.round.get_or_insert_with(Round::new);
-        match round.next(&self.phone.meta, &self.phone.outbox) {
+    fn close(&mut self, tab: usize) {
+        self.tabs[tab].round = None;
+        if self.lock == Some(tab) {
+            self.lock = None;
+        }
+    }
+
+    /// One step of `tab`'s sync round over a network behaving as `net`, as `SyncService::round` takes it.
+    fn sync(&mut self, tab: usize, net: Net) {
+        match self.lock {
+            Some(holder) if holder != tab => return, // another tab syncs; this one tries again later
+            _ => self.lock = Some(tab),
+        }
+        self.store.number();
+        let head = self.store.head();
+        let meta = &mut self.store.meta;
+        let round = self.tabs[tab].round.get_or_insert_with(Round::new);
+        match round.next(meta, &head) {
             Step::Push(batch) => {
-                self.sent_seqs.extend(batch.iter().map(|m| m.seq));
                 self.sent.push(batch.clone());
                 let answer = match net {
                     Net::Deliver => Some(self.server.push(&batch)),
@@ -224,26 +341,28 @@ impl World {
                     Some(PushAnswer::Gap(last_seq)) => Reply::Gap { last_seq },
                     None => Reply::Failed,
                 };
-                let settled = round.on_push(&mut self.phone.meta, reply, 0.5);
-                self.phone.refused.extend(settled.rejected.iter().map(|(seq, _)| *seq));
-                self.phone.outbox.retain(|m| m.seq > settled.drop_through);
+                let settled = round.on_push(meta, reply, 0.5);
+                self.store.settle(&settled);
             }
             Step::Pull { cursor } => {
                 let reply = match net {
                     Net::Deliver | Net::Duplicate => Reply::Ok(self.server.pull(cursor)),
                     _ => Reply::Failed,
                 };
-                let (changes, settled_through) = round.on_pull(&mut self.phone.meta, reply, 0, 0.5);
+                let (changes, settled_through) = round.on_pull(meta, reply, 0, 0.5);
                 for change in changes {
                     if let Change::Delete { key } = change {
-                        self.phone.synced.insert(Id::parse(&key).unwrap());
+                        self.store.synced.insert(Id::parse(&key).unwrap());
                     }
                 }
-                self.phone.outbox.retain(|m| m.seq > settled_through);
+                self.store.settle(&Settled {
+                    drop_through: settled_through,
+                    rejected: Vec::new(),
+                });
             }
-            // The round ended (done, or waiting out a backoff): the next trigger starts a new one.
-            // The model never revokes a session, so `Wipe` cannot come; it ends the round like signing out.
-            Step::Done | Step::RetryIn(_) | Step::SignIn | Step::Wipe => self.phone.round = None,
+            // The round ended (done, or waiting out a backoff): the lock is free, the next trigger starts a
+            // new one. The model never revokes a session, so `Wipe` cannot come; it ends the round like signing out.
+            Step::Done | Step::RetryIn(_) | Step::SignIn | Step::Wipe => self.close(tab),
         }
     }
 
@@ -253,15 +372,18 @@ impl World {
         }
     }
 
-    /// The network heals and every late request has landed: the phone syncs until its round is done.
+    /// The network heals and every late request has landed: the first tab syncs until its round is done.
     fn settle(&mut self) {
+        for tab in 0..TABS {
+            self.close(tab);
+        }
         for _ in 0..10_000 {
-            self.sync(Net::Deliver);
-            if self.phone.outbox.is_empty() && self.phone.round.is_none() {
+            self.sync(0, Net::Deliver);
+            if self.store.rows.is_empty() && self.tabs[0].round.is_none() {
                 return;
             }
         }
-        panic!("sync did not settle: outbox {:?}", self.phone.outbox);
+        panic!("sync did not settle: outbox {:?}", self.store.rows);
     }
 }
 
@@ -270,8 +392,9 @@ fn run(actions: Vec<Action>) {
     for action in actions {
         match action {
             Action::Write { refused } => world.write(refused),
-            Action::LoseUnsent(pick) => world.lose_unsent(pick),
-            Action::Sync(net) => world.sync(net),
+            Action::Damage(pick) => world.damage(pick),
+            Action::Sync { tab, net } => world.sync(tab, net),
+            Action::Close(tab) => world.close(tab),
             Action::Replay(pick) => world.replay(pick),
         }
         world.assert_nothing_applied_twice();
@@ -284,20 +407,35 @@ fn run(actions: Vec<Action>) {
     world.settle();
 
     world.assert_nothing_applied_twice();
+    let store = &world.store;
+    assert_eq!(store.meta.waiting, 0, "the waiting count comes back to zero");
+    let mut numbers: Vec<u64> = world.sent.iter().flatten().map(|m| m.seq).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(
+        numbers,
+        (1..=store.meta.last_seq).collect::<Vec<_>>(),
+        "every number handed out was sent, and no number means two writes"
+    );
+    for sent in world.sent.iter().flatten() {
+        assert!(
+            sent.op != Op::Skip,
+            "nothing is ever sent as a skip: no write was lost on the phone"
+        );
+    }
     for (id, refused) in &world.written {
         let on_server = world.server.rows.contains_key(id);
-        if *refused {
+        if store.damaged.contains(id) {
+            assert!(!on_server, "a damaged write is kept aside, never sent");
+        } else if *refused {
             assert!(!on_server, "a refused write is never applied");
-        } else if !world.lost.contains(id) {
+        } else {
             assert!(on_server, "write {id} was lost");
         }
     }
     let server_ids: BTreeSet<Id> = world.server.rows.keys().copied().collect();
-    assert_eq!(world.phone.synced, server_ids, "phone and server converge");
-    assert_eq!(
-        world.phone.refused, world.server.refused,
-        "every refusal reached the phone"
-    );
+    assert_eq!(store.synced, server_ids, "phone and server converge");
+    assert_eq!(store.refused, world.server.refused, "every refusal reached the phone");
 }
 
 /// 1,000 cases on every test run; `PROPTEST_CASES=10000` for a longer one.

@@ -274,7 +274,14 @@ async fn open_session(
     user_agent: Option<String>,
     now: i64,
 ) -> Result<String, AppError> {
-    sync::bind_client(conn, client_id, person_id, now).await?;
+    // A phone used in turn: the member before still has writes waiting under this client id, and only they may
+    // send them. The phone says so; it takes a new client id once they are sent (or given up).
+    sync::bind_client(conn, client_id, person_id, now)
+        .await
+        .map_err(|error| match error {
+            AppError::Forbidden => AppError::ClientTaken,
+            other => other,
+        })?;
     let token = URL_SAFE_NO_PAD.encode(clock::random_bytes::<32>());
     // Seen now, as signing in is: otherwise every phone's first request after signing in would also write.
     sqlx::query(

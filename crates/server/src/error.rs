@@ -33,6 +33,9 @@ pub enum AppError {
     TooLarge,
     #[error("sequence gap: the server holds up to {last_seq}")]
     SeqGap { last_seq: u64 },
+    /// Signing in on an installation whose sync identity belongs to someone else (their writes still wait on it).
+    #[error("this installation's client id belongs to another person")]
+    ClientTaken,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// From the push writer's statements (`push.rs`), run on the same connection without sqlx.
@@ -56,6 +59,7 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
+            AppError::ClientTaken => (StatusCode::CONFLICT, "client_taken"),
             AppError::Database(_) | AppError::Sqlite(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

@@ -9,7 +9,9 @@
 //! transaction holds, so two pushes of one phone in the same batch settle one after the other.
 
 use guihai_core::qr::{Code, CodeError};
-use guihai_core::sync::{Mutation, MutationResult, Op, Outcome, PushRequest, PushResponse, Rejection};
+use guihai_core::sync::{
+    classify, Classified, Mutation, MutationResult, Op, Outcome, PushRequest, PushResponse, Rejection, SeqGap,
+};
 use guihai_core::Id;
 use rusqlite::OptionalExtension;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -217,9 +219,8 @@ struct Plan {
     last_seq: u64,
 }
 
-/// Checks `job`'s numbers against what the transaction holds and moves its client's `last_seq` past the new
-/// ones. The new mutations are numbered on from there, in order; one at or below the last number is an
-/// earlier one sent again (its answer may have been lost); any other number is a gap.
+/// Checks `job`'s numbers against what the transaction holds (core's `classify`) and moves its client's
+/// `last_seq` past the new ones.
 fn plan(db: &rusqlite::Connection, job: Job) -> Result<Result<Plan, AppError>, AppError> {
     let client_id = job.request.client_id;
     let (owner, last_seq): (String, i64) = db.prepare_cached(sync::BIND_CLIENT)?.query_row(
@@ -231,16 +232,10 @@ fn plan(db: &rusqlite::Connection, job: Job) -> Result<Result<Plan, AppError>, A
         Err(AppError::Forbidden) => return Ok(Err(AppError::Forbidden)),
         Err(error) => return Err(error),
     };
-    let mut last_seq = committed;
-    let mut new = Vec::new();
-    for (index, mutation) in job.request.mutations.iter().enumerate() {
-        if mutation.seq == last_seq + 1 {
-            new.push(index);
-            last_seq = mutation.seq;
-        } else if mutation.seq > last_seq {
-            return Ok(Err(AppError::SeqGap { last_seq: committed }));
-        }
-    }
+    let Classified { new, last_seq } = match classify(committed, job.request.mutations.iter().map(|m| m.seq)) {
+        Ok(classified) => classified,
+        Err(SeqGap { last_seq }) => return Ok(Err(AppError::SeqGap { last_seq })),
+    };
     if last_seq > committed {
         let stored = match db::seq(last_seq) {
             Ok(stored) => stored,

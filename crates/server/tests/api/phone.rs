@@ -1,15 +1,18 @@
-//! A native phone: the browser app's sync driver (`src/sync/mod.rs` and `outbox.rs`) run natively on the same
-//! core engine (`Round`, `SyncMeta`, `Settled`), with its outbox in memory, against a real server process over
-//! HTTP. It keeps every push it sent with the answer it got, so a test can say what happened on the wire.
+//! A native phone: the browser app's sync driver (`src/sync/mod.rs`) run natively on the same core engine and
+//! outbox (`Round`, `SyncMeta`, `outbox::{enqueue, number, fate}`), with its outbox rows in memory, against a
+//! real server process over HTTP. It keeps every push it sent with the answer it got, so a test can say what
+//! happened on the wire.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use guihai_core::domain::{Activity, Me};
 use guihai_core::engine::{Reply, Round, Settled, Step, SyncMeta};
+use guihai_core::outbox::{self, Fate, Found};
 use guihai_core::qr::TrustedKey;
 use guihai_core::sync::{
     Change, CodeResponse, Mutation, Op, PushRequest, PushResponse, Record, Rejection, SessionRequest, SessionResponse,
+    MAX_PUSH_BATCH,
 };
 use guihai_core::Id;
 use serde::de::DeserializeOwned;
@@ -30,14 +33,36 @@ pub struct Phone {
     pub me: Me,
     pub keys: Vec<TrustedKey>,
     pub meta: SyncMeta,
-    /// Pending writes in `seq` order (the browser's `outbox:<seq>` keys).
-    pub outbox: Vec<Mutation>,
-    /// Writes the server refused for good, with its reason (the browser's `refused:<seq>` keys).
+    /// Writes waiting for the server, by row (the browser's `outbox` store).
+    pub outbox: BTreeMap<u64, Queued>,
+    /// Writes set aside because they no longer read back (the browser's `damaged` store).
+    pub damaged: Vec<Queued>,
+    /// Writes the server refused for good, with its reason (the browser's `refused` store).
     pub refused: Vec<(Mutation, Rejection)>,
-    /// Pulled records by key (the browser's `rec:<key>` keys).
+    /// Pulled records by key (the browser's `records` store).
     pub records: BTreeMap<String, Record>,
     /// Every push sent, with its answer.
     pub pushes: Vec<(Vec<Mutation>, Reply<PushResponse>)>,
+}
+
+/// A local write in the outbox, numbered once the syncing tab has numbered it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub seq: Option<u64>,
+    pub occurred_at: i64,
+    pub op: Op,
+    /// Its stored value no longer reads back (as a faulty build could leave it).
+    pub damaged: bool,
+}
+
+impl Queued {
+    fn mutation(&self) -> Option<Mutation> {
+        Some(Mutation {
+            seq: self.seq?,
+            occurred_at: self.occurred_at,
+            op: self.op.clone(),
+        })
+    }
 }
 
 impl Phone {
@@ -67,30 +92,38 @@ impl Phone {
             me,
             keys,
             meta: SyncMeta::default(),
-            outbox: Vec::new(),
+            outbox: BTreeMap::new(),
+            damaged: Vec::new(),
             refused: Vec::new(),
             records: BTreeMap::new(),
             pushes: Vec::new(),
         }
     }
 
-    /// Scans `code`: the check-in is queued with the next number (`outbox::enqueue`). Returns its id.
+    /// Scans `code`: the check-in is stored with its row and no number (`outbox::enqueue`). Returns its id.
     pub fn check_in(&mut self, code: &str) -> Id {
         let id = fresh_id();
-        self.outbox.push(Mutation {
-            seq: self.meta.take_seq(),
-            occurred_at: now_ms(),
-            op: Op::CheckIn {
-                id,
-                code: code.to_owned(),
+        let row = outbox::enqueue(&mut self.meta);
+        self.outbox.insert(
+            row,
+            Queued {
+                seq: None,
+                occurred_at: now_ms(),
+                op: Op::CheckIn {
+                    id,
+                    code: code.to_owned(),
+                },
+                damaged: false,
             },
-        });
+        );
         id
     }
 
-    /// A write that took its number but was lost before it reached the outbox (say, a store that failed).
-    pub fn lose_a_write(&mut self) -> u64 {
-        self.meta.take_seq()
+    /// The latest write, not numbered yet, stops reading back (say, a faulty build wrote it).
+    pub fn damage_latest_write(&mut self) {
+        let latest = self.outbox.values_mut().next_back().expect("a write to damage");
+        assert!(latest.seq.is_none(), "only a write not yet numbered");
+        latest.damaged = true;
     }
 
     /// The numbers of the writes the server refused, with its reasons.
@@ -105,7 +138,8 @@ impl Phone {
     pub async fn sync(&mut self) -> Step {
         let mut round = Round::new();
         for _ in 0..MAX_STEPS {
-            match round.next(&self.meta, &self.outbox) {
+            self.number();
+            match round.next(&self.meta, &self.head()) {
                 Step::Push(mutations) => {
                     let request = PushRequest {
                         client_id: self.client_id,
@@ -124,7 +158,10 @@ impl Phone {
                     let answer = reply(sent.send().await).await;
                     let (changes, settled_through) = round.on_pull(&mut self.meta, answer, now_ms(), JITTER);
                     self.apply(changes);
-                    self.outbox.retain(|m| m.seq > settled_through);
+                    self.settle(&Settled {
+                        drop_through: settled_through,
+                        rejected: Vec::new(),
+                    });
                 }
                 end => return end,
             }
@@ -132,14 +169,56 @@ impl Phone {
         panic!("the sync round did not end in {MAX_STEPS} steps: {:?}", self.pushes);
     }
 
-    /// Carries out what the engine decided after a push answer (`outbox::settle`).
-    fn settle(&mut self, settled: &Settled) {
-        for (seq, reason) in &settled.rejected {
-            if let Some(mutation) = self.outbox.iter().find(|m| m.seq == *seq) {
-                self.refused.push((mutation.clone(), *reason));
+    /// Numbers the writes stored since the last numbering; a damaged one is set aside (`outbox::number`).
+    fn number(&mut self) {
+        let found: Vec<Found> = self
+            .outbox
+            .range(self.meta.numbered_row + 1..)
+            .map(|(row, queued)| {
+                if queued.damaged {
+                    Found::Damaged(*row)
+                } else {
+                    Found::Readable(*row)
+                }
+            })
+            .collect();
+        for found in &found {
+            if let Found::Damaged(row) = found {
+                let damaged = self.outbox.remove(row).expect("found rows are stored");
+                self.damaged.push(damaged);
             }
         }
-        self.outbox.retain(|m| m.seq > settled.drop_through);
+        for (row, seq) in outbox::number(&mut self.meta, found) {
+            self.outbox.get_mut(&row).expect("numbered rows are stored").seq = Some(seq);
+        }
+    }
+
+    /// The numbered writes the server has not settled, in `seq` order, as many as one push takes.
+    fn head(&self) -> Vec<Mutation> {
+        self.outbox
+            .values()
+            .filter_map(Queued::mutation)
+            .filter(|m| m.seq > self.meta.acked_seq)
+            .take(MAX_PUSH_BATCH)
+            .collect()
+    }
+
+    /// Carries out what the engine decided after an answer (`outbox::fate` for every numbered write).
+    fn settle(&mut self, settled: &Settled) {
+        let numbered: Vec<(u64, Mutation)> = self
+            .outbox
+            .iter()
+            .filter_map(|(row, queued)| Some((*row, queued.mutation()?)))
+            .collect();
+        for (row, mutation) in numbered {
+            match outbox::fate(mutation.seq, settled) {
+                Fate::Waits => continue,
+                Fate::Done => {}
+                Fate::Refused(reason) => self.refused.push((mutation, reason)),
+            }
+            self.outbox.remove(&row);
+            outbox::leave(&mut self.meta);
+        }
     }
 
     fn apply(&mut self, changes: Vec<Change>) {

@@ -118,7 +118,11 @@ async fn another_member_cannot_use_my_client_id() {
     let other = server.sign_in("GH-M02").await;
 
     let reply = server.sign_in_with("GH-M02", mine.client_id).await;
-    assert_eq!(reply.error(), (StatusCode::FORBIDDEN, "forbidden".to_owned()));
+    assert_eq!(
+        reply.error(),
+        (StatusCode::CONFLICT, "client_taken".to_owned()),
+        "refused as taken, so the phone can tell the member whose writes wait on it"
+    );
     let reply = server.push_as(&other, mine.client_id, Vec::new()).await;
     assert_eq!(reply.error(), (StatusCode::FORBIDDEN, "forbidden".to_owned()));
     let reply = server.pull_as(&other, mine.client_id, 0).await;

@@ -1,0 +1,149 @@
+//! What the phone knows of each activity, once per activity, and whether this member checked in to it: the
+//! titles and organisation names every check-in shows are kept here, not in each check-in, and "have I
+//! checked in to this activity" is one read by its id.
+//!
+//! An activity becomes known from a pull (its organisation's activities), from a scanned code (its name and
+//! organisation, signed), or from a check-in the server sent (made on another phone). When the server takes it
+//! away (cancelled, or the member moved on) but the member checked in to it, it stays, unlisted: check-ins are
+//! facts and keep their titles.
+
+use guihai_core::checkin::CheckIn;
+use guihai_core::domain::{Activity, ActivityKind};
+use guihai_core::qr::{code_text, Code};
+use guihai_core::Id;
+use serde::{Deserialize, Serialize};
+
+use super::codec::{from_binary, to_binary};
+use super::idb::{id_key, Tx};
+use super::{outbox, StoreError, ACTIVITIES};
+
+/// One activity as the phone keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    pub org_id: [u8; 16],
+    pub title: String,
+    /// The organisation's name, as a code or a check-in gave it ("" when only pulled).
+    pub org_name: String,
+    /// The activity's kind (`ActivityKind::as_str`), when known: a scanned code does not say.
+    pub kind: Option<String>,
+    /// From the organisation's published activity; `None` when only known from a code or a check-in, or
+    /// withdrawn since.
+    pub listed: Option<Listed>,
+    pub mine: Option<Mine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub place: Option<String>,
+}
+
+/// This member's check-in to the activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mine {
+    /// Made here, waiting in the outbox at this row.
+    Waiting { row: u64, at: i64 },
+    /// On the server, in the `checkins` store under this id.
+    Synced { id: [u8; 16], at: i64 },
+}
+
+impl Mine {
+    pub fn at(self) -> i64 {
+        match self {
+            Mine::Waiting { at, .. } | Mine::Synced { at, .. } => at,
+        }
+    }
+}
+
+impl Facts {
+    pub fn kind(&self) -> Option<ActivityKind> {
+        self.kind.as_deref().and_then(ActivityKind::parse)
+    }
+
+    /// From a scanned code: its signed name and organisation.
+    pub fn from_code(code: &Code, org_id: Id) -> Facts {
+        Facts {
+            org_id: *org_id.as_bytes(),
+            title: code.name.clone(),
+            org_name: code.detail.clone(),
+            kind: None,
+            listed: None,
+            mine: None,
+        }
+    }
+
+    /// Whether a code's texts and organisation are exactly what these facts say, so that a waiting check-in
+    /// need not keep them itself (`outbox::QueuedCheckIn::texts`).
+    pub fn reproduces(&self, code: &Code, org_id: Id) -> bool {
+        self.org_id == *org_id.as_bytes()
+            && code_text(&self.title) == code.name
+            && code_text(&self.org_name) == code.detail
+    }
+}
+
+pub async fn get(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, StoreError> {
+    Ok(tx
+        .get(ACTIVITIES, &id_key(activity_id))
+        .await?
+        .as_ref()
+        .and_then(from_binary))
+}
+
+pub fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreError> {
+    tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(facts))
+}
+
+/// A pulled activity. A check-in waiting on texts that change here takes its own copy first, so it is sent
+/// exactly as it was scanned.
+pub(super) async fn pulled(tx: &Tx, activity: &Activity) -> Result<(), StoreError> {
+    let id = activity.id.as_bytes();
+    let before = get(tx, id).await?;
+    let mut facts = before.clone().unwrap_or(Facts {
+        org_id: *activity.org_id.as_bytes(),
+        title: String::new(),
+        org_name: String::new(),
+        kind: None,
+        listed: None,
+        mine: None,
+    });
+    facts.org_id = *activity.org_id.as_bytes();
+    facts.title = activity.title.clone();
+    facts.kind = Some(activity.kind.as_str().to_owned());
+    facts.listed = Some(Listed {
+        starts_at: activity.starts_at,
+        ends_at: activity.ends_at,
+        place: activity.place.clone(),
+    });
+    if let Some(before) = before.filter(|before| *before != facts) {
+        outbox::keep_texts(tx, &before).await?;
+    }
+    put(tx, id, &facts)
+}
+
+/// The activity of a check-in the server sent; unknown ones are learned from it.
+pub(super) async fn of_check_in(tx: &Tx, check_in: &CheckIn) -> Result<Facts, StoreError> {
+    Ok(get(tx, check_in.activity_id.as_bytes())
+        .await?
+        .unwrap_or_else(|| Facts {
+            org_id: *check_in.org_id.as_bytes(),
+            title: check_in.title.clone(),
+            org_name: check_in.org_name.clone(),
+            kind: Some(check_in.kind.as_str().to_owned()),
+            listed: None,
+            mine: None,
+        }))
+}
+
+/// The server took the activity away: forgotten, unless the member checked in to it.
+pub(super) async fn forget(tx: &Tx, id: &str) -> Result<(), StoreError> {
+    let Ok(id) = Id::parse(id) else { return Ok(()) };
+    let key = id.as_bytes();
+    match get(tx, key).await? {
+        Some(mut facts) if facts.mine.is_some() => {
+            facts.listed = None;
+            put(tx, key, &facts)
+        }
+        _ => tx.delete(ACTIVITIES, &id_key(key)),
+    }
+}

@@ -1,0 +1,32 @@
+//! What the phone keeps in localStorage (gloo-storage) because losing it does no harm: the language chosen,
+//! and the code link to open once the member has signed in. Everything of the member is in IndexedDB.
+
+use gloo_storage::{LocalStorage, Storage};
+
+// The keys the localStorage build used for the same things, so they carry over.
+const LOCALE: &str = "gh1:locale";
+const AFTER_SIGN_IN: &str = "gh1:after_sign_in";
+
+/// The language chosen on this phone (`"en"` or `"zh"`), if any.
+pub fn locale() -> Option<String> {
+    LocalStorage::get(LOCALE).ok()
+}
+
+pub fn set_locale(tag: &str) {
+    // Lost (a full store): the app falls back to Chinese.
+    let _ = LocalStorage::set(LOCALE, tag);
+}
+
+/// Remembers a code link opened before signing in, to open after.
+pub fn remember_after_sign_in(link: &str) {
+    // Lost: the member scans again after signing in.
+    let _ = LocalStorage::set(AFTER_SIGN_IN, link);
+}
+
+pub fn after_sign_in() -> Option<String> {
+    LocalStorage::get(AFTER_SIGN_IN).ok()
+}
+
+pub fn forget_after_sign_in() {
+    LocalStorage::delete(AFTER_SIGN_IN);
+}

@@ -1,0 +1,223 @@
+//! IndexedDB as the store uses it: one database, transactions that commit or fail as a whole, and requests
+//! awaited inside them. A transaction stays open while its requests' answers are being handled, so the work
+//! given to `Tx` may await its own requests, and nothing else (no timer, no network): a transaction left with
+//! nothing to do commits by itself.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction,
+};
+
+use super::StoreError;
+
+#[wasm_bindgen(module = "/src/store/idb.js")]
+extern "C" {
+    fn done(request: &IdbRequest) -> Promise;
+    fn committed(transaction: &IdbTransaction) -> Promise;
+    #[wasm_bindgen(catch)]
+    fn transaction(db: &IdbDatabase, stores: &Array, mode: &str, durability: &str) -> Result<IdbTransaction, JsValue>;
+    #[wasm_bindgen(js_name = open)]
+    fn open_js(name: &str, version: u32, upgrade: &Closure<dyn FnMut(IdbDatabase, f64, IdbTransaction)>) -> Promise;
+}
+
+/// How sure a committed transaction must be to be on disk before it counts as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk (flushed) before the screen may say so: everything a person did.
+    Strict,
+    /// The browser's choice: bookkeeping the next sync can redo (a lost pull page is pulled again).
+    Relaxed,
+}
+
+impl StoreError {
+    /// What a failed IndexedDB call means for the member.
+    pub(super) fn from_js(error: JsValue) -> StoreError {
+        let name = error
+            .dyn_ref::<web_sys::DomException>()
+            .map(web_sys::DomException::name)
+            .unwrap_or_default();
+        match name.as_str() {
+            "QuotaExceededError" => StoreError::Full,
+            _ => StoreError::Failed,
+        }
+    }
+}
+
+/// Opens `name` at `version`; `upgrade(db, old_version, transaction)` creates or changes the object stores.
+/// `Err(None)` when a newer build has upgraded the database past `version`.
+pub async fn open(
+    name: &str,
+    version: u32,
+    upgrade: impl FnMut(IdbDatabase, f64, IdbTransaction) + 'static,
+) -> Result<IdbDatabase, Option<StoreError>> {
+    let upgrade: Closure<dyn FnMut(IdbDatabase, f64, IdbTransaction)> = Closure::new(upgrade);
+    let opened = JsFuture::from(open_js(name, version, &upgrade)).await;
+    // The database stays open for the page's life; its upgrade is over once it is open.
+    drop(upgrade);
+    match opened {
+        Ok(db) => Ok(db.unchecked_into()),
+        Err(error) => {
+            let newer = error
+                .dyn_ref::<web_sys::DomException>()
+                .is_some_and(|e| e.name() == "VersionError");
+            Err((!newer).then(|| StoreError::from_js(error)))
+        }
+    }
+}
+
+/// A transaction over some object stores.
+pub struct Tx {
+    inner: IdbTransaction,
+}
+
+impl Tx {
+    pub fn begin(db: &IdbDatabase, stores: &[&str], write: Option<Durability>) -> Result<Tx, StoreError> {
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        let (mode, durability) = match write {
+            None => ("readonly", "default"),
+            Some(Durability::Strict) => ("readwrite", "strict"),
+            Some(Durability::Relaxed) => ("readwrite", "relaxed"),
+        };
+        let inner = transaction(db, &names, mode, durability).map_err(StoreError::from_js)?;
+        Ok(Tx { inner })
+    }
+
+    /// Waits until everything asked of the transaction is committed.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        JsFuture::from(committed(&self.inner))
+            .await
+            .map(drop)
+            .map_err(StoreError::from_js)
+    }
+
+    /// Undoes everything asked of the transaction.
+    pub fn abort(self) {
+        // Already ended (it failed by itself): nothing to undo.
+        let _ = self.inner.abort();
+    }
+
+    fn store(&self, name: &str) -> Result<IdbObjectStore, StoreError> {
+        self.inner.object_store(name).map_err(StoreError::from_js)
+    }
+
+    async fn answer(request: Result<IdbRequest, JsValue>) -> Result<JsValue, StoreError> {
+        let request = request.map_err(StoreError::from_js)?;
+        JsFuture::from(done(&request)).await.map_err(StoreError::from_js)
+    }
+
+    /// The value under `key`, or `None`.
+    pub async fn get(&self, store: &str, key: &JsValue) -> Result<Option<JsValue>, StoreError> {
+        let value = Self::answer(self.store(store)?.get(key)).await?;
+        Ok((!value.is_undefined()).then_some(value))
+    }
+
+    /// Every value (and its key) in `range`, in key order, at most `limit`.
+    pub async fn get_all(
+        &self,
+        store: &str,
+        range: Option<&IdbKeyRange>,
+        limit: Option<u32>,
+    ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+        let store = self.store(store)?;
+        let range: JsValue = range.map_or(JsValue::UNDEFINED, |r| r.clone().into());
+        let (keys, values) = match limit {
+            Some(limit) => (
+                store.get_all_keys_with_key_and_limit(&range, limit),
+                store.get_all_with_key_and_limit(&range, limit),
+            ),
+            None => (store.get_all_keys_with_key(&range), store.get_all_with_key(&range)),
+        };
+        let keys: Array = Self::answer(keys).await?.unchecked_into();
+        let values: Array = Self::answer(values).await?.unchecked_into();
+        Ok(keys.iter().zip(values.iter()).collect())
+    }
+
+    /// Every value listed in `index`, with its primary key, in index order.
+    pub async fn indexed(&self, store: &str, index: &str) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+        let index = self.store(store)?.index(index).map_err(StoreError::from_js)?;
+        let keys: Array = Self::answer(index.get_all_keys()).await?.unchecked_into();
+        let values: Array = Self::answer(index.get_all()).await?.unchecked_into();
+        Ok(keys.iter().zip(values.iter()).collect())
+    }
+
+    pub async fn count(&self, store: &str) -> Result<u32, StoreError> {
+        let n = Self::answer(self.store(store)?.count()).await?;
+        Ok(n.as_f64().unwrap_or_default() as u32)
+    }
+
+    /// Walks `range` newest key first (`reverse`) or oldest first, handing `each` every key and value until it
+    /// answers `false`.
+    pub async fn walk(
+        &self,
+        store: &str,
+        range: Option<&IdbKeyRange>,
+        reverse: bool,
+        mut each: impl FnMut(JsValue, JsValue) -> bool,
+    ) -> Result<(), StoreError> {
+        let direction = if reverse {
+            IdbCursorDirection::Prev
+        } else {
+            IdbCursorDirection::Next
+        };
+        let range: JsValue = range.map_or(JsValue::UNDEFINED, |r| r.clone().into());
+        let request = self
+            .store(store)?
+            .open_cursor_with_range_and_direction(&range, direction)
+            .map_err(StoreError::from_js)?;
+        loop {
+            let cursor = JsFuture::from(done(&request)).await.map_err(StoreError::from_js)?;
+            let Some(cursor) = cursor.dyn_ref::<IdbCursorWithValue>() else {
+                return Ok(());
+            };
+            let key = cursor.key().map_err(StoreError::from_js)?;
+            let value = cursor.value().map_err(StoreError::from_js)?;
+            if !each(key, value) {
+                return Ok(());
+            }
+            cursor.continue_().map_err(StoreError::from_js)?;
+        }
+    }
+
+    /// Stores `value` under `key`. Its failure (a full phone) comes out of `commit`.
+    pub fn put(&self, store: &str, key: &JsValue, value: &JsValue) -> Result<(), StoreError> {
+        self.store(store)?
+            .put_with_key(value, key)
+            .map(drop)
+            .map_err(StoreError::from_js)
+    }
+
+    pub fn delete(&self, store: &str, key: &JsValue) -> Result<(), StoreError> {
+        self.store(store)?.delete(key).map(drop).map_err(StoreError::from_js)
+    }
+
+    pub fn clear(&self, store: &str) -> Result<(), StoreError> {
+        self.store(store)?.clear().map(drop).map_err(StoreError::from_js)
+    }
+}
+
+/// A key of 16 bytes (an id): IndexedDB orders binary keys byte by byte, so UUIDv7 keys sort by time.
+pub fn id_key(bytes: &[u8; 16]) -> JsValue {
+    Uint8Array::from(&bytes[..]).into()
+}
+
+/// The bytes of a binary key as a cursor gives it back.
+pub fn key_id(key: &JsValue) -> Option<[u8; 16]> {
+    let buffer = key.dyn_ref::<js_sys::ArrayBuffer>()?;
+    Uint8Array::new(buffer).to_vec().try_into().ok()
+}
+
+pub fn number_key(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+pub fn key_number(key: &JsValue) -> Option<u64> {
+    key.as_f64().map(|n| n as u64)
+}
+
+/// Keys above `after` (numbers).
+pub fn above(after: u64) -> Result<IdbKeyRange, StoreError> {
+    IdbKeyRange::lower_bound_with_open(&number_key(after), true).map_err(StoreError::from_js)
+}

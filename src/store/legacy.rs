@@ -1,0 +1,235 @@
+//! Moving in what the localStorage build kept (every key under `gh1:`): the session, the pulled records, the
+//! outbox with its numbers and the writes refused. All of it goes into IndexedDB in one transaction that also
+//! marks it done (`imported`), and only once that has committed are the old keys removed: a tab closed half-way
+//! leaves either nothing moved (the next start moves it all) or everything moved and marked (the next start
+//! only removes the old keys), never half, never twice.
+
+use gloo_storage::{LocalStorage, Storage};
+use guihai_core::checkin::PendingCheckIn;
+use guihai_core::engine::SyncMeta;
+use guihai_core::outbox as rows;
+use guihai_core::qr::{self, Subject};
+use guihai_core::sync::{Op, Record};
+use guihai_core::Id;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use super::activities::{self, Facts, Mine};
+use super::checkins::SyncedCheckIn;
+use super::codec::{to_binary, to_json};
+use super::idb::{id_key, number_key, Tx};
+use super::outbox::{self, Queued, QueuedCheckIn, QueuedOp};
+use super::records::{kv, PendingReport, CARD, CLIENT, PENDING_REPORT, SESSION};
+use super::{write, Durability, StoreError, ALL, CHECKINS, DAMAGED, KV, RECORDS, REFUSED};
+
+/// The prefix of every key the localStorage build wrote.
+const PREFIX: &str = "gh1:";
+/// The version the localStorage build stamped its data with (`gh1:schema`); it never wrote another.
+const LOCAL_SCHEMA: u32 = 1;
+/// Kept in localStorage: harmless to lose, read before anything else.
+pub const KEPT: [&str; 2] = ["locale", "after_sign_in"];
+/// The `kv` key marking that the localStorage data was moved in.
+pub const IMPORTED: &str = "imported";
+
+/// An outbox entry of the localStorage build.
+#[derive(Debug, Clone, Deserialize)]
+struct Entry {
+    id: Id,
+    occurred_at: i64,
+    op: Op,
+    seq: Option<u64>,
+}
+
+fn keys() -> Vec<String> {
+    js_sys::Object::keys(LocalStorage::raw().as_ref())
+        .iter()
+        .filter_map(|key| key.as_string())
+        .filter_map(|key| key.strip_prefix(PREFIX).map(str::to_owned))
+        .filter(|key| !KEPT.contains(&key.as_str()))
+        .collect()
+}
+
+fn text(key: &str) -> Option<String> {
+    LocalStorage::raw().get_item(&format!("{PREFIX}{key}")).ok().flatten()
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    serde_json::from_str(&text(key)?).ok()
+}
+
+/// Whether localStorage holds data stamped by a build newer than the localStorage build: this build must not
+/// touch it.
+pub fn newer() -> bool {
+    parsed::<u32>("schema").is_some_and(|schema| schema > LOCAL_SCHEMA)
+}
+
+/// Moves the localStorage data in, once.
+pub async fn import() -> Result<(), StoreError> {
+    let keys = keys();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    write(&ALL, Durability::Strict, async |tx| {
+        if tx.get(KV, &kv(IMPORTED)).await?.is_none() {
+            move_in(tx, &keys).await?;
+            tx.put(KV, &kv(IMPORTED), &JsValue::TRUE)?;
+        }
+        Ok(())
+    })
+    .await?;
+    for key in keys {
+        LocalStorage::delete(format!("{PREFIX}{key}"));
+    }
+    Ok(())
+}
+
+async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
+    let with = |prefix: &str| -> Vec<&str> { keys.iter().filter_map(|k| k.strip_prefix(prefix)).collect() };
+    let mut meta: SyncMeta = parsed("meta").unwrap_or_default();
+    for name in [SESSION, CARD] {
+        if let Some(value) = text(name) {
+            tx.put(KV, &kv(name), &JsValue::from_str(&value))?;
+        }
+    }
+    if let Some(client_id) = parsed::<Id>("client_id") {
+        tx.put(KV, &kv(CLIENT), &to_json(&client_id))?;
+    }
+    // Records first: the outbox's check-ins take their texts from the activities.
+    let mut synced = Vec::new();
+    for key in with("rec:") {
+        let Some(record) = parsed::<Record>(&format!("rec:{key}")) else {
+            // Kept, unread, where the cache counts it as damaged.
+            if let Some(value) = text(&format!("rec:{key}")) {
+                tx.put(RECORDS, &kv(key), &JsValue::from_str(&value))?;
+            }
+            continue;
+        };
+        let change = guihai_core::sync::Change::Upsert { record };
+        if let guihai_core::sync::Change::Upsert {
+            record: Record::CheckIn(check_in),
+        } = &change
+        {
+            synced.push(check_in.id);
+        }
+        super::records::apply_changes(tx, std::slice::from_ref(&change)).await?;
+    }
+    // Numbered writes first, in number order, then the rest in the order they were made: rows follow both.
+    let mut entries: Vec<Entry> = Vec::new();
+    for key in with("outbox:") {
+        let name = format!("outbox:{key}");
+        match parsed::<Entry>(&name) {
+            Some(entry) => entries.push(entry),
+            None => {
+                let row = rows::enqueue(&mut meta);
+                tx.put(
+                    DAMAGED,
+                    &number_key(row),
+                    &JsValue::from_str(&text(&name).unwrap_or_default()),
+                )?;
+                meta.waiting -= 1;
+            }
+        }
+    }
+    entries.sort_by_key(|e| (e.seq.is_none(), e.seq, e.occurred_at, e.id));
+    let mut queued_check_ins = Vec::new();
+    for entry in entries {
+        let row = rows::enqueue(&mut meta);
+        if entry.seq.is_some() {
+            meta.numbered_row = row;
+        }
+        if let Op::CheckIn { id, .. } = entry.op {
+            queued_check_ins.push(id);
+        }
+        queue(tx, row, entry).await?;
+    }
+    // A check-in the server took whose record had not come back yet: the member's check-in already. (One it
+    // refused is shown from its refusal, moved in below.)
+    let refused: Vec<(u64, String)> = with("refused:")
+        .iter()
+        .filter_map(|key| Some((key.parse().ok()?, text(&format!("refused:{key}"))?)))
+        .collect();
+    let was_refused = |id: Id| {
+        refused.iter().any(|(_, text)| {
+            serde_json::from_str::<super::outbox::Refused>(text)
+                .is_ok_and(|r| matches!(r.mutation.op, Op::CheckIn { id: refused, .. } if refused == id))
+        })
+    };
+    for key in with("pending:") {
+        let Some(pending) = parsed::<PendingCheckIn>(&format!("pending:{key}")) else {
+            continue;
+        };
+        if synced.contains(&pending.id) || queued_check_ins.contains(&pending.id) || was_refused(pending.id) {
+            continue;
+        }
+        let activity = *pending.activity_id.as_bytes();
+        let mut facts = activities::get(tx, &activity).await?.unwrap_or(Facts {
+            org_id: [0; 16],
+            title: pending.title.clone(),
+            org_name: pending.org_name.clone(),
+            kind: None,
+            listed: None,
+            mine: None,
+        });
+        facts.mine = Some(Mine::Synced {
+            id: *pending.id.as_bytes(),
+            at: pending.scanned_at,
+        });
+        activities::put(tx, &activity, &facts)?;
+        let check_in = SyncedCheckIn {
+            activity,
+            scanned_at: pending.scanned_at,
+            received_at: None,
+            flag: 0,
+        };
+        tx.put(CHECKINS, &id_key(pending.id.as_bytes()), &to_binary(&check_in))?;
+    }
+    for key in with(PENDING_REPORT) {
+        if let Some(report) = parsed::<PendingReport>(&format!("{PENDING_REPORT}{key}")) {
+            super::records::pending_report(tx, &report)?;
+        }
+    }
+    for (seq, value) in &refused {
+        tx.put(REFUSED, &number_key(*seq), &JsValue::from_str(value))?;
+    }
+    outbox::put_meta(tx, &meta)
+}
+
+/// Stores one outbox entry of the localStorage build under `row`: a check-in whose code reads back as the
+/// compact form, anything else (a damaged code among them, which the server will refuse and say why) as it was.
+async fn queue(tx: &Tx, row: u64, entry: Entry) -> Result<(), StoreError> {
+    let compact =
+        match &entry.op {
+            Op::CheckIn { id, code } => match (qr::read_unverified(code), qr::signature_of(code)) {
+                (Some(scanned), Some(signature)) => match scanned.subject {
+                    Subject::Activity { activity_id, org_id } => {
+                        let activity = *activity_id.as_bytes();
+                        let known = activities::get(tx, &activity).await?;
+                        let queued = QueuedCheckIn::new(*id, entry.occurred_at, &scanned, signature, known.as_ref())
+                            .map(|queued| QueuedCheckIn {
+                                seq: entry.seq,
+                                ..queued
+                            });
+                        let mut facts = known.unwrap_or_else(|| Facts::from_code(&scanned, org_id));
+                        facts.mine = Some(Mine::Waiting {
+                            row,
+                            at: entry.occurred_at,
+                        });
+                        activities::put(tx, &activity, &facts)?;
+                        queued
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+    let queued = match compact {
+        Some(check_in) => Queued::CheckIn(check_in),
+        None => Queued::Op(QueuedOp {
+            seq: entry.seq,
+            occurred_at: entry.occurred_at,
+            op: entry.op,
+        }),
+    };
+    outbox::put_row(tx, row, &queued)
+}

@@ -1,0 +1,499 @@
+//! The outbox in IndexedDB: local writes waiting for the server, one entry each under its row (core's
+//! `outbox::enqueue`, given in the write's own transaction, so tabs writing at once never share one). The tab
+//! holding the sync lock numbers new rows just before pushing (`number`, core's `outbox::number`); a row that no
+//! longer reads back is moved to `damaged` instead, kept as it was and never numbered. Numbered rows come first,
+//! in `seq` order; a push answer or a pull settles them from the front (`settle`, core's `outbox::fate`).
+//!
+//! A waiting check-in is binary and small (`QueuedCheckIn`): its code is kept as its signature and validity,
+//! and its texts and organisation come from the activity's facts, which hold them once per activity; it
+//! keeps them itself only when they differ. Any other write is `{k: kind, v: JSON}`, listed by the `kind`
+//! index, and few: the cache holds them.
+
+use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
+use guihai_core::outbox::{self as rows, Fate, Found};
+use guihai_core::qr::{Code, Subject};
+use guihai_core::sync::{Mutation, Op, PushResponse, Rejection, MAX_PUSH_BATCH};
+use guihai_core::Id;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::activities::{self, Facts, Mine};
+use super::codec::{from_binary, from_json, raw, to_binary, to_json};
+use super::idb::{above, key_number, number_key, Tx};
+use super::records::{kv, PendingReport, META};
+use super::{
+    cache, checkins, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, DAMAGED, KIND, KV, OUTBOX, RECORDS,
+    REFUSED,
+};
+
+const KIND_FIELD: &str = "k";
+const VALUE_FIELD: &str = "v";
+
+/// A check-in waiting for the server, as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedCheckIn {
+    pub seq: Option<u64>,
+    pub id: [u8; 16],
+    pub activity: [u8; 16],
+    pub scanned_at: i64,
+    pub key_id: u16,
+    pub valid_from: u32,
+    pub valid_until: u32,
+    /// The code's Ed25519 signature (64 bytes).
+    pub signature: Vec<u8>,
+    /// The code's organisation and texts, when the activity's facts do not give them back exactly.
+    pub texts: Option<Texts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Texts {
+    pub org_id: [u8; 16],
+    pub name: String,
+    pub detail: String,
+}
+
+impl QueuedCheckIn {
+    /// The check-in of a verified activity code, kept as small as the activity's `facts` allow.
+    pub fn new(id: Id, scanned_at: i64, code: &Code, signature: [u8; 64], facts: Option<&Facts>) -> Option<Self> {
+        let Subject::Activity { activity_id, org_id } = code.subject else {
+            return None;
+        };
+        let texts = (!facts.is_some_and(|f| f.reproduces(code, org_id))).then(|| Texts {
+            org_id: *org_id.as_bytes(),
+            name: code.name.clone(),
+            detail: code.detail.clone(),
+        });
+        Some(QueuedCheckIn {
+            seq: None,
+            id: *id.as_bytes(),
+            activity: *activity_id.as_bytes(),
+            scanned_at,
+            key_id: code.key_id,
+            valid_from: code.valid_from,
+            valid_until: code.valid_until,
+            signature: signature.to_vec(),
+            texts,
+        })
+    }
+
+    /// The code exactly as it was scanned.
+    fn code(&self, facts: Option<&Facts>) -> Option<Code> {
+        let (org_id, name, detail) = match (&self.texts, facts) {
+            (Some(t), _) => (t.org_id, t.name.clone(), t.detail.clone()),
+            (None, Some(f)) => (f.org_id, f.title.clone(), f.org_name.clone()),
+            (None, None) => return None,
+        };
+        Some(Code {
+            subject: Subject::Activity {
+                activity_id: Id::from_bytes(self.activity),
+                org_id: Id::from_bytes(org_id),
+            },
+            key_id: self.key_id,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            name: guihai_core::qr::code_text(&name).to_owned(),
+            detail: guihai_core::qr::code_text(&detail).to_owned(),
+        })
+    }
+
+    /// The write as the server takes it.
+    pub fn op(&self, facts: Option<&Facts>) -> Option<Op> {
+        let signature: [u8; 64] = self.signature.as_slice().try_into().ok()?;
+        Some(Op::CheckIn {
+            id: Id::from_bytes(self.id),
+            code: self.code(facts)?.with_signature(&signature),
+        })
+    }
+}
+
+/// Any other write waiting for the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedOp {
+    pub seq: Option<u64>,
+    pub occurred_at: i64,
+    pub op: Op,
+}
+
+/// A waiting write that is not a check-in, with its row: what the cache holds of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Other {
+    pub row: u64,
+    pub queued: QueuedOp,
+}
+
+/// A write the server will never accept, kept with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refused {
+    pub mutation: Mutation,
+    pub reason: Rejection,
+}
+
+/// One outbox entry as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Queued {
+    CheckIn(QueuedCheckIn),
+    Op(QueuedOp),
+}
+
+impl Queued {
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Queued::CheckIn(c) => c.seq,
+            Queued::Op(o) => o.seq,
+        }
+    }
+
+    fn set_seq(&mut self, seq: u64) {
+        match self {
+            Queued::CheckIn(c) => c.seq = Some(seq),
+            Queued::Op(o) => o.seq = Some(seq),
+        }
+    }
+
+    pub fn occurred_at(&self) -> i64 {
+        match self {
+            Queued::CheckIn(c) => c.scanned_at,
+            Queued::Op(o) => o.occurred_at,
+        }
+    }
+
+    pub(super) fn decode(value: &JsValue) -> Option<Queued> {
+        if value.is_instance_of::<js_sys::Uint8Array>() {
+            return from_binary(value).map(Queued::CheckIn);
+        }
+        let inner = js_sys::Reflect::get(value, &JsValue::from_str(VALUE_FIELD)).ok()?;
+        from_json(&inner).map(Queued::Op)
+    }
+
+    fn encode(&self) -> JsValue {
+        match self {
+            Queued::CheckIn(c) => to_binary(c),
+            Queued::Op(o) => {
+                let object = js_sys::Object::new();
+                let kind = serde_json::to_value(&o.op)
+                    .ok()
+                    .and_then(|op| op["kind"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                // Setting a property on a fresh object cannot fail.
+                let _ = js_sys::Reflect::set(&object, &JsValue::from_str(KIND_FIELD), &JsValue::from_str(&kind));
+                let _ = js_sys::Reflect::set(&object, &JsValue::from_str(VALUE_FIELD), &to_json(o));
+                object.into()
+            }
+        }
+    }
+
+    /// The mutation the server takes, once numbered.
+    async fn mutation(&self, tx: &Tx) -> Result<Option<Mutation>, StoreError> {
+        let Some(seq) = self.seq() else { return Ok(None) };
+        let op = match self {
+            Queued::Op(o) => o.op.clone(),
+            Queued::CheckIn(c) => {
+                let facts = activities::get(tx, &c.activity).await?;
+                c.op(facts.as_ref()).ok_or(StoreError::Failed)?
+            }
+        };
+        Ok(Some(Mutation {
+            seq,
+            occurred_at: self.occurred_at(),
+            op,
+        }))
+    }
+}
+
+pub(super) async fn meta(tx: &Tx) -> Result<SyncMeta, StoreError> {
+    Ok(tx
+        .get(KV, &kv(META))
+        .await?
+        .as_ref()
+        .and_then(from_json)
+        .unwrap_or_default())
+}
+
+pub(super) fn put_meta(tx: &Tx, meta: &SyncMeta) -> Result<(), StoreError> {
+    tx.put(KV, &kv(META), &to_json(meta))
+}
+
+/// Stores a new write in the transaction `tx`, with the next row; returns the row. The caller stores the
+/// records that show it in the same transaction.
+pub(super) async fn enqueue(tx: &Tx, queued: Queued) -> Result<(u64, SyncMeta), StoreError> {
+    let mut meta = meta(tx).await?;
+    let row = rows::enqueue(&mut meta);
+    put_row(tx, row, &queued)?;
+    put_meta(tx, &meta)?;
+    Ok((row, meta))
+}
+
+/// Stores an entry under its row (as the localStorage data is moved in).
+pub(super) fn put_row(tx: &Tx, row: u64, queued: &Queued) -> Result<(), StoreError> {
+    tx.put(OUTBOX, &number_key(row), &queued.encode())
+}
+
+/// Queues a write that is not a check-in, with the report copy the home screen shows, if it is a report.
+pub async fn enqueue_op(op: Op, occurred_at: i64, report: Option<PendingReport>) -> Result<(), StoreError> {
+    let queued = Queued::Op(QueuedOp {
+        seq: None,
+        occurred_at,
+        op,
+    });
+    write(&[KV, OUTBOX, RECORDS], Durability::Strict, async |tx| {
+        enqueue(tx, queued).await?;
+        match &report {
+            Some(report) => super::records::pending_report(tx, report),
+            None => Ok(()),
+        }
+    })
+    .await?;
+    cache::reload().await?;
+    super::changed();
+    Ok(())
+}
+
+/// The waiting writes that are not check-ins, from the `kind` index (check-ins are not in it).
+pub(super) async fn others(tx: &Tx) -> Result<Vec<Other>, StoreError> {
+    let mut others = Vec::new();
+    for (key, value) in tx.indexed(OUTBOX, KIND).await? {
+        if let (Some(row), Some(Queued::Op(queued))) = (key_number(&key), Queued::decode(&value)) {
+            others.push(Other { row, queued });
+        }
+    }
+    others.sort_by_key(|other| other.row);
+    Ok(others)
+}
+
+/// Numbers the rows stored since the last numbering (core's `outbox::number`); one that does not read back is
+/// moved to `damaged`, as it was. Call only while holding the sync lock.
+pub async fn number() -> Result<(), StoreError> {
+    write(&[KV, OUTBOX, DAMAGED], Durability::Strict, async |tx| {
+        let mut meta = meta(tx).await?;
+        let new = tx.get_all(OUTBOX, Some(&above(meta.numbered_row)?), None).await?;
+        if new.is_empty() {
+            return Ok(());
+        }
+        let mut found = Vec::with_capacity(new.len());
+        let mut readable = std::collections::BTreeMap::new();
+        for (key, value) in new {
+            let row = key_number(&key).ok_or(StoreError::Failed)?;
+            match Queued::decode(&value) {
+                Some(queued) => {
+                    readable.insert(row, queued);
+                    found.push(Found::Readable(row));
+                }
+                None => {
+                    tx.put(DAMAGED, &key, &value)?;
+                    tx.delete(OUTBOX, &key)?;
+                    found.push(Found::Damaged(row));
+                }
+            }
+        }
+        for (row, seq) in rows::number(&mut meta, found) {
+            let mut queued = readable.remove(&row).ok_or(StoreError::Failed)?;
+            queued.set_seq(seq);
+            tx.put(OUTBOX, &number_key(row), &queued.encode())?;
+        }
+        put_meta(tx, &meta)
+    })
+    .await?;
+    cache::reload().await
+}
+
+/// The sync bookkeeping and the numbered writes the server has not settled, in `seq` order, as many as one push
+/// takes: what the engine needs for its next step.
+pub async fn head() -> Result<(SyncMeta, Vec<Mutation>), StoreError> {
+    read(&[KV, OUTBOX, ACTIVITIES], async |tx| {
+        let meta = meta(tx).await?;
+        let mut numbered = Vec::new();
+        tx.walk(OUTBOX, None, false, |_, value| match Queued::decode(&value) {
+            Some(queued) if queued.seq().is_some() => {
+                if queued.seq() > Some(meta.acked_seq) {
+                    numbered.push(queued);
+                }
+                numbered.len() < MAX_PUSH_BATCH
+            }
+            // The numbered rows come first: the rest has no number yet.
+            _ => false,
+        })
+        .await?;
+        let mut mutations = Vec::with_capacity(numbered.len());
+        for queued in &numbered {
+            mutations.extend(queued.mutation(tx).await?);
+        }
+        Ok((meta, mutations))
+    })
+    .await
+}
+
+/// Takes a push answer: the engine decides on the stored bookkeeping, and what it settled leaves the outbox,
+/// in the same transaction.
+pub async fn after_push(round: &mut Round, reply: Reply<PushResponse>, jitter: f64) -> Result<(), StoreError> {
+    write(&SETTLING, Durability::Strict, async |tx| {
+        let mut meta = meta(tx).await?;
+        let settled = round.on_push(&mut meta, reply, jitter);
+        settle(tx, &mut meta, &settled).await?;
+        put_meta(tx, &meta)
+    })
+    .await?;
+    cache::reload().await
+}
+
+/// The object stores settling writes to.
+pub(super) const SETTLING: [&str; 6] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSED, RECORDS];
+
+/// Carries out `settled` on the numbered rows at the front of the outbox (core's `outbox::fate`): a check-in
+/// the server has becomes the member's check-in at once, a refused write is kept with its reason.
+pub(super) async fn settle(tx: &Tx, meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> {
+    let mut front = Vec::new();
+    tx.walk(OUTBOX, None, false, |key, value| match Queued::decode(&value) {
+        Some(queued) if queued.seq().is_some_and(|seq| seq <= settled.drop_through) => {
+            front.push((key, queued));
+            true
+        }
+        _ => false,
+    })
+    .await?;
+    for (key, queued) in front {
+        let seq = queued.seq().unwrap_or_default();
+        let fate = rows::fate(seq, settled);
+        if fate == Fate::Waits {
+            continue;
+        }
+        let row = key_number(&key).unwrap_or_default();
+        if let Fate::Refused(reason) = fate {
+            if let Some(mutation) = queued.mutation(tx).await? {
+                tx.put(REFUSED, &number_key(seq), &to_json(&Refused { mutation, reason }))?;
+            }
+        }
+        if let Queued::CheckIn(check_in) = &queued {
+            checkins::settled(tx, row, check_in, fate).await?;
+        }
+        tx.delete(OUTBOX, &key)?;
+        rows::leave(meta);
+    }
+    Ok(())
+}
+
+/// A waiting check-in whose texts come from `before` (the facts about to change) takes its own copy of them.
+pub(super) async fn keep_texts(tx: &Tx, before: &Facts) -> Result<(), StoreError> {
+    let Some(Mine::Waiting { row, .. }) = before.mine else {
+        return Ok(());
+    };
+    let key = number_key(row);
+    let Some(Some(Queued::CheckIn(mut check_in))) = tx.get(OUTBOX, &key).await?.map(|v| Queued::decode(&v)) else {
+        return Ok(());
+    };
+    if check_in.texts.is_none() {
+        check_in.texts = Some(Texts {
+            org_id: before.org_id,
+            name: before.title.clone(),
+            detail: before.org_name.clone(),
+        });
+        tx.put(OUTBOX, &key, &Queued::CheckIn(check_in).encode())?;
+    }
+    Ok(())
+}
+
+/// A waiting write as the sync page lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiting {
+    pub occurred_at: i64,
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    CheckIn {
+        title: String,
+    },
+    Op(Op),
+    /// Stored, but it no longer reads back (as stored): it is set aside at the next sync, never sent.
+    Unreadable(String),
+}
+
+/// The first `limit` waiting writes, oldest first.
+pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
+    read(&[OUTBOX, ACTIVITIES], async |tx| {
+        let mut stored = Vec::new();
+        tx.walk(OUTBOX, None, false, |_, value| {
+            stored.push(value);
+            stored.len() < limit
+        })
+        .await?;
+        let mut waiting = Vec::with_capacity(stored.len());
+        for value in stored {
+            let (occurred_at, what) = match Queued::decode(&value) {
+                None => (0, What::Unreadable(raw(&value))),
+                Some(Queued::Op(o)) => (o.occurred_at, What::Op(o.op)),
+                Some(Queued::CheckIn(c)) => {
+                    let title = match c.texts {
+                        Some(texts) => texts.name,
+                        None => activities::get(tx, &c.activity)
+                            .await?
+                            .map(|f| f.title)
+                            .unwrap_or_default(),
+                    };
+                    (c.scanned_at, What::CheckIn { title })
+                }
+            };
+            waiting.push(Waiting { occurred_at, what });
+        }
+        Ok(waiting)
+    })
+    .await
+}
+
+/// Everything not on the server, as one JSON document a member can keep or hand over: the waiting writes as
+/// they would be sent (`seq` null when not numbered yet), the refused ones with their reasons, the reports not
+/// yet answered, and the entries set aside as damaged, as they were stored.
+pub async fn export() -> Result<serde_json::Value, StoreError> {
+    read(&[OUTBOX, ACTIVITIES, DAMAGED], async |tx| {
+        let mut waiting = Vec::new();
+        for (_, value) in tx.get_all(OUTBOX, None, None).await? {
+            match Queued::decode(&value) {
+                Some(queued) => {
+                    let (op, title) = match &queued {
+                        Queued::Op(o) => (Some(o.op.clone()), None),
+                        Queued::CheckIn(c) => {
+                            let facts = activities::get(tx, &c.activity).await?;
+                            (c.op(facts.as_ref()), facts.map(|f| f.title))
+                        }
+                    };
+                    waiting.push(serde_json::json!({
+                        "seq": queued.seq(),
+                        "occurred_at": queued.occurred_at(),
+                        "op": op,
+                        "title": title,
+                    }));
+                }
+                None => waiting.push(serde_json::json!({ "unreadable": raw(&value) })),
+            }
+        }
+        let damaged: Vec<serde_json::Value> = tx
+            .get_all(DAMAGED, None, None)
+            .await?
+            .iter()
+            .map(|(key, value)| serde_json::json!({ "row": key_number(key), "stored": raw(value) }))
+            .collect();
+        Ok(cache::with(|c| {
+            serde_json::json!({
+                "client_id": c.client_id,
+                "waiting": waiting,
+                "refused": c.refused,
+                "reports_waiting": c.pending_reports,
+                "damaged": damaged,
+            })
+        }))
+    })
+    .await
+}
+
+/// The entries set aside as damaged, as stored (for the sync page).
+pub async fn damaged() -> Result<Vec<String>, StoreError> {
+    read(&[DAMAGED], async |tx| {
+        Ok(tx
+            .get_all(DAMAGED, None, None)
+            .await?
+            .iter()
+            .map(|(_, value)| raw(value))
+            .collect())
+    })
+    .await
+}

@@ -1,0 +1,276 @@
+//! What the phone holds of the server's data (the last pulled state) and of its own session: read from the
+//! cache, written in the sync round's transactions and at sign-in.
+
+use guihai_core::certificate::{MemberCard, Review, Stop};
+use guihai_core::domain::Me;
+use guihai_core::engine::{Reply, Round, Settled};
+use guihai_core::profile::Profile;
+use guihai_core::qr::TrustedKey;
+use guihai_core::report::Report;
+use guihai_core::sync::{Change, PullResponse, Record, SessionResponse};
+use guihai_core::Id;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use super::activities;
+use super::cache::{self, Cache};
+use super::codec::to_json;
+use super::idb::Tx;
+use super::{checkins, outbox, write, Durability, StoreError, ALL, KV, RECORDS};
+
+pub(super) const SESSION: &str = "session";
+pub(super) const CLIENT: &str = "client";
+pub(super) const META: &str = "meta";
+pub(super) const CARD: &str = "card";
+pub(super) const PENDING_REPORT: &str = "pendingreport:";
+
+/// The device session: the token never leaves this phone except in the Authorization header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub client_id: Id,
+}
+
+/// A report made on this phone that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingReport {
+    pub id: Id,
+    pub org_id: Id,
+    pub org_name: String,
+    pub sent_at: i64,
+}
+
+pub(super) fn kv(name: &str) -> JsValue {
+    JsValue::from_str(name)
+}
+
+pub fn session() -> Option<Session> {
+    cache::with(|c| c.session.clone())
+}
+
+/// The installation's sync identity to sign in with. The one kept is used only while writes of the member
+/// signed in before still wait (they are numbered for it); otherwise a new one, so that whoever signs in next
+/// on this phone, the same member or another, starts a sync identity of their own.
+pub fn client_id_for_sign_in() -> Id {
+    cache::with(|c| match c.client_id {
+        Some(id) if has_unsynced(c) => id,
+        _ => crate::clock::new_id(),
+    })
+}
+
+/// Whether the phone holds writes the server does not have: waiting, or set aside as damaged.
+fn has_unsynced(cache: &Cache) -> bool {
+    cache.meta.waiting > 0 || cache.damaged > 0
+}
+
+/// How many of the member's writes are not on the server: waiting, or set aside because they no longer read.
+pub fn unsynced() -> u64 {
+    cache::with(|c| c.meta.waiting + u64::from(c.damaged))
+}
+
+/// Keeps a new session with the member's record and the signing keys it came with. When it is another member
+/// than the one whose records the phone holds, theirs leave the phone in the same transaction.
+pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
+    let previous = me().map(|me| me.id);
+    let another = previous.is_some_and(|id| id != response.me.id);
+    let fresh_client = cache::with(|c| c.client_id != Some(client_id));
+    let session = Session {
+        token: response.token,
+        client_id,
+    };
+    write(&ALL, Durability::Strict, async |tx| {
+        if another {
+            for store in ALL {
+                tx.clear(store)?;
+            }
+            tx.put(KV, &kv(super::legacy::IMPORTED), &JsValue::TRUE)?;
+        }
+        if another || fresh_client {
+            // A new sync identity numbers its writes from 1; the pull cursor is the member's, not the client's.
+            let mut meta = if another {
+                Default::default()
+            } else {
+                super::outbox::meta(tx).await?
+            };
+            meta.last_seq = 0;
+            meta.acked_seq = 0;
+            tx.put(KV, &kv(META), &to_json(&meta))?;
+        }
+        tx.put(KV, &kv(CLIENT), &to_json(&client_id))?;
+        tx.put(KV, &kv(SESSION), &to_json(&session))?;
+        let records = std::iter::once(Record::Me(response.me)).chain(response.keys.into_iter().map(Record::Key));
+        for record in records {
+            tx.put(RECORDS, &kv(&record.key()), &to_json(&record))?;
+        }
+        Ok(())
+    })
+    .await?;
+    cache::reload().await?;
+    super::changed();
+    Ok(())
+}
+
+/// Forgets the session (it was revoked or expired) but keeps every record and the outbox.
+pub async fn end_session() -> Result<(), StoreError> {
+    write(&[KV], Durability::Strict, async |tx| tx.delete(KV, &kv(SESSION))).await?;
+    cache::update(|c| c.session = None);
+    super::changed();
+    Ok(())
+}
+
+pub fn me() -> Option<Me> {
+    match record("me") {
+        Some(Record::Me(me)) => Some(me),
+        _ => None,
+    }
+}
+
+/// The member's profile as last pulled (empty before the first pull).
+pub fn profile() -> Profile {
+    match record("profile") {
+        Some(Record::Profile(profile)) => profile,
+        _ => Profile::default(),
+    }
+}
+
+/// A pulled record by its key (core's `Record::key`); activities and check-ins are in their own stores.
+pub fn record(key: &str) -> Option<Record> {
+    cache::with(|c| c.records.get(key).cloned())
+}
+
+fn each<T>(prefix: &str, pick: impl Fn(&Record) -> Option<T>) -> Vec<T> {
+    cache::with(|c| {
+        c.records
+            .range(prefix.to_owned()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .filter_map(|(_, record)| pick(record))
+            .collect()
+    })
+}
+
+pub fn stops() -> Vec<Stop> {
+    each("stop:", |r| {
+        if let Record::Stop(stop) = r {
+            Some(stop.clone())
+        } else {
+            None
+        }
+    })
+}
+
+pub fn reviews() -> Vec<Review> {
+    each("review:", |r| {
+        if let Record::Review(review) = r {
+            Some(review.clone())
+        } else {
+            None
+        }
+    })
+}
+
+pub fn reports() -> Vec<Report> {
+    each("report:", |r| {
+        if let Record::Report(report) = r {
+            Some(report.clone())
+        } else {
+            None
+        }
+    })
+}
+
+pub fn pending_reports() -> Vec<PendingReport> {
+    cache::with(|c| c.pending_reports.clone())
+}
+
+/// Since when (Unix seconds) the organisation's codes are valid: earlier ones were withdrawn.
+pub fn org_code_since(org_id: Id) -> u32 {
+    match record(&format!("orgcode:{org_id}")) {
+        Some(Record::OrgCode(since)) => since.valid_since,
+        _ => 0,
+    }
+}
+
+pub fn trusted_keys() -> Vec<TrustedKey> {
+    each("key:", |r| {
+        if let Record::Key(key) = r {
+            Some(key.clone())
+        } else {
+            None
+        }
+    })
+}
+
+/// The member card kept for offline use.
+pub fn card() -> Option<MemberCard> {
+    cache::with(|c| c.card.clone())
+}
+
+/// Keeps a fresh member card.
+pub async fn save_card(card: &MemberCard) -> Result<(), StoreError> {
+    write(&[KV], Durability::Relaxed, async |tx| {
+        tx.put(KV, &kv(CARD), &to_json(card))
+    })
+    .await?;
+    cache::update(|c| c.card = Some(card.clone()));
+    Ok(())
+}
+
+/// Applies a page of pulled changes inside the pull's transaction. Activities and check-ins go to their own
+/// stores; a report that comes back replaces the copy shown while it waited.
+pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), StoreError> {
+    for change in changes {
+        match change {
+            Change::Upsert {
+                record: Record::Activity(activity),
+            } => activities::pulled(tx, activity).await?,
+            Change::Upsert {
+                record: Record::CheckIn(check_in),
+            } => checkins::pulled(tx, check_in).await?,
+            Change::Upsert { record } => {
+                if let Record::Report(report) = record {
+                    tx.delete(RECORDS, &kv(&format!("{PENDING_REPORT}{}", report.id)))?;
+                }
+                tx.put(RECORDS, &kv(&record.key()), &to_json(record))?;
+            }
+            Change::Delete { key } => match key.split_once(':') {
+                Some(("activity", id)) => activities::forget(tx, id).await?,
+                Some(("checkin", id)) => checkins::forget(tx, id).await?,
+                _ => tx.delete(RECORDS, &kv(key))?,
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Takes a pull answer: the engine decides on the stored bookkeeping, the page's changes are applied and what
+/// the server says it holds leaves the outbox, all in one transaction, so the cursor never passes a change
+/// that was not kept.
+pub async fn after_pull(
+    round: &mut Round,
+    reply: Reply<PullResponse>,
+    now_ms: i64,
+    jitter: f64,
+) -> Result<(), StoreError> {
+    write(&outbox::SETTLING, Durability::Strict, async |tx| {
+        let mut meta = outbox::meta(tx).await?;
+        let (changes, settled_through) = round.on_pull(&mut meta, reply, now_ms, jitter);
+        apply_changes(tx, &changes).await?;
+        let settled = Settled {
+            drop_through: settled_through,
+            rejected: Vec::new(),
+        };
+        outbox::settle(tx, &mut meta, &settled).await?;
+        outbox::put_meta(tx, &meta)
+    })
+    .await?;
+    cache::reload().await
+}
+
+/// Queues a report with the copy the home screen shows until the server's record comes back.
+pub(super) fn pending_report(tx: &Tx, report: &PendingReport) -> Result<(), StoreError> {
+    tx.put(
+        RECORDS,
+        &kv(&format!("{PENDING_REPORT}{}", report.id)),
+        &to_json(report),
+    )
+}

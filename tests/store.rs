@@ -1,0 +1,376 @@
+//! In-browser tests of the phone's store against the real IndexedDB of headless Chromium: a check-in is one
+//! transaction and found again by its activity, numbering is lazy and in row order, settling keeps refusals,
+//! an entry that no longer reads back is set aside (never numbered, never a skip), a waiting code is sent back
+//! byte for byte, and the localStorage build's data moves in once.
+
+#[path = "support/legacy_build.rs"]
+mod legacy_build;
+
+use ed25519_dalek::SigningKey;
+use gloo_storage::{LocalStorage, Storage};
+use guihai::store::checkins::{self, Scanned};
+use guihai::store::{cache, outbox, records};
+use guihai_core::checkin::PendingCheckIn;
+use guihai_core::domain::{Activity, ActivityKind, Me, OrgKind, OrgRef, Role};
+use guihai_core::engine::{Reply, Round, Settled, Step};
+use guihai_core::qr::{encode_public_key, Code, Subject, TrustedKey};
+use guihai_core::report::OrgCodeSince;
+use guihai_core::sync::{Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection};
+use guihai_core::Id;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/support/idb.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = clearAll)]
+    async fn clear_all();
+    #[wasm_bindgen(js_name = putRaw)]
+    async fn put_raw(store: &str, key: JsValue, value: JsValue);
+    async fn count(store: &str) -> JsValue;
+}
+
+/// An empty store, opened.
+async fn fresh() {
+    guihai::store::open().await.expect("the store opens");
+    clear_all().await;
+    cache::reload().await.unwrap();
+}
+
+async fn stored(store: &str) -> u32 {
+    count(store).await.as_f64().unwrap() as u32
+}
+
+fn id(n: u8) -> Id {
+    Id::new_v7(1_700_000_000_000 + u64::from(n), [n; 10])
+}
+
+const ORG: u8 = 200;
+const NOW_SECS: u32 = 1_800_000_000;
+
+fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&[7; 32])
+}
+
+/// The signed code of activity `n`, as its organisation's secretary shows it.
+fn code(n: u8, title: &str) -> (Code, String) {
+    let code = Code {
+        subject: Subject::Activity {
+            activity_id: id(n),
+            org_id: id(ORG),
+        },
+        key_id: 1,
+        valid_from: NOW_SECS - 3_600,
+        valid_until: NOW_SECS + 3_600,
+        name: title.to_owned(),
+        detail: "灌南县驻杭州流动党委".to_owned(),
+    };
+    let payload = code.sign(&signing_key());
+    (code, payload)
+}
+
+async fn check_in(n: u8, title: &str, at: i64) -> Scanned {
+    let (code, payload) = code(n, title);
+    checkins::check_in(&code, &payload, id(100 + n), at)
+        .await
+        .expect("stored")
+}
+
+fn waiting() -> u64 {
+    cache::with(|c| c.meta.waiting)
+}
+
+async fn numbered_head() -> Vec<(u64, Op)> {
+    outbox::number().await.unwrap();
+    let (_, head) = outbox::head().await.unwrap();
+    head.into_iter().map(|m| (m.seq, m.op)).collect()
+}
+
+fn check_in_op(n: u8, title: &str) -> Op {
+    Op::CheckIn {
+        id: id(100 + n),
+        code: code(n, title).1,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_check_in_is_one_write_and_found_again_by_its_activity() {
+    fresh().await;
+    assert!(matches!(check_in(1, "学习会", 1_000).await, Scanned::New(_)));
+    assert_eq!(waiting(), 1);
+    let Scanned::Already(again) = check_in(1, "学习会", 2_000).await else {
+        panic!("the second scan finds the first")
+    };
+    assert_eq!((again.title.as_str(), again.scanned_at), ("学习会", 1_000));
+    assert!(matches!(check_in(2, "主题党日", 3_000).await, Scanned::New(_)));
+    assert_eq!(waiting(), 2, "a kept count");
+    assert_eq!((stored("outbox").await, stored("activities").await), (2, 2));
+}
+
+#[wasm_bindgen_test]
+async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_for_byte() {
+    fresh().await;
+    check_in(1, "学习会", 1_000).await;
+    check_in(2, "主题党日", 900).await;
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会")), (2, check_in_op(2, "主题党日"))],
+        "in the order they were stored, whatever their clocks said"
+    );
+    check_in(3, "党课", 800).await;
+    let head = numbered_head().await;
+    assert_eq!(
+        head.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "numbers are kept"
+    );
+    assert_eq!(cache::with(|c| (c.meta.last_seq, c.meta.numbered_row)), (3, 3));
+}
+
+#[wasm_bindgen_test]
+async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
+    fresh().await;
+    for n in 1..=3 {
+        check_in(n, "学习会", i64::from(n)).await;
+    }
+    let (meta, head) = {
+        outbox::number().await.unwrap();
+        outbox::head().await.unwrap()
+    };
+    let mut round = Round::new();
+    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    let results = vec![
+        MutationResult {
+            seq: 1,
+            outcome: Outcome::Rejected {
+                reason: Rejection::Forbidden,
+            },
+        },
+        MutationResult {
+            seq: 2,
+            outcome: Outcome::Applied,
+        },
+    ];
+    let answer = Reply::Ok(PushResponse { last_seq: 2, results });
+    outbox::after_push(&mut round, answer, 0.0).await.unwrap();
+
+    assert_eq!(waiting(), 1);
+    assert_eq!(
+        (
+            stored("outbox").await,
+            stored("checkins").await,
+            stored("refused").await
+        ),
+        (1, 1, 1)
+    );
+    let refused = cache::with(|c| c.refused.clone());
+    assert_eq!((refused[0].mutation.seq, refused[0].reason), (1, Rejection::Forbidden));
+    assert_eq!(refused[0].mutation.op, check_in_op(1, "学习会"), "kept as it was sent");
+    assert!(
+        matches!(check_in(1, "学习会", 10).await, Scanned::New(_)),
+        "a refused check-in may be made again"
+    );
+    assert!(matches!(check_in(2, "学习会", 10).await, Scanned::Already(_)));
+    let (rows, more) = checkins::newest(10).await.unwrap();
+    let states: Vec<_> = rows.iter().map(|r| (r.id, r.state)).collect();
+    use guihai_core::checkin::RowState;
+    assert_eq!(
+        states,
+        [
+            (id(101), RowState::Waiting),
+            (id(103), RowState::Waiting),
+            (id(102), RowState::Synced),
+            (id(101), RowState::Refused(Rejection::Forbidden)),
+        ]
+    );
+    assert!(!more);
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_that_no_longer_reads_back_is_kept_aside_never_numbered_and_the_rest_syncs() {
+    fresh().await;
+    for n in 1..=2 {
+        check_in(n, "学习会", i64::from(n)).await;
+    }
+    // Row 2 is overwritten with what no build could read (as a faulty build could leave it).
+    put_raw("outbox", JsValue::from_f64(2.0), JsValue::from_str("garbage")).await;
+    check_in(3, "党课", 3).await;
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会")), (2, check_in_op(3, "党课"))],
+        "contiguous numbers, and no skip in its place"
+    );
+    assert_eq!(waiting(), 2);
+    assert_eq!(cache::with(|c| c.damaged), 1, "counted");
+    assert_eq!(
+        outbox::damaged().await.unwrap(),
+        ["\"garbage\""],
+        "shown as it was stored"
+    );
+    let export = outbox::export().await.unwrap();
+    assert_eq!(
+        export["damaged"][0]["stored"], "\"garbage\"",
+        "exported as it was stored"
+    );
+    assert_eq!(export["waiting"].as_array().unwrap().len(), 2);
+}
+
+fn activity(n: u8, title: &str) -> Activity {
+    Activity {
+        id: id(n),
+        org_id: id(ORG),
+        title: title.to_owned(),
+        kind: ActivityKind::Study,
+        starts_at: 0,
+        ends_at: 1,
+        place: None,
+    }
+}
+
+async fn pull(changes: Vec<Change>) {
+    let page = PullResponse {
+        cursor: 1,
+        has_more: false,
+        last_seq: 0,
+        changes,
+        server_time: 0,
+    };
+    records::after_pull(&mut Round::new(), Reply::Ok(page), 0, 0.0)
+        .await
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_code_is_sent_as_scanned_even_after_its_activity_was_renamed() {
+    fresh().await;
+    pull(vec![Change::Upsert {
+        record: Record::Activity(activity(1, "学习会")),
+    }])
+    .await;
+    check_in(1, "学习会", 1).await;
+    pull(vec![Change::Upsert {
+        record: Record::Activity(activity(1, "改名后的学习会")),
+    }])
+    .await;
+    assert_eq!(numbered_head().await, [(1, check_in_op(1, "学习会"))]);
+    let (rows, _) = checkins::newest(10).await.unwrap();
+    assert_eq!(
+        rows[0].title, "改名后的学习会",
+        "the list shows the activity as it is now"
+    );
+}
+
+fn me() -> Me {
+    let org = |n: u8, name: &str, kind| OrgRef {
+        id: id(n),
+        name: name.to_owned(),
+        kind,
+        city: None,
+    };
+    Me {
+        id: id(50),
+        name: "王建国".into(),
+        home_org: org(60, "新安镇党委", OrgKind::Township),
+        current_org: Some(org(ORG, "灌南县驻杭州流动党委", OrgKind::MobileCommittee)),
+        certificate_no: Some("GN-0001".into()),
+        roles: vec![Role::Member],
+    }
+}
+
+fn pending(n: u8, title: &str, at: i64) -> PendingCheckIn {
+    PendingCheckIn {
+        id: id(100 + n),
+        activity_id: id(n),
+        title: title.to_owned(),
+        org_name: "灌南县驻杭州流动党委".into(),
+        scanned_at: at,
+        refused: None,
+    }
+}
+
+fn gh1_keys() -> Vec<String> {
+    js_sys::Object::keys(LocalStorage::raw().as_ref())
+        .iter()
+        .filter_map(|key| key.as_string())
+        .filter(|key| key.starts_with("gh1:"))
+        .collect()
+}
+
+/// What the localStorage build left on a phone: signed in, three writes numbered and pushed (the first
+/// refused, the second acknowledged), a report numbered and not yet sent, one check-in not numbered yet.
+fn legacy_phone(client_id: Id) {
+    let key = TrustedKey {
+        key_id: 1,
+        public_key: encode_public_key(&signing_key().verifying_key()),
+        revoked: false,
+    };
+    let records = [
+        Record::Me(me()),
+        Record::Key(key),
+        Record::Activity(activity(2, "主题党日")),
+        Record::OrgCode(OrgCodeSince {
+            org_id: id(ORG),
+            valid_since: 0,
+        }),
+    ];
+    legacy_build::signed_in("token", client_id, &records);
+    LocalStorage::set("gh1:locale", "en").unwrap();
+    legacy_build::check_in(id(101), pending(1, "学习会", 1_000), code(1, "学习会").1);
+    legacy_build::check_in(id(102), pending(2, "主题党日", 2_000), code(2, "主题党日").1);
+    legacy_build::check_in(id(103), pending(3, "党课", 3_000), code(3, "党课").1);
+    legacy_build::enqueue(Op::Leave { stop_id: id(70) }, 4_000);
+    legacy_build::number();
+    legacy_build::settle(
+        2,
+        &Settled {
+            drop_through: 2,
+            rejected: vec![(1, Rejection::Forbidden)],
+        },
+    );
+    legacy_build::check_in(id(105), pending(5, "志愿服务", 5_000), code(5, "志愿服务").1);
+}
+
+#[wasm_bindgen_test]
+async fn the_local_storage_build_s_data_moves_in_once_with_its_numbers_and_refusals() {
+    fresh().await;
+    let client_id = id(90);
+    legacy_phone(client_id);
+    guihai::store::open().await.unwrap();
+
+    assert_eq!(gh1_keys(), ["gh1:locale"], "the old keys are gone, the language stays");
+    assert_eq!(
+        records::session().map(|s| (s.token, s.client_id)),
+        Some(("token".into(), client_id))
+    );
+    assert_eq!(records::me(), Some(me()));
+    assert_eq!(
+        waiting(),
+        3,
+        "the check-in and leaving notice numbered 3 and 4, and the new one"
+    );
+    let refused = cache::with(|c| c.refused.clone());
+    assert_eq!((refused[0].mutation.seq, refused[0].reason), (1, Rejection::Forbidden));
+    assert!(
+        matches!(check_in(3, "党课", 9_000).await, Scanned::Already(_)),
+        "a waiting check-in is found by its activity"
+    );
+    let head = numbered_head().await;
+    assert_eq!(
+        head,
+        [
+            (3, check_in_op(3, "党课")),
+            (4, Op::Leave { stop_id: id(70) }),
+            (5, check_in_op(5, "志愿服务")),
+        ],
+        "numbers given stay, the new write takes the next, each code byte for byte"
+    );
+
+    // The tab was closed after the move committed and before the old keys were removed: they are there again.
+    legacy_phone(client_id);
+    guihai::store::open().await.unwrap();
+    assert_eq!(gh1_keys(), ["gh1:locale"]);
+    assert_eq!(waiting(), 3, "nothing moved in twice");
+    assert_eq!(numbered_head().await, head);
+    LocalStorage::delete("gh1:locale");
+}

@@ -1,0 +1,42 @@
+// What the in-browser tests do to the phone's IndexedDB behind the app's back: empty it between tests, damage
+// an entry by hand, and count what a store holds.
+
+function database() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open('guihai');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function finished(transaction) {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onerror = () => reject(transaction.error);
+  });
+}
+
+export async function clearAll() {
+  const db = await database();
+  const transaction = db.transaction(db.objectStoreNames, 'readwrite');
+  for (const name of db.objectStoreNames) transaction.objectStore(name).clear();
+  await finished(transaction);
+  db.close();
+}
+
+export async function putRaw(store, key, value) {
+  const db = await database();
+  const transaction = db.transaction([store], 'readwrite');
+  transaction.objectStore(store).put(value, key);
+  await finished(transaction);
+  db.close();
+}
+
+export async function count(store) {
+  const db = await database();
+  const transaction = db.transaction([store]);
+  const request = transaction.objectStore(store).count();
+  await finished(transaction);
+  db.close();
+  return request.result;
+}
