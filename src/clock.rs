@@ -74,7 +74,9 @@ impl Timing {
 
     pub fn end(self) {
         if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-            let _ = performance.measure_with_start_mark(self.name, &format!("{}:start", self.name));
+            let start = format!("{}:start", self.name);
+            let _ = performance.measure_with_start_mark(self.name, &start);
+            performance.clear_marks_with_mark_name(&start);
         }
     }
 }

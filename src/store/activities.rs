@@ -7,11 +7,15 @@
 //! away (cancelled, or the member moved on) but the member checked in to it, it stays, unlisted: check-ins are
 //! facts and keep their titles.
 
+use std::collections::{BTreeSet, HashMap};
+
 use guihai_core::checkin::CheckIn;
 use guihai_core::domain::{Activity, ActivityKind};
 use guihai_core::qr::{code_text, Code};
+use guihai_core::sync::Record;
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 
 use super::codec::{from_binary, to_binary};
 use super::idb::{id_key, Tx};
@@ -39,21 +43,15 @@ pub struct Listed {
     pub place: Option<String>,
 }
 
-/// This member's check-in to the activity.
+/// This member's check-in to the activity: its id and scan time, and the outbox row it took when it was made
+/// here (0 for one made on another phone). While that row is in the outbox it waits; once settled, the check-in
+/// is in `checkins` under its id. The mark does not change when a check-in is settled, so settling a push
+/// writes nothing here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mine {
-    /// Made here, waiting in the outbox at this row.
-    Waiting { row: u64, at: i64 },
-    /// On the server, in the `checkins` store under this id.
-    Synced { id: [u8; 16], at: i64 },
-}
-
-impl Mine {
-    pub fn at(self) -> i64 {
-        match self {
-            Mine::Waiting { at, .. } | Mine::Synced { at, .. } => at,
-        }
-    }
+pub struct Mine {
+    pub id: [u8; 16],
+    pub at: i64,
+    pub row: u64,
 }
 
 impl Facts {
@@ -94,11 +92,60 @@ pub fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreEr
     tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(facts))
 }
 
+/// The activities a batch of writes touches (a page of pulled changes, a push answer), read all at once at the
+/// start and written back once at the end, whatever each write did to them in between.
+pub(super) struct Batch {
+    known: HashMap<[u8; 16], Option<Facts>>,
+    changed: BTreeSet<[u8; 16]>,
+}
+
+impl Batch {
+    pub async fn load(tx: &Tx, ids: impl IntoIterator<Item = [u8; 16]>) -> Result<Batch, StoreError> {
+        let ids: BTreeSet<[u8; 16]> = ids.into_iter().collect();
+        let keys: Vec<JsValue> = ids.iter().map(id_key).collect();
+        let values = tx.get_many(ACTIVITIES, &keys).await?;
+        let known = ids
+            .into_iter()
+            .zip(values)
+            .map(|(id, value)| (id, value.as_ref().and_then(from_binary)))
+            .collect();
+        Ok(Batch {
+            known,
+            changed: BTreeSet::new(),
+        })
+    }
+
+    pub fn get(&self, id: &[u8; 16]) -> Option<&Facts> {
+        self.known.get(id).and_then(Option::as_ref)
+    }
+
+    pub fn set(&mut self, id: [u8; 16], facts: Facts) {
+        self.changed.insert(id);
+        self.known.insert(id, Some(facts));
+    }
+
+    pub fn remove(&mut self, id: [u8; 16]) {
+        self.changed.insert(id);
+        self.known.insert(id, None);
+    }
+
+    pub fn store(self, tx: &Tx) -> Result<(), StoreError> {
+        for id in &self.changed {
+            match self.known.get(id).and_then(Option::as_ref) {
+                Some(facts) => put(tx, id, facts)?,
+                None => tx.delete(ACTIVITIES, &id_key(id))?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A pulled activity. A check-in waiting on texts that change here takes its own copy first, so it is sent
-/// exactly as it was scanned.
-pub(super) async fn pulled(tx: &Tx, activity: &Activity) -> Result<(), StoreError> {
-    let id = activity.id.as_bytes();
-    let before = get(tx, id).await?;
+/// exactly as it was scanned. A pulled activity does not name its organisation: the organisation's record
+/// does, when the phone has it.
+pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> Result<(), StoreError> {
+    let id = *activity.id.as_bytes();
+    let before = batch.get(&id).cloned();
     let mut facts = before.clone().unwrap_or(Facts {
         org_id: *activity.org_id.as_bytes(),
         title: String::new(),
@@ -107,6 +154,12 @@ pub(super) async fn pulled(tx: &Tx, activity: &Activity) -> Result<(), StoreErro
         listed: None,
         mine: None,
     });
+    if facts.org_name.is_empty() || facts.org_id != *activity.org_id.as_bytes() {
+        facts.org_name = match super::records::record(&format!("org:{}", activity.org_id)) {
+            Some(Record::Organisation(org)) => org.name,
+            _ => String::new(),
+        };
+    }
     facts.org_id = *activity.org_id.as_bytes();
     facts.title = activity.title.clone();
     facts.kind = Some(activity.kind.as_str().to_owned());
@@ -118,13 +171,15 @@ pub(super) async fn pulled(tx: &Tx, activity: &Activity) -> Result<(), StoreErro
     if let Some(before) = before.filter(|before| *before != facts) {
         outbox::keep_texts(tx, &before).await?;
     }
-    put(tx, id, &facts)
+    batch.set(id, facts);
+    Ok(())
 }
 
 /// The activity of a check-in the server sent; unknown ones are learned from it.
-pub(super) async fn of_check_in(tx: &Tx, check_in: &CheckIn) -> Result<Facts, StoreError> {
-    Ok(get(tx, check_in.activity_id.as_bytes())
-        .await?
+pub(super) fn of_check_in(batch: &Batch, check_in: &CheckIn) -> Facts {
+    batch
+        .get(check_in.activity_id.as_bytes())
+        .cloned()
         .unwrap_or_else(|| Facts {
             org_id: *check_in.org_id.as_bytes(),
             title: check_in.title.clone(),
@@ -132,18 +187,16 @@ pub(super) async fn of_check_in(tx: &Tx, check_in: &CheckIn) -> Result<Facts, St
             kind: Some(check_in.kind.as_str().to_owned()),
             listed: None,
             mine: None,
-        }))
+        })
 }
 
 /// The server took the activity away: forgotten, unless the member checked in to it.
-pub(super) async fn forget(tx: &Tx, id: &str) -> Result<(), StoreError> {
-    let Ok(id) = Id::parse(id) else { return Ok(()) };
-    let key = id.as_bytes();
-    match get(tx, key).await? {
+pub(super) fn forget(batch: &mut Batch, id: [u8; 16]) {
+    match batch.get(&id).cloned() {
         Some(mut facts) if facts.mine.is_some() => {
             facts.listed = None;
-            put(tx, key, &facts)
+            batch.set(id, facts);
         }
-        _ => tx.delete(ACTIVITIES, &id_key(key)),
+        _ => batch.remove(id),
     }
 }

@@ -11,7 +11,11 @@ use guihai_core::sync::Op;
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 
-use super::activities::{self, Facts, Mine};
+use std::collections::HashMap;
+
+use wasm_bindgen::JsValue;
+
+use super::activities::{self, Batch, Facts, Mine};
 use super::codec::{from_binary, to_binary};
 use super::idb::{id_key, key_id, Tx};
 use super::outbox::{self, Queued, QueuedCheckIn};
@@ -63,7 +67,7 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
         let known = activities::get(tx, &activity).await?;
         if let Some(facts) = known.as_ref() {
             if let Some(mine) = facts.mine {
-                return Ok((Scanned::Already(shown(facts, mine.at())), None));
+                return Ok((Scanned::Already(shown(facts, mine.at)), None));
             }
         }
         let mut facts = known.unwrap_or_else(|| Facts::from_code(code, org_id));
@@ -73,7 +77,11 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
         }
         let queued = QueuedCheckIn::new(id, scanned_at, code, signature, Some(&facts)).ok_or(StoreError::Failed)?;
         let (row, meta) = outbox::enqueue(tx, Queued::CheckIn(queued)).await?;
-        facts.mine = Some(Mine::Waiting { row, at: scanned_at });
+        facts.mine = Some(Mine {
+            id: *id.as_bytes(),
+            at: scanned_at,
+            row,
+        });
         activities::put(tx, &activity, &facts)?;
         Ok((Scanned::New(shown(&facts, scanned_at)), Some(meta)))
     })
@@ -93,22 +101,12 @@ fn shown(facts: &Facts, scanned_at: i64) -> Shown {
     }
 }
 
-/// A waiting check-in the server settled (`outbox::settle`): applied, it is the member's check-in at once
-/// (unless the server holds another for the activity, from another phone: that one stands); refused, the
-/// member may scan again.
-pub(super) async fn settled(tx: &Tx, row: u64, check_in: &QueuedCheckIn, fate: Fate) -> Result<(), StoreError> {
-    let Some(mut facts) = activities::get(tx, &check_in.activity).await? else {
-        return Ok(());
-    };
-    if facts.mine
-        != Some(Mine::Waiting {
-            row,
-            at: check_in.scanned_at,
-        })
-    {
-        return Ok(());
-    }
-    facts.mine = match fate {
+/// A waiting check-in the server settled (`outbox::settle`): applied, it is the member's check-in at once, with
+/// no other write (its activity's mark already names it; should the server hold another for the activity, from
+/// another phone, that one replaces it when it is pulled); refused, the member may scan again (`batch` holds
+/// the activities of the refused ones).
+pub(super) fn settled(tx: &Tx, batch: &mut Batch, check_in: &QueuedCheckIn, fate: Fate) -> Result<(), StoreError> {
+    match fate {
         Fate::Done => {
             let synced = SyncedCheckIn {
                 activity: check_in.activity,
@@ -116,21 +114,29 @@ pub(super) async fn settled(tx: &Tx, row: u64, check_in: &QueuedCheckIn, fate: F
                 received_at: None,
                 flag: 0,
             };
-            tx.put(CHECKINS, &id_key(&check_in.id), &to_binary(&synced))?;
-            Some(Mine::Synced {
-                id: check_in.id,
-                at: check_in.scanned_at,
-            })
+            tx.put(CHECKINS, &id_key(&check_in.id), &to_binary(&synced))
         }
-        Fate::Refused(_) | Fate::Waits => None,
-    };
-    activities::put(tx, &check_in.activity, &facts)
+        Fate::Refused(_) => {
+            let mark = batch
+                .get(&check_in.activity)
+                .filter(|f| f.mine.is_some_and(|m| m.id == check_in.id));
+            if let Some(facts) = mark {
+                let facts = Facts {
+                    mine: None,
+                    ..facts.clone()
+                };
+                batch.set(check_in.activity, facts);
+            }
+            Ok(())
+        }
+        Fate::Waits => Ok(()),
+    }
 }
 
 /// A check-in the server sent.
-pub(super) async fn pulled(tx: &Tx, check_in: &CheckIn) -> Result<(), StoreError> {
+pub(super) fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Result<(), StoreError> {
     let activity = *check_in.activity_id.as_bytes();
-    let mut facts = activities::of_check_in(tx, check_in).await?;
+    let mut facts = activities::of_check_in(batch, check_in);
     let synced = SyncedCheckIn {
         activity,
         scanned_at: check_in.scanned_at,
@@ -138,31 +144,43 @@ pub(super) async fn pulled(tx: &Tx, check_in: &CheckIn) -> Result<(), StoreError
         flag: flag_code(check_in.flag),
     };
     tx.put(CHECKINS, &id_key(check_in.id.as_bytes()), &to_binary(&synced))?;
-    facts.mine = Some(Mine::Synced {
+    // The server's check-in for the activity stands for any other this phone made (it went as a duplicate).
+    if let Some(other) = facts.mine.filter(|mine| mine.id != *check_in.id.as_bytes()) {
+        tx.delete(CHECKINS, &id_key(&other.id))?;
+    }
+    let row = facts
+        .mine
+        .filter(|mine| mine.id == *check_in.id.as_bytes())
+        .map_or(0, |mine| mine.row);
+    facts.mine = Some(Mine {
         id: *check_in.id.as_bytes(),
         at: check_in.scanned_at,
+        row,
     });
-    activities::put(tx, &activity, &facts)
+    batch.set(activity, facts);
+    Ok(())
 }
 
-/// The server took a check-in away.
-pub(super) async fn forget(tx: &Tx, id: &str) -> Result<(), StoreError> {
-    let Ok(id) = Id::parse(id) else { return Ok(()) };
-    let key = id_key(id.as_bytes());
-    if let Some(synced) = tx
-        .get(CHECKINS, &key)
-        .await?
-        .as_ref()
-        .and_then(from_binary::<SyncedCheckIn>)
-    {
-        if let Some(mut facts) = activities::get(tx, &synced.activity).await? {
-            if matches!(facts.mine, Some(Mine::Synced { id: mine, .. }) if mine == *id.as_bytes()) {
-                facts.mine = None;
-                activities::put(tx, &synced.activity, &facts)?;
-            }
+/// The activities of the check-ins `ids` the phone has.
+pub(super) async fn activities_of(tx: &Tx, ids: &[Id]) -> Result<HashMap<Id, [u8; 16]>, StoreError> {
+    let keys: Vec<JsValue> = ids.iter().map(|id| id_key(id.as_bytes())).collect();
+    let stored = tx.get_many(CHECKINS, &keys).await?;
+    Ok(ids
+        .iter()
+        .zip(stored)
+        .filter_map(|(id, value)| Some((*id, from_binary::<SyncedCheckIn>(&value?)?.activity)))
+        .collect())
+}
+
+/// The server took a check-in away (`activity`: its activity, when the phone had it).
+pub(super) fn forget(tx: &Tx, batch: &mut Batch, id: Id, activity: Option<[u8; 16]>) -> Result<(), StoreError> {
+    if let Some((activity, mut facts)) = activity.and_then(|a| Some((a, batch.get(&a)?.clone()))) {
+        if facts.mine.is_some_and(|mine| mine.id == *id.as_bytes()) {
+            facts.mine = None;
+            batch.set(activity, facts);
         }
     }
-    tx.delete(CHECKINS, &key)
+    tx.delete(CHECKINS, &id_key(id.as_bytes()))
 }
 
 /// The newest `limit` check-ins of the member, newest first: waiting ones (from the outbox), the server's (from
@@ -210,14 +228,17 @@ pub async fn newest(limit: usize) -> Result<(Vec<CheckInRow>, bool), StoreError>
         })
         .await?;
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(b.0.cmp(&a.0)));
+        let batch = Batch::load(tx, rows.iter().map(|row| row.1)).await?;
         let mut shown = Vec::with_capacity(limit);
         for (id, activity, scanned_at, state) in rows {
-            // A check-in just settled can be in both stores for a moment; it is shown once.
-            if shown.iter().any(|row: &CheckInRow| row.id == id) {
+            let facts = batch.get(&activity);
+            // A check-in just settled can be in both stores for a moment; it is shown once. One that went to the
+            // server as a duplicate of the member's check-in from another phone gives way to that one.
+            let stale = state == RowState::Synced && facts.and_then(|f| f.mine).is_some_and(|m| m.id != *id.as_bytes());
+            if stale || shown.iter().any(|row: &CheckInRow| row.id == id) {
                 continue;
             }
-            let facts = activities::get(tx, &activity).await?;
-            let (title, org_name) = facts.map(|f| (f.title, f.org_name)).unwrap_or_default();
+            let (title, org_name) = facts.map(|f| (f.title.clone(), f.org_name.clone())).unwrap_or_default();
             shown.push(CheckInRow {
                 id,
                 title,
@@ -246,7 +267,7 @@ pub async fn attended() -> Result<Vec<Attended>, StoreError> {
                 if let (Some(mine), Some(kind)) = (facts.mine, facts.kind()) {
                     attended.push(Attended {
                         org_id: Id::from_bytes(facts.org_id),
-                        at: mine.at(),
+                        at: mine.at,
                         kind,
                     });
                 }

@@ -114,6 +114,27 @@ impl Tx {
         Ok((!value.is_undefined()).then_some(value))
     }
 
+    /// The values under `keys`, asked all at once (IndexedDB answers them in order; waiting for each before
+    /// asking the next would cost a round trip to the browser's storage each).
+    pub async fn get_many(&self, store: &str, keys: &[JsValue]) -> Result<Vec<Option<JsValue>>, StoreError> {
+        let store = self.store(store)?;
+        let asked: Vec<Promise> = keys
+            .iter()
+            .map(|key| {
+                store
+                    .get(key)
+                    .map(|request| done(&request))
+                    .map_err(StoreError::from_js)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut values = Vec::with_capacity(asked.len());
+        for answer in asked {
+            let value = JsFuture::from(answer).await.map_err(StoreError::from_js)?;
+            values.push((!value.is_undefined()).then_some(value));
+        }
+        Ok(values)
+    }
+
     /// Every value (and its key) in `range`, in key order, at most `limit`.
     pub async fn get_all(
         &self,
@@ -189,6 +210,7 @@ impl Tx {
             .map_err(StoreError::from_js)
     }
 
+    /// Deletes the entry under `key`, or every entry in a key range.
     pub fn delete(&self, store: &str, key: &JsValue) -> Result<(), StoreError> {
         self.store(store)?.delete(key).map(drop).map_err(StoreError::from_js)
     }
@@ -220,4 +242,14 @@ pub fn key_number(key: &JsValue) -> Option<u64> {
 /// Keys above `after` (numbers).
 pub fn above(after: u64) -> Result<IdbKeyRange, StoreError> {
     IdbKeyRange::lower_bound_with_open(&number_key(after), true).map_err(StoreError::from_js)
+}
+
+/// Keys up to and including `last` (numbers).
+pub fn up_to(last: u64) -> Result<IdbKeyRange, StoreError> {
+    IdbKeyRange::upper_bound(&number_key(last)).map_err(StoreError::from_js)
+}
+
+/// Keys from `first` to `last`, both included (numbers).
+pub fn between(first: u64, last: u64) -> Result<IdbKeyRange, StoreError> {
+    IdbKeyRange::bound(&number_key(first), &number_key(last)).map_err(StoreError::from_js)
 }

@@ -170,9 +170,10 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             listed: None,
             mine: None,
         });
-        facts.mine = Some(Mine::Synced {
+        facts.mine = Some(Mine {
             id: *pending.id.as_bytes(),
             at: pending.scanned_at,
+            row: 0,
         });
         activities::put(tx, &activity, &facts)?;
         let check_in = SyncedCheckIn {
@@ -210,9 +211,10 @@ async fn queue(tx: &Tx, row: u64, entry: Entry) -> Result<(), StoreError> {
                                 ..queued
                             });
                         let mut facts = known.unwrap_or_else(|| Facts::from_code(&scanned, org_id));
-                        facts.mine = Some(Mine::Waiting {
-                            row,
+                        facts.mine = Some(Mine {
+                            id: *id.as_bytes(),
                             at: entry.occurred_at,
+                            row,
                         });
                         activities::put(tx, &activity, &facts)?;
                         queued

@@ -17,9 +17,9 @@ use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::activities::{self, Facts, Mine};
+use super::activities::{self, Batch, Facts, Mine};
 use super::codec::{from_binary, from_json, raw, to_binary, to_json};
-use super::idb::{above, key_number, number_key, Tx};
+use super::idb::{above, between, key_number, number_key, up_to, Tx};
 use super::records::{kv, PendingReport, META};
 use super::{
     cache, checkins, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, DAMAGED, KIND, KV, OUTBOX, RECORDS,
@@ -182,22 +182,47 @@ impl Queued {
         }
     }
 
+    /// The write as the server takes it; a check-in's code from its activity in `batch`.
+    fn op(&self, batch: &Batch) -> Option<Op> {
+        match self {
+            Queued::Op(o) => Some(o.op.clone()),
+            Queued::CheckIn(c) => c.op(batch.get(&c.activity)),
+        }
+    }
+
     /// The mutation the server takes, once numbered.
-    async fn mutation(&self, tx: &Tx) -> Result<Option<Mutation>, StoreError> {
+    fn mutation(&self, batch: &Batch) -> Result<Option<Mutation>, StoreError> {
         let Some(seq) = self.seq() else { return Ok(None) };
-        let op = match self {
-            Queued::Op(o) => o.op.clone(),
-            Queued::CheckIn(c) => {
-                let facts = activities::get(tx, &c.activity).await?;
-                c.op(facts.as_ref()).ok_or(StoreError::Failed)?
-            }
-        };
         Ok(Some(Mutation {
             seq,
             occurred_at: self.occurred_at(),
-            op,
+            op: self.op(batch).ok_or(StoreError::Failed)?,
         }))
     }
+
+    fn activity(&self) -> Option<[u8; 16]> {
+        match self {
+            Queued::CheckIn(c) => Some(c.activity),
+            Queued::Op(_) => None,
+        }
+    }
+}
+
+/// The activities of `queued`'s check-ins.
+async fn activities_of<'a>(tx: &Tx, queued: impl IntoIterator<Item = &'a Queued>) -> Result<Batch, StoreError> {
+    Batch::load(tx, queued.into_iter().filter_map(Queued::activity)).await
+}
+
+/// The numbered rows at the front of the outbox (rows up to `SyncMeta::numbered_row` are numbered, in `seq`
+/// order), at most `limit`, with their rows.
+async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<(u64, Queued)>, StoreError> {
+    let rows = tx
+        .get_all(OUTBOX, Some(&up_to(meta.numbered_row)?), Some(limit))
+        .await?;
+    Ok(rows
+        .iter()
+        .map_while(|(key, value)| Some((key_number(key)?, Queued::decode(value)?)))
+        .collect())
 }
 
 pub(super) async fn meta(tx: &Tx) -> Result<SyncMeta, StoreError> {
@@ -263,6 +288,11 @@ pub(super) async fn others(tx: &Tx) -> Result<Vec<Other>, StoreError> {
 /// Numbers the rows stored since the last numbering (core's `outbox::number`); one that does not read back is
 /// moved to `damaged`, as it was. Call only while holding the sync lock.
 pub async fn number() -> Result<(), StoreError> {
+    // Nothing stored since the last numbering, as far as this tab knows (another tab's write reaches the cache a
+    // moment later, and is numbered at the next step).
+    if cache::with(|c| c.meta.next_row <= c.meta.numbered_row) {
+        return Ok(());
+    }
     write(&[KV, OUTBOX, DAMAGED], Durability::Strict, async |tx| {
         let mut meta = meta(tx).await?;
         let new = tx.get_all(OUTBOX, Some(&above(meta.numbered_row)?), None).await?;
@@ -301,22 +331,19 @@ pub async fn number() -> Result<(), StoreError> {
 pub async fn head() -> Result<(SyncMeta, Vec<Mutation>), StoreError> {
     read(&[KV, OUTBOX, ACTIVITIES], async |tx| {
         let meta = meta(tx).await?;
-        let mut numbered = Vec::new();
-        tx.walk(OUTBOX, None, false, |_, value| match Queued::decode(&value) {
-            Some(queued) if queued.seq().is_some() => {
-                if queued.seq() > Some(meta.acked_seq) {
-                    numbered.push(queued);
-                }
-                numbered.len() < MAX_PUSH_BATCH
-            }
-            // The numbered rows come first: the rest has no number yet.
-            _ => false,
-        })
-        .await?;
-        let mut mutations = Vec::with_capacity(numbered.len());
-        for queued in &numbered {
-            mutations.extend(queued.mutation(tx).await?);
-        }
+        // Rows already settled wait at the front until the next answer drops them: read past them.
+        let front = numbered(tx, &meta, 2 * MAX_PUSH_BATCH as u32).await?;
+        let unsettled: Vec<&Queued> = front
+            .iter()
+            .map(|(_, queued)| queued)
+            .filter(|queued| queued.seq() > Some(meta.acked_seq))
+            .take(MAX_PUSH_BATCH)
+            .collect();
+        let batch = activities_of(tx, unsettled.iter().copied()).await?;
+        let mutations = unsettled
+            .iter()
+            .filter_map(|queued| queued.mutation(&batch).transpose())
+            .collect::<Result<_, _>>()?;
         Ok((meta, mutations))
     })
     .await
@@ -325,55 +352,82 @@ pub async fn head() -> Result<(SyncMeta, Vec<Mutation>), StoreError> {
 /// Takes a push answer: the engine decides on the stored bookkeeping, and what it settled leaves the outbox,
 /// in the same transaction.
 pub async fn after_push(round: &mut Round, reply: Reply<PushResponse>, jitter: f64) -> Result<(), StoreError> {
-    write(&SETTLING, Durability::Strict, async |tx| {
+    let (meta, touched) = write(&SETTLING, Durability::Strict, async |tx| {
         let mut meta = meta(tx).await?;
         let settled = round.on_push(&mut meta, reply, jitter);
-        settle(tx, &mut meta, &settled).await?;
-        put_meta(tx, &meta)
+        let touched = settle(tx, &mut meta, &settled).await?;
+        put_meta(tx, &meta)?;
+        Ok((meta, touched))
     })
     .await?;
-    cache::reload().await
+    after_settling(meta, touched).await
+}
+
+/// Brings the cache up to date after settling: the bookkeeping alone, unless a refusal or a write the cache
+/// holds was settled.
+pub(super) async fn after_settling(meta: SyncMeta, touched: bool) -> Result<(), StoreError> {
+    if touched {
+        cache::reload().await
+    } else {
+        cache::update(|c| c.meta = meta);
+        Ok(())
+    }
 }
 
 /// The object stores settling writes to.
 pub(super) const SETTLING: [&str; 6] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSED, RECORDS];
 
+/// Rows settled at a time.
+const SETTLE_AT_ONCE: u32 = 1_000;
+
 /// Carries out `settled` on the numbered rows at the front of the outbox (core's `outbox::fate`): a check-in
-/// the server has becomes the member's check-in at once, a refused write is kept with its reason.
-pub(super) async fn settle(tx: &Tx, meta: &mut SyncMeta, settled: &Settled) -> Result<(), StoreError> {
-    let mut front = Vec::new();
-    tx.walk(OUTBOX, None, false, |key, value| match Queued::decode(&value) {
-        Some(queued) if queued.seq().is_some_and(|seq| seq <= settled.drop_through) => {
-            front.push((key, queued));
-            true
-        }
-        _ => false,
-    })
-    .await?;
-    for (key, queued) in front {
-        let seq = queued.seq().unwrap_or_default();
-        let fate = rows::fate(seq, settled);
-        if fate == Fate::Waits {
-            continue;
-        }
-        let row = key_number(&key).unwrap_or_default();
-        if let Fate::Refused(reason) = fate {
-            if let Some(mutation) = queued.mutation(tx).await? {
-                tx.put(REFUSED, &number_key(seq), &to_json(&Refused { mutation, reason }))?;
+/// the server has becomes the member's check-in at once, a refused write is kept with its reason. Says whether
+/// the cache must be read again (a refusal, or a write it holds left the outbox).
+pub(super) async fn settle(tx: &Tx, meta: &mut SyncMeta, settled: &Settled) -> Result<bool, StoreError> {
+    let mut touched = false;
+    loop {
+        let front = numbered(tx, meta, SETTLE_AT_ONCE).await?;
+        let read = front.len();
+        let done: Vec<(u64, Queued)> = front
+            .into_iter()
+            .take_while(|(_, queued)| queued.seq().is_some_and(|seq| rows::fate(seq, settled) != Fate::Waits))
+            .collect();
+        let (Some((first, _)), Some((last, _))) = (done.first(), done.last()) else {
+            return Ok(touched);
+        };
+        tx.delete(OUTBOX, &between(*first, *last)?.into())?;
+        // Only a refused check-in changes its activity (the member may scan again): only those are read.
+        let refused = done.iter().map(|(_, queued)| queued).filter(|queued| {
+            queued
+                .seq()
+                .is_some_and(|seq| matches!(rows::fate(seq, settled), Fate::Refused(_)))
+        });
+        let mut batch = activities_of(tx, refused).await?;
+        for (_, queued) in &done {
+            let seq = queued.seq().unwrap_or_default();
+            let fate = rows::fate(seq, settled);
+            if let Fate::Refused(reason) = fate {
+                if let Some(mutation) = queued.mutation(&batch)? {
+                    tx.put(REFUSED, &number_key(seq), &to_json(&Refused { mutation, reason }))?;
+                }
+                touched = true;
             }
+            match queued {
+                Queued::CheckIn(check_in) => checkins::settled(tx, &mut batch, check_in, fate)?,
+                Queued::Op(_) => touched = true,
+            }
+            rows::leave(meta);
         }
-        if let Queued::CheckIn(check_in) = &queued {
-            checkins::settled(tx, row, check_in, fate).await?;
+        batch.store(tx)?;
+        if done.len() < read || read < SETTLE_AT_ONCE as usize {
+            return Ok(touched);
         }
-        tx.delete(OUTBOX, &key)?;
-        rows::leave(meta);
     }
-    Ok(())
 }
 
 /// A waiting check-in whose texts come from `before` (the facts about to change) takes its own copy of them.
 pub(super) async fn keep_texts(tx: &Tx, before: &Facts) -> Result<(), StoreError> {
-    let Some(Mine::Waiting { row, .. }) = before.mine else {
+    let Some(Mine { row, .. }) = before.mine.filter(|mine| mine.row > 0) else {
         return Ok(());
     };
     let key = number_key(row);
@@ -445,27 +499,22 @@ pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
 /// yet answered, and the entries set aside as damaged, as they were stored.
 pub async fn export() -> Result<serde_json::Value, StoreError> {
     read(&[OUTBOX, ACTIVITIES, DAMAGED], async |tx| {
-        let mut waiting = Vec::new();
-        for (_, value) in tx.get_all(OUTBOX, None, None).await? {
-            match Queued::decode(&value) {
-                Some(queued) => {
-                    let (op, title) = match &queued {
-                        Queued::Op(o) => (Some(o.op.clone()), None),
-                        Queued::CheckIn(c) => {
-                            let facts = activities::get(tx, &c.activity).await?;
-                            (c.op(facts.as_ref()), facts.map(|f| f.title))
-                        }
-                    };
-                    waiting.push(serde_json::json!({
-                        "seq": queued.seq(),
-                        "occurred_at": queued.occurred_at(),
-                        "op": op,
-                        "title": title,
-                    }));
-                }
-                None => waiting.push(serde_json::json!({ "unreadable": raw(&value) })),
-            }
-        }
+        let stored = tx.get_all(OUTBOX, None, None).await?;
+        let decoded: Vec<Option<Queued>> = stored.iter().map(|(_, value)| Queued::decode(value)).collect();
+        let batch = activities_of(tx, decoded.iter().flatten()).await?;
+        let waiting: Vec<serde_json::Value> = stored
+            .iter()
+            .zip(&decoded)
+            .map(|((_, value), queued)| match queued {
+                Some(queued) => serde_json::json!({
+                    "seq": queued.seq(),
+                    "occurred_at": queued.occurred_at(),
+                    "op": queued.op(&batch),
+                    "title": queued.activity().and_then(|id| batch.get(&id)).map(|f| &f.title),
+                }),
+                None => serde_json::json!({ "unreadable": raw(value) }),
+            })
+            .collect();
         let damaged: Vec<serde_json::Value> = tx
             .get_all(DAMAGED, None, None)
             .await?

@@ -218,28 +218,52 @@ pub async fn save_card(card: &MemberCard) -> Result<(), StoreError> {
 /// Applies a page of pulled changes inside the pull's transaction. Activities and check-ins go to their own
 /// stores; a report that comes back replaces the copy shown while it waited.
 pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), StoreError> {
+    // The activities the page touches, read at once: its activities, its check-ins', and those of the
+    // check-ins it takes away.
+    let taken: Vec<Id> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Delete { key } => key.strip_prefix("checkin:").and_then(|id| Id::parse(id).ok()),
+            _ => None,
+        })
+        .collect();
+    let taken = checkins::activities_of(tx, &taken).await?;
+    let touched = changes.iter().filter_map(|change| match change {
+        Change::Upsert {
+            record: Record::Activity(activity),
+        } => Some(*activity.id.as_bytes()),
+        Change::Upsert {
+            record: Record::CheckIn(check_in),
+        } => Some(*check_in.activity_id.as_bytes()),
+        Change::Delete { key } => key
+            .strip_prefix("activity:")
+            .and_then(|id| Id::parse(id).ok())
+            .map(|id| *id.as_bytes()),
+        _ => None,
+    });
+    let mut batch = activities::Batch::load(tx, touched.chain(taken.values().copied())).await?;
     for change in changes {
         match change {
             Change::Upsert {
                 record: Record::Activity(activity),
-            } => activities::pulled(tx, activity).await?,
+            } => activities::pulled(tx, &mut batch, activity).await?,
             Change::Upsert {
                 record: Record::CheckIn(check_in),
-            } => checkins::pulled(tx, check_in).await?,
+            } => checkins::pulled(tx, &mut batch, check_in)?,
             Change::Upsert { record } => {
                 if let Record::Report(report) = record {
                     tx.delete(RECORDS, &kv(&format!("{PENDING_REPORT}{}", report.id)))?;
                 }
                 tx.put(RECORDS, &kv(&record.key()), &to_json(record))?;
             }
-            Change::Delete { key } => match key.split_once(':') {
-                Some(("activity", id)) => activities::forget(tx, id).await?,
-                Some(("checkin", id)) => checkins::forget(tx, id).await?,
+            Change::Delete { key } => match key.split_once(':').map(|(kind, id)| (kind, Id::parse(id))) {
+                Some(("activity", Ok(id))) => activities::forget(&mut batch, *id.as_bytes()),
+                Some(("checkin", Ok(id))) => checkins::forget(tx, &mut batch, id, taken.get(&id).copied())?,
                 _ => tx.delete(RECORDS, &kv(key))?,
             },
         }
     }
-    Ok(())
+    batch.store(tx)
 }
 
 /// Takes a pull answer: the engine decides on the stored bookkeeping, the page's changes are applied and what

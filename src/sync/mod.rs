@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
-use crate::clock::{jitter, now_ms};
+use crate::clock::{jitter, now_ms, Timing};
 use crate::store::{self, outbox, records, StoreError};
 
 pub use page::{export, reason_key, SyncPage};
@@ -132,8 +132,11 @@ impl SyncService {
         loop {
             let Some(session) = records::session() else { return };
             let head = async {
+                let timing = Timing::start("guihai:sync:head");
                 outbox::number().await?;
-                outbox::head().await
+                let head = outbox::head().await;
+                timing.end();
+                head
             };
             let step = match head.await {
                 Ok((meta, head)) => round.next(&meta, &head),
@@ -145,8 +148,13 @@ impl SyncService {
                         client_id: session.client_id,
                         mutations,
                     };
+                    let timing = Timing::start("guihai:sync:push");
                     let reply = api::push(&session.token, &request).await;
-                    outbox::after_push(&mut round, reply, jitter()).await
+                    timing.end();
+                    let timing = Timing::start("guihai:sync:settle");
+                    let settled = outbox::after_push(&mut round, reply, jitter()).await;
+                    timing.end();
+                    settled
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;

@@ -1,26 +1,37 @@
-// 1,000 check-ins made offline by the real app, then synced: how long the phone takes to empty its outbox once it
-// is online again, on loopback and on a 3G network, and what the check-ins cost in local storage.
+// Check-ins made offline by the real app, then synced, in Chromium:
+// - 1,000 check-ins, then online on loopback and on a 3G network: how long until the outbox is empty
+//   (three runs on each network, each with a fresh server and browser profile);
+// - 10,000 check-ins on one phone: the time each takes from a verified code to the stored record, the 1st and
+//   the 10,000th, with the CPU as it is and slowed down 4x; what they take of the phone's storage, waiting and
+//   synced (`navigator.storage.estimate()`); and the time to sync them on loopback. In the same run, in the same
+//   Chromium, `peer.mjs` does the same with PouchDB, for the comparison.
 //
-// The member GH-M01 signs in through the app (release build, service worker active) on a server seeded with
-// 1,000 activities of their organisation running now; the phone goes offline and opens the 1,000 check-in links
-// `/q/<payload>` one after another in the app (the router's own navigation: `history.pushState` and a
-// `popstate` event, as a tap on a link does), so the app itself checks each code and queues each check-in.
-// Then the phone goes online and the clock runs from the page's `online` event until the sync badge shows
-// nothing waiting. Three runs on each network, each with a fresh server and browser profile.
+// GH-M01 signs in through the app (release build, service worker active) on a server seeded with that many
+// activities of their organisation running now; the phone goes offline and opens the check-in links
+// `/q/<payload>` one after another in the app (the router's own navigation: `history.pushState` and a `popstate`
+// event, as a tap on a link does), so the app itself checks each code and stores each check-in.
 //
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN, GUIHAI_DIST and GUIHAI_BENCH_SEED and turns this
 // script's JSON, printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
 
 import assert from 'node:assert/strict';
-import { localQueue, serverCheckIns, signInOnPhone } from '../e2e/flows.mjs';
+import { serverCheckIns, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs';
 import { launchBrowser, newPhone, waitForServiceWorker } from '../e2e/harness.mjs';
+import { storeCounts } from '../e2e/store.mjs';
+import { median, usage } from './measure.mjs';
+import { comparePeer } from './peer.mjs';
 import { seededServer } from './seed.mjs';
 
 const CHECK_INS = 1000;
-/** Runs on each network: each takes about a minute, most of it making the check-ins. */
+const MANY = 10_000;
+/** Runs on each network with 1,000 check-ins: each takes under a minute. */
 const RUNS = 3;
 const MEMBER = 'GH-M01';
-const TIMEOUT_MS = 300_000;
+const TIMEOUT_MS = 600_000;
+/** Check-ins whose times make "the 1st" and "the 10,000th": the median of this many at each end. */
+const WINDOW = 20;
+/** How much the CPU is slowed down for the phone-like figures. */
+const SLOWDOWN = 4;
 /**
  * The networks the phone comes back to. 3G: the throughput of Chrome DevTools' former "Regular 3G" preset
  * (750 kbit/s down, 250 kbit/s up) with the round trip of Lighthouse's "regular 3G" (300 ms).
@@ -42,28 +53,7 @@ function emulate(cdp, { offline = false, latencyMs = 0, downKbps = 0, upKbps = 0
 }
 
 /**
- * localStorage by kind of key (ids and numbers at the end replaced by `*`: `gh1:outbox:*`), in keys and bytes
- * as Chromium counts them against its quota: the UTF-16 code units of key and value, 2 bytes each.
- */
-function storageUse(page) {
-  return page.evaluate(() => {
-    const kinds = {};
-    for (let i = 0; i < localStorage.length; i += 1) {
-      const key = localStorage.key(i);
-      const kind = key.replace(/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$/, '*');
-      kinds[kind] ??= { keys: 0, bytes: 0 };
-      kinds[kind].keys += 1;
-      kinds[kind].bytes += 2 * (key.length + localStorage.getItem(key).length);
-    }
-    return kinds;
-  });
-}
-
-const bytesOf = (use, kind) => use[kind]?.bytes ?? 0;
-const totalBytes = (use) => Object.values(use).reduce((sum, { bytes }) => sum + bytes, 0);
-
-/**
- * Opens every activity's link in the app, as a tap on a link would, and waits for each check-in to be confirmed
+ * Opens each activity's link in the app, as a tap on a link would, and waits for each check-in to be confirmed
  * on the screen. Returns the milliseconds it all took.
  */
 function checkInEverywhere(page, activities) {
@@ -78,7 +68,7 @@ function checkInEverywhere(page, activities) {
           if (result?.dataset.result === 'done') {
             if (result.querySelector('[data-testid=checkin-activity]')?.textContent !== title) return false;
             resolve();
-          } else if (result) {
+          } else if (result && result.dataset.result !== 'already') {
             reject(new Error(`checking in to ${title}: ${result.dataset.result} ${result.dataset.error ?? ''}`));
           } else {
             return false;
@@ -98,76 +88,129 @@ function checkInEverywhere(page, activities) {
   }, activities);
 }
 
-/** Notes in the page when it learns it is online, and when the sync badge then shows nothing waiting. */
+/** The app's own measure of each check-in, from the verified code to the stored record, in milliseconds. */
+function checkInTimes(page) {
+  return page.evaluate(() => performance.getEntriesByName('guihai:check-in').map((entry) => entry.duration));
+}
+
+/** Notes in the page when it learns it is online, when the outbox is empty, and when the round is done. */
 function watchSync(page) {
   return page.evaluate(() => {
-    window.__sync = {};
+    const badge = () => document.querySelector('[data-testid=sync-badge]');
+    window.__sync = { lastSynced: Number(badge().dataset.lastSynced) };
     addEventListener('online', () => (window.__sync.onlineAt = performance.now()), { once: true });
     new MutationObserver((_, observer) => {
-      const badge = document.querySelector('[data-testid=sync-badge]');
-      if (window.__sync.onlineAt !== undefined && badge?.dataset.waiting === '0') {
-        window.__sync.emptyAt = performance.now();
+      const { dataset } = badge() ?? { dataset: {} };
+      if (window.__sync.onlineAt === undefined) return;
+      if (dataset.waiting === '0') window.__sync.emptyAt ??= performance.now();
+      if (Number(dataset.lastSynced) > window.__sync.lastSynced) {
+        window.__sync.doneAt = performance.now();
         observer.disconnect();
       }
-    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-waiting'] });
+    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-waiting', 'data-last-synced'] });
   });
 }
 
-async function syncAfterOffline(browser, network) {
-  const seeded = await seededServer({ members: 0, activities: CHECK_INS });
+/** A phone signed in as the member, synced, then offline. */
+async function offlinePhone(browser, seeded) {
   const phone = await newPhone(browser, seeded.server.url);
+  const page = await phone.newPage();
+  await signInOnPhone(page, MEMBER);
+  await waitForServiceWorker(page);
+  // The first round after sign-in has pulled the member's records (and the activities).
+  await waitForFirstSync(page);
+  const cdp = await phone.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await emulate(cdp, { offline: true });
+  await page.locator('[data-testid=sync-badge][data-state=offline]').waitFor();
+  return { phone, page, cdp };
+}
+
+/** Brings the phone back on `network` and returns how long the outbox and the round took, once both are done. */
+async function syncOn(page, cdp, network) {
+  await watchSync(page);
+  await emulate(cdp, network);
+  await page.waitForFunction(() => window.__sync.doneAt !== undefined && window.__sync.emptyAt !== undefined, null, {
+    timeout: TIMEOUT_MS,
+    polling: 50,
+  });
+  return page.evaluate(() => ({
+    emptyMs: Math.round(window.__sync.emptyAt - window.__sync.onlineAt),
+    roundMs: Math.round(window.__sync.doneAt - window.__sync.onlineAt),
+  }));
+}
+
+/** Nothing refused, nothing waiting, and the server holds each check-in once. */
+async function assertSynced(page, url, count) {
+  const counts = await storeCounts(page);
+  assert.equal(counts.outbox, 0);
+  assert.equal(counts.refused, 0, 'no check-in was refused');
+  const onServer = await serverCheckIns(url, MEMBER);
+  assert.equal(new Set(onServer.map((checkIn) => checkIn.activity_id)).size, count);
+  assert.equal(onServer.length, count);
+}
+
+async function thousandOffline(browser, network) {
+  const seeded = await seededServer({ members: 0, activities: CHECK_INS });
+  const { phone, page, cdp } = await offlinePhone(browser, seeded);
   try {
-    const page = await phone.newPage();
-    await signInOnPhone(page, MEMBER);
-    await waitForServiceWorker(page);
-    // The first round after sign-in has pulled the member's records (and the 1,000 activities).
-    await page.waitForFunction(() => JSON.parse(localStorage.getItem('gh1:meta') ?? '{}').last_synced_at, null, {
-      timeout: TIMEOUT_MS,
-    });
-    const cdp = await phone.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await emulate(cdp, { offline: true });
-    await page.locator('[data-testid=sync-badge][data-state=offline]').waitFor();
-    const signedIn = await storageUse(page);
-
     const makeMs = await checkInEverywhere(page, seeded.activities);
-    assert.deepEqual(await localQueue(page), { outbox: CHECK_INS, pending: CHECK_INS });
-    const queued = await storageUse(page);
+    assert.equal((await storeCounts(page)).outbox, CHECK_INS);
+    const times = await syncOn(page, cdp, network);
+    await assertSynced(page, seeded.server.url, CHECK_INS);
+    return { makeMs: Math.round(makeMs), ...times };
+  } finally {
+    await phone.close();
+    await seeded.stop();
+  }
+}
 
-    await watchSync(page);
-    await emulate(cdp, network);
-    await page.waitForFunction(() => window.__sync.emptyAt !== undefined, null, { timeout: TIMEOUT_MS });
-    const emptyMs = await page.evaluate(() => window.__sync.emptyAt - window.__sync.onlineAt);
-    // The round goes on to pull the check-ins back as the server's records, which replace the pending ones.
-    const roundHandle = await page.waitForFunction(
-      () =>
-        !Object.keys(localStorage).some((key) => key.startsWith('gh1:pending:')) &&
-        performance.now() - window.__sync.onlineAt,
-      null,
-      { timeout: TIMEOUT_MS, polling: 50 },
-    );
-    const roundMs = await roundHandle.jsonValue();
+/** 10,000 check-ins on one phone: times at both ends, with the CPU as it is and slowed down, storage, sync. */
+async function tenThousand(browser) {
+  const seeded = await seededServer({ members: 0, activities: MANY });
+  const { phone, page, cdp } = await offlinePhone(browser, seeded);
+  try {
+    const throttle = (rate) => cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    const before = await usage(page);
+    const stretches = [
+      // On an empty store: as it is, then slowed down.
+      [0, WINDOW, 1],
+      [WINDOW, 2 * WINDOW, SLOWDOWN],
+      // The bulk, as fast as it goes, then the last ones on a store of nearly 10,000: as it is, then slowed down.
+      [2 * WINDOW, MANY - 2 * WINDOW, 1],
+      [MANY - 2 * WINDOW, MANY - WINDOW, 1],
+      [MANY - WINDOW, MANY, SLOWDOWN],
+    ];
+    let makeMs = 0;
+    for (const [from, to, rate] of stretches) {
+      await throttle(rate);
+      makeMs += await checkInEverywhere(page, seeded.activities.slice(from, to));
+      console.error(`10,000: ${to} made`);
+    }
+    await throttle(1);
+    const times = await checkInTimes(page);
+    assert.equal(times.length, MANY, 'one measure per check-in');
+    const window = (stretch) => median(times.slice(stretches[stretch][0], stretches[stretch][1]));
+    assert.equal((await storeCounts(page)).outbox, MANY);
+    const waiting = await usage(page);
 
-    // Nothing was refused, and the server holds each check-in once.
-    assert.deepEqual(await localQueue(page), { outbox: 0, pending: 0 });
-    const synced = await storageUse(page);
-    assert.equal(synced['gh1:refused:*'], undefined, 'no check-in was refused');
-    const onServer = await serverCheckIns(seeded.server.url, MEMBER);
-    assert.equal(new Set(onServer.map((checkIn) => checkIn.activity_id)).size, CHECK_INS);
-    assert.equal(onServer.length, CHECK_INS);
-
+    const sync = await syncOn(page, cdp, NETWORKS[0]);
+    await assertSynced(page, seeded.server.url, MANY);
+    assert.equal((await storeCounts(page)).checkins, MANY);
+    const synced = await usage(page);
     return {
-      times: { makeMs: Math.round(makeMs), emptyMs: Math.round(emptyMs), roundMs: Math.round(roundMs) },
-      storage: {
-        pendingPerCheckIn: bytesOf(queued, 'gh1:pending:*') / CHECK_INS,
-        outboxPerCheckIn: bytesOf(queued, 'gh1:outbox:*') / CHECK_INS,
-        syncedPerCheckIn: bytesOf(synced, 'gh1:rec:checkin:*') / CHECK_INS,
-        me: bytesOf(signedIn, 'gh1:rec:me'),
-        profile: bytesOf(signedIn, 'gh1:rec:profile'),
-        signedIn: totalBytes(signedIn),
-        queued: totalBytes(queued),
-        synced: totalBytes(synced),
-      },
+      checkIns: MANY,
+      window: WINDOW,
+      slowdown: SLOWDOWN,
+      firstMs: window(0),
+      firstSlowMs: window(1),
+      lastMs: window(3),
+      lastSlowMs: window(4),
+      makeMs: Math.round(makeMs),
+      ...sync,
+      bytesWaiting: (waiting - before) / MANY,
+      bytesSynced: (synced - before) / MANY,
+      payloads: seeded.activities.map(({ id, payload }) => ({ id, payload })),
     };
   } finally {
     await phone.close();
@@ -178,19 +221,20 @@ async function syncAfterOffline(browser, network) {
 const browser = await launchBrowser();
 try {
   const networks = [];
-  let storage;
   for (const network of NETWORKS) {
     const runs = [];
     for (let run = 1; run <= RUNS; run += 1) {
-      const measured = await syncAfterOffline(browser, network);
-      // Storage does not depend on the network or the run: the first one's.
-      storage ??= measured.storage;
-      runs.push(measured.times);
-      console.error(`${network.name} ${run}/${RUNS}: ${JSON.stringify(measured.times)}`);
+      const measured = await thousandOffline(browser, network);
+      runs.push(measured);
+      console.error(`${network.name} ${run}/${RUNS}: ${JSON.stringify(measured)}`);
     }
     networks.push({ ...network, runs });
   }
-  const result = { chromium: browser.version(), checkIns: CHECK_INS, member: MEMBER, networks, storage };
+  const { payloads, ...many } = await tenThousand(browser);
+  console.error(`10,000: ${JSON.stringify(many)}`);
+  const peer = await comparePeer(browser, payloads);
+  console.error(`peer: ${JSON.stringify(peer)}`);
+  const result = { chromium: browser.version(), checkIns: CHECK_INS, member: MEMBER, networks, many, peer };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await browser.close();

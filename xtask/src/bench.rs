@@ -33,9 +33,10 @@ pub fn bench(ws: &Workspace) -> Result {
     let decoding = step("QR decoding, in Chromium with a fake camera", || {
         decode::parse(&capture(server::node(ws).arg(decode::SCRIPT))?)
     })?;
-    let offline_sync = step("1,000 offline check-ins synced, in Chromium", || {
-        sync::parse(&capture(&mut seeded_node(ws, &seeder, sync::SCRIPT))?)
-    })?;
+    let offline_sync = step(
+        "check-ins made offline and synced (1,000; 10,000 against PouchDB), in Chromium",
+        || sync::parse(&capture(&mut seeded_node(ws, &seeder, sync::SCRIPT))?),
+    )?;
     let pushes = step("pushes into the server, with autocannon", || {
         push::parse(&capture(&mut seeded_node(ws, &seeder, push::SCRIPT))?)
     })?;

@@ -143,9 +143,15 @@ fn only_the_store_touches_storage() {
         .filter(|path| !path.starts_with(&store))
         .filter(|path| {
             let text = fs::read_to_string(path).unwrap();
-            ["gloo_storage", "LocalStorage", "IdbDatabase", "IdbTransaction", "indexedDB"]
-                .iter()
-                .any(|api| text.contains(api))
+            [
+                "gloo_storage",
+                "LocalStorage",
+                "IdbDatabase",
+                "IdbTransaction",
+                "indexedDB",
+            ]
+            .iter()
+            .any(|api| text.contains(api))
         })
         .collect();
     assert!(offenders.is_empty(), "storage used outside src/store: {offenders:?}");

@@ -1,11 +1,12 @@
 //! The third and fourth figures: 1,000 check-ins made offline by the real app and pushed once the phone is
-//! online again (on loopback and on 3G), and what check-ins and the member's record take of the phone's local
-//! storage. Measured in Chromium by `tests/bench/sync.mjs` (which prints them as JSON).
+//! online again (on loopback and on 3G); and 10,000 on one phone against PouchDB in the same Chromium: the time
+//! each takes to store, the bytes each takes, and the time to sync them all. Measured in Chromium by
+//! `tests/bench/sync.mjs` and `peer.mjs` (which print them as JSON).
 
 use serde::Deserialize;
 
 use super::start::{spread, Spread};
-use super::{kb, met, parse_printed, thousands};
+use super::{met, parse_printed, thousands};
 use crate::Result;
 
 pub const SCRIPT: &str = "tests/bench/sync.mjs";
@@ -19,8 +20,59 @@ pub struct OfflineSync {
     check_ins: u64,
     member: String,
     networks: Vec<Network>,
-    storage: Storage,
+    many: Many,
+    peer: Peer,
 }
+
+/// 10,000 check-ins on one phone.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Many {
+    check_ins: u64,
+    /// How many check-ins at each end make "the 1st" and "the 10,000th" (their median).
+    window: u64,
+    slowdown: u64,
+    first_ms: f64,
+    first_slow_ms: f64,
+    last_ms: f64,
+    last_slow_ms: f64,
+    make_ms: u64,
+    empty_ms: u64,
+    round_ms: u64,
+    bytes_waiting: f64,
+    bytes_synced: f64,
+}
+
+/// PouchDB with the same check-ins.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Peer {
+    check_ins: u64,
+    first_ms: f64,
+    last_ms: f64,
+    write_ms: u64,
+    bytes_waiting: f64,
+    bytes_synced: f64,
+    trials: Vec<Trial>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Trial {
+    batch_size: u64,
+    ms: u64,
+}
+
+/// Goals of the 10,000-check-in run: the 10,000th check-in costs at most this many times the 1st…
+const GROWTH: f64 = 1.5;
+/// … and, with the CPU as it is, less than this many milliseconds.
+const CHECK_IN_MS: f64 = 10.0;
+/// Bytes of storage per check-in, waiting or synced, at most.
+const BYTES: f64 = 200.0;
+/// Syncing is at least this many times faster than the peer's best…
+const FASTER: f64 = 5.0;
+/// … and takes at most this share of its bytes.
+const SMALLER: f64 = 1.0 / 3.0;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,20 +96,6 @@ struct Times {
     round_ms: u64,
 }
 
-/// Bytes of localStorage, as UTF-16 (2 bytes a code unit, keys and values).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Storage {
-    pending_per_check_in: f64,
-    outbox_per_check_in: f64,
-    synced_per_check_in: f64,
-    me: u64,
-    profile: u64,
-    signed_in: u64,
-    queued: u64,
-    synced: u64,
-}
-
 pub fn parse(json: &str) -> Result<OfflineSync> {
     let sync: OfflineSync = parse_printed(SCRIPT, json)?;
     for network in &sync.networks {
@@ -68,6 +106,9 @@ pub fn parse(json: &str) -> Result<OfflineSync> {
     }
     if sync.networks.is_empty() {
         return Err(format!("{SCRIPT} measured no network").into());
+    }
+    if sync.peer.trials.is_empty() {
+        return Err(format!("{SCRIPT} made no replication of the peer").into());
     }
     Ok(sync)
 }
@@ -118,8 +159,6 @@ impl OfflineSync {
                 )
             })
             .collect();
-        let storage = &self.storage;
-        let queued = storage.pending_per_check_in + storage.outbox_per_check_in;
         format!(
             "\
 ## Sync: {count} check-ins made offline
@@ -131,9 +170,9 @@ app learns it is online until its outbox is empty, that is until the server has 
 | network | outbox empty, median | min | max | runs, in order | budget | | round done | making the check-ins |
 |---|--:|--:|--:|---|--:|---|--:|--:|
 {rows}
-*round done*: until the same round has also pulled the {count} check-ins back as the server's records, which
-replace the phone's pending ones (the screens then show them as synced). *making the check-ins*: opening the
-{count} links offline, before the clock starts. Both are medians.
+*round done*: until the same round has also pulled the {count} check-ins back as the server's records (the
+screens then show them as synced). *making the check-ins*: opening the {count} links offline, before the clock
+starts. Both are medians.
 
 ### Method
 
@@ -158,40 +197,126 @@ the throughput of Chrome DevTools' former \"Regular 3G\" preset with the round t
 \"regular 3G\" (1 kbit = 1000 bits). A push carries at most 200 check-ins, so {count} take at least 5 pushes,
 each one latency and its upload.
 
-## Local storage
-
-What the phone keeps, in bytes of localStorage, from the loopback run above. No budget is set.
-
-| what | bytes |
-|---|--:|
-| a check-in waiting to sync: its `pending:` record and its `outbox:` entry | **{queued}** ({pending} + {outbox}) |
-| a synced check-in: its `rec:checkin:` record | **{synced}** |
-| the member's record kept by the organisation, `rec:me` | **{me}** |
-| the member's profile, `rec:profile` (as seeded: a phone number only; each filled field adds its text) | **{profile}** |
-| the whole store after signing in (with the {count} activities pulled) | {signed_in} |
-| … with {count} check-ins waiting | {all_queued} |
-| … once they are synced | {all_synced} |
-
-### Method
-
-Every key of the app's localStorage (all under `gh1:`) with its value, read in the page: 2 bytes for each
-UTF-16 code unit (JavaScript's `length`) of the key and of the value, so a Chinese character costs 2 bytes, as
-does an ASCII one. That is the unit localStorage limits are stated in (Chromium allows 10 MiB an origin, that is
-5,242,880 code units). Per check-in: the bytes of all keys of that kind divided by {count}; the check-ins carry
-the seeded activity titles, as long as the demo's (Chinese, about 20 characters). 1 KB = 1000 bytes.
-",
+{many}",
             count = thousands(self.check_ins),
             runs = self.networks[0].runs.len(),
             member = self.member,
-            queued = thousands(queued.round() as u64),
-            pending = thousands(storage.pending_per_check_in.round() as u64),
-            outbox = thousands(storage.outbox_per_check_in.round() as u64),
-            synced = thousands(storage.synced_per_check_in.round() as u64),
-            me = thousands(storage.me),
-            profile = thousands(storage.profile),
-            signed_in = kb(storage.signed_in),
-            all_queued = kb(storage.queued),
-            all_synced = kb(storage.synced),
+            many = self.many_markdown(),
+        )
+    }
+
+    fn many_markdown(&self) -> String {
+        let (many, peer) = (&self.many, &self.peer);
+        let best = peer.trials.iter().min_by_key(|t| t.ms).expect("checked by parse");
+        let trials: Vec<String> = peer
+            .trials
+            .iter()
+            .map(|t| format!("{}: {} ms", thousands(t.batch_size), thousands(t.ms)))
+            .collect();
+        let growth = many.last_ms / many.first_ms;
+        let slow_growth = many.last_slow_ms / many.first_slow_ms;
+        let faster = best.ms as f64 / many.empty_ms as f64;
+        let smaller_waiting = many.bytes_waiting / peer.bytes_waiting;
+        let smaller_synced = many.bytes_synced / peer.bytes_synced;
+        let window = many.window;
+        let n = many.check_ins;
+        format!(
+            "\
+## {count} check-ins on one phone, against PouchDB
+
+One phone makes {count} check-ins offline and then syncs them; in the same run, in the same Chromium, a page
+running PouchDB 9 writes the same {count} check-ins and replicates them to a CouchDB-compatible server on
+loopback. Goals: the {count}th check-in costs at most {growth_goal}× the 1st, and under {ms_goal} ms with the
+CPU as it is; at most {bytes_goal} bytes of storage per check-in, waiting and synced, and at most a third of the
+peer's; syncing at least {faster_goal}× faster than the peer at its best.
+
+**Storing one check-in**, from the verified code to the stored record (committed, on disk), in milliseconds:
+
+| CPU | the 1st | the {count}th | {count}th ÷ 1st | goal | |
+|---|--:|--:|--:|---|---|
+| as it is | **{first:.2} ms** | **{last:.2} ms** | {growth:.2}× | at most {growth_goal}×, under {ms_goal} ms | {met_fast} |
+| slowed down {slowdown}× | {first_slow:.2} ms | {last_slow:.2} ms | {slow_growth:.2}× | at most {growth_goal}× | {met_slow} |
+| PouchDB `put`, as it is | {peer_first:.2} ms | {peer_last:.2} ms | {peer_growth:.2}× | | |
+
+**Storage per check-in** (`navigator.storage.estimate()`, bytes):
+
+| | Guihai | PouchDB | Guihai ÷ PouchDB | goal | |
+|---|--:|--:|--:|---|---|
+| waiting to sync | **{waiting:.0}** | {peer_waiting:.0} | {smaller_waiting:.2} | at most {bytes_goal:.0}, and a third | {met_waiting} |
+| synced | **{synced:.0}** | {peer_synced:.0} | {smaller_synced:.2} | at most {bytes_goal:.0}, and a third | {met_synced} |
+
+**Syncing the {count} check-ins** on loopback, until the server holds them all:
+
+| | time | |
+|---|--:|---|
+| Guihai: from the `online` event until the outbox is empty | **{empty} ms** | (the round, pulling them back too: {round} ms) |
+| PouchDB: one replication at its best batch size ({best_batch}) | **{best} ms** | (each batch size tried: {trials}) |
+| PouchDB ÷ Guihai | **{faster:.1}×** | goal at least {faster_goal}×: {met_faster} |
+
+Making the {count} check-ins (opening the links one after another, as above) took {make} s in the app; PouchDB's
+{count} `put`s took {peer_write} s.
+
+### Method
+
+Measured by `{SCRIPT}` and `tests/bench/peer.mjs` in the headless Chromium above, in one run (a single run: it
+takes minutes). The app's phone is set up as for the 1,000 above, on a server seeded with {count} activities.
+Offline, it opens the {count} links; the CPU is slowed down with `Emulation.setCPUThrottlingRate` for check-ins
+{slow_from}–{slow_to} and {last_slow_from}–{count_plain}, and not otherwise. *The 1st* is the median of check-ins
+1–{window} (on an empty store), slowed down {window_plus}–{slow_to}; *the {count}th* the median of
+{last_from}–{last_to} (with {last_from_before} stored), slowed down {last_slow_from}–{count_plain}. Each time is
+the app's own measure (`performance.measure`, `guihai:check-in`): from the code verified on the phone to the
+IndexedDB transaction that stores the check-in having completed with `durability: \"strict\"`. The bytes are the
+origin's usage as Chromium reports it to the page, after the {count} check-ins minus before them (the {count}
+activities, pulled before, are in both), divided by {count}; *synced* once the round has pulled them back. The
+profile is Playwright's fresh context, which Chromium keeps in memory: its usage is the size of what is stored,
+with no file-system slack or not-yet-compacted logs; the peer is measured the same way in the same browser.
+
+The peer, `tests/bench/peer.mjs`: PouchDB 9 (npm `pouchdb`, its browser build, default IndexedDB adapter) in a
+fresh context of the same browser, on a page served by its server (`tests/bench/peer-server.mjs`:
+express-pouchdb over PouchDB's in-memory adapter, in a Node process of its own on loopback). Each check-in is a
+document `{{_id, type, activity_id, scanned_at, code}}` with the same signed code the app stored, written with
+`db.put` one at a time, each awaited, as an app does on each scan. Then one replication
+(`PouchDB.replicate`) to a fresh database on the server for each batch size above (`batches_limit` 10), each
+checked to have written every document; the best is its figure. Our server keeps each push on disk (SQLite,
+synced commits); the peer's keeps them in memory, which favours the peer.
+",
+            count = thousands(n),
+            count_plain = n,
+            growth_goal = GROWTH,
+            ms_goal = CHECK_IN_MS,
+            bytes_goal = BYTES,
+            faster_goal = FASTER,
+            first = many.first_ms,
+            last = many.last_ms,
+            first_slow = many.first_slow_ms,
+            last_slow = many.last_slow_ms,
+            slowdown = many.slowdown,
+            met_fast = met(growth <= GROWTH && many.last_ms < CHECK_IN_MS),
+            met_slow = met(slow_growth <= GROWTH),
+            peer_first = peer.first_ms,
+            peer_last = peer.last_ms,
+            peer_growth = peer.last_ms / peer.first_ms,
+            waiting = many.bytes_waiting,
+            synced = many.bytes_synced,
+            peer_waiting = peer.bytes_waiting,
+            peer_synced = peer.bytes_synced,
+            met_waiting = met(many.bytes_waiting <= BYTES && smaller_waiting <= SMALLER),
+            met_synced = met(many.bytes_synced <= BYTES && smaller_synced <= SMALLER),
+            empty = thousands(many.empty_ms),
+            round = thousands(many.round_ms),
+            best_batch = thousands(best.batch_size),
+            best = thousands(best.ms),
+            trials = trials.join(", "),
+            met_faster = met(faster >= FASTER),
+            make = format_seconds(many.make_ms),
+            peer_write = format_seconds(peer.write_ms),
+            window_plus = window + 1,
+            slow_from = window + 1,
+            slow_to = 2 * window,
+            last_from = n - 2 * window + 1,
+            last_to = n - window,
+            last_from_before = thousands(n - 2 * window),
+            last_slow_from = n - window + 1,
         )
     }
 }
@@ -211,8 +336,11 @@ mod tests {
                         {"makeMs":50000,"emptyMs":1900,"roundMs":2000}]},
                     {"name":"3G","latencyMs":300,"downKbps":750,"upKbps":250,"runs":[
                         {"makeMs":60000,"emptyMs":12345,"roundMs":15000}]}],
-        "storage":{"pendingPerCheckIn":402.5,"outboxPerCheckIn":790.1,"syncedPerCheckIn":640,"me":700,"profile":120,
-                   "signedIn":812000,"queued":2004000,"synced":1452000}}"#;
+        "many":{"checkIns":10000,"window":20,"slowdown":4,"firstMs":2.0,"firstSlowMs":6.0,"lastMs":2.5,
+                "lastSlowMs":12.0,"makeMs":90000,"emptyMs":3000,"roundMs":5000,"bytesWaiting":190.4,
+                "bytesSynced":120.2},
+        "peer":{"checkIns":10000,"firstMs":3.0,"lastMs":3.5,"writeMs":40000,"bytesWaiting":800,"bytesSynced":810,
+                "trials":[{"batchSize":100,"ms":30000},{"batchSize":1000,"ms":16000}]}}"#;
 
     #[test]
     fn reads_what_the_script_prints_and_judges_each_network_by_its_budget() {
@@ -223,12 +351,20 @@ mod tests {
         assert!(markdown.contains(
             "| 3G (300 ms, 750 kbit/s down, 250 kbit/s up) | **12,345 ms** | 12,345 ms | 12,345 ms | 12,345 | at most 10,000 ms | **not met** |"
         ));
-        assert!(markdown.contains("| **1,193** (403 + 790) |"));
-        assert!(markdown.contains("| … with 1,000 check-ins waiting | 2004.0 KB |"));
+        assert!(markdown.contains("| as it is | **2.00 ms** | **2.50 ms** | 1.25× | at most 1.5×, under 10 ms | met |"));
+        assert!(markdown.contains("| slowed down 4× | 6.00 ms | 12.00 ms | 2.00× | at most 1.5× | **not met** |"));
+        assert!(markdown.contains("| waiting to sync | **190** | 800 | 0.24 | at most 200, and a third | met |"));
+        assert!(markdown.contains("| PouchDB ÷ Guihai | **5.3×** | goal at least 5×: met |"));
+        assert!(markdown.contains("(each batch size tried: 100: 30,000 ms, 1,000: 16,000 ms)"));
     }
 
     #[test]
-    fn refuses_a_network_without_a_budget_or_runs() {
+    fn refuses_a_network_without_a_budget_or_runs_and_a_peer_without_a_replication() {
+        assert!(parse(&PRINTED.replace(
+            r#""trials":[{"batchSize":100,"ms":30000},{"batchSize":1000,"ms":16000}]"#,
+            r#""trials":[]"#
+        ))
+        .is_err());
         assert!(parse(&PRINTED.replace("\"3G\"", "\"5G\"")).is_err());
         assert!(parse(&PRINTED.replace("\"emptyMs\":812", "\"emptyMs\":\"fast\"")).is_err());
         assert!(parse(&PRINTED.replace(
