@@ -9,8 +9,10 @@
 //!
 //! A write leaves the outbox when the server has settled it (applied, duplicate or refused): `fate` says which.
 
+use std::collections::BTreeMap;
+
 use crate::engine::{Settled, SyncMeta};
-use crate::sync::Rejection;
+use crate::sync::{Rejection, MAX_PUSH_BATCH};
 
 /// Takes the row for a new local write and counts it as waiting. The caller stores the write and `meta` in one
 /// transaction, so two tabs writing at once never share a row.
@@ -76,6 +78,107 @@ pub fn fate(seq: u64, settled: &Settled) -> Fate {
 /// Counts a write that left the outbox (`Fate::Done` or `Fate::Refused`).
 pub fn leave(meta: &mut SyncMeta) {
     meta.waiting = meta.waiting.saturating_sub(1);
+}
+
+/// An outbox kept in memory, as a native client keeps it (the native test phone, the model test): the same rows,
+/// numbering and settling as the browser's, over a map instead of IndexedDB.
+#[derive(Debug, Clone)]
+pub struct InMemory<T> {
+    rows: BTreeMap<u64, Queued<T>>,
+}
+
+/// A write in an `InMemory` outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued<T> {
+    pub seq: Option<u64>,
+    pub write: T,
+    /// Its stored value no longer reads back (as a faulty build could leave it).
+    pub damaged: bool,
+}
+
+impl<T> Default for InMemory<T> {
+    fn default() -> Self {
+        InMemory { rows: BTreeMap::new() }
+    }
+}
+
+impl<T: Clone> InMemory<T> {
+    /// Stores a write with the next row (`enqueue`); returns the row.
+    pub fn push(&mut self, meta: &mut SyncMeta, write: T) -> u64 {
+        let row = enqueue(meta);
+        let queued = Queued {
+            seq: None,
+            write,
+            damaged: false,
+        };
+        self.rows.insert(row, queued);
+        row
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = (u64, &Queued<T>)> {
+        self.rows.iter().map(|(row, queued)| (*row, queued))
+    }
+
+    pub fn get_mut(&mut self, row: u64) -> Option<&mut Queued<T>> {
+        self.rows.get_mut(&row)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Numbers what was stored since the last numbering (`number`); returns the damaged writes, set aside.
+    pub fn number(&mut self, meta: &mut SyncMeta) -> Vec<T> {
+        let found: Vec<Found> = self
+            .rows
+            .range(meta.numbered_row + 1..)
+            .map(|(row, queued)| match queued.damaged {
+                true => Found::Damaged(*row),
+                false => Found::Readable(*row),
+            })
+            .collect();
+        let mut damaged = Vec::new();
+        for found in &found {
+            if let Found::Damaged(row) = found {
+                damaged.extend(self.rows.remove(row).map(|queued| queued.write));
+            }
+        }
+        for (row, seq) in number(meta, found) {
+            if let Some(queued) = self.rows.get_mut(&row) {
+                queued.seq = Some(seq);
+            }
+        }
+        damaged
+    }
+
+    /// The numbered writes the server has not settled, in `seq` order, as many as one push takes.
+    pub fn head(&self, meta: &SyncMeta) -> Vec<(u64, T)> {
+        self.rows
+            .values()
+            .filter_map(|queued| Some((queued.seq.filter(|seq| *seq > meta.acked_seq)?, queued.write.clone())))
+            .take(MAX_PUSH_BATCH)
+            .collect()
+    }
+
+    /// Carries out `settled` (`fate`): returns the writes that left the outbox, each with its number and fate.
+    pub fn settle(&mut self, meta: &mut SyncMeta, settled: &Settled) -> Vec<(u64, T, Fate)> {
+        let numbered: Vec<(u64, u64)> = self.rows.iter().filter_map(|(row, q)| Some((*row, q.seq?))).collect();
+        let mut left = Vec::new();
+        for (row, seq) in numbered {
+            let fate = fate(seq, settled);
+            if fate != Fate::Waits {
+                if let Some(queued) = self.rows.remove(&row) {
+                    leave(meta);
+                    left.push((seq, queued.write, fate));
+                }
+            }
+        }
+        left
+    }
 }
 
 #[cfg(test)]

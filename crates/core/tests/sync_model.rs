@@ -11,10 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use guihai_core::engine::{Reply, Round, Settled, Step, SyncMeta};
-use guihai_core::outbox::{self, Fate, Found};
+use guihai_core::outbox::{Fate, InMemory};
 use guihai_core::sync::{
     classify, Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushResponse, Rejection, SeqGap,
-    MAX_PUSH_BATCH,
 };
 use guihai_core::Id;
 use proptest::prelude::*;
@@ -109,20 +108,17 @@ impl Server {
     }
 }
 
-/// A local write as the phone stores it (the browser's outbox row).
+/// A local write as the model phone makes it: a check-in, which the server refuses or not.
 #[derive(Debug, Clone)]
-struct Row {
-    seq: Option<u64>,
+struct Write {
     id: Id,
     refused: bool,
-    /// The stored value no longer reads back (written by a faulty build, say).
-    damaged: bool,
 }
 
 /// What the phone keeps, shared by its tabs (the browser's IndexedDB).
 #[derive(Default)]
 struct Store {
-    rows: BTreeMap<u64, Row>,
+    outbox: InMemory<Write>,
     meta: SyncMeta,
     /// Check-ins the phone saw come back from the server.
     synced: BTreeSet<Id>,
@@ -134,65 +130,31 @@ struct Store {
 impl Store {
     /// Numbers what was written since the last numbering, as the syncing tab does before each step.
     fn number(&mut self) {
-        let after = self.meta.numbered_row;
-        let found: Vec<Found> = self
-            .rows
-            .range(after + 1..)
-            .map(|(row, stored)| {
-                if stored.damaged {
-                    Found::Damaged(*row)
-                } else {
-                    Found::Readable(*row)
-                }
-            })
-            .collect();
-        for found in &found {
-            if let Found::Damaged(row) = found {
-                let gone = self.rows.remove(row).expect("found rows are stored");
-                self.damaged.insert(gone.id);
-            }
-        }
-        for (row, seq) in outbox::number(&mut self.meta, found) {
-            self.rows.get_mut(&row).expect("numbered rows are stored").seq = Some(seq);
-        }
+        let damaged = self.outbox.number(&mut self.meta);
+        self.damaged.extend(damaged.iter().map(|write| write.id));
     }
 
     /// The numbered writes the server has not settled, in `seq` order (row order), as the engine wants them.
     fn head(&self) -> Vec<Mutation> {
-        self.rows
-            .values()
-            .filter_map(|row| {
-                let seq = row.seq.filter(|seq| *seq > self.meta.acked_seq)?;
-                let code = if row.refused { REFUSED_CODE } else { "ok" }.to_owned();
-                Some(Mutation {
-                    seq,
-                    occurred_at: 0,
-                    op: Op::CheckIn { id: row.id, code },
-                })
+        self.outbox
+            .head(&self.meta)
+            .into_iter()
+            .map(|(seq, write)| Mutation {
+                seq,
+                occurred_at: 0,
+                op: Op::CheckIn {
+                    id: write.id,
+                    code: if write.refused { REFUSED_CODE } else { "ok" }.to_owned(),
+                },
             })
-            .take(MAX_PUSH_BATCH)
             .collect()
     }
 
     /// Carries out `settled` on every numbered row (core's `fate`).
     fn settle(&mut self, settled: &Settled) {
-        let rows: Vec<(u64, u64)> = self
-            .rows
-            .iter()
-            .filter_map(|(row, stored)| Some((*row, stored.seq?)))
-            .collect();
-        for (row, seq) in rows {
-            match outbox::fate(seq, settled) {
-                Fate::Waits => {}
-                Fate::Done => {
-                    self.rows.remove(&row);
-                    outbox::leave(&mut self.meta);
-                }
-                Fate::Refused(_) => {
-                    self.rows.remove(&row);
-                    self.refused.insert(seq);
-                    outbox::leave(&mut self.meta);
-                }
+        for (seq, _, fate) in self.outbox.settle(&mut self.meta, settled) {
+            if let Fate::Refused(_) = fate {
+                self.refused.insert(seq);
             }
         }
     }
@@ -271,29 +233,20 @@ impl World {
     fn write(&mut self, refused: bool) {
         self.ids += 1;
         let id = Id::new_v7(self.ids, [0; 10]);
-        let row = outbox::enqueue(&mut self.store.meta);
-        self.store.rows.insert(
-            row,
-            Row {
-                seq: None,
-                id,
-                refused,
-                damaged: false,
-            },
-        );
+        self.store.outbox.push(&mut self.store.meta, Write { id, refused });
         self.written.insert(id, refused);
     }
 
     fn damage(&mut self, pick: usize) {
         let unnumbered: Vec<u64> = self
             .store
-            .rows
-            .iter()
-            .filter(|(_, row)| row.seq.is_none())
-            .map(|(row, _)| *row)
+            .outbox
+            .rows()
+            .filter(|(_, queued)| queued.seq.is_none())
+            .map(|(row, _)| row)
             .collect();
         if let Some(row) = unnumbered.get(pick % unnumbered.len().max(1)) {
-            self.store.rows.get_mut(row).expect("listed").damaged = true;
+            self.store.outbox.get_mut(*row).expect("listed").damaged = true;
         }
     }
 
@@ -379,11 +332,11 @@ impl World {
         }
         for _ in 0..10_000 {
             self.sync(0, Net::Deliver);
-            if self.store.rows.is_empty() && self.tabs[0].round.is_none() {
+            if self.store.outbox.is_empty() && self.tabs[0].round.is_none() {
                 return;
             }
         }
-        panic!("sync did not settle: outbox {:?}", self.store.rows);
+        panic!("sync did not settle: outbox {:?}", self.store.outbox);
     }
 }
 

@@ -230,7 +230,7 @@ loopback. Goals: the {count}th check-in costs at most {growth_goal}× the 1st, a
 CPU as it is; at most {bytes_goal} bytes of storage per check-in, waiting and synced, and at most a third of the
 peer's; syncing at least {faster_goal}× faster than the peer at its best.
 
-**Storing one check-in**, from the verified code to the stored record (committed, on disk), in milliseconds:
+**Storing one check-in**, from the verified code to the stored record (its transaction completed), in milliseconds:
 
 | CPU | the 1st | the {count}th | {count}th ÷ 1st | goal | |
 |---|--:|--:|--:|---|---|
@@ -268,8 +268,9 @@ the app's own measure (`performance.measure`, `guihai:check-in`): from the code 
 IndexedDB transaction that stores the check-in having completed with `durability: \"strict\"`. The bytes are the
 origin's usage as Chromium reports it to the page, after the {count} check-ins minus before them (the {count}
 activities, pulled before, are in both), divided by {count}; *synced* once the round has pulled them back. The
-profile is Playwright's fresh context, which Chromium keeps in memory: its usage is the size of what is stored,
-with no file-system slack or not-yet-compacted logs; the peer is measured the same way in the same browser.
+profile is Playwright's fresh context, which Chromium keeps in memory: its usage is what Chromium's in-memory
+storage reports (no file-system slack; what a transaction writes besides its records shows in it too); the peer
+is measured the same way in the same browser.
 
 The peer, `tests/bench/peer.mjs`: PouchDB 9 (npm `pouchdb`, its browser build, default IndexedDB adapter) in a
 fresh context of the same browser, on a page served by its server (`tests/bench/peer-server.mjs`:

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use guihai_core::domain::{Activity, Me};
 use guihai_core::engine::{Reply, Round, Settled, Step, SyncMeta};
-use guihai_core::outbox::{self, Fate, Found};
+use guihai_core::outbox::{Fate, InMemory};
 use guihai_core::qr::TrustedKey;
 use guihai_core::sync::{
     Change, CodeResponse, Mutation, Op, PushRequest, PushResponse, Record, Rejection, SessionRequest, SessionResponse,
-    MAX_PUSH_BATCH,
 };
 use guihai_core::Id;
 use serde::de::DeserializeOwned;
@@ -34,9 +33,9 @@ pub struct Phone {
     pub keys: Vec<TrustedKey>,
     pub meta: SyncMeta,
     /// Writes waiting for the server, by row (the browser's `outbox` store).
-    pub outbox: BTreeMap<u64, Queued>,
+    pub outbox: InMemory<Write>,
     /// Writes set aside because they no longer read back (the browser's `damaged` store).
-    pub damaged: Vec<Queued>,
+    pub damaged: Vec<Write>,
     /// Writes the server refused for good, with its reason (the browser's `refused` store).
     pub refused: Vec<(Mutation, Rejection)>,
     /// Pulled records by key (the browser's `records` store).
@@ -45,24 +44,11 @@ pub struct Phone {
     pub pushes: Vec<(Vec<Mutation>, Reply<PushResponse>)>,
 }
 
-/// A local write in the outbox, numbered once the syncing tab has numbered it.
+/// A local write as the phone makes it.
 #[derive(Debug, Clone)]
-pub struct Queued {
-    pub seq: Option<u64>,
+pub struct Write {
     pub occurred_at: i64,
     pub op: Op,
-    /// Its stored value no longer reads back (as a faulty build could leave it).
-    pub damaged: bool,
-}
-
-impl Queued {
-    fn mutation(&self) -> Option<Mutation> {
-        Some(Mutation {
-            seq: self.seq?,
-            occurred_at: self.occurred_at,
-            op: self.op.clone(),
-        })
-    }
 }
 
 impl Phone {
@@ -92,7 +78,7 @@ impl Phone {
             me,
             keys,
             meta: SyncMeta::default(),
-            outbox: BTreeMap::new(),
+            outbox: InMemory::default(),
             damaged: Vec::new(),
             refused: Vec::new(),
             records: BTreeMap::new(),
@@ -103,17 +89,15 @@ impl Phone {
     /// Scans `code`: the check-in is stored with its row and no number (`outbox::enqueue`). Returns its id.
     pub fn check_in(&mut self, code: &str) -> Id {
         let id = fresh_id();
-        let row = outbox::enqueue(&mut self.meta);
-        self.outbox.insert(
-            row,
-            Queued {
-                seq: None,
+        let op = Op::CheckIn {
+            id,
+            code: code.to_owned(),
+        };
+        self.outbox.push(
+            &mut self.meta,
+            Write {
                 occurred_at: now_ms(),
-                op: Op::CheckIn {
-                    id,
-                    code: code.to_owned(),
-                },
-                damaged: false,
+                op,
             },
         );
         id
@@ -121,7 +105,8 @@ impl Phone {
 
     /// The latest write, not numbered yet, stops reading back (say, a faulty build wrote it).
     pub fn damage_latest_write(&mut self) {
-        let latest = self.outbox.values_mut().next_back().expect("a write to damage");
+        let (row, _) = self.outbox.rows().last().expect("a write to damage");
+        let latest = self.outbox.get_mut(row).expect("listed");
         assert!(latest.seq.is_none(), "only a write not yet numbered");
         latest.damaged = true;
     }
@@ -171,53 +156,34 @@ impl Phone {
 
     /// Numbers the writes stored since the last numbering; a damaged one is set aside (`outbox::number`).
     fn number(&mut self) {
-        let found: Vec<Found> = self
-            .outbox
-            .range(self.meta.numbered_row + 1..)
-            .map(|(row, queued)| {
-                if queued.damaged {
-                    Found::Damaged(*row)
-                } else {
-                    Found::Readable(*row)
-                }
-            })
-            .collect();
-        for found in &found {
-            if let Found::Damaged(row) = found {
-                let damaged = self.outbox.remove(row).expect("found rows are stored");
-                self.damaged.push(damaged);
-            }
-        }
-        for (row, seq) in outbox::number(&mut self.meta, found) {
-            self.outbox.get_mut(&row).expect("numbered rows are stored").seq = Some(seq);
-        }
+        let damaged = self.outbox.number(&mut self.meta);
+        self.damaged.extend(damaged);
     }
 
     /// The numbered writes the server has not settled, in `seq` order, as many as one push takes.
     fn head(&self) -> Vec<Mutation> {
         self.outbox
-            .values()
-            .filter_map(Queued::mutation)
-            .filter(|m| m.seq > self.meta.acked_seq)
-            .take(MAX_PUSH_BATCH)
+            .head(&self.meta)
+            .into_iter()
+            .map(|(seq, write)| Mutation {
+                seq,
+                occurred_at: write.occurred_at,
+                op: write.op,
+            })
             .collect()
     }
 
     /// Carries out what the engine decided after an answer (`outbox::fate` for every numbered write).
     fn settle(&mut self, settled: &Settled) {
-        let numbered: Vec<(u64, Mutation)> = self
-            .outbox
-            .iter()
-            .filter_map(|(row, queued)| Some((*row, queued.mutation()?)))
-            .collect();
-        for (row, mutation) in numbered {
-            match outbox::fate(mutation.seq, settled) {
-                Fate::Waits => continue,
-                Fate::Done => {}
-                Fate::Refused(reason) => self.refused.push((mutation, reason)),
+        for (seq, write, fate) in self.outbox.settle(&mut self.meta, settled) {
+            if let Fate::Refused(reason) = fate {
+                let mutation = Mutation {
+                    seq,
+                    occurred_at: write.occurred_at,
+                    op: write.op,
+                };
+                self.refused.push((mutation, reason));
             }
-            self.outbox.remove(&row);
-            outbox::leave(&mut self.meta);
         }
     }
 
