@@ -110,6 +110,9 @@ pub fn parse(json: &str) -> Result<OfflineSync> {
     if sync.peer.trials.is_empty() {
         return Err(format!("{SCRIPT} made no replication of the peer").into());
     }
+    if sync.peer.check_ins != sync.many.check_ins {
+        return Err(format!("{SCRIPT}: the peer did not write the same check-ins as the app").into());
+    }
     Ok(sync)
 }
 
