@@ -148,11 +148,16 @@ fn ProfileForm(shown: Memo<Shown>, editing: RwSignal<bool>, problem: RwSignal<Op
         .map(|field| (field, RwSignal::new(start.value(field).to_owned())))
         .collect();
     let errors = RwSignal::new(BTreeMap::<Field, FieldError>::new());
+    // A second submit while the first is being kept would queue the edit twice.
+    let saving = RwSignal::new(false);
 
     let submit = {
         let drafts = drafts.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            if saving.get_untracked() {
+                return;
+            }
             let now = shown.get_untracked().profile;
             let mut changed = BTreeMap::new();
             let mut invalid = BTreeMap::new();
@@ -172,16 +177,20 @@ fn ProfileForm(shown: Memo<Shown>, editing: RwSignal<bool>, problem: RwSignal<Op
             if is_invalid {
                 return;
             }
-            let done = move |saved: Result<(), StoreError>| match saved {
-                Ok(()) => {
-                    problem.set(None);
-                    editing.set(false);
+            let done = move |saved: Result<(), StoreError>| {
+                saving.set(false);
+                match saved {
+                    Ok(()) => {
+                        problem.set(None);
+                        editing.set(false);
+                    }
+                    Err(error) => problem.set(Some(error.message_key())),
                 }
-                Err(error) => problem.set(Some(error.message_key())),
             };
             if changed.is_empty() {
                 done(Ok(()));
             } else {
+                saving.set(true);
                 save(sync, changed, done);
             }
         }

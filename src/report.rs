@@ -171,12 +171,19 @@ pub fn Journey() -> impl IntoView {
         })
     });
     let failed = RwSignal::new(None::<StoreError>);
+    let leaving = RwSignal::new(false);
     let leave = move |stop_id: Id| {
+        // A second tap while the first is being kept would queue a second notice.
+        if leaving.get_untracked() {
+            return;
+        }
+        leaving.set(true);
         spawn_local(async move {
             match outbox::enqueue_op(Op::Leave { stop_id }, now_ms(), None).await {
                 Ok(()) => sync.local_write(),
                 Err(error) => failed.set(Some(error)),
             }
+            leaving.set(false);
         })
     };
     view! {

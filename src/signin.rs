@@ -1,6 +1,9 @@
 //! Signing in: the first time with the activation code the organisation gave the member (then they set a PIN),
 //! and on another phone with their phone number and that PIN.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use guihai_core::sync::SessionResponse;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{self, SignInError};
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
-use crate::store::{hints, records};
+use crate::store::{hints, records, StoreError};
 use crate::sync::use_sync;
 
 /// The two ways to sign in.
@@ -62,10 +65,18 @@ pub fn SignIn() -> impl IntoView {
             }
         };
         let pin_set = response.pin_set;
-        let saved = records::save_session(response, client_id).await;
+        // Inside the sync lock: no round of the session before (here or in another tab) may write after it.
+        let saved = Rc::new(Cell::new(Err(StoreError::Failed)));
+        let outcome = Rc::clone(&saved);
+        crate::pwa::with_sync_lock(true, async move {
+            outcome.set(records::save_session(response, client_id).await);
+        })
+        .await;
         working.set(false);
-        if let Err(failure) = saved {
-            return error.set(Some((failure.message_key(), Vec::new())));
+        match saved.get() {
+            Ok(()) => {}
+            Err(StoreError::Unsynced) => return error.set(Some(message(SignInError::ClientTaken, refused))),
+            Err(failure) => return error.set(Some((failure.message_key(), Vec::new()))),
         }
         sync.local_write();
         let next = hints::after_sign_in();

@@ -9,13 +9,15 @@ mod legacy_build;
 use ed25519_dalek::SigningKey;
 use gloo_storage::{LocalStorage, Storage};
 use guihai::store::checkins::{self, Scanned};
-use guihai::store::{cache, outbox, records};
-use guihai_core::checkin::PendingCheckIn;
+use guihai::store::{cache, outbox, records, StoreError};
+use guihai_core::checkin::{CheckIn, PendingCheckIn};
 use guihai_core::domain::{Activity, ActivityKind, Me, OrgKind, OrgRef, Role};
 use guihai_core::engine::{Reply, Round, Settled, Step};
 use guihai_core::qr::{encode_public_key, Code, Subject, TrustedKey};
 use guihai_core::report::OrgCodeSince;
-use guihai_core::sync::{Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection};
+use guihai_core::sync::{
+    Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
+};
 use guihai_core::Id;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -372,5 +374,98 @@ async fn the_local_storage_build_s_data_moves_in_once_with_its_numbers_and_refus
     assert_eq!(gh1_keys(), ["gh1:locale"]);
     assert_eq!(waiting(), 3, "nothing moved in twice");
     assert_eq!(numbered_head().await, head);
+
+    // A tab of the old build, still open, checked in after the move: that write moves in too, as a new one.
+    legacy_build::check_in(id(106), pending(6, "党员大会", 6_000), code(6, "党员大会").1);
+    guihai::store::open().await.unwrap();
+    assert_eq!(gh1_keys(), ["gh1:locale"]);
+    assert_eq!(waiting(), 4);
+    let mut more = head.clone();
+    more.push((6, check_in_op(6, "党员大会")));
+    assert_eq!(numbered_head().await, more);
     LocalStorage::delete("gh1:locale");
+}
+
+fn session(client_id: Id, member: Me) -> (SessionResponse, Id) {
+    let response = SessionResponse {
+        token: "token".into(),
+        me: member,
+        keys: Vec::new(),
+        pin_set: true,
+    };
+    (response, client_id)
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_outlives_a_new_client_id_and_another_member_waits_for_the_writes_before() {
+    fresh().await;
+    let (response, client) = session(id(90), me());
+    records::save_session(response, client).await.unwrap();
+    check_in(1, "学习会", 1).await;
+    let refuse = |seq| {
+        let results = vec![MutationResult {
+            seq,
+            outcome: Outcome::Rejected {
+                reason: Rejection::Forbidden,
+            },
+        }];
+        Reply::Ok(PushResponse { last_seq: seq, results })
+    };
+    let mut round = Round::new();
+    numbered_head().await;
+    outbox::after_push(&mut round, refuse(1), 0.0).await.unwrap();
+
+    // The same member signs in again on a new client id: numbers start over, the refusal stays.
+    let (response, client) = session(id(91), me());
+    records::save_session(response, client).await.unwrap();
+    check_in(2, "主题党日", 2).await;
+    assert_eq!(numbered_head().await, [(1, check_in_op(2, "主题党日"))]);
+    outbox::after_push(&mut Round::new(), refuse(1), 0.0).await.unwrap();
+    assert_eq!(
+        cache::with(|c| c.refused.len()),
+        2,
+        "both refusals kept, neither overwritten"
+    );
+
+    // Another member while a write of this one waits: refused, and nothing of this one changes.
+    check_in(3, "党课", 3).await;
+    let other = Me { id: id(51), ..me() };
+    let (response, client) = session(id(92), other);
+    assert_eq!(records::save_session(response, client).await, Err(StoreError::Unsynced));
+    assert_eq!((records::me(), waiting()), (Some(me()), 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_waiting_code_keeps_its_texts_when_another_phone_s_check_in_takes_the_activity() {
+    fresh().await;
+    pull(vec![Change::Upsert {
+        record: Record::Activity(activity(1, "学习会")),
+    }])
+    .await;
+    check_in(1, "学习会", 1).await;
+    let from_another_phone = CheckIn {
+        id: id(150),
+        member_id: id(50),
+        activity_id: id(1),
+        org_id: id(ORG),
+        title: "学习会".into(),
+        org_name: "灌南县驻杭州流动党委".into(),
+        kind: ActivityKind::Study,
+        scanned_at: 1,
+        received_at: 2,
+        flag: None,
+    };
+    pull(vec![Change::Upsert {
+        record: Record::CheckIn(from_another_phone),
+    }])
+    .await;
+    pull(vec![Change::Upsert {
+        record: Record::Activity(activity(1, "改名后的学习会")),
+    }])
+    .await;
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会"))],
+        "sent as scanned, for the server to answer as a duplicate"
+    );
 }

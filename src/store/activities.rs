@@ -17,9 +17,9 @@ use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::codec::{from_binary, to_binary};
+use super::codec::{from_binary, from_json, to_binary};
 use super::idb::{id_key, Tx};
-use super::{outbox, StoreError, ACTIVITIES};
+use super::{outbox, StoreError, ACTIVITIES, RECORDS};
 
 /// One activity as the phone keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +97,8 @@ pub fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreEr
 pub(super) struct Batch {
     known: HashMap<[u8; 16], Option<Facts>>,
     changed: BTreeSet<[u8; 16]>,
+    /// Organisation names read from `records` for this batch.
+    org_names: HashMap<Id, String>,
 }
 
 impl Batch {
@@ -112,6 +114,7 @@ impl Batch {
         Ok(Batch {
             known,
             changed: BTreeSet::new(),
+            org_names: HashMap::new(),
         })
     }
 
@@ -127,6 +130,21 @@ impl Batch {
     pub fn remove(&mut self, id: [u8; 16]) {
         self.changed.insert(id);
         self.known.insert(id, None);
+    }
+
+    /// The name of the organisation `org_id` as the phone holds its record, read in the transaction (a page may
+    /// bring the organisation before its activities), "" when it does not.
+    async fn org_name(&mut self, tx: &Tx, org_id: Id) -> Result<String, StoreError> {
+        if let Some(name) = self.org_names.get(&org_id) {
+            return Ok(name.clone());
+        }
+        let stored = tx.get(RECORDS, &JsValue::from_str(&format!("org:{org_id}"))).await?;
+        let name = match stored.as_ref().and_then(from_json::<Record>) {
+            Some(Record::Organisation(org)) => org.name,
+            _ => String::new(),
+        };
+        self.org_names.insert(org_id, name.clone());
+        Ok(name)
     }
 
     pub fn store(self, tx: &Tx) -> Result<(), StoreError> {
@@ -155,10 +173,7 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> R
         mine: None,
     });
     if facts.org_name.is_empty() || facts.org_id != *activity.org_id.as_bytes() {
-        facts.org_name = match super::records::record(&format!("org:{}", activity.org_id)) {
-            Some(Record::Organisation(org)) => org.name,
-            _ => String::new(),
-        };
+        facts.org_name = batch.org_name(tx, activity.org_id).await?;
     }
     facts.org_id = *activity.org_id.as_bytes();
     facts.title = activity.title.clone();

@@ -30,8 +30,10 @@ pub struct Cache {
     /// Waiting writes that are not check-ins (profile edits, reports, leaving), in row order.
     pub others: Vec<Other>,
     pub refused: Vec<Refused>,
-    /// Writes set aside because they no longer read back, and records that do not: how many.
+    /// Writes set aside because they no longer read back: how many (they count as not synced).
     pub damaged: u32,
+    /// Pulled records and refusals that do not read back: how many (kept; a later pull may replace them).
+    pub unreadable: u32,
 }
 
 thread_local! {
@@ -64,7 +66,7 @@ pub async fn reload() -> Result<(), StoreError> {
             if key.starts_with(PENDING_REPORT) {
                 match from_json(&value) {
                     Some(pending) => cache.pending_reports.push(pending),
-                    None => cache.damaged += 1,
+                    None => cache.unreadable += 1,
                 }
             } else {
                 match from_json::<Record>(&value) {
@@ -72,7 +74,7 @@ pub async fn reload() -> Result<(), StoreError> {
                         cache.records.insert(key, record);
                     }
                     // Kept where it is and counted on the sync page; a later pull may replace it.
-                    None => cache.damaged += 1,
+                    None => cache.unreadable += 1,
                 }
             }
         }
@@ -80,7 +82,7 @@ pub async fn reload() -> Result<(), StoreError> {
         for (_, value) in tx.get_all(REFUSED, None, None).await? {
             match from_json(&value) {
                 Some(refused) => cache.refused.push(refused),
-                None => cache.damaged += 1,
+                None => cache.unreadable += 1,
             }
         }
         cache.damaged += tx.count(DAMAGED).await?;
@@ -89,4 +91,11 @@ pub async fn reload() -> Result<(), StoreError> {
     .await?;
     CACHE.with(|cache| *cache.borrow_mut() = loaded);
     Ok(())
+}
+
+/// After a person's write has committed: reads the cache again and tells the screens. A failure here leaves the
+/// screens behind for a moment (the next change reads again), never the write unsaid: it was kept.
+pub(crate) async fn refresh() {
+    let _ = reload().await;
+    super::changed();
 }

@@ -134,7 +134,7 @@ pub(super) fn settled(tx: &Tx, batch: &mut Batch, check_in: &QueuedCheckIn, fate
 }
 
 /// A check-in the server sent.
-pub(super) fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Result<(), StoreError> {
+pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Result<(), StoreError> {
     let activity = *check_in.activity_id.as_bytes();
     let mut facts = activities::of_check_in(batch, check_in);
     let synced = SyncedCheckIn {
@@ -144,8 +144,10 @@ pub(super) fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Result<(
         flag: flag_code(check_in.flag),
     };
     tx.put(CHECKINS, &id_key(check_in.id.as_bytes()), &to_binary(&synced))?;
-    // The server's check-in for the activity stands for any other this phone made (it went as a duplicate).
+    // The server's check-in for the activity stands for any other this phone made (it went, or goes, as a
+    // duplicate); one still waiting takes its own copy of the code's texts, as the mark no longer points to it.
     if let Some(other) = facts.mine.filter(|mine| mine.id != *check_in.id.as_bytes()) {
+        outbox::keep_texts(tx, &facts).await?;
         tx.delete(CHECKINS, &id_key(&other.id))?;
     }
     let row = facts

@@ -1,8 +1,9 @@
 //! Moving in what the localStorage build kept (every key under `gh1:`): the session, the pulled records, the
-//! outbox with its numbers and the writes refused. All of it goes into IndexedDB in one transaction that also
-//! marks it done (`imported`), and only once that has committed are the old keys removed: a tab closed half-way
-//! leaves either nothing moved (the next start moves it all) or everything moved and marked (the next start
-//! only removes the old keys), never half, never twice.
+//! outbox with its numbers and the writes refused. All of it goes into IndexedDB in one transaction, and only
+//! the keys read are removed, once that has committed. A tab closed half-way leaves either nothing moved (the
+//! next start moves it all) or everything moved (the next start finds the member's data in IndexedDB and the
+//! same keys again, and moves in only the writes it does not hold yet), never half, never twice. Writes an
+//! old build's tab, still open, made after the move are moved in the same way, as new writes.
 
 use gloo_storage::{LocalStorage, Storage};
 use guihai_core::checkin::PendingCheckIn;
@@ -19,7 +20,7 @@ use super::checkins::SyncedCheckIn;
 use super::codec::{to_binary, to_json};
 use super::idb::{id_key, number_key, Tx};
 use super::outbox::{self, Queued, QueuedCheckIn, QueuedOp};
-use super::records::{kv, PendingReport, CARD, CLIENT, PENDING_REPORT, SESSION};
+use super::records::{kv, PendingReport, CARD, CLIENT, META, PENDING_REPORT, SESSION};
 use super::{write, Durability, StoreError, ALL, CHECKINS, DAMAGED, KV, RECORDS, REFUSED};
 
 /// The prefix of every key the localStorage build wrote.
@@ -28,8 +29,6 @@ const PREFIX: &str = "gh1:";
 const LOCAL_SCHEMA: u32 = 1;
 /// Kept in localStorage: harmless to lose, read before anything else.
 pub const KEPT: [&str; 2] = ["locale", "after_sign_in"];
-/// The `kv` key marking that the localStorage data was moved in.
-pub const IMPORTED: &str = "imported";
 
 /// An outbox entry of the localStorage build.
 #[derive(Debug, Clone, Deserialize)]
@@ -70,17 +69,28 @@ pub async fn import() -> Result<(), StoreError> {
         return Ok(());
     }
     write(&ALL, Durability::Strict, async |tx| {
-        if tx.get(KV, &kv(IMPORTED)).await?.is_none() {
-            move_in(tx, &keys).await?;
-            tx.put(KV, &kv(IMPORTED), &JsValue::TRUE)?;
+        let empty = tx.get(KV, &kv(META)).await?.is_none() && tx.get(KV, &kv(SESSION)).await?.is_none();
+        if empty {
+            move_in(tx, &keys).await
+        } else {
+            move_late(tx, &keys).await
         }
-        Ok(())
     })
     .await?;
     for key in keys {
         LocalStorage::delete(format!("{PREFIX}{key}"));
     }
     Ok(())
+}
+
+/// The ids of the check-ins in the outbox entries that do not read back (their pending copies are not synced
+/// check-ins: they wait, damaged).
+fn damaged_check_ins(texts: &[String]) -> Vec<Id> {
+    texts
+        .iter()
+        .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .filter_map(|entry| Id::parse(entry["op"]["args"]["id"].as_str()?).ok())
+        .collect()
 }
 
 async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
@@ -114,24 +124,9 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
         super::records::apply_changes(tx, std::slice::from_ref(&change)).await?;
     }
     // Numbered writes first, in number order, then the rest in the order they were made: rows follow both.
-    let mut entries: Vec<Entry> = Vec::new();
-    for key in with("outbox:") {
-        let name = format!("outbox:{key}");
-        match parsed::<Entry>(&name) {
-            Some(entry) => entries.push(entry),
-            None => {
-                let row = rows::enqueue(&mut meta);
-                tx.put(
-                    DAMAGED,
-                    &number_key(row),
-                    &JsValue::from_str(&text(&name).unwrap_or_default()),
-                )?;
-                meta.waiting -= 1;
-            }
-        }
-    }
+    let (mut entries, damaged) = outbox_entries(tx, &mut meta, keys)?;
     entries.sort_by_key(|e| (e.seq.is_none(), e.seq, e.occurred_at, e.id));
-    let mut queued_check_ins = Vec::new();
+    let mut queued_check_ins = damaged_check_ins(&damaged);
     for entry in entries {
         let row = rows::enqueue(&mut meta);
         if entry.seq.is_some() {
@@ -189,8 +184,69 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             super::records::pending_report(tx, &report)?;
         }
     }
-    for (seq, value) in &refused {
-        tx.put(REFUSED, &number_key(*seq), &JsValue::from_str(value))?;
+    // Refusals are kept by row: each takes one, as a write would have.
+    for (_, value) in &refused {
+        meta.next_row += 1;
+        tx.put(REFUSED, &number_key(meta.next_row), &JsValue::from_str(value))?;
+    }
+    outbox::put_meta(tx, &meta)
+}
+
+/// The outbox entries of the localStorage build that read back; the others go to `damaged`, each with a row of
+/// its own, as they were (returned too, to recognise their pending copies).
+fn outbox_entries(tx: &Tx, meta: &mut SyncMeta, keys: &[String]) -> Result<(Vec<Entry>, Vec<String>), StoreError> {
+    let mut entries = Vec::new();
+    let mut damaged = Vec::new();
+    for key in keys.iter().filter(|k| k.starts_with("outbox:")) {
+        match parsed::<Entry>(key) {
+            Some(entry) => entries.push(entry),
+            None => {
+                let stored = text(key).unwrap_or_default();
+                meta.next_row += 1;
+                tx.put(DAMAGED, &number_key(meta.next_row), &JsValue::from_str(&stored))?;
+                damaged.push(stored);
+            }
+        }
+    }
+    Ok((entries, damaged))
+}
+
+/// The member's data is in IndexedDB already: moves in only the writes it does not hold (an old build's tab made
+/// them after the move, or the move committed and its tab closed before removing the keys), as new writes,
+/// with no number (the numbers the old build may have given them are its own), and the reports they showed.
+async fn move_late(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
+    let mut meta = outbox::meta(tx).await?;
+    let (mut entries, _) = outbox_entries(tx, &mut meta, keys)?;
+    entries.sort_by_key(|e| (e.occurred_at, e.id));
+    let others: Vec<Op> = outbox::others(tx)
+        .await?
+        .into_iter()
+        .map(|other| other.queued.op)
+        .collect();
+    for entry in entries {
+        let held = match &entry.op {
+            Op::CheckIn { id, code } => match qr::read_unverified(code).map(|code| code.subject) {
+                Some(Subject::Activity { activity_id, .. }) => activities::get(tx, activity_id.as_bytes())
+                    .await?
+                    .and_then(|facts| facts.mine)
+                    .is_some_and(|mine| mine.id == *id.as_bytes()),
+                _ => false,
+            },
+            Op::Report { id, .. } => {
+                let pending = tx.get(RECORDS, &kv(&format!("{PENDING_REPORT}{id}"))).await?;
+                pending.is_some() || tx.get(RECORDS, &kv(&format!("report:{id}"))).await?.is_some()
+            }
+            op => others.contains(op),
+        };
+        if !held {
+            let row = rows::enqueue(&mut meta);
+            queue(tx, row, Entry { seq: None, ..entry }).await?;
+        }
+    }
+    for key in keys.iter().filter(|k| k.starts_with(PENDING_REPORT)) {
+        if let Some(report) = parsed::<PendingReport>(key) {
+            super::records::pending_report(tx, &report)?;
+        }
     }
     outbox::put_meta(tx, &meta)
 }

@@ -5,8 +5,7 @@
 //!
 //! Object stores (database version `VERSION`):
 //! - `kv` — singletons by name: `session`, `client` (this installation's sync id), `meta` (core's `SyncMeta`:
-//!   cursor, numbers, rows and the waiting count), `card` (the member card), `imported` (the localStorage
-//!   data of an earlier build was moved in). JSON.
+//!   cursor, numbers, rows and the waiting count), `card` (the member card). JSON.
 //! - `records` — what the server sent, by core's `Record::key` (`me`, `profile`, `stop:<id>`, …), and the
 //!   reports made here not yet answered (`pendingreport:<id>`). JSON. Activities and check-ins live apart.
 //! - `activities` — by activity id: what the phone knows of an activity (from a pull, a scanned code or a
@@ -15,7 +14,7 @@
 //! - `outbox` — local writes waiting for the server, by row (their order on this phone): a check-in as binary,
 //!   any other write as `{k: kind, v: JSON}`, with an index `kind` on `k` (check-ins, which have none, are
 //!   not in it). `outbox.rs`.
-//! - `refused` — writes the server refused for good, by `seq`, with the reason. JSON.
+//! - `refused` — writes the server refused for good, by their row, with the reason. JSON.
 //! - `damaged` — stored writes that no longer read back, by row, kept as they were to show and export.
 //!
 //! What may be lost without harm stays in localStorage (gloo-storage): the language and the link to open
@@ -72,6 +71,8 @@ pub enum StoreError {
     Full,
     /// Storage is unavailable (private mode, disabled) or failed.
     Failed,
+    /// Signing in another member while writes of the member before still wait on this phone.
+    Unsynced,
 }
 
 impl StoreError {
@@ -80,6 +81,7 @@ impl StoreError {
         match self {
             StoreError::Full => "store.full",
             StoreError::Failed => "store.failed",
+            StoreError::Unsynced => "signin.unsynced_other",
         }
     }
 }
@@ -222,11 +224,9 @@ pub async fn wipe() -> Result<(), StoreError> {
         for store in ALL {
             tx.clear(store)?;
         }
-        // The localStorage data, if any, was moved in long ago: it must not come back.
-        tx.put(KV, &JsValue::from_str(legacy::IMPORTED), &JsValue::TRUE)
+        Ok(())
     })
     .await?;
-    cache::reload().await?;
-    changed();
+    cache::refresh().await;
     Ok(())
 }

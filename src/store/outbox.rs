@@ -225,13 +225,13 @@ async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<(u64, Queu
         .collect())
 }
 
+/// The sync bookkeeping (new when there is none). One that does not read back is an error, never a fresh start:
+/// rows and numbers starting over would overwrite waiting writes and give numbers twice.
 pub(super) async fn meta(tx: &Tx) -> Result<SyncMeta, StoreError> {
-    Ok(tx
-        .get(KV, &kv(META))
-        .await?
-        .as_ref()
-        .and_then(from_json)
-        .unwrap_or_default())
+    match tx.get(KV, &kv(META)).await? {
+        None => Ok(SyncMeta::default()),
+        Some(value) => from_json(&value).ok_or(StoreError::Failed),
+    }
 }
 
 pub(super) fn put_meta(tx: &Tx, meta: &SyncMeta) -> Result<(), StoreError> {
@@ -268,8 +268,7 @@ pub async fn enqueue_op(op: Op, occurred_at: i64, report: Option<PendingReport>)
         }
     })
     .await?;
-    cache::reload().await?;
-    super::changed();
+    cache::refresh().await;
     Ok(())
 }
 
@@ -403,12 +402,13 @@ pub(super) async fn settle(tx: &Tx, meta: &mut SyncMeta, settled: &Settled) -> R
                 .is_some_and(|seq| matches!(rows::fate(seq, settled), Fate::Refused(_)))
         });
         let mut batch = activities_of(tx, refused).await?;
-        for (_, queued) in &done {
+        for (row, queued) in &done {
             let seq = queued.seq().unwrap_or_default();
             let fate = rows::fate(seq, settled);
             if let Fate::Refused(reason) = fate {
+                // By row: a number starts over with a new client id, a row never does.
                 if let Some(mutation) = queued.mutation(&batch)? {
-                    tx.put(REFUSED, &number_key(seq), &to_json(&Refused { mutation, reason }))?;
+                    tx.put(REFUSED, &number_key(*row), &to_json(&Refused { mutation, reason }))?;
                 }
                 touched = true;
             }

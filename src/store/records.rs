@@ -14,7 +14,7 @@ use wasm_bindgen::JsValue;
 
 use super::activities;
 use super::cache::{self, Cache};
-use super::codec::to_json;
+use super::codec::{from_json, to_json};
 use super::idb::Tx;
 use super::{checkins, outbox, write, Durability, StoreError, ALL, KV, RECORDS};
 
@@ -69,29 +69,37 @@ pub fn unsynced() -> u64 {
 }
 
 /// Keeps a new session with the member's record and the signing keys it came with. When it is another member
-/// than the one whose records the phone holds, theirs leave the phone in the same transaction.
+/// than the one whose records the phone holds, theirs leave the phone in the same transaction, unless writes of
+/// theirs wait (`StoreError::Unsynced`): what decides is read in the transaction, not from the cache. Call it
+/// holding the sync lock, so that no round of the session before writes into the new one.
 pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
-    let previous = me().map(|me| me.id);
-    let another = previous.is_some_and(|id| id != response.me.id);
-    let fresh_client = cache::with(|c| c.client_id != Some(client_id));
     let session = Session {
         token: response.token,
         client_id,
     };
     write(&ALL, Durability::Strict, async |tx| {
+        let previous = match tx.get(RECORDS, &kv("me")).await? {
+            Some(value) => match from_json::<Record>(&value) {
+                Some(Record::Me(me)) => Some(me.id),
+                _ => return Err(StoreError::Failed),
+            },
+            None => None,
+        };
+        let another = previous.is_some_and(|id| id != response.me.id);
+        let meta = outbox::meta(tx).await?;
+        if another && (meta.waiting > 0 || tx.count(super::DAMAGED).await? > 0) {
+            return Err(StoreError::Unsynced);
+        }
+        let stored_client = tx.get(KV, &kv(CLIENT)).await?.as_ref().and_then(from_json::<Id>);
+        let fresh_client = stored_client != Some(client_id);
         if another {
             for store in ALL {
                 tx.clear(store)?;
             }
-            tx.put(KV, &kv(super::legacy::IMPORTED), &JsValue::TRUE)?;
         }
         if another || fresh_client {
             // A new sync identity numbers its writes from 1; the pull cursor is the member's, not the client's.
-            let mut meta = if another {
-                Default::default()
-            } else {
-                super::outbox::meta(tx).await?
-            };
+            let mut meta = if another { Default::default() } else { meta };
             meta.last_seq = 0;
             meta.acked_seq = 0;
             tx.put(KV, &kv(META), &to_json(&meta))?;
@@ -105,8 +113,7 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
         Ok(())
     })
     .await?;
-    cache::reload().await?;
-    super::changed();
+    cache::refresh().await;
     Ok(())
 }
 
@@ -249,7 +256,7 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), Sto
             } => activities::pulled(tx, &mut batch, activity).await?,
             Change::Upsert {
                 record: Record::CheckIn(check_in),
-            } => checkins::pulled(tx, &mut batch, check_in)?,
+            } => checkins::pulled(tx, &mut batch, check_in).await?,
             Change::Upsert { record } => {
                 if let Record::Report(report) = record {
                     tx.delete(RECORDS, &kv(&format!("{PENDING_REPORT}{}", report.id)))?;

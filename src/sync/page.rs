@@ -65,6 +65,7 @@ pub fn SyncPage() -> impl IntoView {
     });
     let waiting_count = sync.watch(|| cache::with(|c| c.meta.waiting));
     let refused = sync.watch(|| cache::with(|c| c.refused.clone()));
+    let unreadable = sync.watch(|| cache::with(|c| c.unreadable));
     let damaged = LocalResource::new(move || {
         revision.track();
         outbox::damaged()
@@ -131,6 +132,12 @@ pub fn SyncPage() -> impl IntoView {
                     <ul class="queue" data-testid="sync-damaged">
                         {damaged.into_iter().map(|stored| view! { <li><code>{stored}</code></li> }).collect_view()}
                     </ul>
+                })
+            }}
+            {move || {
+                let n = unreadable();
+                (n > 0).then(|| view! {
+                    <p class="note" data-testid="sync-unreadable">{i18n.t_with("sync.unreadable_records", &[("n", &n.to_string())])}</p>
                 })
             }}
             <button class="button" data-testid="sync-export" on:click=move |_| export()>
