@@ -185,10 +185,6 @@ pub fn reports() -> Vec<Report> {
     })
 }
 
-pub fn pending_reports() -> Vec<PendingReport> {
-    cache::with(|c| c.pending_reports.clone())
-}
-
 /// Since when (Unix seconds) the organisation's codes are valid: earlier ones were withdrawn.
 pub fn org_code_since(org_id: Id) -> u32 {
     match record(&format!("orgcode:{org_id}")) {

@@ -56,12 +56,12 @@ export function kv(page, name) {
 }
 
 /**
- * What the phone holds of a member: every entry but the mark that localStorage data was moved in, and the
- * app's keys left in localStorage. Empty (`{ entries: 0, local: [] }`) after a wipe.
+ * What the phone holds of a member: every entry of its store, and the app's keys left in localStorage (the
+ * language aside). Empty (`{ entries: 0, local: [] }`) after a wipe.
  */
 export async function memberData(page) {
   const counts = await storeCounts(page);
-  const entries = Object.values(counts).reduce((sum, n) => sum + n, 0) - ((await kv(page, 'imported')) ? 1 : 0);
+  const entries = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const local = await page.evaluate(() =>
     Object.keys(localStorage).filter((key) => key.startsWith('gh1:') && key !== 'gh1:locale'),
   );
