@@ -62,21 +62,28 @@ pub fn format_time(ms: i64) -> String {
 /// (DevTools shows it; the benchmarks read it): cheap, and nothing if the browser has no timeline.
 pub struct Timing {
     name: &'static str,
+    started: f64,
+}
+
+fn performance() -> Option<web_sys::Performance> {
+    web_sys::window().and_then(|w| w.performance())
 }
 
 impl Timing {
     pub fn start(name: &'static str) -> Timing {
-        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let started = performance().map_or(0.0, |performance| {
             let _ = performance.mark(&format!("{name}:start"));
-        }
-        Timing { name }
+            performance.now()
+        });
+        Timing { name, started }
     }
 
-    pub fn end(self) {
-        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-            let start = format!("{}:start", self.name);
-            let _ = performance.measure_with_start_mark(self.name, &start);
-            performance.clear_marks_with_mark_name(&start);
-        }
+    /// Ends the measure; returns how long it took, in whole milliseconds.
+    pub fn end(self) -> u64 {
+        let Some(performance) = performance() else { return 0 };
+        let start = format!("{}:start", self.name);
+        let _ = performance.measure_with_start_mark(self.name, &start);
+        performance.clear_marks_with_mark_name(&start);
+        (performance.now() - self.started) as u64
     }
 }

@@ -17,6 +17,7 @@ use guihai_core::qr::{encode_public_key, Code, Subject, TrustedKey};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::{
     Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
+    FIRST_PUSH_BATCH,
 };
 use guihai_core::Id;
 use wasm_bindgen::prelude::*;
@@ -80,13 +81,20 @@ async fn check_in(n: u8, title: &str, at: i64) -> Scanned {
 }
 
 fn waiting() -> u64 {
-    cache::with(|c| c.meta.waiting)
+    cache::with(|c| c.waiting())
 }
 
 async fn numbered_head() -> Vec<(u64, Op)> {
-    outbox::number().await.unwrap();
-    let (_, head) = outbox::head().await.unwrap();
+    let (_, head) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
     head.into_iter().map(|m| (m.seq, m.op)).collect()
+}
+
+/// Pushes the head of the outbox, as the sync round does, and takes `answer` to it.
+async fn push_answered(answer: Reply<PushResponse>) {
+    let (meta, head) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
+    let mut round = Round::new();
+    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    outbox::after_push(&mut round, answer, 0.0, head.len()).await.unwrap();
 }
 
 fn check_in_op(n: u8, title: &str) -> Op {
@@ -121,13 +129,17 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
         "in the order they were stored, whatever their clocks said"
     );
     check_in(3, "党课", 800).await;
-    let head = numbered_head().await;
+    check_in(4, "培训", 700).await;
+    let (_, head) = outbox::head(3).await.unwrap();
     assert_eq!(
-        head.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        head.iter().map(|m| m.seq).collect::<Vec<_>>(),
         [1, 2, 3],
-        "numbers are kept"
+        "numbers are kept; new rows are numbered as far as the push goes"
     );
     assert_eq!(cache::with(|c| (c.meta.last_seq, c.meta.numbered_row)), (3, 3));
+    assert_eq!(waiting(), 4, "numbered or not, all four wait");
+    let head = numbered_head().await;
+    assert_eq!(head.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
 }
 
 #[wasm_bindgen_test]
@@ -136,12 +148,6 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
     for n in 1..=3 {
         check_in(n, "学习会", i64::from(n)).await;
     }
-    let (meta, head) = {
-        outbox::number().await.unwrap();
-        outbox::head().await.unwrap()
-    };
-    let mut round = Round::new();
-    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
     let results = vec![
         MutationResult {
             seq: 1,
@@ -154,8 +160,7 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
             outcome: Outcome::Applied,
         },
     ];
-    let answer = Reply::Ok(PushResponse { last_seq: 2, results });
-    outbox::after_push(&mut round, answer, 0.0).await.unwrap();
+    push_answered(Reply::Ok(PushResponse { last_seq: 2, results })).await;
 
     assert_eq!(waiting(), 1);
     assert_eq!(
@@ -411,16 +416,14 @@ async fn a_refusal_outlives_a_new_client_id_and_another_member_waits_for_the_wri
         }];
         Reply::Ok(PushResponse { last_seq: seq, results })
     };
-    let mut round = Round::new();
-    numbered_head().await;
-    outbox::after_push(&mut round, refuse(1), 0.0).await.unwrap();
+    push_answered(refuse(1)).await;
 
     // The same member signs in again on a new client id: numbers start over, the refusal stays.
     let (response, client) = session(id(91), me());
     records::save_session(response, client).await.unwrap();
     check_in(2, "主题党日", 2).await;
     assert_eq!(numbered_head().await, [(1, check_in_op(2, "主题党日"))]);
-    outbox::after_push(&mut Round::new(), refuse(1), 0.0).await.unwrap();
+    push_answered(refuse(1)).await;
     assert_eq!(
         cache::with(|c| c.refused.len()),
         2,

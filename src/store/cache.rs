@@ -23,6 +23,8 @@ pub struct Cache {
     pub session: Option<Session>,
     pub client_id: Option<Id>,
     pub meta: SyncMeta,
+    /// The last row in the outbox: with `meta`, how many writes wait (`waiting`).
+    pub last_row: Option<u64>,
     pub card: Option<MemberCard>,
     /// Pulled records by key, but activities and check-ins.
     pub records: BTreeMap<String, Record>,
@@ -34,6 +36,14 @@ pub struct Cache {
     pub damaged: u32,
     /// Pulled records and refusals that do not read back: how many (kept; a later pull may replace them).
     pub unreadable: u32,
+}
+
+impl Cache {
+    /// How many of the member's writes wait for the server (core's `outbox::waiting`): a kept count, never a
+    /// walk over the outbox.
+    pub fn waiting(&self) -> u64 {
+        guihai_core::outbox::waiting(&self.meta, self.last_row)
+    }
 }
 
 thread_local! {
@@ -58,6 +68,7 @@ pub async fn reload() -> Result<(), StoreError> {
             session: kv(SESSION).await?.as_ref().and_then(from_json),
             client_id: kv(CLIENT).await?.as_ref().and_then(from_json),
             meta: kv(META).await?.as_ref().and_then(from_json).unwrap_or_default(),
+            last_row: super::outbox::last_row(tx).await?,
             card: kv(super::records::CARD).await?.as_ref().and_then(from_json),
             ..Cache::default()
         };

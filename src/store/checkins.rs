@@ -63,7 +63,7 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
     };
     let signature = qr::signature_of(payload).ok_or(StoreError::Failed)?;
     let activity = *activity_id.as_bytes();
-    let (scanned, meta) = write(&[KV, OUTBOX, ACTIVITIES], Durability::Strict, async |tx| {
+    let (scanned, row) = write(&[KV, OUTBOX, ACTIVITIES], Durability::Strict, async |tx| {
         let known = activities::get(tx, &activity).await?;
         if let Some(facts) = known.as_ref() {
             if let Some(mine) = facts.mine {
@@ -76,18 +76,18 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
             facts.org_name = code.detail.clone();
         }
         let queued = QueuedCheckIn::new(id, scanned_at, code, signature, Some(&facts)).ok_or(StoreError::Failed)?;
-        let (row, meta) = outbox::enqueue(tx, Queued::CheckIn(queued)).await?;
+        let row = outbox::enqueue(tx, Queued::CheckIn(queued)).await?;
         facts.mine = Some(Mine {
             id: *id.as_bytes(),
             at: scanned_at,
             row,
         });
         activities::put(tx, &activity, &facts)?;
-        Ok((Scanned::New(shown(&facts, scanned_at)), Some(meta)))
+        Ok((Scanned::New(shown(&facts, scanned_at)), Some(row)))
     })
     .await?;
-    if let Some(meta) = meta {
-        cache::update(|c| c.meta = meta);
+    if let Some(row) = row {
+        cache::update(|c| c.last_row = c.last_row.max(Some(row)));
         super::changed();
     }
     Ok(scanned)

@@ -8,7 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction,
+    IdbCursor, IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbKeyRange, IdbObjectStore, IdbRequest,
+    IdbTransaction,
 };
 
 use super::StoreError;
@@ -167,6 +168,19 @@ impl Tx {
     pub async fn count(&self, store: &str) -> Result<u32, StoreError> {
         let n = Self::answer(self.store(store)?.count()).await?;
         Ok(n.as_f64().unwrap_or_default() as u32)
+    }
+
+    /// The last key of `store`, or `None` when it is empty: one step of a key cursor from the end.
+    pub async fn last_key(&self, store: &str) -> Result<Option<JsValue>, StoreError> {
+        let request = self
+            .store(store)?
+            .open_key_cursor_with_range_and_direction(&JsValue::UNDEFINED, IdbCursorDirection::Prev)
+            .map_err(StoreError::from_js)?;
+        let cursor = JsFuture::from(done(&request)).await.map_err(StoreError::from_js)?;
+        match cursor.dyn_ref::<IdbCursor>() {
+            Some(cursor) => cursor.key().map(Some).map_err(StoreError::from_js),
+            None => Ok(None),
+        }
     }
 
     /// Walks `range` newest key first (`reverse`) or oldest first, handing `each` every key and value until it

@@ -124,11 +124,11 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
         super::records::apply_changes(tx, std::slice::from_ref(&change)).await?;
     }
     // Numbered writes first, in number order, then the rest in the order they were made: rows follow both.
-    let (mut entries, damaged) = outbox_entries(tx, &mut meta, keys)?;
+    let (mut entries, damaged) = outbox_entries(tx, &mut meta, None, keys)?;
     entries.sort_by_key(|e| (e.seq.is_none(), e.seq, e.occurred_at, e.id));
     let mut queued_check_ins = damaged_check_ins(&damaged);
     for entry in entries {
-        let row = rows::enqueue(&mut meta);
+        let row = rows::enqueue_counted(&mut meta, None);
         if entry.seq.is_some() {
             meta.numbered_row = row;
         }
@@ -186,15 +186,20 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
     }
     // Refusals are kept by row: each takes one, as a write would have.
     for (_, value) in &refused {
-        meta.next_row += 1;
-        tx.put(REFUSED, &number_key(meta.next_row), &JsValue::from_str(value))?;
+        let row = rows::take_row(&mut meta, None);
+        tx.put(REFUSED, &number_key(row), &JsValue::from_str(value))?;
     }
     outbox::put_meta(tx, &meta)
 }
 
 /// The outbox entries of the localStorage build that read back; the others go to `damaged`, each with a row of
-/// its own, as they were (returned too, to recognise their pending copies).
-fn outbox_entries(tx: &Tx, meta: &mut SyncMeta, keys: &[String]) -> Result<(Vec<Entry>, Vec<String>), StoreError> {
+/// its own after `last_row` (the outbox's), as they were (returned too, to recognise their pending copies).
+fn outbox_entries(
+    tx: &Tx,
+    meta: &mut SyncMeta,
+    last_row: Option<u64>,
+    keys: &[String],
+) -> Result<(Vec<Entry>, Vec<String>), StoreError> {
     let mut entries = Vec::new();
     let mut damaged = Vec::new();
     for key in keys.iter().filter(|k| k.starts_with("outbox:")) {
@@ -202,8 +207,8 @@ fn outbox_entries(tx: &Tx, meta: &mut SyncMeta, keys: &[String]) -> Result<(Vec<
             Some(entry) => entries.push(entry),
             None => {
                 let stored = text(key).unwrap_or_default();
-                meta.next_row += 1;
-                tx.put(DAMAGED, &number_key(meta.next_row), &JsValue::from_str(&stored))?;
+                let row = rows::take_row(meta, last_row);
+                tx.put(DAMAGED, &number_key(row), &JsValue::from_str(&stored))?;
                 damaged.push(stored);
             }
         }
@@ -216,7 +221,8 @@ fn outbox_entries(tx: &Tx, meta: &mut SyncMeta, keys: &[String]) -> Result<(Vec<
 /// with no number (the numbers the old build may have given them are its own), and the reports they showed.
 async fn move_late(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
     let mut meta = outbox::meta(tx).await?;
-    let (mut entries, _) = outbox_entries(tx, &mut meta, keys)?;
+    let last_row = outbox::last_row(tx).await?;
+    let (mut entries, _) = outbox_entries(tx, &mut meta, last_row, keys)?;
     entries.sort_by_key(|e| (e.occurred_at, e.id));
     let others: Vec<Op> = outbox::others(tx)
         .await?
@@ -239,7 +245,7 @@ async fn move_late(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             op => others.contains(op),
         };
         if !held {
-            let row = rows::enqueue(&mut meta);
+            let row = rows::enqueue_counted(&mut meta, last_row);
             queue(tx, row, Entry { seq: None, ..entry }).await?;
         }
     }

@@ -1,8 +1,11 @@
 //! The outbox in IndexedDB: local writes waiting for the server, one entry each under its row (core's
-//! `outbox::enqueue`, given in the write's own transaction, so tabs writing at once never share one). The tab
-//! holding the sync lock numbers new rows just before pushing (`number`, core's `outbox::number`); a row that no
-//! longer reads back is moved to `damaged` instead, kept as it was and never numbered. Numbered rows come first,
-//! in `seq` order; a push answer or a pull settles them from the front (`settle`, core's `outbox::fate`).
+//! `outbox::enqueue`: after the last row stored, read in the write's own transaction, so tabs writing at once
+//! never share one; the write stores its row and nothing else of the outbox's). The tab holding the sync lock
+//! numbers new rows as it puts a push together (`head`, core's `outbox::number`), as many as that push takes,
+//! without rewriting them: the bookkeeping's runs give each row its number (core's `outbox::seq_of`). A row
+//! that no longer reads back is moved to `damaged` instead, kept as it was and never numbered. Numbered rows
+//! come first, in `seq` order; a push answer or a pull settles them from the front (`settle`, core's
+//! `outbox::fate`).
 //!
 //! A waiting check-in is binary and small (`QueuedCheckIn`): its code is kept as its signature and validity,
 //! and its texts and organisation come from the activity's facts, which hold them once per activity; it
@@ -12,7 +15,7 @@
 use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
 use guihai_core::outbox::{self as rows, Fate, Found};
 use guihai_core::qr::{Code, Subject};
-use guihai_core::sync::{Mutation, Op, PushResponse, Rejection, MAX_PUSH_BATCH};
+use guihai_core::sync::{Mutation, Op, PushResponse, Rejection};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -32,6 +35,7 @@ const VALUE_FIELD: &str = "v";
 /// A check-in waiting for the server, as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedCheckIn {
+    /// Its number, as an earlier build kept it in the row (this one keeps numbers in the bookkeeping).
     pub seq: Option<u64>,
     pub id: [u8; 16],
     pub activity: [u8; 16],
@@ -109,6 +113,7 @@ impl QueuedCheckIn {
 /// Any other write waiting for the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedOp {
+    /// As in `QueuedCheckIn::seq`.
     pub seq: Option<u64>,
     pub occurred_at: i64,
     pub op: Op,
@@ -136,18 +141,13 @@ pub enum Queued {
 }
 
 impl Queued {
-    pub fn seq(&self) -> Option<u64> {
-        match self {
+    /// Its number, under `row`, once numbered.
+    pub fn seq(&self, meta: &SyncMeta, row: u64) -> Option<u64> {
+        let kept = match self {
             Queued::CheckIn(c) => c.seq,
             Queued::Op(o) => o.seq,
-        }
-    }
-
-    fn set_seq(&mut self, seq: u64) {
-        match self {
-            Queued::CheckIn(c) => c.seq = Some(seq),
-            Queued::Op(o) => o.seq = Some(seq),
-        }
+        };
+        kept.or_else(|| rows::seq_of(meta, row))
     }
 
     pub fn occurred_at(&self) -> i64 {
@@ -190,14 +190,13 @@ impl Queued {
         }
     }
 
-    /// The mutation the server takes, once numbered.
-    fn mutation(&self, batch: &Batch) -> Result<Option<Mutation>, StoreError> {
-        let Some(seq) = self.seq() else { return Ok(None) };
-        Ok(Some(Mutation {
+    /// The mutation the server takes, numbered `seq`.
+    fn mutation(&self, seq: u64, batch: &Batch) -> Result<Mutation, StoreError> {
+        Ok(Mutation {
             seq,
             occurred_at: self.occurred_at(),
             op: self.op(batch).ok_or(StoreError::Failed)?,
-        }))
+        })
     }
 
     fn activity(&self) -> Option<[u8; 16]> {
@@ -213,15 +212,30 @@ async fn activities_of<'a>(tx: &Tx, queued: impl IntoIterator<Item = &'a Queued>
     Batch::load(tx, queued.into_iter().filter_map(Queued::activity)).await
 }
 
+/// A numbered row: its row, number and write.
+struct Numbered {
+    row: u64,
+    seq: u64,
+    queued: Queued,
+}
+
 /// The numbered rows at the front of the outbox (rows up to `SyncMeta::numbered_row` are numbered, in `seq`
-/// order), at most `limit`, with their rows.
-async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<(u64, Queued)>, StoreError> {
+/// order), at most `limit`.
+async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<Numbered>, StoreError> {
     let rows = tx
         .get_all(OUTBOX, Some(&up_to(meta.numbered_row)?), Some(limit))
         .await?;
     Ok(rows
         .iter()
-        .map_while(|(key, value)| Some((key_number(key)?, Queued::decode(value)?)))
+        .map_while(|(key, value)| {
+            let row = key_number(key)?;
+            let queued = Queued::decode(value)?;
+            Some(Numbered {
+                row,
+                seq: queued.seq(meta, row)?,
+                queued,
+            })
+        })
         .collect())
 }
 
@@ -238,14 +252,18 @@ pub(super) fn put_meta(tx: &Tx, meta: &SyncMeta) -> Result<(), StoreError> {
     tx.put(KV, &kv(META), &to_json(meta))
 }
 
-/// Stores a new write in the transaction `tx`, with the next row; returns the row. The caller stores the
-/// records that show it in the same transaction.
-pub(super) async fn enqueue(tx: &Tx, queued: Queued) -> Result<(u64, SyncMeta), StoreError> {
-    let mut meta = meta(tx).await?;
-    let row = rows::enqueue(&mut meta);
+/// The last row stored, if any.
+pub(super) async fn last_row(tx: &Tx) -> Result<Option<u64>, StoreError> {
+    Ok(tx.last_key(OUTBOX).await?.as_ref().and_then(key_number))
+}
+
+/// Stores a new write in the transaction `tx`, with the next row (core's `outbox::enqueue`); returns the row.
+/// The bookkeeping is read, not written. The caller stores the records that show it in the same transaction.
+pub(super) async fn enqueue(tx: &Tx, queued: Queued) -> Result<u64, StoreError> {
+    let meta = meta(tx).await?;
+    let row = rows::enqueue(&meta, last_row(tx).await?);
     put_row(tx, row, &queued)?;
-    put_meta(tx, &meta)?;
-    Ok((row, meta))
+    Ok(row)
 }
 
 /// Stores an entry under its row (as the localStorage data is moved in).
@@ -284,20 +302,47 @@ pub(super) async fn others(tx: &Tx) -> Result<Vec<Other>, StoreError> {
     Ok(others)
 }
 
-/// Numbers the rows stored since the last numbering (core's `outbox::number`); one that does not read back is
-/// moved to `damaged`, as it was. Call only while holding the sync lock.
-pub async fn number() -> Result<(), StoreError> {
-    // Nothing stored since the last numbering, as far as this tab knows (another tab's write reaches the cache a
-    // moment later, and is numbered at the next step).
-    if cache::with(|c| c.meta.next_row <= c.meta.numbered_row) {
-        return Ok(());
+/// The numbered writes the server has not settled, in `seq` order, at most `limit` (what the engine needs for
+/// its next step, with the bookkeeping), numbering as many rows stored since the last numbering as that takes
+/// (core's `outbox::number`); one that does not read back is moved to `damaged`, as it was. Call only while
+/// holding the sync lock.
+pub async fn head(limit: usize) -> Result<(SyncMeta, Vec<Mutation>), StoreError> {
+    // Whether rows wait to be numbered, as far as this tab knows; another tab's write reaches the cache a
+    // moment later, and is numbered at the next step. Reading alone needs no write transaction.
+    let new = cache::with(|c| c.last_row.unwrap_or(0) > c.meta.numbered_row);
+    let (meta, mutations, damaged) = if new {
+        write(&[KV, OUTBOX, ACTIVITIES, DAMAGED], Durability::Strict, async |tx| {
+            read_head(tx, limit, true).await
+        })
+        .await?
+    } else {
+        read(&[KV, OUTBOX, ACTIVITIES], async |tx| read_head(tx, limit, false).await).await?
+    };
+    if damaged {
+        cache::reload().await?;
+    } else {
+        cache::update(|c| c.meta = meta.clone());
     }
-    write(&[KV, OUTBOX, DAMAGED], Durability::Strict, async |tx| {
-        let mut meta = meta(tx).await?;
-        let new = tx.get_all(OUTBOX, Some(&above(meta.numbered_row)?), None).await?;
-        if new.is_empty() {
-            return Ok(());
-        }
+    Ok((meta, mutations))
+}
+
+/// `head` in `tx`, numbering new rows if `number`. Says whether a row was set aside as damaged.
+async fn read_head(tx: &Tx, limit: usize, number: bool) -> Result<(SyncMeta, Vec<Mutation>, bool), StoreError> {
+    let mut meta = meta(tx).await?;
+    let mut head: Vec<Numbered> = numbered(tx, &meta, limit as u32)
+        .await?
+        .into_iter()
+        .filter(|numbered| numbered.seq > meta.acked_seq)
+        .collect();
+    let mut damaged = false;
+    if number && head.len() < limit {
+        let new = tx
+            .get_all(
+                OUTBOX,
+                Some(&above(meta.numbered_row)?),
+                Some((limit - head.len()) as u32),
+            )
+            .await?;
         let mut found = Vec::with_capacity(new.len());
         let mut readable = std::collections::BTreeMap::new();
         for (key, value) in new {
@@ -311,50 +356,38 @@ pub async fn number() -> Result<(), StoreError> {
                     tx.put(DAMAGED, &key, &value)?;
                     tx.delete(OUTBOX, &key)?;
                     found.push(Found::Damaged(row));
+                    damaged = true;
                 }
             }
         }
-        for (row, seq) in rows::number(&mut meta, found) {
-            let mut queued = readable.remove(&row).ok_or(StoreError::Failed)?;
-            queued.set_seq(seq);
-            tx.put(OUTBOX, &number_key(row), &queued.encode())?;
+        if !found.is_empty() {
+            for (row, seq) in rows::number(&mut meta, found) {
+                let queued = readable.remove(&row).ok_or(StoreError::Failed)?;
+                head.push(Numbered { row, seq, queued });
+            }
+            put_meta(tx, &meta)?;
         }
-        put_meta(tx, &meta)
-    })
-    .await?;
-    cache::reload().await
+    }
+    let batch = activities_of(tx, head.iter().map(|numbered| &numbered.queued)).await?;
+    let mutations = head
+        .iter()
+        .map(|numbered| numbered.queued.mutation(numbered.seq, &batch))
+        .collect::<Result<_, _>>()?;
+    Ok((meta, mutations, damaged))
 }
 
-/// The sync bookkeeping and the numbered writes the server has not settled, in `seq` order, as many as one push
-/// takes: what the engine needs for its next step.
-pub async fn head() -> Result<(SyncMeta, Vec<Mutation>), StoreError> {
-    read(&[KV, OUTBOX, ACTIVITIES], async |tx| {
-        let meta = meta(tx).await?;
-        // Rows already settled wait at the front until the next answer drops them: read past them.
-        let front = numbered(tx, &meta, 2 * MAX_PUSH_BATCH as u32).await?;
-        let unsettled: Vec<&Queued> = front
-            .iter()
-            .map(|(_, queued)| queued)
-            .filter(|queued| queued.seq() > Some(meta.acked_seq))
-            .take(MAX_PUSH_BATCH)
-            .collect();
-        let batch = activities_of(tx, unsettled.iter().copied()).await?;
-        let mutations = unsettled
-            .iter()
-            .filter_map(|queued| queued.mutation(&batch).transpose())
-            .collect::<Result<_, _>>()?;
-        Ok((meta, mutations))
-    })
-    .await
-}
-
-/// Takes a push answer: the engine decides on the stored bookkeeping, and what it settled leaves the outbox,
-/// in the same transaction.
-pub async fn after_push(round: &mut Round, reply: Reply<PushResponse>, jitter: f64) -> Result<(), StoreError> {
+/// Takes the answer to a push of `pushed` mutations: the engine decides on the stored bookkeeping, and what it
+/// settled leaves the outbox, in the same transaction.
+pub async fn after_push(
+    round: &mut Round,
+    reply: Reply<PushResponse>,
+    jitter: f64,
+    pushed: usize,
+) -> Result<(), StoreError> {
     let (meta, touched) = write(&SETTLING, Durability::Strict, async |tx| {
         let mut meta = meta(tx).await?;
         let settled = round.on_push(&mut meta, reply, jitter);
-        let touched = settle(tx, &mut meta, &settled).await?;
+        let touched = settle(tx, &mut meta, &settled, pushed).await?;
         put_meta(tx, &meta)?;
         Ok((meta, touched))
     })
@@ -376,53 +409,66 @@ pub(super) async fn after_settling(meta: SyncMeta, touched: bool) -> Result<(), 
 /// The object stores settling writes to.
 pub(super) const SETTLING: [&str; 6] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSED, RECORDS];
 
-/// Rows settled at a time.
-const SETTLE_AT_ONCE: u32 = 1_000;
+/// Rows settled at a time, at most.
+pub(super) const SETTLE_AT_ONCE: usize = 2_000;
 
-/// Carries out `settled` on the numbered rows at the front of the outbox (core's `outbox::fate`): a check-in
-/// the server has becomes the member's check-in at once, a refused write is kept with its reason. Says whether
-/// the cache must be read again (a refusal, or a write it holds left the outbox).
-pub(super) async fn settle(tx: &Tx, meta: &mut SyncMeta, settled: &Settled) -> Result<bool, StoreError> {
+/// Carries out `settled` on the numbered rows at the front of the outbox (core's `outbox::fate`), reading
+/// `at_once` rows at a time (what the answer can have settled, at most): a check-in the server has becomes the
+/// member's check-in at once, a refused write is kept with its reason. Says whether the cache must be read
+/// again (a refusal, or a write it holds left the outbox).
+pub(super) async fn settle(
+    tx: &Tx,
+    meta: &mut SyncMeta,
+    settled: &Settled,
+    at_once: usize,
+) -> Result<bool, StoreError> {
+    let at_once = at_once.clamp(1, SETTLE_AT_ONCE);
     let mut touched = false;
     loop {
-        let front = numbered(tx, meta, SETTLE_AT_ONCE).await?;
+        let front = numbered(tx, meta, at_once as u32).await?;
         let read = front.len();
-        let done: Vec<(u64, Queued)> = front
+        let done: Vec<(Numbered, Fate)> = front
             .into_iter()
-            .take_while(|(_, queued)| queued.seq().is_some_and(|seq| rows::fate(seq, settled) != Fate::Waits))
+            .map(|numbered| {
+                let fate = rows::fate(numbered.seq, settled);
+                (numbered, fate)
+            })
+            .take_while(|(_, fate)| *fate != Fate::Waits)
             .collect();
         let (Some((first, _)), Some((last, _))) = (done.first(), done.last()) else {
-            return Ok(touched);
+            break;
         };
-        tx.delete(OUTBOX, &between(*first, *last)?.into())?;
+        tx.delete(OUTBOX, &between(first.row, last.row)?.into())?;
         // Only a refused check-in changes its activity (the member may scan again): only those are read.
-        let refused = done.iter().map(|(_, queued)| queued).filter(|queued| {
-            queued
-                .seq()
-                .is_some_and(|seq| matches!(rows::fate(seq, settled), Fate::Refused(_)))
-        });
+        let refused = done
+            .iter()
+            .filter(|(_, fate)| matches!(fate, Fate::Refused(_)))
+            .map(|(numbered, _)| &numbered.queued);
         let mut batch = activities_of(tx, refused).await?;
-        for (row, queued) in &done {
-            let seq = queued.seq().unwrap_or_default();
-            let fate = rows::fate(seq, settled);
-            if let Fate::Refused(reason) = fate {
+        for (numbered, fate) in &done {
+            if let Fate::Refused(reason) = *fate {
                 // By row: a number starts over with a new client id, a row never does.
-                if let Some(mutation) = queued.mutation(&batch)? {
-                    tx.put(REFUSED, &number_key(*row), &to_json(&Refused { mutation, reason }))?;
-                }
+                let mutation = numbered.queued.mutation(numbered.seq, &batch)?;
+                tx.put(
+                    REFUSED,
+                    &number_key(numbered.row),
+                    &to_json(&Refused { mutation, reason }),
+                )?;
                 touched = true;
             }
-            match queued {
-                Queued::CheckIn(check_in) => checkins::settled(tx, &mut batch, check_in, fate)?,
+            match &numbered.queued {
+                Queued::CheckIn(check_in) => checkins::settled(tx, &mut batch, check_in, *fate)?,
                 Queued::Op(_) => touched = true,
             }
             rows::leave(meta);
         }
         batch.store(tx)?;
-        if done.len() < read || read < SETTLE_AT_ONCE as usize {
-            return Ok(touched);
+        if done.len() < read || read < at_once {
+            break;
         }
     }
+    rows::forget_settled(meta);
+    Ok(touched)
 }
 
 /// A waiting check-in whose texts come from `before` (the facts about to change) takes its own copy of them.
@@ -498,16 +544,17 @@ pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
 /// they would be sent (`seq` null when not numbered yet), the refused ones with their reasons, the reports not
 /// yet answered, and the entries set aside as damaged, as they were stored.
 pub async fn export() -> Result<serde_json::Value, StoreError> {
-    read(&[OUTBOX, ACTIVITIES, DAMAGED], async |tx| {
+    read(&[KV, OUTBOX, ACTIVITIES, DAMAGED], async |tx| {
+        let meta = meta(tx).await?;
         let stored = tx.get_all(OUTBOX, None, None).await?;
         let decoded: Vec<Option<Queued>> = stored.iter().map(|(_, value)| Queued::decode(value)).collect();
         let batch = activities_of(tx, decoded.iter().flatten()).await?;
         let waiting: Vec<serde_json::Value> = stored
             .iter()
             .zip(&decoded)
-            .map(|((_, value), queued)| match queued {
+            .map(|((key, value), queued)| match queued {
                 Some(queued) => serde_json::json!({
-                    "seq": queued.seq(),
+                    "seq": key_number(key).and_then(|row| queued.seq(&meta, row)),
                     "occurred_at": queued.occurred_at(),
                     "op": queued.op(&batch),
                     "title": queued.activity().and_then(|id| batch.get(&id)).map(|f| &f.title),

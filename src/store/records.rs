@@ -4,6 +4,7 @@
 use guihai_core::certificate::{MemberCard, Review, Stop};
 use guihai_core::domain::Me;
 use guihai_core::engine::{Reply, Round, Settled};
+use guihai_core::outbox as rows;
 use guihai_core::profile::Profile;
 use guihai_core::qr::TrustedKey;
 use guihai_core::report::Report;
@@ -60,12 +61,12 @@ pub fn client_id_for_sign_in() -> Id {
 
 /// Whether the phone holds writes the server does not have: waiting, or set aside as damaged.
 fn has_unsynced(cache: &Cache) -> bool {
-    cache.meta.waiting > 0 || cache.damaged > 0
+    cache.waiting() > 0 || cache.damaged > 0
 }
 
 /// How many of the member's writes are not on the server: waiting, or set aside because they no longer read.
 pub fn unsynced() -> u64 {
-    cache::with(|c| c.meta.waiting + u64::from(c.damaged))
+    cache::with(|c| c.waiting() + u64::from(c.damaged))
 }
 
 /// Keeps a new session with the member's record and the signing keys it came with. When it is another member
@@ -87,7 +88,8 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
         };
         let another = previous.is_some_and(|id| id != response.me.id);
         let meta = outbox::meta(tx).await?;
-        if another && (meta.waiting > 0 || tx.count(super::DAMAGED).await? > 0) {
+        let waiting = rows::waiting(&meta, outbox::last_row(tx).await?);
+        if another && (waiting > 0 || tx.count(super::DAMAGED).await? > 0) {
             return Err(StoreError::Unsynced);
         }
         let stored_client = tx.get(KV, &kv(CLIENT)).await?.as_ref().and_then(from_json::<Id>);
@@ -102,6 +104,7 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
             let mut meta = if another { Default::default() } else { meta };
             meta.last_seq = 0;
             meta.acked_seq = 0;
+            meta.runs.clear();
             tx.put(KV, &kv(META), &to_json(&meta))?;
         }
         tx.put(KV, &kv(CLIENT), &to_json(&client_id))?;
@@ -286,7 +289,7 @@ pub async fn after_pull(
             drop_through: settled_through,
             rejected: Vec::new(),
         };
-        outbox::settle(tx, &mut meta, &settled).await?;
+        outbox::settle(tx, &mut meta, &settled, outbox::SETTLE_AT_ONCE).await?;
         outbox::put_meta(tx, &meta)
     })
     .await?;

@@ -1,15 +1,16 @@
 //! Keeping the phone and the server in step. `SyncService` (in context) runs rounds of the core engine when
 //! something may have changed: app start, the `online` event, the page becoming visible, a local write, and a
-//! timer while online. Each step numbers what is new, reads the head of the outbox, asks the server, and keeps
-//! the answer in one transaction with what the engine decided (`store::outbox`). Failures wait out the
-//! engine's backoff; the outbox is never dropped unacknowledged.
+//! timer while online. Each step reads the head of the outbox (numbering what is new, as much as the push
+//! takes), asks the server, and keeps the answer in one transaction with what the engine decided
+//! (`store::outbox`). Pushes grow while the server answers them quickly (`Round::batch`). Failures wait out
+//! the engine's backoff; the outbox is never dropped unacknowledged.
 
 mod page;
 mod status;
 
 use std::time::Duration;
 
-use guihai_core::engine::{Round, Step};
+use guihai_core::engine::{Reply, Round, Step};
 use guihai_core::sync::PushRequest;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -131,14 +132,10 @@ impl SyncService {
         let mut round = Round::new();
         loop {
             let Some(session) = records::session() else { return };
-            let head = async {
-                let timing = Timing::start("guihai:sync:head");
-                outbox::number().await?;
-                let head = outbox::head().await;
-                timing.end();
-                head
-            };
-            let step = match head.await {
+            let timing = Timing::start("guihai:sync:head");
+            let head = outbox::head(round.batch()).await;
+            timing.end();
+            let step = match head {
                 Ok((meta, head)) => round.next(&meta, &head),
                 Err(error) => return self.problem.set(Some(error.message_key())),
             };
@@ -150,9 +147,13 @@ impl SyncService {
                     };
                     let timing = Timing::start("guihai:sync:push");
                     let reply = api::push(&session.token, &request).await;
-                    timing.end();
+                    let took = timing.end();
+                    if matches!(reply, Reply::Ok(_)) {
+                        round.took(took);
+                    }
                     let timing = Timing::start("guihai:sync:settle");
-                    let settled = outbox::after_push(&mut round, reply, jitter()).await;
+                    let pushed = request.mutations.len();
+                    let settled = outbox::after_push(&mut round, reply, jitter(), pushed).await;
                     timing.end();
                     settled
                 }

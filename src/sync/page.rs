@@ -63,7 +63,7 @@ pub fn SyncPage() -> impl IntoView {
         revision.track();
         outbox::waiting(LISTED)
     });
-    let waiting_count = sync.watch(|| cache::with(|c| c.meta.waiting));
+    let waiting_count = sync.watch(|| cache::with(cache::Cache::waiting));
     let refused = sync.watch(|| cache::with(|c| c.refused.clone()));
     let unreadable = sync.watch(|| cache::with(|c| c.unreadable));
     let damaged = LocalResource::new(move || {

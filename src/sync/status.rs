@@ -11,8 +11,8 @@ use crate::store::cache;
 pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    // A kept count (core's `SyncMeta::waiting`), never a walk over the outbox.
-    let count = sync.watch(|| cache::with(|c| c.meta.waiting));
+    // A kept count (`Cache::waiting`), never a walk over the outbox.
+    let count = sync.watch(|| cache::with(cache::Cache::waiting));
     let waiting = Memo::new(move |_| count());
     let label = move || {
         let waiting = waiting.get();

@@ -2,7 +2,8 @@
 // (release build) on loopback, driven by autocannon. Each autocannon connection is one device: its own member,
 // session token and client id, and its own seq counter, so its pushes stay numbered 1, 2, 3, … as a phone's do.
 //
-//   ingest      20 devices pushing full batches (MAX_PUSH_BATCH check-ins) back to back: check-ins per second.
+//   ingest      20 devices pushing batches of FIRST_PUSH_BATCH check-ins (a phone's first push of a round) back
+//               to back: check-ins per second.
 //   concurrent  1,000 devices pushing a few check-ins each, each pushing again as soon as it has its answer:
 //               what the server can take at most.
 //   spread      the same 1,000 devices each pushing once a second, their pushes spread over the second as a
@@ -17,9 +18,9 @@ import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import { seededServer } from './seed.mjs';
 
-/** core's `MAX_PUSH_BATCH`. */
-const MAX_PUSH_BATCH = 200;
-const INGEST = { devices: 20, perPush: MAX_PUSH_BATCH, pushesPerDevice: 10 };
+/** core's `FIRST_PUSH_BATCH`. */
+const FIRST_PUSH_BATCH = 200;
+const INGEST = { devices: 20, perPush: FIRST_PUSH_BATCH, pushesPerDevice: 10 };
 /**
  * A phone that was offline for a day or two brings a few check-ins. Enough activities that even one device
  * alone has new ones to push for the whole run.

@@ -5,7 +5,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::sync::{Change, ErrorBody, Mutation, Op, Outcome, PullResponse, PushResponse, Rejection, MAX_PUSH_BATCH};
+use crate::sync::{
+    Change, ErrorBody, Mutation, Op, Outcome, PullResponse, PushResponse, Rejection, FIRST_PUSH_BATCH, MAX_PUSH_BATCH,
+};
 
 /// Sync bookkeeping of one installation, persisted on the phone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,15 +25,29 @@ pub struct SyncMeta {
     /// The server's clock minus this phone's, in ms, as of the last pull.
     #[serde(default)]
     pub clock_offset_ms: i64,
-    /// The row of the latest local write (`outbox::enqueue`): rows give writes their order on this phone.
+    /// Rows up to here are counted in `waiting`. A new write takes the row after the last one stored and after
+    /// this (`outbox::enqueue`) without writing the bookkeeping: numbering counts it.
     #[serde(default)]
     pub next_row: u64,
     /// Rows up to here have been numbered, or set aside as damaged (`outbox::number`).
     #[serde(default)]
     pub numbered_row: u64,
-    /// Local writes the server has not settled yet, numbered or not: the count the screens show.
+    /// Local writes up to `next_row` the server has not settled yet; the rows stored after it wait too
+    /// (`outbox::waiting` gives the count the screens show).
     #[serde(default)]
     pub waiting: u64,
+    /// How rows map to numbers without rewriting them: from each run's `row` on, numbers count up from its
+    /// `seq`, one a row, until the next run (`outbox::seq_of`). A run starts after a damaged row; runs the server
+    /// has settled are dropped.
+    #[serde(default)]
+    pub runs: Vec<Run>,
+}
+
+/// The first row of a run of numbered rows and its number (`SyncMeta::runs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    pub row: u64,
+    pub seq: u64,
 }
 
 /// How a request went, as seen by the phone.
@@ -113,13 +129,28 @@ enum Phase {
 #[derive(Debug, Clone)]
 pub struct Round {
     phase: Phase,
+    /// How many mutations the next push carries at most (`batch`).
+    batch: usize,
+    /// The last number the latest push carried.
+    pushed_through: u64,
 }
 
 impl Default for Round {
     fn default() -> Self {
-        Round { phase: Phase::Push }
+        Round {
+            phase: Phase::Push,
+            batch: FIRST_PUSH_BATCH,
+            pushed_through: 0,
+        }
     }
 }
+
+/// A push answered within this long lets the next one carry twice as many; one slower than `SLOW_PUSH_MS`, or
+/// failed, half as many.
+pub const QUICK_PUSH_MS: u64 = 1_000;
+pub const SLOW_PUSH_MS: u64 = 5_000;
+/// The fewest mutations a push is cut down to.
+pub const MIN_PUSH_BATCH: usize = 25;
 
 /// First retry delay and the cap of the exponential backoff.
 pub const BACKOFF_BASE_MS: u64 = 2_000;
@@ -139,15 +170,38 @@ impl Round {
         Round::default()
     }
 
-    /// The next step, given the persisted meta and the outbox in `seq` order.
-    pub fn next(&self, meta: &SyncMeta, outbox: &[Mutation]) -> Step {
+    /// How many mutations the next push carries at most: the head of the outbox to read for `next`. A round
+    /// starts at `FIRST_PUSH_BATCH`, what a slow link carries in a second or two; pushes answered quickly
+    /// double it (up to `MAX_PUSH_BATCH`), as a long outbox on a good link would otherwise spend its time on
+    /// round trips; slow or failed ones halve it.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Tells the round how long the last push took, answered.
+    pub fn took(&mut self, ms: u64) {
+        if ms <= QUICK_PUSH_MS {
+            self.batch = (self.batch * 2).min(MAX_PUSH_BATCH);
+        } else if ms >= SLOW_PUSH_MS {
+            self.halve();
+        }
+    }
+
+    fn halve(&mut self) {
+        self.batch = (self.batch / 2).max(MIN_PUSH_BATCH);
+    }
+
+    /// The next step, given the persisted meta and the head of the outbox in `seq` order.
+    pub fn next(&mut self, meta: &SyncMeta, outbox: &[Mutation]) -> Step {
         match self.phase {
             Phase::Push => {
-                let batch = contiguous_batch(meta.acked_seq, outbox);
-                if batch.is_empty() {
-                    Step::Pull { cursor: meta.cursor }
-                } else {
-                    Step::Push(batch)
+                let batch = contiguous_batch(meta.acked_seq, outbox, self.batch);
+                match batch.last() {
+                    None => Step::Pull { cursor: meta.cursor },
+                    Some(last) => {
+                        self.pushed_through = last.seq;
+                        Step::Push(batch)
+                    }
                 }
             }
             Phase::Pull => Step::Pull { cursor: meta.cursor },
@@ -175,7 +229,9 @@ impl Round {
                         _ => None,
                     })
                     .collect();
-                meta.acked_seq = meta.acked_seq.max(response.last_seq);
+                // The server may hold more than this push carried (an earlier push whose answer was lost, then
+                // a smaller one): what it did with those the next push's answer says, a refusal among them.
+                meta.acked_seq = meta.acked_seq.max(response.last_seq.min(self.pushed_through));
                 // Stay in the push phase: the next step pushes the rest or moves on to pull.
                 Settled {
                     drop_through: meta.acked_seq,
@@ -201,6 +257,8 @@ impl Round {
                 Settled::default()
             }
             Reply::Failed => {
+                // A push too big for the link (or for the server's limit on a request) goes smaller next time.
+                self.halve();
                 self.fail(meta, jitter);
                 Settled::default()
             }
@@ -251,11 +309,11 @@ impl Round {
 /// The next push batch: pending mutations after `acked`, with every number the phone no longer holds (a
 /// write lost on the phone) filled by a skip, so the server sees no gap. Renumbering instead would let a
 /// delayed replay of an old request land under a number that by then means another mutation.
-fn contiguous_batch(acked: u64, outbox: &[Mutation]) -> Vec<Mutation> {
+fn contiguous_batch(acked: u64, outbox: &[Mutation], limit: usize) -> Vec<Mutation> {
     let mut batch = Vec::new();
     let mut next = acked + 1;
     for mutation in outbox.iter().filter(|m| m.seq > acked) {
-        while next < mutation.seq && batch.len() < MAX_PUSH_BATCH {
+        while next < mutation.seq && batch.len() < limit {
             batch.push(Mutation {
                 seq: next,
                 occurred_at: 0,
@@ -263,7 +321,7 @@ fn contiguous_batch(acked: u64, outbox: &[Mutation]) -> Vec<Mutation> {
             });
             next += 1;
         }
-        if batch.len() == MAX_PUSH_BATCH {
+        if batch.len() == limit {
             break;
         }
         batch.push(mutation.clone());
@@ -307,7 +365,7 @@ mod tests {
         let Step::Push(first) = round.next(&meta, &outbox) else {
             panic!("push first")
         };
-        assert_eq!((first[0].seq, first.len()), (1, MAX_PUSH_BATCH));
+        assert_eq!((first[0].seq, first.len()), (1, FIRST_PUSH_BATCH));
         let results = first
             .iter()
             .map(|m| MutationResult {
@@ -339,6 +397,52 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_beyond_the_push_settles_only_what_it_carried() {
+        let mut meta = SyncMeta::default();
+        let outbox: Vec<Mutation> = (1..=4).map(mutation).collect();
+        let mut round = Round::new();
+        round.next(&meta, &outbox[..1]);
+        // The server holds 1 to 4 from a push whose answer was lost; this one carried 1 only.
+        let settled = round.on_push(
+            &mut meta,
+            Reply::Ok(PushResponse {
+                last_seq: 4,
+                results: Vec::new(),
+            }),
+            0.5,
+        );
+        assert_eq!((settled.drop_through, meta.acked_seq), (1, 1));
+        let Step::Push(next) = round.next(&meta, &outbox[1..]) else {
+            panic!("2 to 4 go again, for the server to say what became of them")
+        };
+        assert_eq!(next.first().map(|m| m.seq), Some(2));
+    }
+
+    #[test]
+    fn quick_pushes_grow_and_slow_or_failed_ones_shrink() {
+        let mut meta = SyncMeta::default();
+        let outbox: Vec<Mutation> = (1..=5_000).map(mutation).collect();
+        let mut round = Round::new();
+        let pushed = |round: &mut Round, meta: &SyncMeta| match round.next(meta, &outbox) {
+            Step::Push(batch) => batch.len(),
+            other => panic!("a push, not {other:?}"),
+        };
+        assert_eq!(pushed(&mut round, &meta), FIRST_PUSH_BATCH);
+        for _ in 0..10 {
+            round.took(QUICK_PUSH_MS);
+        }
+        assert_eq!(pushed(&mut round, &meta), MAX_PUSH_BATCH);
+        round.took(SLOW_PUSH_MS);
+        assert_eq!(round.batch(), MAX_PUSH_BATCH / 2);
+        round.took((QUICK_PUSH_MS + SLOW_PUSH_MS) / 2);
+        assert_eq!(round.batch(), MAX_PUSH_BATCH / 2, "neither quick nor slow: as it was");
+        for _ in 0..20 {
+            round.on_push(&mut meta, Reply::Failed, 0.5);
+        }
+        assert_eq!(round.batch(), MIN_PUSH_BATCH);
+    }
+
+    #[test]
     fn a_pull_teaches_the_phone_how_far_its_clock_is_off() {
         let mut meta = SyncMeta::default();
         let mut round = Round::new();
@@ -356,6 +460,7 @@ mod tests {
         let mut meta = SyncMeta::default();
         let mut round = Round::new();
         let reason = Rejection::Code(crate::qr::CodeError::Expired);
+        round.next(&meta, &[mutation(1), mutation(2)]);
         let results = vec![
             MutationResult {
                 seq: 1,

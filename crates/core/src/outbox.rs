@@ -1,25 +1,54 @@
 //! The phone's outbox, as every client keeps it: the browser (IndexedDB), the native test phone and the model
 //! test all call these functions, so the numbering that ships is the numbering that is tested.
 //!
-//! A local write takes a *row* when it is stored: its place in write order on this phone, given inside the
-//! write's own transaction (`enqueue`). It takes its *sequence number* (`seq`, what the server counts) only
-//! later, in the one tab that syncs, just before its first push (`number`). Numbering late means a write that
-//! cannot be read back (damaged) never takes a number: it is set aside, kept and shown, and never sent as a
-//! skip. Rows are numbered in row order, so among the numbered writes row order is `seq` order.
+//! A local write takes a *row* when it is stored: its place in write order on this phone, the row after the
+//! last one stored, read inside the write's own transaction (`enqueue`). Nothing else is written with it: the
+//! waiting count is the bookkeeping's plus the rows stored since (`waiting`). It takes its *sequence number*
+//! (`seq`, what the server counts) only later, in the one tab that syncs, as the push that carries it is put
+//! together (`number`). Numbering late means a write that cannot be read back (damaged) never takes a number:
+//! it is set aside, kept and shown, and never sent as a skip. Rows are numbered in row order, so among the
+//! numbered writes row order is `seq` order, and a number is never written into its row: the bookkeeping's
+//! runs give it (`seq_of`).
 //!
 //! A write leaves the outbox when the server has settled it (applied, duplicate or refused): `fate` says which.
 
 use std::collections::BTreeMap;
 
-use crate::engine::{Settled, SyncMeta};
-use crate::sync::{Rejection, MAX_PUSH_BATCH};
+use crate::engine::{Run, Settled, SyncMeta};
+use crate::sync::Rejection;
 
-/// Takes the row for a new local write and counts it as waiting. The caller stores the write and `meta` in one
-/// transaction, so two tabs writing at once never share a row.
-pub fn enqueue(meta: &mut SyncMeta) -> u64 {
-    meta.next_row += 1;
+/// The row for a new local write: after the last row stored (`last_row`, read in the same transaction, so two
+/// tabs writing at once never share one) and after every row the bookkeeping has counted or numbered.
+pub fn enqueue(meta: &SyncMeta, last_row: Option<u64>) -> u64 {
+    last_row.unwrap_or(0).max(counted(meta)) + 1
+}
+
+/// Rows up to here are counted in `SyncMeta::waiting`; the ones after follow one another, as `enqueue` gives
+/// them and only numbering takes one away.
+fn counted(meta: &SyncMeta) -> u64 {
+    meta.next_row.max(meta.numbered_row)
+}
+
+/// How many local writes the server has not settled: the bookkeeping's, and the rows stored after it.
+pub fn waiting(meta: &SyncMeta, last_row: Option<u64>) -> u64 {
+    meta.waiting + last_row.unwrap_or(0).saturating_sub(counted(meta))
+}
+
+/// Takes a row for something kept outside the outbox (set aside as damaged, refused) and counts the rows
+/// before it in `meta`, which the caller stores in the same transaction.
+pub fn take_row(meta: &mut SyncMeta, last_row: Option<u64>) -> u64 {
+    let row = enqueue(meta, last_row);
+    meta.waiting = waiting(meta, last_row);
+    meta.next_row = row;
+    row
+}
+
+/// Takes the row for a write and counts it in `meta` (with every row before it), for a caller that stores
+/// `meta` with it anyway (writes moved in from an older build).
+pub fn enqueue_counted(meta: &mut SyncMeta, last_row: Option<u64>) -> u64 {
+    let row = take_row(meta, last_row);
     meta.waiting += 1;
-    meta.next_row
+    row
 }
 
 /// What numbering found in a row after `SyncMeta::numbered_row`.
@@ -32,25 +61,49 @@ pub enum Found {
     Damaged(u64),
 }
 
-/// Numbers the rows stored since the last numbering, in row order (call only while holding the sync lock, in
-/// the transaction that stores the numbers). Returns `(row, seq)` for each readable row; damaged rows stop
-/// counting as waiting. Every row looked at is marked as looked at, so none is numbered twice.
+/// Numbers rows stored since the last numbering, in row order (call only while holding the sync lock, in the
+/// transaction that stores `meta`); the caller passes the first rows after `numbered_row`, as many as it
+/// wants numbered now. Returns `(row, seq)` for each readable row; a damaged row stops counting as waiting.
+/// Every row looked at is marked as looked at, so none is numbered twice.
 pub fn number(meta: &mut SyncMeta, found: impl IntoIterator<Item = Found>) -> Vec<(u64, u64)> {
     let mut numbered = Vec::new();
     for found in found {
-        match found {
-            Found::Readable(row) => {
-                meta.last_seq += 1;
-                numbered.push((row, meta.last_seq));
-                meta.numbered_row = meta.numbered_row.max(row);
+        let (row, readable) = match found {
+            Found::Readable(row) => (row, true),
+            Found::Damaged(row) => (row, false),
+        };
+        let was_counted = row <= counted(meta);
+        if readable {
+            meta.last_seq += 1;
+            let seq = meta.last_seq;
+            let continues = meta
+                .runs
+                .last()
+                .is_some_and(|run| row >= run.row && run.seq + (row - run.row) == seq);
+            if !continues {
+                meta.runs.push(Run { row, seq });
             }
-            Found::Damaged(row) => {
-                meta.waiting = meta.waiting.saturating_sub(1);
-                meta.numbered_row = meta.numbered_row.max(row);
+            numbered.push((row, seq));
+            if !was_counted {
+                meta.waiting += 1;
             }
+        } else if was_counted {
+            meta.waiting = meta.waiting.saturating_sub(1);
         }
+        meta.numbered_row = meta.numbered_row.max(row);
+        meta.next_row = meta.next_row.max(row);
     }
     numbered
+}
+
+/// The number of a numbered row still in the outbox (`None` for a row not numbered yet, or numbered by an
+/// older build, which kept the number in the row).
+pub fn seq_of(meta: &SyncMeta, row: u64) -> Option<u64> {
+    if row > meta.numbered_row {
+        return None;
+    }
+    let run = meta.runs.iter().rev().find(|run| run.row <= row)?;
+    Some(run.seq + (row - run.row))
 }
 
 /// What a push answer (or a pull's `last_seq`) means for one numbered write.
@@ -80,17 +133,28 @@ pub fn leave(meta: &mut SyncMeta) {
     meta.waiting = meta.waiting.saturating_sub(1);
 }
 
+/// After settling: forgets the runs whose writes have all left (the next run starts at or below the first
+/// number the server has not settled).
+pub fn forget_settled(meta: &mut SyncMeta) {
+    let settled = meta
+        .runs
+        .iter()
+        .skip(1)
+        .take_while(|next| next.seq <= meta.acked_seq + 1)
+        .count();
+    meta.runs.drain(..settled);
+}
+
 /// An outbox kept in memory, as a native client keeps it (the native test phone, the model test): the same rows,
 /// numbering and settling as the browser's, over a map instead of IndexedDB.
 #[derive(Debug, Clone)]
 pub struct InMemory<T> {
-    rows: BTreeMap<u64, Queued<T>>,
+    rows: BTreeMap<u64, Stored<T>>,
 }
 
 /// A write in an `InMemory` outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queued<T> {
-    pub seq: Option<u64>,
+pub struct Stored<T> {
     pub write: T,
     /// Its stored value no longer reads back (as a faulty build could leave it).
     pub damaged: bool,
@@ -103,23 +167,27 @@ impl<T> Default for InMemory<T> {
 }
 
 impl<T: Clone> InMemory<T> {
-    /// Stores a write with the next row (`enqueue`); returns the row.
-    pub fn push(&mut self, meta: &mut SyncMeta, write: T) -> u64 {
-        let row = enqueue(meta);
-        let queued = Queued {
-            seq: None,
-            write,
-            damaged: false,
-        };
-        self.rows.insert(row, queued);
+    /// Stores a write with the next row (`enqueue`); returns the row. The bookkeeping does not change.
+    pub fn push(&mut self, meta: &SyncMeta, write: T) -> u64 {
+        let row = enqueue(meta, self.last_row());
+        self.rows.insert(row, Stored { write, damaged: false });
         row
     }
 
-    pub fn rows(&self) -> impl Iterator<Item = (u64, &Queued<T>)> {
-        self.rows.iter().map(|(row, queued)| (*row, queued))
+    fn last_row(&self) -> Option<u64> {
+        self.rows.keys().next_back().copied()
     }
 
-    pub fn get_mut(&mut self, row: u64) -> Option<&mut Queued<T>> {
+    /// The count the screens show (`waiting`).
+    pub fn waiting(&self, meta: &SyncMeta) -> u64 {
+        waiting(meta, self.last_row())
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = (u64, &Stored<T>)> {
+        self.rows.iter().map(|(row, stored)| (*row, stored))
+    }
+
+    pub fn get_mut(&mut self, row: u64) -> Option<&mut Stored<T>> {
         self.rows.get_mut(&row)
     }
 
@@ -131,12 +199,21 @@ impl<T: Clone> InMemory<T> {
         self.rows.len()
     }
 
-    /// Numbers what was stored since the last numbering (`number`); returns the damaged writes, set aside.
-    pub fn number(&mut self, meta: &mut SyncMeta) -> Vec<T> {
+    /// The numbered writes the server has not settled, in `seq` order, at most `limit`, numbering as many new
+    /// rows as that takes (`number`). Returns them with the damaged writes met on the way, set aside.
+    pub fn head(&mut self, meta: &mut SyncMeta, limit: usize) -> (Vec<(u64, T)>, Vec<T>) {
+        let mut head: Vec<(u64, T)> = self
+            .rows
+            .range(..=meta.numbered_row)
+            .filter_map(|(row, stored)| Some((seq_of(meta, *row)?, stored.write.clone())))
+            .filter(|(seq, _)| *seq > meta.acked_seq)
+            .take(limit)
+            .collect();
         let found: Vec<Found> = self
             .rows
             .range(meta.numbered_row + 1..)
-            .map(|(row, queued)| match queued.damaged {
+            .take(limit - head.len())
+            .map(|(row, stored)| match stored.damaged {
                 true => Found::Damaged(*row),
                 false => Found::Readable(*row),
             })
@@ -144,39 +221,33 @@ impl<T: Clone> InMemory<T> {
         let mut damaged = Vec::new();
         for found in &found {
             if let Found::Damaged(row) = found {
-                damaged.extend(self.rows.remove(row).map(|queued| queued.write));
+                damaged.extend(self.rows.remove(row).map(|stored| stored.write));
             }
         }
         for (row, seq) in number(meta, found) {
-            if let Some(queued) = self.rows.get_mut(&row) {
-                queued.seq = Some(seq);
-            }
+            head.extend(self.rows.get(&row).map(|stored| (seq, stored.write.clone())));
         }
-        damaged
-    }
-
-    /// The numbered writes the server has not settled, in `seq` order, as many as one push takes.
-    pub fn head(&self, meta: &SyncMeta) -> Vec<(u64, T)> {
-        self.rows
-            .values()
-            .filter_map(|queued| Some((queued.seq.filter(|seq| *seq > meta.acked_seq)?, queued.write.clone())))
-            .take(MAX_PUSH_BATCH)
-            .collect()
+        (head, damaged)
     }
 
     /// Carries out `settled` (`fate`): returns the writes that left the outbox, each with its number and fate.
     pub fn settle(&mut self, meta: &mut SyncMeta, settled: &Settled) -> Vec<(u64, T, Fate)> {
-        let numbered: Vec<(u64, u64)> = self.rows.iter().filter_map(|(row, q)| Some((*row, q.seq?))).collect();
+        let numbered: Vec<(u64, u64)> = self
+            .rows
+            .keys()
+            .filter_map(|row| Some((*row, seq_of(meta, *row)?)))
+            .collect();
         let mut left = Vec::new();
         for (row, seq) in numbered {
             let fate = fate(seq, settled);
             if fate != Fate::Waits {
-                if let Some(queued) = self.rows.remove(&row) {
+                if let Some(stored) = self.rows.remove(&row) {
                     leave(meta);
-                    left.push((seq, queued.write, fate));
+                    left.push((seq, stored.write, fate));
                 }
             }
         }
+        forget_settled(meta);
         left
     }
 }
@@ -185,28 +256,107 @@ impl<T: Clone> InMemory<T> {
 mod tests {
     use super::*;
 
+    fn readable(rows: impl IntoIterator<Item = u64>) -> Vec<Found> {
+        rows.into_iter().map(Found::Readable).collect()
+    }
+
     #[test]
     fn rows_are_taken_at_write_time_and_numbers_only_when_numbered() {
         let mut meta = SyncMeta::default();
-        let rows: Vec<u64> = (0..3).map(|_| enqueue(&mut meta)).collect();
-        assert_eq!(rows, [1, 2, 3]);
-        assert_eq!((meta.waiting, meta.last_seq), (3, 0));
-        let numbered = number(&mut meta, rows.iter().map(|&row| Found::Readable(row)));
-        assert_eq!(numbered, [(1, 1), (2, 2), (3, 3)]);
-        assert_eq!(meta.numbered_row, 3);
-        let later = enqueue(&mut meta);
-        assert_eq!(number(&mut meta, [Found::Readable(later)]), [(4, 4)]);
+        let mut last = None;
+        for expected in 1..=3 {
+            let row = enqueue(&meta, last);
+            assert_eq!(row, expected);
+            last = Some(row);
+        }
+        assert_eq!(
+            (waiting(&meta, last), meta.last_seq),
+            (3, 0),
+            "counted without writing the bookkeeping"
+        );
+        assert_eq!(number(&mut meta, readable([1, 2])), [(1, 1), (2, 2)]);
+        assert_eq!((meta.numbered_row, meta.waiting, waiting(&meta, last)), (2, 2, 3));
+        assert_eq!(seq_of(&meta, 2), Some(2));
+        assert_eq!(seq_of(&meta, 3), None, "not numbered yet");
+        assert_eq!(number(&mut meta, readable([3])), [(3, 3)]);
+        assert_eq!(
+            meta.runs,
+            [Run { row: 1, seq: 1 }],
+            "one run while rows and numbers go up together"
+        );
+    }
+
+    #[test]
+    fn a_write_after_the_outbox_emptied_takes_a_new_row() {
+        let mut meta = SyncMeta::default();
+        number(&mut meta, readable([1, 2]));
+        meta.acked_seq = 2;
+        leave(&mut meta);
+        leave(&mut meta);
+        forget_settled(&mut meta);
+        // Both rows left the outbox: the last one stored is gone, the bookkeeping still knows it.
+        assert_eq!(enqueue(&meta, None), 3);
+        assert_eq!(waiting(&meta, None), 0);
+        assert_eq!(waiting(&meta, Some(3)), 1);
     }
 
     #[test]
     fn a_damaged_row_takes_no_number_and_stops_waiting() {
         let mut meta = SyncMeta::default();
-        for _ in 0..3 {
-            enqueue(&mut meta);
-        }
+        let last = Some(3);
         let numbered = number(&mut meta, [Found::Readable(1), Found::Damaged(2), Found::Readable(3)]);
         assert_eq!(numbered, [(1, 1), (3, 2)], "the numbers stay contiguous, no skip");
-        assert_eq!((meta.waiting, meta.numbered_row, meta.last_seq), (2, 3, 2));
+        assert_eq!((waiting(&meta, last), meta.numbered_row, meta.last_seq), (2, 3, 2));
+        assert_eq!(meta.runs, [Run { row: 1, seq: 1 }, Run { row: 3, seq: 2 }]);
+        assert_eq!((seq_of(&meta, 1), seq_of(&meta, 3)), (Some(1), Some(2)));
+        meta.acked_seq = 1;
+        forget_settled(&mut meta);
+        assert_eq!(meta.runs, [Run { row: 3, seq: 2 }], "the first run has left");
+    }
+
+    #[test]
+    fn rows_counted_by_an_older_build_are_not_counted_twice() {
+        // An older build counted each write as it was stored (and numbered them all at once).
+        let mut meta = SyncMeta {
+            next_row: 2,
+            waiting: 2,
+            ..SyncMeta::default()
+        };
+        assert_eq!(waiting(&meta, Some(3)), 3, "row 3 was stored by this build");
+        number(&mut meta, [Found::Damaged(1), Found::Readable(2), Found::Readable(3)]);
+        assert_eq!(waiting(&meta, Some(3)), 2);
+        let mut moved = SyncMeta::default();
+        assert_eq!(enqueue_counted(&mut moved, Some(4)), 5);
+        assert_eq!((moved.waiting, moved.next_row), (5, 5));
+        assert_eq!(take_row(&mut moved, Some(5)), 6);
+        assert_eq!((moved.waiting, moved.next_row), (5, 6), "a row set aside does not wait");
+        assert_eq!(enqueue(&moved, Some(5)), 7);
+    }
+
+    #[test]
+    fn the_head_numbers_only_what_one_push_takes() {
+        let mut meta = SyncMeta::default();
+        let mut outbox = InMemory::default();
+        for write in 0..5 {
+            outbox.push(&meta, write);
+        }
+        let (head, damaged) = outbox.head(&mut meta, 2);
+        assert_eq!((head, damaged), (vec![(1, 0), (2, 1)], vec![]));
+        assert_eq!(meta.numbered_row, 2);
+        assert_eq!(outbox.waiting(&meta), 5);
+        let settled = Settled {
+            drop_through: 1,
+            rejected: Vec::new(),
+        };
+        meta.acked_seq = 1;
+        assert_eq!(outbox.settle(&mut meta, &settled), [(1, 0, Fate::Done)]);
+        let (head, _) = outbox.head(&mut meta, 3);
+        assert_eq!(
+            head,
+            [(2, 1), (3, 2), (4, 3)],
+            "the waiting numbered row first, then new ones"
+        );
+        assert_eq!(outbox.waiting(&meta), 4);
     }
 
     #[test]

@@ -254,28 +254,51 @@ pub fn verify(scanned: &str, keys: &[TrustedKey], now: u32) -> Result<Code, Code
 /// Decodes a code and checks its format and signature, but not its validity window: the server uses this to
 /// keep (and flag) a check-in scanned while valid on a phone that then stayed offline.
 pub fn verify_signature(scanned: &str, keys: &[TrustedKey]) -> Result<Code, CodeError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(payload_of(scanned)?)
-        .map_err(|_| CodeError::Damaged)?;
-    let (code, signed_len) = parse(&bytes)?;
-    let trusted = keys
-        .iter()
-        .find(|k| k.key_id == code.key_id)
-        .ok_or(CodeError::UnknownKey)?;
-    let public_key = URL_SAFE_NO_PAD
-        .decode(&trusted.public_key)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .and_then(|b| VerifyingKey::from_bytes(&b).ok())
-        .ok_or(CodeError::UnknownKey)?;
-    let signature = Signature::from_slice(&bytes[signed_len..]).map_err(|_| CodeError::Damaged)?;
-    public_key
-        .verify_strict(&signed_message(&bytes[..signed_len]), &signature)
-        .map_err(|_| CodeError::Forged)?;
-    if trusted.revoked {
-        return Err(CodeError::Revoked);
+    Verifier::new(keys).verify(scanned)
+}
+
+/// The trusted keys, decoded once, for checking many codes (`verify_signature` decodes them for each).
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    /// Each key's id, its public half (`None` when it does not decode) and whether it was revoked.
+    keys: Vec<(u16, Option<VerifyingKey>, bool)>,
+}
+
+impl Verifier {
+    pub fn new(keys: &[TrustedKey]) -> Verifier {
+        let decoded = |key: &TrustedKey| {
+            URL_SAFE_NO_PAD
+                .decode(&key.public_key)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .and_then(|b| VerifyingKey::from_bytes(&b).ok())
+        };
+        Verifier {
+            keys: keys.iter().map(|key| (key.key_id, decoded(key), key.revoked)).collect(),
+        }
     }
-    Ok(code)
+
+    /// `verify_signature`, with these keys.
+    pub fn verify(&self, scanned: &str) -> Result<Code, CodeError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(payload_of(scanned)?)
+            .map_err(|_| CodeError::Damaged)?;
+        let (code, signed_len) = parse(&bytes)?;
+        let (_, public_key, revoked) = self
+            .keys
+            .iter()
+            .find(|(key_id, _, _)| *key_id == code.key_id)
+            .ok_or(CodeError::UnknownKey)?;
+        let public_key = public_key.as_ref().ok_or(CodeError::UnknownKey)?;
+        let signature = Signature::from_slice(&bytes[signed_len..]).map_err(|_| CodeError::Damaged)?;
+        public_key
+            .verify_strict(&signed_message(&bytes[..signed_len]), &signature)
+            .map_err(|_| CodeError::Forged)?;
+        if *revoked {
+            return Err(CodeError::Revoked);
+        }
+        Ok(code)
+    }
 }
 
 impl Code {

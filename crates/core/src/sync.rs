@@ -14,8 +14,11 @@ use crate::qr::{CodeError, TrustedKey};
 use crate::report::{OrgCodeSince, Report};
 use crate::Id;
 
-/// Most mutations in one push request.
-pub const MAX_PUSH_BATCH: usize = 200;
+/// Most mutations in one push request (a phone starts lower and grows its pushes while they go quickly:
+/// `engine::Round::batch`).
+pub const MAX_PUSH_BATCH: usize = 2_000;
+/// What a phone's first push of a round carries at most.
+pub const FIRST_PUSH_BATCH: usize = 200;
 /// Most changes in one pull page.
 pub const PULL_PAGE: usize = 500;
 

@@ -128,17 +128,12 @@ struct Store {
 }
 
 impl Store {
-    /// Numbers what was written since the last numbering, as the syncing tab does before each step.
-    fn number(&mut self) {
-        let damaged = self.outbox.number(&mut self.meta);
+    /// The numbered writes the server has not settled, in `seq` order (row order), at most `limit`, numbering
+    /// new ones as that takes, as the syncing tab does before each step.
+    fn head(&mut self, limit: usize) -> Vec<Mutation> {
+        let (head, damaged) = self.outbox.head(&mut self.meta, limit);
         self.damaged.extend(damaged.iter().map(|write| write.id));
-    }
-
-    /// The numbered writes the server has not settled, in `seq` order (row order), as the engine wants them.
-    fn head(&self) -> Vec<Mutation> {
-        self.outbox
-            .head(&self.meta)
-            .into_iter()
+        head.into_iter()
             .map(|(seq, write)| Mutation {
                 seq,
                 occurred_at: 0,
@@ -185,8 +180,9 @@ enum Action {
     Write { refused: bool },
     /// A stored write that has no number yet stops reading back.
     Damage(usize),
-    /// A tab takes a step of its sync round (starting one, and taking the lock, if it has none).
-    Sync { tab: usize, net: Net },
+    /// A tab takes a step of its sync round (starting one, and taking the lock, if it has none), reading at
+    /// most `head` writes of the outbox (fewer than a push may carry, so numbering goes a few rows at a time).
+    Sync { tab: usize, net: Net, head: usize },
     /// A tab is closed (or killed) mid-round: its round ends and the lock is free.
     Close(usize),
     /// The network delivers an old request again, in any order.
@@ -205,7 +201,7 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         3 => prop::bool::weighted(0.15).prop_map(|refused| Action::Write { refused }),
         1 => any::<usize>().prop_map(Action::Damage),
-        6 => (tab.clone(), net).prop_map(|(tab, net)| Action::Sync { tab, net }),
+        6 => (tab.clone(), net, 1..6usize).prop_map(|(tab, net, head)| Action::Sync { tab, net, head }),
         1 => tab.prop_map(Action::Close),
         2 => any::<usize>().prop_map(Action::Replay),
     ]
@@ -233,17 +229,18 @@ impl World {
     fn write(&mut self, refused: bool) {
         self.ids += 1;
         let id = Id::new_v7(self.ids, [0; 10]);
-        self.store.outbox.push(&mut self.store.meta, Write { id, refused });
+        self.store.outbox.push(&self.store.meta, Write { id, refused });
         self.written.insert(id, refused);
     }
 
     fn damage(&mut self, pick: usize) {
+        let numbered_row = self.store.meta.numbered_row;
         let unnumbered: Vec<u64> = self
             .store
             .outbox
             .rows()
-            .filter(|(_, queued)| queued.seq.is_none())
             .map(|(row, _)| row)
+            .filter(|row| *row > numbered_row)
             .collect();
         if let Some(row) = unnumbered.get(pick % unnumbered.len().max(1)) {
             self.store.outbox.get_mut(*row).expect("listed").damaged = true;
@@ -265,15 +262,14 @@ impl World {
     }
 
     /// One step of `tab`'s sync round over a network behaving as `net`, as `SyncService::round` takes it.
-    fn sync(&mut self, tab: usize, net: Net) {
+    fn sync(&mut self, tab: usize, net: Net, limit: usize) {
         match self.lock {
             Some(holder) if holder != tab => return, // another tab syncs; this one tries again later
             _ => self.lock = Some(tab),
         }
-        self.store.number();
-        let head = self.store.head();
-        let meta = &mut self.store.meta;
         let round = self.tabs[tab].round.get_or_insert_with(Round::new);
+        let head = self.store.head(limit.min(round.batch()));
+        let meta = &mut self.store.meta;
         match round.next(meta, &head) {
             Step::Push(batch) => {
                 self.sent.push(batch.clone());
@@ -331,7 +327,7 @@ impl World {
             self.close(tab);
         }
         for _ in 0..10_000 {
-            self.sync(0, Net::Deliver);
+            self.sync(0, Net::Deliver, usize::MAX);
             if self.store.outbox.is_empty() && self.tabs[0].round.is_none() {
                 return;
             }
@@ -346,11 +342,17 @@ fn run(actions: Vec<Action>) {
         match action {
             Action::Write { refused } => world.write(refused),
             Action::Damage(pick) => world.damage(pick),
-            Action::Sync { tab, net } => world.sync(tab, net),
+            Action::Sync { tab, net, head } => world.sync(tab, net, head),
             Action::Close(tab) => world.close(tab),
             Action::Replay(pick) => world.replay(pick),
         }
         world.assert_nothing_applied_twice();
+        let store = &world.store;
+        assert_eq!(
+            store.outbox.waiting(&store.meta),
+            store.outbox.len() as u64,
+            "the waiting count is the outbox's"
+        );
     }
     world.settle();
     // Replays of every old request after the phone settled change nothing on the server.
@@ -361,7 +363,11 @@ fn run(actions: Vec<Action>) {
 
     world.assert_nothing_applied_twice();
     let store = &world.store;
-    assert_eq!(store.meta.waiting, 0, "the waiting count comes back to zero");
+    assert_eq!(
+        store.outbox.waiting(&store.meta),
+        0,
+        "the waiting count comes back to zero"
+    );
     let mut numbers: Vec<u64> = world.sent.iter().flatten().map(|m| m.seq).collect();
     numbers.sort_unstable();
     numbers.dedup();

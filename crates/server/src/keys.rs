@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::Method;
 use axum::Json;
 use ed25519_dalek::SigningKey;
-use guihai_core::qr::{self, encode_public_key, Code, CodeError, TrustedKey, LINK_PATH};
+use guihai_core::qr::{encode_public_key, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
 use guihai_core::sync::CodeResponse;
 use rand::rngs::OsRng;
 use serde::Serialize;
@@ -23,12 +23,16 @@ use crate::{clock, db, AppState};
 pub struct Keyring {
     signing: ServerKey,
     trusted: Vec<TrustedKey>,
+    /// The same keys, decoded.
+    verifier: Verifier,
     /// Codes whose signature checked out, by payload (see `verify`).
     verified: Mutex<HashMap<String, Code>>,
 }
 
 /// How many checked codes `verify` remembers before it starts again.
 const REMEMBERED_CODES: usize = 4_096;
+/// `verify_many` checks fewer codes than this on the calling thread: a thread of its own would cost more.
+pub const CODES_A_THREAD: usize = 64;
 
 pub struct ServerKey {
     pub key_id: u16,
@@ -58,13 +62,35 @@ impl Keyring {
         if let Some(code) = remembered {
             return Ok(code);
         }
-        let code = qr::verify_signature(scanned, &self.trusted)?;
+        let code = self.verifier.verify(scanned)?;
         let mut verified = self.verified.lock().expect("no panic while holding it");
         if verified.len() >= REMEMBERED_CODES {
             verified.clear();
         }
         verified.insert(scanned.to_owned(), code.clone());
         Ok(code)
+    }
+
+    /// `verify` for each code, the many codes of a big push spread over the CPUs: a phone back online after
+    /// weeks, or a secretary's after a day of events, sends thousands of codes of as many activities at once.
+    pub fn verify_many(&self, codes: &[Option<&str>]) -> Vec<Option<Result<Code, CodeError>>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let each = codes.len().div_ceil(threads).max(CODES_A_THREAD);
+        let verify =
+            |part: &[Option<&str>]| -> Vec<_> { part.iter().map(|code| code.map(|c| self.verify(c))).collect() };
+        if codes.len() <= each {
+            return verify(codes);
+        }
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = codes
+                .chunks(each)
+                .map(|part| scope.spawn(move || verify(part)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|part| part.join().expect("checking a code does not panic"))
+                .collect()
+        })
     }
 
     /// Signs `code` with the key in force (its `key_id` is set here) and gives its payload and `/q/` link.
@@ -131,6 +157,7 @@ pub async fn load_or_create(db: &SqlitePool) -> Result<Keyring, AppError> {
     tx.commit().await?;
 
     // The newest key in force signs; all of them (revoked ones marked) are for checking.
+    let trusted: Vec<TrustedKey> = rows.iter().map(TrustedKey::from).collect();
     let newest = rows
         .iter()
         .rev()
@@ -146,7 +173,8 @@ pub async fn load_or_create(db: &SqlitePool) -> Result<Keyring, AppError> {
             key_id: newest.key_id,
             key: SigningKey::from_bytes(&secret),
         },
-        trusted: rows.iter().map(TrustedKey::from).collect(),
+        verifier: Verifier::new(&trusted),
+        trusted,
         verified: Mutex::default(),
     })
 }

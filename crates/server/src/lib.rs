@@ -62,8 +62,8 @@ pub mod bench_support {
     pub use crate::db::begin_write;
 }
 
-/// Largest request body the API reads. A full push batch of check-ins is far below this.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// Largest request body the API reads: a full push of check-ins with the longest codes fits.
+pub const MAX_BODY_BYTES: usize = 2 << 20;
 
 /// Everything a request handler may use.
 #[derive(Clone)]
@@ -110,6 +110,10 @@ impl AppState {
     /// The server's signing keys.
     pub fn keys(&self) -> &Keyring {
         &self.keys
+    }
+
+    pub fn keys_shared(&self) -> Arc<Keyring> {
+        Arc::clone(&self.keys)
     }
 }
 

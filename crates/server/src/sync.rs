@@ -62,6 +62,18 @@ async fn owned_last_seq(conn: &mut SqliteConnection, client_id: Id, person_id: I
         .transpose()
 }
 
+/// The code each mutation carries, if it carries one.
+fn codes(request: &PushRequest) -> Vec<Option<&str>> {
+    request
+        .mutations
+        .iter()
+        .map(|m| match &m.op {
+            Op::CheckIn { code, .. } | Op::Report { code, .. } => Some(code.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Checks the request, verifies its codes' signatures (the costliest step, needing no database) and hands it
 /// to the writer (`push.rs`), which settles it with the pushes that came at the same time.
 async fn push(
@@ -75,15 +87,20 @@ async fn push(
         )));
     }
     let fault = state.faults.on_push();
-    let verified = request
-        .mutations
-        .iter()
-        .map(|m| match &m.op {
-            // Before the writer's transaction: the costliest step, and it needs no database.
-            Op::CheckIn { code, .. } | Op::Report { code, .. } => Some(state.keys().verify(code)),
-            _ => None,
+    // Before the writer's transaction: the costliest step, and it needs no database. A big push's codes are
+    // checked off the request threads, which they would hold for a while.
+    let (request, verified) = if request.mutations.len() <= keys::CODES_A_THREAD {
+        let verified = state.keys().verify_many(&codes(&request));
+        (request, verified)
+    } else {
+        let keys = state.keys_shared();
+        tokio::task::spawn_blocking(move || {
+            let verified = keys.verify_many(&codes(&request));
+            (request, verified)
         })
-        .collect();
+        .await
+        .map_err(|error| AppError::Internal(error.to_string()))?
+    };
     let job = crate::push::Job {
         person_id: user.person_id,
         request,

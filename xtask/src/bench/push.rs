@@ -139,9 +139,9 @@ impl Pushes {
 ## Server ingest
 
 {ingest_verdict}: the budget is at least {ingest_budget} check-ins a second into SQLite, and the server took
-**{rate} check-ins a second**: {devices} devices each pushing {per_device} full batches of {batch}, {applied}
-check-ins applied in {seconds:.1} s. Failed pushes: {ingest_failures}. Latency of a full push: {i50} ms
-median, {i99} ms at the 99th percentile.
+**{rate} check-ins a second**: {devices} devices each pushing {per_device} pushes of {batch} (a phone's first
+push of a round), {applied} check-ins applied in {seconds:.1} s. Failed pushes: {ingest_failures}. Latency of
+such a push: {i50} ms median, {i99} ms at the 99th percentile.
 
 ## Push latency with {concurrent_devices} devices
 
@@ -173,8 +173,8 @@ fresh UUIDv7 ids), so each one's activity is looked up, and it is stored and log
 code's signature once and remembers it. The server's answers are read: *applied* counts the check-ins it says it applied, and a failed push is named by the
 errors the server logged. The machine may be running other work at the same time (see the load average above).
 
-- **ingest**: {devices} devices, each pushing {per_device} pushes of {batch} check-ins (the most a push may
-  carry) back to back; check-ins applied ÷ seconds from the first request to the last answer.
+- **ingest**: {devices} devices, each pushing {per_device} pushes of {batch} check-ins (what a phone's
+  first push of a round carries at most) back to back; check-ins applied ÷ seconds from the first request to the last answer.
 - **latency**: {concurrent_devices} devices (connections) pushing {concurrent_per_push} check-ins each (a phone
   that was offline for a day or two) for {concurrent_seconds:.0} s; the latency is from sending a request until
   its answer. *spread* runs the devices in 50 autocannon runs of 20, started 20 ms apart, each connection
@@ -279,7 +279,7 @@ mod tests {
     fn judges_ingest_and_latency_by_their_budgets() {
         let markdown = parse(&printed()).unwrap().markdown();
         assert!(markdown.contains("**Not met**: the budget is at least 5,000 check-ins a second"));
-        assert!(markdown.contains("**2,096 check-ins a second**: 20 devices each pushing 10 full batches of 200"));
+        assert!(markdown.contains("**2,096 check-ins a second**: 20 devices each pushing 10 pushes of 200"));
         assert!(markdown.contains("Failed pushes: 10 × 500, 10 × logged by the server: `database is locked`."));
         assert!(markdown
             .contains("| 1,000, spread | 3 | 200 | 246 | 1,294 ms | 3,293 ms | **6,248 ms** | 6,553 ms | none |"));

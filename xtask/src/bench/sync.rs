@@ -197,8 +197,9 @@ moved them.
 
 *3G* adds the latency to every request (from sending it until the response headers) and caps the throughput:
 the throughput of Chrome DevTools' former \"Regular 3G\" preset with the round trip of Lighthouse's
-\"regular 3G\" (1 kbit = 1000 bits). A push carries at most 200 check-ins, so {count} take at least 5 pushes,
-each one latency and its upload.
+\"regular 3G\" (1 kbit = 1000 bits). A round's first push carries at most 200 check-ins; each push answered
+within a second lets the next carry twice as many, up to 2,000. On 3G none is that quick, so {count} take 5
+pushes, each one latency and its upload; on loopback they take 3.
 
 {many}",
             count = thousands(self.check_ins),

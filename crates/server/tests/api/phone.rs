@@ -94,7 +94,7 @@ impl Phone {
             code: code.to_owned(),
         };
         self.outbox.push(
-            &mut self.meta,
+            &self.meta,
             Write {
                 occurred_at: now_ms(),
                 op,
@@ -106,9 +106,8 @@ impl Phone {
     /// The latest write, not numbered yet, stops reading back (say, a faulty build wrote it).
     pub fn damage_latest_write(&mut self) {
         let (row, _) = self.outbox.rows().last().expect("a write to damage");
-        let latest = self.outbox.get_mut(row).expect("listed");
-        assert!(latest.seq.is_none(), "only a write not yet numbered");
-        latest.damaged = true;
+        assert!(row > self.meta.numbered_row, "only a write not yet numbered");
+        self.outbox.get_mut(row).expect("listed").damaged = true;
     }
 
     /// The numbers of the writes the server refused, with its reasons.
@@ -123,8 +122,8 @@ impl Phone {
     pub async fn sync(&mut self) -> Step {
         let mut round = Round::new();
         for _ in 0..MAX_STEPS {
-            self.number();
-            match round.next(&self.meta, &self.head()) {
+            let head = self.head(round.batch());
+            match round.next(&self.meta, &head) {
                 Step::Push(mutations) => {
                     let request = PushRequest {
                         client_id: self.client_id,
@@ -154,17 +153,12 @@ impl Phone {
         panic!("the sync round did not end in {MAX_STEPS} steps: {:?}", self.pushes);
     }
 
-    /// Numbers the writes stored since the last numbering; a damaged one is set aside (`outbox::number`).
-    fn number(&mut self) {
-        let damaged = self.outbox.number(&mut self.meta);
+    /// The numbered writes the server has not settled, in `seq` order, at most `limit`, numbering the writes
+    /// stored since as that takes; a damaged one is set aside (`outbox::number`).
+    fn head(&mut self, limit: usize) -> Vec<Mutation> {
+        let (head, damaged) = self.outbox.head(&mut self.meta, limit);
         self.damaged.extend(damaged);
-    }
-
-    /// The numbered writes the server has not settled, in `seq` order, as many as one push takes.
-    fn head(&self) -> Vec<Mutation> {
-        self.outbox
-            .head(&self.meta)
-            .into_iter()
+        head.into_iter()
             .map(|(seq, write)| Mutation {
                 seq,
                 occurred_at: write.occurred_at,

@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use guihai_core::checkin::CheckInFlag;
-use guihai_core::qr::{Code, CodeError, Subject};
+use guihai_core::qr::{Code, CodeError, Subject, MAX_TEXT_BYTES};
 use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
 
 use crate::{check_in, forged, fresh_id, now_ms, Server, When};
@@ -305,6 +305,40 @@ async fn a_push_larger_than_one_batch_is_invalid() {
     assert_eq!(server.pull(&member, 0).await.last_seq, 0);
 }
 
+#[tokio::test]
+async fn a_full_push_of_the_longest_codes_is_taken_and_every_code_checked() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, good) = server.hangzhou_code(&member, When::Running).await;
+    // Codes carry at most MAX_TEXT_BYTES of each text; signed with a key the server does not know.
+    let longest = Code {
+        subject: Subject::Activity {
+            activity_id: fresh_id(),
+            org_id: fresh_id(),
+        },
+        key_id: 1,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: "党".repeat(MAX_TEXT_BYTES / 3),
+        detail: "支".repeat(MAX_TEXT_BYTES / 3),
+    }
+    .sign(&ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+    let mutations = (1..=MAX_PUSH_BATCH as u64)
+        .map(|seq| check_in(seq, if seq == 1 { &good } else { &longest }, now_ms()))
+        .collect();
+    let response: PushResponse = server.push(&member, mutations).await.json();
+    assert_eq!(response.last_seq, MAX_PUSH_BATCH as u64);
+    let outcomes = outcomes(&response);
+    assert_eq!(outcomes[0], (1, Outcome::Applied));
+    assert!(
+        outcomes[1..].iter().all(|(_, outcome)| *outcome
+            == Outcome::Rejected {
+                reason: Rejection::Code(CodeError::Forged)
+            }),
+        "each code checked, on whichever thread"
+    );
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -335,8 +369,8 @@ async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(outcomes(&reply.json())[0].1, Outcome::Applied);
 
-    // Two megabytes of spaces gzip to a few kilobytes; decompressed, they are over the body limit.
-    let bomb = gzip(&vec![b' '; 2 << 20]);
+    // Eight megabytes of spaces gzip to a few kilobytes; decompressed, they are over the body limit.
+    let bomb = gzip(&vec![b' '; 4 * guihai_server::MAX_BODY_BYTES]);
     assert!(bomb.len() < 10_000);
     let reply = push_gzipped(&server, &member.token, bomb).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
