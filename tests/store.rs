@@ -31,6 +31,8 @@ extern "C" {
     async fn clear_all();
     #[wasm_bindgen(js_name = putRaw)]
     async fn put_raw(store: &str, key: JsValue, value: JsValue);
+    #[wasm_bindgen(js_name = getRaw)]
+    async fn get_raw(store: &str, key: JsValue) -> JsValue;
     async fn count(store: &str) -> JsValue;
 }
 
@@ -266,6 +268,85 @@ async fn a_waiting_code_is_sent_as_scanned_even_after_its_activity_was_renamed()
         rows[0].title, "改名后的学习会",
         "the list shows the activity as it is now"
     );
+}
+
+fn host_org(name: &str) -> Record {
+    Record::Organisation(OrgRef {
+        id: id(ORG),
+        name: name.to_owned(),
+        kind: OrgKind::MobileCommittee,
+        city: None,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn an_organisation_s_name_is_kept_once_and_waiting_codes_survive_its_renaming_and_removal() {
+    fresh().await;
+    pull(vec![
+        Change::Upsert {
+            record: host_org("灌南县驻杭州流动党委"),
+        },
+        Change::Upsert {
+            record: Record::Activity(activity(1, "学习会")),
+        },
+        Change::Upsert {
+            record: Record::Activity(activity(2, "主题党日")),
+        },
+        Change::Upsert {
+            record: Record::Activity(activity(3, "党课")),
+        },
+    ])
+    .await;
+    check_in(1, "学习会", 1).await;
+    check_in(2, "主题党日", 2).await;
+    assert_eq!(raw_org_name(1).await, "", "the name is the record's, kept there only");
+    let Scanned::Already(shown) = check_in(1, "学习会", 3).await else {
+        panic!("found again")
+    };
+    assert_eq!(shown.org_name, "灌南县驻杭州流动党委", "filled in from the record");
+
+    // Renamed in a page that also changes one of its activities, after it: both waiting codes go as scanned.
+    pull(vec![
+        Change::Upsert {
+            record: host_org("灌南县驻杭州流动党员委员会"),
+        },
+        Change::Upsert {
+            record: Record::Activity(activity(2, "主题党日（改）")),
+        },
+    ])
+    .await;
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会")), (2, check_in_op(2, "主题党日"))]
+    );
+    assert_eq!(
+        raw_org_name(1).await,
+        "灌南县驻杭州流动党委",
+        "the old name, kept by the activity"
+    );
+    assert_eq!(raw_org_name(3).await, "灌南县驻杭州流动党委");
+
+    // The record goes away: what the activities show stays.
+    pull(vec![Change::Delete {
+        key: format!("org:{}", id(ORG)),
+    }])
+    .await;
+    let (rows, _) = checkins::newest(10).await.unwrap();
+    assert!(rows.iter().all(|row| row.org_name == "灌南县驻杭州流动党委"));
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会")), (2, check_in_op(2, "主题党日"))]
+    );
+}
+
+/// The organisation name activity `n`'s record keeps itself ("" when its organisation's record has it).
+async fn raw_org_name(n: u8) -> String {
+    let key: JsValue = js_sys::Uint8Array::from(&id(n).as_bytes()[..]).into();
+    let value = get_raw("activities", key).await;
+    let bytes = js_sys::Uint8Array::new(&value).to_vec();
+    postcard::from_bytes::<guihai::store::activities::Facts>(&bytes)
+        .expect("facts read back")
+        .org_name
 }
 
 fn me() -> Me {

@@ -2,6 +2,13 @@
 //! titles and organisation names every check-in shows are kept here, not in each check-in, and "have I
 //! checked in to this activity" is one read by its id.
 //!
+//! An organisation's name is kept once, in its record, when the phone has that record: an activity keeps the
+//! name itself only when it differs or the phone has no record of the organisation. `get` and `Batch` give
+//! the facts with the name filled in, and `put` and `Batch::store` leave it out again where the record has it
+//! (a check-in marks its activity's record, and a smaller record costs fewer bytes to write again). When an
+//! organisation's record is renamed or goes away, its activities take the old name themselves first
+//! (`keep_org_name`), so a waiting check-in is still sent exactly as it was scanned.
+//!
 //! An activity becomes known from a pull (its organisation's activities), from a scanned code (its name and
 //! organisation, signed), or from a check-in the server sent (made on another phone). When the server takes it
 //! away (cancelled, or the member moved on) but the member checked in to it, it stays, unlisted: check-ins are
@@ -26,7 +33,7 @@ use super::{outbox, StoreError, ACTIVITIES, RECORDS};
 pub struct Facts {
     pub org_id: [u8; 16],
     pub title: String,
-    /// The organisation's name, as a code or a check-in gave it ("" when only pulled).
+    /// The organisation's name, as a code or a check-in gave it, or its record (see above).
     pub org_name: String,
     /// The activity's kind (`ActivityKind::as_str`), when known: a scanned code does not say.
     pub kind: Option<String>,
@@ -80,7 +87,18 @@ impl Facts {
     }
 }
 
+/// The activity's facts, its organisation's name filled in (the transaction must cover `records`).
 pub async fn get(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, StoreError> {
+    let Some(mut facts) = get_stored(tx, activity_id).await? else {
+        return Ok(None);
+    };
+    if facts.org_name.is_empty() {
+        facts.org_name = record_name(tx, Id::from_bytes(facts.org_id)).await?;
+    }
+    Ok(Some(facts))
+}
+
+async fn get_stored(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, StoreError> {
     Ok(tx
         .get(ACTIVITIES, &id_key(activity_id))
         .await?
@@ -88,8 +106,31 @@ pub async fn get(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, Store
         .and_then(from_binary))
 }
 
-pub fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreError> {
+/// Stores the facts, leaving the organisation's name out where its record has it.
+pub async fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreError> {
+    let record = record_name(tx, Id::from_bytes(facts.org_id)).await?;
+    put_stored(tx, activity_id, facts, &record)
+}
+
+fn put_stored(tx: &Tx, activity_id: &[u8; 16], facts: &Facts, record_name: &str) -> Result<(), StoreError> {
+    if !facts.org_name.is_empty() && facts.org_name == record_name {
+        let facts = Facts {
+            org_name: String::new(),
+            ..facts.clone()
+        };
+        return tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(&facts));
+    }
     tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(facts))
+}
+
+/// The name of the organisation `org_id` as the phone holds its record, read in the transaction, "" when it
+/// does not.
+pub async fn record_name(tx: &Tx, org_id: Id) -> Result<String, StoreError> {
+    let stored = tx.get(RECORDS, &JsValue::from_str(&format!("org:{org_id}"))).await?;
+    Ok(match stored.as_ref().and_then(from_json::<Record>) {
+        Some(Record::Organisation(org)) => org.name,
+        _ => String::new(),
+    })
 }
 
 /// The activities a batch of writes touches (a page of pulled changes, a push answer), read all at once at the
@@ -99,23 +140,31 @@ pub(super) struct Batch {
     changed: BTreeSet<[u8; 16]>,
     /// Organisation names read from `records` for this batch.
     org_names: HashMap<Id, String>,
+    /// The activities whose organisation's name was filled in from its record when read.
+    named_by_record: BTreeSet<[u8; 16]>,
 }
 
 impl Batch {
+    /// Reads the activities `ids` (the transaction must cover `records`), their organisations' names filled in.
     pub async fn load(tx: &Tx, ids: impl IntoIterator<Item = [u8; 16]>) -> Result<Batch, StoreError> {
         let ids: BTreeSet<[u8; 16]> = ids.into_iter().collect();
         let keys: Vec<JsValue> = ids.iter().map(id_key).collect();
         let values = tx.get_many(ACTIVITIES, &keys).await?;
-        let known = ids
-            .into_iter()
-            .zip(values)
-            .map(|(id, value)| (id, value.as_ref().and_then(from_binary)))
-            .collect();
-        Ok(Batch {
-            known,
+        let mut batch = Batch {
+            known: HashMap::with_capacity(ids.len()),
             changed: BTreeSet::new(),
             org_names: HashMap::new(),
-        })
+            named_by_record: BTreeSet::new(),
+        };
+        for (id, value) in ids.into_iter().zip(values) {
+            let mut facts: Option<Facts> = value.as_ref().and_then(from_binary);
+            if let Some(facts) = facts.as_mut().filter(|facts| facts.org_name.is_empty()) {
+                facts.org_name = batch.org_name(tx, Id::from_bytes(facts.org_id)).await?;
+                batch.named_by_record.insert(id);
+            }
+            batch.known.insert(id, facts);
+        }
+        Ok(batch)
     }
 
     pub fn get(&self, id: &[u8; 16]) -> Option<&Facts> {
@@ -132,26 +181,24 @@ impl Batch {
         self.known.insert(id, None);
     }
 
-    /// The name of the organisation `org_id` as the phone holds its record, read in the transaction (a page may
-    /// bring the organisation before its activities), "" when it does not.
+    /// `record_name`, read once a batch (a page may bring the organisation before its activities).
     async fn org_name(&mut self, tx: &Tx, org_id: Id) -> Result<String, StoreError> {
         if let Some(name) = self.org_names.get(&org_id) {
             return Ok(name.clone());
         }
-        let stored = tx.get(RECORDS, &JsValue::from_str(&format!("org:{org_id}"))).await?;
-        let name = match stored.as_ref().and_then(from_json::<Record>) {
-            Some(Record::Organisation(org)) => org.name,
-            _ => String::new(),
-        };
+        let name = record_name(tx, org_id).await?;
         self.org_names.insert(org_id, name.clone());
         Ok(name)
     }
 
-    pub fn store(self, tx: &Tx) -> Result<(), StoreError> {
-        for id in &self.changed {
-            match self.known.get(id).and_then(Option::as_ref) {
-                Some(facts) => put(tx, id, facts)?,
-                None => tx.delete(ACTIVITIES, &id_key(id))?,
+    pub async fn store(mut self, tx: &Tx) -> Result<(), StoreError> {
+        for id in std::mem::take(&mut self.changed) {
+            match self.known.get(&id).cloned().flatten() {
+                Some(facts) => {
+                    let record = self.org_name(tx, Id::from_bytes(facts.org_id)).await?;
+                    put_stored(tx, &id, &facts, &record)?;
+                }
+                None => tx.delete(ACTIVITIES, &id_key(&id))?,
             }
         }
         Ok(())
@@ -160,7 +207,7 @@ impl Batch {
 
 /// A pulled activity. A check-in waiting on texts that change here takes its own copy first, so it is sent
 /// exactly as it was scanned. A pulled activity does not name its organisation: the organisation's record
-/// does, when the phone has it.
+/// does, when the phone has it (kept there, see above).
 pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> Result<(), StoreError> {
     let id = *activity.id.as_bytes();
     let before = batch.get(&id).cloned();
@@ -214,4 +261,41 @@ pub(super) fn forget(batch: &mut Batch, id: [u8; 16]) {
         }
         _ => batch.remove(id),
     }
+}
+
+/// The organisation `org_id`'s record is about to be renamed or to go away: its activities that took their
+/// organisation's name from it keep `old_name` themselves, so what they show, and the codes waiting check-ins
+/// are rebuilt from, stay as they were. One pass over the activities, on an event as rare as a renaming.
+pub(super) async fn keep_org_name(tx: &Tx, batch: &mut Batch, org_id: Id, new_name: &str) -> Result<(), StoreError> {
+    let old_name = record_name(tx, org_id).await?;
+    if old_name.is_empty() || old_name == new_name {
+        return Ok(());
+    }
+    let mut relying = Vec::new();
+    tx.walk(ACTIVITIES, None, false, |key, value| {
+        if let (Some(id), Some(facts)) = (super::idb::key_id(&key), from_binary::<Facts>(&value)) {
+            if facts.org_id == *org_id.as_bytes() && facts.org_name.is_empty() && !batch.known.contains_key(&id) {
+                relying.push((id, facts));
+            }
+        }
+        true
+    })
+    .await?;
+    for (id, facts) in relying {
+        let facts = Facts {
+            org_name: old_name.clone(),
+            ..facts
+        };
+        tx.put(ACTIVITIES, &id_key(&id), &to_binary(&facts))?;
+    }
+    // The batch's own carry the old name already (filled in when read): written again, they keep it.
+    let named: Vec<[u8; 16]> = batch
+        .named_by_record
+        .iter()
+        .filter(|id| batch.get(id).is_some_and(|facts| facts.org_id == *org_id.as_bytes()))
+        .copied()
+        .collect();
+    batch.changed.extend(named);
+    batch.org_names.insert(org_id, new_name.to_owned());
+    Ok(())
 }

@@ -19,7 +19,7 @@ use super::activities::{self, Batch, Facts, Mine};
 use super::codec::{from_binary, to_binary};
 use super::idb::{id_key, key_id, Tx};
 use super::outbox::{self, Queued, QueuedCheckIn};
-use super::{cache, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, KV, OUTBOX};
+use super::{cache, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, KV, OUTBOX, RECORDS};
 
 /// A check-in the server has, as the phone keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
     };
     let signature = qr::signature_of(payload).ok_or(StoreError::Failed)?;
     let activity = *activity_id.as_bytes();
-    let (scanned, row) = write(&[KV, OUTBOX, ACTIVITIES], Durability::Strict, async |tx| {
+    let (scanned, row) = write(&[KV, OUTBOX, ACTIVITIES, RECORDS], Durability::Strict, async |tx| {
         let known = activities::get(tx, &activity).await?;
         if let Some(facts) = known.as_ref() {
             if let Some(mine) = facts.mine {
@@ -82,7 +82,7 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
             at: scanned_at,
             row,
         });
-        activities::put(tx, &activity, &facts)?;
+        activities::put(tx, &activity, &facts).await?;
         Ok((Scanned::New(shown(&facts, scanned_at)), Some(row)))
     })
     .await?;
@@ -209,7 +209,7 @@ pub async fn newest(limit: usize) -> Result<(Vec<CheckInRow>, bool), StoreError>
             })
             .collect()
     });
-    read(&[OUTBOX, CHECKINS, ACTIVITIES], async |tx| {
+    read(&[OUTBOX, CHECKINS, ACTIVITIES, RECORDS], async |tx| {
         let mut rows: Vec<(Id, [u8; 16], i64, RowState)> = Vec::new();
         let mut waiting = 0;
         tx.walk(OUTBOX, None, true, |_, value| {

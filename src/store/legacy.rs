@@ -170,7 +170,7 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             at: pending.scanned_at,
             row: 0,
         });
-        activities::put(tx, &activity, &facts)?;
+        activities::put(tx, &activity, &facts).await?;
         let check_in = SyncedCheckIn {
             activity,
             scanned_at: pending.scanned_at,
@@ -278,7 +278,7 @@ async fn queue(tx: &Tx, row: u64, entry: Entry) -> Result<(), StoreError> {
                             at: entry.occurred_at,
                             row,
                         });
-                        activities::put(tx, &activity, &facts)?;
+                        activities::put(tx, &activity, &facts).await?;
                         queued
                     }
                     _ => None,

@@ -311,12 +311,17 @@ pub async fn head(limit: usize) -> Result<(SyncMeta, Vec<Mutation>), StoreError>
     // moment later, and is numbered at the next step. Reading alone needs no write transaction.
     let new = cache::with(|c| c.last_row.unwrap_or(0) > c.meta.numbered_row);
     let (meta, mutations, damaged) = if new {
-        write(&[KV, OUTBOX, ACTIVITIES, DAMAGED], Durability::Strict, async |tx| {
-            read_head(tx, limit, true).await
-        })
+        write(
+            &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
+            Durability::Strict,
+            async |tx| read_head(tx, limit, true).await,
+        )
         .await?
     } else {
-        read(&[KV, OUTBOX, ACTIVITIES], async |tx| read_head(tx, limit, false).await).await?
+        read(&[KV, OUTBOX, ACTIVITIES, RECORDS], async |tx| {
+            read_head(tx, limit, false).await
+        })
+        .await?
     };
     if damaged {
         cache::reload().await?;
@@ -462,7 +467,7 @@ pub(super) async fn settle(
             }
             rows::leave(meta);
         }
-        batch.store(tx)?;
+        batch.store(tx).await?;
         if done.len() < read || read < at_once {
             break;
         }
@@ -510,7 +515,7 @@ pub enum What {
 
 /// The first `limit` waiting writes, oldest first.
 pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
-    read(&[OUTBOX, ACTIVITIES], async |tx| {
+    read(&[OUTBOX, ACTIVITIES, RECORDS], async |tx| {
         let mut stored = Vec::new();
         tx.walk(OUTBOX, None, false, |_, value| {
             stored.push(value);
@@ -544,7 +549,7 @@ pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
 /// they would be sent (`seq` null when not numbered yet), the refused ones with their reasons, the reports not
 /// yet answered, and the entries set aside as damaged, as they were stored.
 pub async fn export() -> Result<serde_json::Value, StoreError> {
-    read(&[KV, OUTBOX, ACTIVITIES, DAMAGED], async |tx| {
+    read(&[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED], async |tx| {
         let meta = meta(tx).await?;
         let stored = tx.get_all(OUTBOX, None, None).await?;
         let decoded: Vec<Option<Queued>> = stored.iter().map(|(_, value)| Queued::decode(value)).collect();

@@ -257,19 +257,27 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), Sto
                 record: Record::CheckIn(check_in),
             } => checkins::pulled(tx, &mut batch, check_in).await?,
             Change::Upsert { record } => {
-                if let Record::Report(report) = record {
-                    tx.delete(RECORDS, &kv(&format!("{PENDING_REPORT}{}", report.id)))?;
+                match record {
+                    Record::Report(report) => {
+                        tx.delete(RECORDS, &kv(&format!("{PENDING_REPORT}{}", report.id)))?;
+                    }
+                    Record::Organisation(org) => activities::keep_org_name(tx, &mut batch, org.id, &org.name).await?,
+                    _ => {}
                 }
                 tx.put(RECORDS, &kv(&record.key()), &to_json(record))?;
             }
             Change::Delete { key } => match key.split_once(':').map(|(kind, id)| (kind, Id::parse(id))) {
                 Some(("activity", Ok(id))) => activities::forget(&mut batch, *id.as_bytes()),
                 Some(("checkin", Ok(id))) => checkins::forget(tx, &mut batch, id, taken.get(&id).copied())?,
+                Some(("org", Ok(id))) => {
+                    activities::keep_org_name(tx, &mut batch, id, "").await?;
+                    tx.delete(RECORDS, &kv(key))?
+                }
                 _ => tx.delete(RECORDS, &kv(key))?,
             },
         }
     }
-    batch.store(tx)
+    batch.store(tx).await
 }
 
 /// Takes a pull answer: the engine decides on the stored bookkeeping, the page's changes are applied and what

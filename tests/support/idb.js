@@ -1,5 +1,5 @@
 // What the in-browser tests do to the phone's IndexedDB behind the app's back: empty it between tests, damage
-// an entry by hand, and count what a store holds.
+// an entry by hand, read one as stored, and count what a store holds.
 
 function database() {
   return new Promise((resolve, reject) => {
@@ -36,6 +36,15 @@ export async function count(store) {
   const db = await database();
   const transaction = db.transaction([store]);
   const request = transaction.objectStore(store).count();
+  await finished(transaction);
+  db.close();
+  return request.result;
+}
+
+export async function getRaw(store, key) {
+  const db = await database();
+  const transaction = db.transaction([store]);
+  const request = transaction.objectStore(store).get(key);
   await finished(transaction);
   db.close();
   return request.result;
