@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
+use crate::activities::{ActivitiesPage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage};
 use crate::card::CardPage;
 use crate::certificate::CertificatePage;
 use crate::checkin::CheckInLink;
@@ -56,6 +57,11 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
                         <Route path=path!("/org/:id") view=OrgPage />
+                        <Route path=path!("/activities") view=ActivitiesPage />
+                        <Route path=path!("/org/:id/activities") view=OrgActivitiesPage />
+                        <Route path=path!("/org/:id/activities/new") view=NewActivityPage />
+                        <Route path=path!("/org/:id/activities/:aid") view=EditActivityPage />
+                        <Route path=path!("/org/:id/activities/:aid/code") view=DoorCodePage />
                         <Route path=path!("/township/:id") view=TownshipPage />
                         <Route path=path!("/county/:id") view=CountyPage />
                     </Routes>

@@ -45,6 +45,20 @@ pub fn format_date(ms: i64) -> String {
     )
 }
 
+/// Local date and time as a `datetime-local` input takes it: `2026-11-30T14:00`.
+pub fn input_time(ms: i64) -> String {
+    format_time(ms).replacen(' ', "T", 1)
+}
+
+/// A `datetime-local` input's value (local time) in Unix milliseconds, if it is one.
+pub fn parse_input_time(text: &str) -> Option<i64> {
+    if text.len() != "2026-11-30T14:00".len() {
+        return None;
+    }
+    let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(text)).get_time();
+    ms.is_finite().then_some(ms as i64)
+}
+
 /// Local date and time for display.
 pub fn format_time(ms: i64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));

@@ -37,6 +37,7 @@ pub fn Home() -> impl IntoView {
                     <A href="/scan" attr:class="button primary scan" attr:data-testid="nav-scan">{i18n.t("scan.title")}</A>
                     {me.roles.iter().filter_map(|role| match role {
                         Role::Secretary { org_id } => Some(view! {
+                            <A href=format!("/org/{org_id}/activities") attr:class="button" attr:data-testid="nav-org-activities">{i18n.t("activities.manage_title")}</A>
                             <A href=format!("/org/{org_id}") attr:class="button" attr:data-testid="nav-org">{i18n.t("home.my_org")}</A>
                         }.into_any()),
                         Role::TownshipAdmin { org_id } => Some(view! {
@@ -47,6 +48,7 @@ pub fn Home() -> impl IntoView {
                         }.into_any()),
                         Role::Member => None,
                     }).collect_view()}
+                    <A href="/activities" attr:class="button" attr:data-testid="nav-activities">{i18n.t("activities.title")}</A>
                     <A href="/card" attr:class="button" attr:data-testid="nav-card">{i18n.t("card.title")}</A>
                     <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>
                     <A href="/profile" attr:class="button" attr:data-testid="nav-profile">{i18n.t("home.my_profile")}</A>

@@ -2,6 +2,7 @@
 //! them when it can. Pages live in modules named for what the member does; I/O sits at the edges (`api`,
 //! `store`, `pwa`), the sync decisions in `guihai_core::engine`.
 
+mod activities;
 mod api;
 mod app;
 mod card;

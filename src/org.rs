@@ -10,6 +10,7 @@ use guihai_core::sync::CodeResponse;
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, Answer};
@@ -106,6 +107,9 @@ fn Overview(
     let org_id = overview.org.id;
     view! {
         <h1>{overview.org.name.clone()}</h1>
+        <A href=format!("/org/{org_id}/activities") attr:class="button" attr:data-testid="org-activities-link">
+            {i18n.t("activities.manage_title")}
+        </A>
         <CodeTools org_id />
         <h2>{move || i18n.t("steward.pending_title")}</h2>
         {if overview.pending.is_empty() {

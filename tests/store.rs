@@ -234,6 +234,8 @@ fn activity(n: u8, title: &str) -> Activity {
         starts_at: 0,
         ends_at: 1,
         place: None,
+        team: None,
+        notes: None,
     }
 }
 
@@ -336,6 +338,65 @@ async fn an_organisation_s_name_is_kept_once_and_waiting_codes_survive_its_renam
     assert_eq!(
         numbered_head().await,
         [(1, check_in_op(1, "学习会")), (2, check_in_op(2, "主题党日"))]
+    );
+}
+
+/// Facts as the build before `details` stored them: the same fields, without the last.
+#[derive(serde::Serialize)]
+struct FactsBeforeDetails {
+    org_id: [u8; 16],
+    title: String,
+    org_name: String,
+    kind: Option<String>,
+    listed: Option<(i64, i64, Option<String>)>,
+    mine: Option<([u8; 16], i64, u64)>,
+}
+
+#[wasm_bindgen_test]
+async fn activities_stored_before_their_details_still_read_and_list_with_them_after_a_pull() {
+    fresh().await;
+    let before = FactsBeforeDetails {
+        org_id: *id(ORG).as_bytes(),
+        title: "学习会".into(),
+        org_name: "灌南县驻杭州流动党委".into(),
+        kind: Some("study".into()),
+        listed: Some((0, 1, Some("党群服务中心".into()))),
+        mine: Some((*id(101).as_bytes(), 5, 0)),
+    };
+    let bytes = postcard::to_allocvec(&before).unwrap();
+    let key: JsValue = js_sys::Uint8Array::from(&id(1).as_bytes()[..]).into();
+    put_raw("activities", key, js_sys::Uint8Array::from(&bytes[..]).into()).await;
+    let listed = guihai::store::activities::published().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let (stored, attended) = &listed[0];
+    assert_eq!(
+        (
+            stored.title.as_str(),
+            stored.place.as_deref(),
+            stored.notes.as_deref(),
+            *attended
+        ),
+        ("学习会", Some("党群服务中心"), None, true)
+    );
+    assert!(
+        matches!(check_in(1, "学习会", 9).await, Scanned::Already(_)),
+        "the member's mark is read from the older record"
+    );
+    let detailed = Activity {
+        kind: ActivityKind::Volunteer,
+        team: Some(guihai_core::domain::VolunteerTeam::Cleaning),
+        notes: Some("带扫帚".into()),
+        ..activity(1, "学习会")
+    };
+    pull(vec![Change::Upsert {
+        record: Record::Activity(detailed.clone()),
+    }])
+    .await;
+    let listed = guihai::store::activities::published().await.unwrap();
+    assert_eq!(
+        listed,
+        [(detailed, true)],
+        "the pull's details are kept, the mark stays"
     );
 }
 

@@ -17,16 +17,16 @@
 use std::collections::{BTreeSet, HashMap};
 
 use guihai_core::checkin::CheckIn;
-use guihai_core::domain::{Activity, ActivityKind};
+use guihai_core::domain::{Activity, ActivityKind, VolunteerTeam};
 use guihai_core::qr::{code_text, Code};
-use guihai_core::sync::Record;
+use guihai_core::sync::{Op, Record};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
-use super::codec::{from_binary, from_json, to_binary};
+use super::codec::{from_json, to_binary};
 use super::idb::{id_key, Tx};
-use super::{outbox, StoreError, ACTIVITIES, RECORDS};
+use super::{outbox, read, StoreError, ACTIVITIES, RECORDS};
 
 /// One activity as the phone keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,45 @@ pub struct Facts {
     /// withdrawn since.
     pub listed: Option<Listed>,
     pub mine: Option<Mine>,
+    /// The team and notes of a published activity, when it has either. Last, so that facts stored before it
+    /// existed still read (`decode`).
+    pub details: Option<Details>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Details {
+    /// `VolunteerTeam::as_str`.
+    pub team: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Facts as the phone stored them before `details`.
+#[derive(Deserialize)]
+struct FactsBeforeDetails {
+    org_id: [u8; 16],
+    title: String,
+    org_name: String,
+    kind: Option<String>,
+    listed: Option<Listed>,
+    mine: Option<Mine>,
+}
+
+/// Stored facts, of this build or of one before `details`: postcard's fields follow one another, so facts
+/// stored before end where `details` would start.
+pub(super) fn decode(value: &JsValue) -> Option<Facts> {
+    let bytes = value.dyn_ref::<js_sys::Uint8Array>()?.to_vec();
+    postcard::from_bytes::<Facts>(&bytes).ok().or_else(|| {
+        let before = postcard::from_bytes::<FactsBeforeDetails>(&bytes).ok()?;
+        Some(Facts {
+            org_id: before.org_id,
+            title: before.title,
+            org_name: before.org_name,
+            kind: before.kind,
+            listed: before.listed,
+            mine: before.mine,
+            details: None,
+        })
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +114,25 @@ impl Facts {
             kind: None,
             listed: None,
             mine: None,
+            details: None,
         }
+    }
+
+    /// The activity as its organisation published it, if it did (and the phone still lists it).
+    pub fn published(&self, id: Id) -> Option<Activity> {
+        let listed = self.listed.as_ref()?;
+        let details = self.details.as_ref();
+        Some(Activity {
+            id,
+            org_id: Id::from_bytes(self.org_id),
+            title: self.title.clone(),
+            kind: self.kind().unwrap_or_default(),
+            starts_at: listed.starts_at,
+            ends_at: listed.ends_at,
+            place: listed.place.clone(),
+            team: details.and_then(|d| d.team.as_deref()).and_then(VolunteerTeam::parse),
+            notes: details.and_then(|d| d.notes.clone()),
+        })
     }
 
     /// Whether a code's texts and organisation are exactly what these facts say, so that a waiting check-in
@@ -103,7 +160,7 @@ async fn get_stored(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, St
         .get(ACTIVITIES, &id_key(activity_id))
         .await?
         .as_ref()
-        .and_then(from_binary))
+        .and_then(decode))
 }
 
 /// Stores the facts, leaving the organisation's name out where its record has it.
@@ -157,7 +214,7 @@ impl Batch {
             named_by_record: BTreeSet::new(),
         };
         for (id, value) in ids.into_iter().zip(values) {
-            let mut facts: Option<Facts> = value.as_ref().and_then(from_binary);
+            let mut facts: Option<Facts> = value.as_ref().and_then(decode);
             if let Some(facts) = facts.as_mut().filter(|facts| facts.org_name.is_empty()) {
                 facts.org_name = batch.org_name(tx, Id::from_bytes(facts.org_id)).await?;
                 batch.named_by_record.insert(id);
@@ -218,6 +275,7 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> R
         kind: None,
         listed: None,
         mine: None,
+        details: None,
     });
     if facts.org_name.is_empty() || facts.org_id != *activity.org_id.as_bytes() {
         facts.org_name = batch.org_name(tx, activity.org_id).await?;
@@ -229,6 +287,10 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> R
         starts_at: activity.starts_at,
         ends_at: activity.ends_at,
         place: activity.place.clone(),
+    });
+    facts.details = (activity.team.is_some() || activity.notes.is_some()).then(|| Details {
+        team: activity.team.map(|team| team.as_str().to_owned()),
+        notes: activity.notes.clone(),
     });
     if let Some(before) = before.filter(|before| *before != facts) {
         outbox::keep_texts(tx, &before).await?;
@@ -249,6 +311,7 @@ pub(super) fn of_check_in(batch: &Batch, check_in: &CheckIn) -> Facts {
             kind: Some(check_in.kind.as_str().to_owned()),
             listed: None,
             mine: None,
+            details: None,
         })
 }
 
@@ -257,10 +320,52 @@ pub(super) fn forget(batch: &mut Batch, id: [u8; 16]) {
     match batch.get(&id).cloned() {
         Some(mut facts) if facts.mine.is_some() => {
             facts.listed = None;
+            facts.details = None;
             batch.set(id, facts);
         }
         _ => batch.remove(id),
     }
+}
+
+/// The activity a secretary's write publishes or cancels.
+pub(super) fn written_by(op: &Op) -> Option<[u8; 16]> {
+    match op {
+        Op::PublishActivity(activity) => Some(*activity.id.as_bytes()),
+        Op::CancelActivity { id } => Some(*id.as_bytes()),
+        _ => None,
+    }
+}
+
+/// A secretary's write the server took (`outbox::settle`): the activity as published, or cancelled.
+pub(super) async fn settled(tx: &Tx, batch: &mut Batch, op: &Op) -> Result<(), StoreError> {
+    match op {
+        Op::PublishActivity(activity) => pulled(tx, batch, activity).await,
+        Op::CancelActivity { id } => {
+            forget(batch, *id.as_bytes());
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The activities the member's organisations publish, as the phone holds them, each with whether the member
+/// checked in to it. One pass over the activities: an organisation holds a few hundred a year.
+pub async fn published() -> Result<Vec<(Activity, bool)>, StoreError> {
+    read(&[ACTIVITIES], async |tx| {
+        let mut published = Vec::new();
+        tx.walk(ACTIVITIES, None, false, |key, value| {
+            let id = super::idb::key_id(&key).map(Id::from_bytes);
+            if let (Some(id), Some(facts)) = (id, decode(&value)) {
+                if let Some(activity) = facts.published(id) {
+                    published.push((activity, facts.mine.is_some()));
+                }
+            }
+            true
+        })
+        .await?;
+        Ok(published)
+    })
+    .await
 }
 
 /// The organisation `org_id`'s record is about to be renamed or to go away: its activities that took their
@@ -273,7 +378,7 @@ pub(super) async fn keep_org_name(tx: &Tx, batch: &mut Batch, org_id: Id, new_na
     }
     let mut relying = Vec::new();
     tx.walk(ACTIVITIES, None, false, |key, value| {
-        if let (Some(id), Some(facts)) = (super::idb::key_id(&key), from_binary::<Facts>(&value)) {
+        if let (Some(id), Some(facts)) = (super::idb::key_id(&key), decode(&value)) {
             if facts.org_id == *org_id.as_bytes() && facts.org_name.is_empty() && !batch.known.contains_key(&id) {
                 relying.push((id, facts));
             }

@@ -265,7 +265,7 @@ pub async fn attended() -> Result<Vec<Attended>, StoreError> {
     read(&[ACTIVITIES], async |tx| {
         let mut attended = Vec::new();
         tx.walk(ACTIVITIES, None, false, |_, value| {
-            if let Some(facts) = from_binary::<Facts>(&value) {
+            if let Some(facts) = activities::decode(&value) {
                 if let (Some(mine), Some(kind)) = (facts.mine, facts.kind()) {
                     attended.push(Attended {
                         org_id: Id::from_bytes(facts.org_id),

@@ -164,6 +164,7 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             kind: None,
             listed: None,
             mine: None,
+            details: None,
         });
         facts.mine = Some(Mine {
             id: *pending.id.as_bytes(),

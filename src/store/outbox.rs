@@ -444,12 +444,16 @@ pub(super) async fn settle(
             break;
         };
         tx.delete(OUTBOX, &between(first.row, last.row)?.into())?;
-        // Only a refused check-in changes its activity (the member may scan again): only those are read.
-        let refused = done
+        // Only a refused check-in changes its activity (the member may scan again), and a secretary's activity
+        // the server took: only those are read.
+        let changing = done
             .iter()
-            .filter(|(_, fate)| matches!(fate, Fate::Refused(_)))
-            .map(|(numbered, _)| &numbered.queued);
-        let mut batch = activities_of(tx, refused).await?;
+            .filter_map(|(numbered, fate)| match (&numbered.queued, fate) {
+                (Queued::CheckIn(c), Fate::Refused(_)) => Some(c.activity),
+                (Queued::Op(o), Fate::Done) => activities::written_by(&o.op),
+                _ => None,
+            });
+        let mut batch = Batch::load(tx, changing).await?;
         for (numbered, fate) in &done {
             if let Fate::Refused(reason) = *fate {
                 // By row: a number starts over with a new client id, a row never does.
@@ -463,7 +467,13 @@ pub(super) async fn settle(
             }
             match &numbered.queued {
                 Queued::CheckIn(check_in) => checkins::settled(tx, &mut batch, check_in, *fate)?,
-                Queued::Op(_) => touched = true,
+                Queued::Op(queued) => {
+                    // The server has it as sent: the phone shows it so at once, not only after the pull.
+                    if *fate == Fate::Done {
+                        activities::settled(tx, &mut batch, &queued.op).await?;
+                    }
+                    touched = true;
+                }
             }
             rows::leave(meta);
         }

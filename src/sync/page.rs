@@ -37,6 +37,10 @@ fn describe(i18n: I18n, what: &What) -> String {
         }
         What::Op(Op::Report { .. }) => i18n.t("sync.kind.report"),
         What::Op(Op::Leave { .. }) => i18n.t("sync.kind.leave"),
+        What::Op(Op::PublishActivity(activity)) => {
+            i18n.t_with("sync.kind.publish_activity", &[("title", &activity.title)])
+        }
+        What::Op(Op::CancelActivity { .. }) => i18n.t("sync.kind.cancel_activity"),
         What::Op(Op::Skip) => String::new(),
         What::Unreadable(stored) => i18n.t_with("sync.kind.unreadable", &[("stored", stored)]),
     }

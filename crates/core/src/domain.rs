@@ -79,36 +79,94 @@ pub struct Me {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
-    /// 组织生活 / 三会一课
+    /// 支部党员大会
+    BranchAssembly,
+    /// 支委会
+    BranchCommittee,
+    /// 党小组会
+    PartyGroup,
+    /// 党课
+    PartyLecture,
+    /// 主题党日
+    ThemeDay,
+    /// 组织生活会
     OrganisationLife,
     Study,
-    Volunteer,
     Training,
+    /// 志愿服务, by one of the organisation's teams (`VolunteerTeam`).
+    Volunteer,
     #[default]
     Other,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 5] = [
+    /// In the order a secretary chooses from: 三会一课 first.
+    pub const ALL: [ActivityKind; 10] = [
+        ActivityKind::BranchAssembly,
+        ActivityKind::BranchCommittee,
+        ActivityKind::PartyGroup,
+        ActivityKind::PartyLecture,
+        ActivityKind::ThemeDay,
         ActivityKind::OrganisationLife,
         ActivityKind::Study,
-        ActivityKind::Volunteer,
         ActivityKind::Training,
+        ActivityKind::Volunteer,
         ActivityKind::Other,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            ActivityKind::BranchAssembly => "branch_assembly",
+            ActivityKind::BranchCommittee => "branch_committee",
+            ActivityKind::PartyGroup => "party_group",
+            ActivityKind::PartyLecture => "party_lecture",
+            ActivityKind::ThemeDay => "theme_day",
             ActivityKind::OrganisationLife => "organisation_life",
             ActivityKind::Study => "study",
-            ActivityKind::Volunteer => "volunteer",
             ActivityKind::Training => "training",
+            ActivityKind::Volunteer => "volunteer",
             ActivityKind::Other => "other",
         }
     }
 
     pub fn parse(text: &str) -> Option<ActivityKind> {
         ActivityKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// The volunteer teams a host organisation runs (志愿服务队).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolunteerTeam {
+    /// 绿化
+    Greening,
+    /// 保洁
+    Cleaning,
+    /// 治安巡逻
+    Patrol,
+    /// 家政服务
+    Household,
+}
+
+impl VolunteerTeam {
+    pub const ALL: [VolunteerTeam; 4] = [
+        VolunteerTeam::Greening,
+        VolunteerTeam::Cleaning,
+        VolunteerTeam::Patrol,
+        VolunteerTeam::Household,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VolunteerTeam::Greening => "greening",
+            VolunteerTeam::Cleaning => "cleaning",
+            VolunteerTeam::Patrol => "patrol",
+            VolunteerTeam::Household => "household",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VolunteerTeam> {
+        VolunteerTeam::ALL.into_iter().find(|team| team.as_str() == text)
     }
 }
 
@@ -123,6 +181,31 @@ pub struct Activity {
     pub starts_at: i64,
     pub ends_at: i64,
     pub place: Option<String>,
+    /// The team that serves, for volunteer service only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<VolunteerTeam>,
+    /// What members should know: what to bring, the agenda.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+impl Activity {
+    /// `NewActivity::checked`, keeping the id (an activity a secretary's phone made or edits, from its outbox).
+    pub fn checked(self) -> Result<Activity, ActivityError> {
+        let id = self.id;
+        let new = NewActivity {
+            org_id: self.org_id,
+            title: self.title,
+            kind: self.kind,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: self.place,
+            team: self.team,
+            notes: self.notes,
+        }
+        .checked()?;
+        Ok(new.with_id(id))
+    }
 }
 
 /// The longest an activity may run: a study day or a volunteer week, not an open-ended code.
@@ -137,7 +220,14 @@ pub struct NewActivity {
     pub starts_at: i64,
     pub ends_at: i64,
     pub place: Option<String>,
+    #[serde(default)]
+    pub team: Option<VolunteerTeam>,
+    #[serde(default)]
+    pub notes: Option<String>,
 }
+
+/// The longest notes an activity carries, in characters.
+pub const MAX_NOTES_CHARS: usize = 1_000;
 
 /// Why an activity cannot be published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -148,6 +238,23 @@ pub enum ActivityError {
     Place,
     #[error("the activity must end after it starts, within 14 days")]
     Window,
+    #[error("a team serves volunteer service only")]
+    Team,
+    #[error("the notes are longer than 1000 characters")]
+    Notes,
+}
+
+impl ActivityError {
+    /// Stable key for messages.
+    pub fn key(self) -> &'static str {
+        match self {
+            ActivityError::Title => "title",
+            ActivityError::Place => "place",
+            ActivityError::Window => "window",
+            ActivityError::Team => "team",
+            ActivityError::Notes => "notes",
+        }
+    }
 }
 
 impl NewActivity {
@@ -164,7 +271,34 @@ impl NewActivity {
         if self.ends_at <= self.starts_at || self.ends_at - self.starts_at > MAX_ACTIVITY_MS {
             return Err(ActivityError::Window);
         }
-        Ok(NewActivity { title, place, ..self })
+        if self.team.is_some() && self.kind != ActivityKind::Volunteer {
+            return Err(ActivityError::Team);
+        }
+        let notes = self.notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if notes.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS) {
+            return Err(ActivityError::Notes);
+        }
+        Ok(NewActivity {
+            title,
+            place,
+            notes,
+            ..self
+        })
+    }
+
+    /// The activity under `id`.
+    pub fn with_id(self, id: Id) -> Activity {
+        Activity {
+            id,
+            org_id: self.org_id,
+            title: self.title,
+            kind: self.kind,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: self.place,
+            team: self.team,
+            notes: self.notes,
+        }
     }
 }
 
@@ -180,6 +314,8 @@ mod tests {
             starts_at: 1_700_000_000_000,
             ends_at: 1_700_000_000_000 + hours * 3_600_000,
             place: place.map(str::to_owned),
+            team: None,
+            notes: None,
         }
     }
 
@@ -199,5 +335,25 @@ mod tests {
             Err(ActivityError::Window)
         );
         assert!(activity("学习", None, 14 * 24).checked().is_ok());
+        let greening = NewActivity {
+            team: Some(VolunteerTeam::Greening),
+            notes: Some("  带上手套  ".into()),
+            ..activity("植树", None, 3)
+        };
+        assert_eq!(
+            greening.clone().checked(),
+            Err(ActivityError::Team),
+            "a study has no team"
+        );
+        let volunteer = NewActivity {
+            kind: ActivityKind::Volunteer,
+            ..greening
+        };
+        assert_eq!(volunteer.clone().checked().unwrap().notes.as_deref(), Some("带上手套"));
+        let long = NewActivity {
+            notes: Some("注".repeat(MAX_NOTES_CHARS + 1)),
+            ..volunteer
+        };
+        assert_eq!(long.checked(), Err(ActivityError::Notes));
     }
 }

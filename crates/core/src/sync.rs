@@ -54,6 +54,11 @@ pub enum Op {
     },
     /// The member tells the organisation of this stop that they are leaving it.
     Leave { stop_id: Id },
+    /// A secretary publishes an activity of their organisation, or changes one (the same id): made on their
+    /// phone, offline if need be.
+    PublishActivity(Activity),
+    /// A secretary cancels an activity: it leaves the members' phones and its codes are refused from then on.
+    CancelActivity { id: Id },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
@@ -285,6 +290,16 @@ pub struct Device {
 pub struct CodeResponse {
     pub payload: String,
     pub link: String,
+    /// The link with the server's origin, drawn, for a code shown on a screen to be scanned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr: Option<QrDrawing>,
+}
+
+/// A QR code ready to draw: SVG path data of unit squares over a `modules` × `modules` grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrDrawing {
+    pub path: String,
+    pub modules: u32,
 }
 
 #[cfg(test)]

@@ -50,8 +50,13 @@ impl Server {
         for (index, m) in mutations.iter().enumerate() {
             let outcome = if classified.new.contains(&index) {
                 match &m.op {
-                    // The model's phones make check-ins only; profiles and reports have their own tests.
-                    Op::Skip | Op::EditProfile(_) | Op::Report { .. } | Op::Leave { .. } => Outcome::Applied,
+                    // The model's phones make check-ins only; the other writes have their own tests.
+                    Op::Skip
+                    | Op::EditProfile(_)
+                    | Op::Report { .. }
+                    | Op::Leave { .. }
+                    | Op::PublishActivity(_)
+                    | Op::CancelActivity { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
                         self.refused.insert(m.seq);
                         Outcome::Rejected {

@@ -136,6 +136,8 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
             starts_at,
             ends_at: starts_at + 60 * DAY,
             place: place.clone(),
+            team: None,
+            notes: None,
         };
         let activity = insert_activity(&mut tx, new).await?;
         let code = sign_code(state.keys(), &activity, &org_name);

@@ -1,24 +1,26 @@
 //! Activities published by host organisations, and their check-in codes (签到码), all for the secretary of the
 //! activity's organisation: `POST /api/v1/activities` publishes one to the organisation's members,
 //! `DELETE /api/v1/activities/{id}` cancels it (it leaves their phones), and `GET /api/v1/activities/{id}/code`
-//! gives a signed code to show.
+//! gives a signed code to show. The secretary's phone publishes, changes and cancels through its outbox
+//! (`publish_from_phone`, `cancel_from_phone`), offline if need be.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
 use guihai_core::domain::{Activity, NewActivity};
 use guihai_core::qr::{Code, Subject};
-use guihai_core::sync::CodeResponse;
+use guihai_core::sync::{CodeResponse, Outcome, QrDrawing, Rejection};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::AuthUser;
+use crate::auth::{self, AuthUser};
 use crate::changes::{self, Audience, LogKey};
+use crate::checkins::Origin;
 use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
 use crate::routes::Routes;
-use crate::{clock, db, AppState};
+use crate::{clock, db, orgs, qr_image, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -42,17 +44,19 @@ async fn create(
 
 /// Stores a checked activity and publishes it to its organisation's members.
 pub async fn insert(conn: &mut SqliteConnection, new: NewActivity) -> Result<Activity, AppError> {
-    let activity = Activity {
-        id: clock::new_id(),
-        org_id: new.org_id,
-        title: new.title,
-        kind: new.kind,
-        starts_at: new.starts_at,
-        ends_at: new.ends_at,
-        place: new.place,
-    };
+    let activity = new.with_id(clock::new_id());
+    store(conn, &activity).await?;
+    Ok(activity)
+}
+
+/// Writes a checked activity, new or changed, and publishes it to its organisation's members.
+async fn store(conn: &mut SqliteConnection, activity: &Activity) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place, team, notes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind,
+             starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
+             team = excluded.team, notes = excluded.notes",
     )
     .bind(activity.id.to_string())
     .bind(activity.org_id.to_string())
@@ -61,10 +65,76 @@ pub async fn insert(conn: &mut SqliteConnection, new: NewActivity) -> Result<Act
     .bind(activity.starts_at)
     .bind(activity.ends_at)
     .bind(&activity.place)
+    .bind(activity.team.as_ref().map(db::wire_name))
+    .bind(&activity.notes)
     .execute(&mut *conn)
     .await?;
     changes::touch(conn, LogKey::Activity(activity.id), &[Audience::Org(activity.org_id)]).await?;
-    Ok(activity)
+    Ok(())
+}
+
+/// The organisation of activity `id` and whether it was cancelled, if the server has it.
+async fn owner(conn: &mut SqliteConnection, id: Id) -> Result<Option<(Id, bool)>, AppError> {
+    let row: Option<(String, Option<i64>)> = sqlx::query_as("SELECT org_id, cancelled_at FROM activities WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|(org_id, cancelled)| Ok((db::id(&org_id)?, cancelled.is_some())))
+        .transpose()
+}
+
+/// A secretary's phone publishes an activity, or changes one it published (the same id), from its outbox.
+/// Only a secretary of the activity's organisation may, an activity never moves to another organisation, and a
+/// cancelled one stays cancelled.
+pub async fn publish_from_phone(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    activity: &Activity,
+) -> Result<Outcome, AppError> {
+    let rejected = |reason| Ok(Outcome::Rejected { reason });
+    if !auth::is_secretary(conn, origin.person_id, activity.org_id).await? {
+        return rejected(Rejection::Forbidden);
+    }
+    let Ok(activity) = activity.clone().checked() else {
+        return rejected(Rejection::Invalid);
+    };
+    match owner(conn, activity.id).await? {
+        Some((org_id, _)) if org_id != activity.org_id => return rejected(Rejection::Forbidden),
+        Some((_, true)) => return rejected(Rejection::UnknownActivity),
+        _ => {}
+    }
+    store(conn, &activity).await?;
+    Ok(Outcome::Applied)
+}
+
+/// A secretary's phone cancels an activity of their organisation, from its outbox (one cancelled already stays
+/// so).
+pub async fn cancel_from_phone(conn: &mut SqliteConnection, origin: &Origin, id: Id) -> Result<Outcome, AppError> {
+    let Some((org_id, cancelled)) = owner(conn, id).await? else {
+        return Ok(Outcome::Rejected {
+            reason: Rejection::UnknownActivity,
+        });
+    };
+    if !auth::is_secretary(conn, origin.person_id, org_id).await? {
+        return Ok(Outcome::Rejected {
+            reason: Rejection::Forbidden,
+        });
+    }
+    if !cancelled {
+        withdraw(conn, id, org_id).await?;
+    }
+    Ok(Outcome::Applied)
+}
+
+/// Cancels activity `id`: its code is refused from now on and it leaves the members' phones.
+async fn withdraw(conn: &mut SqliteConnection, id: Id, org_id: Id) -> Result<(), AppError> {
+    sqlx::query("UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL")
+        .bind(clock::now_ms())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    changes::tombstone(conn, LogKey::Activity(id), &[Audience::Org(org_id)]).await?;
+    Ok(())
 }
 
 /// Cancels an activity: its code is refused from now on and it leaves the members' phones. Check-ins already
@@ -78,25 +148,30 @@ async fn cancel(
     let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     user.require_secretary(&state.db, activity.org_id).await?;
     let mut tx = db::begin_write(&state.writes).await?;
-    sqlx::query("UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL")
-        .bind(clock::now_ms())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    changes::tombstone(&mut tx, LogKey::Activity(id), &[Audience::Org(activity.org_id)]).await?;
+    withdraw(&mut tx, id, activity.org_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The code to show at the door, drawn with the server's origin for any phone's camera.
 async fn code(
     State(state): State<AppState>,
     user: AuthUser,
+    headers: HeaderMap,
     id: Result<Path<Id>, PathRejection>,
 ) -> Result<Json<CodeResponse>, AppError> {
     let Path(id) = id?;
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     user.require_secretary(&state.db, activity.org_id).await?;
-    Ok(Json(sign_code(state.keys(), &activity, &org_name)))
+    let signed = sign_code(state.keys(), &activity, &org_name);
+    let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&headers), signed.link))?;
+    Ok(Json(CodeResponse {
+        qr: Some(QrDrawing {
+            path: qr.path,
+            modules: u32::try_from(qr.modules).unwrap_or_default(),
+        }),
+        ..signed
+    }))
 }
 
 /// The activity's check-in code, valid for the activity's whole window. (Codes that change every 30 seconds,
@@ -123,13 +198,15 @@ struct ActivityRow {
     starts_at: i64,
     ends_at: i64,
     place: Option<String>,
+    team: Option<String>,
+    notes: Option<String>,
     org_name: String,
 }
 
 /// The activity and the name of the organisation holding it, unless it was cancelled.
 pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<(Activity, String)>, AppError> {
     let row: Option<ActivityRow> = sqlx::query_as(
-        "SELECT a.org_id, a.title, a.kind, a.starts_at, a.ends_at, a.place, o.name AS org_name
+        "SELECT a.org_id, a.title, a.kind, a.starts_at, a.ends_at, a.place, a.team, a.notes, o.name AS org_name
          FROM activities a JOIN organisations o ON o.id = a.org_id WHERE a.id = ? AND a.cancelled_at IS NULL",
     )
     .bind(id.to_string())
@@ -144,6 +221,8 @@ pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<(Activity, String)>,
             starts_at: row.starts_at,
             ends_at: row.ends_at,
             place: row.place,
+            team: row.team.as_deref().map(db::from_wire_name).transpose()?,
+            notes: row.notes,
         };
         Ok((activity, row.org_name))
     })

@@ -141,6 +141,8 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
                 starts_at: now + starts,
                 ends_at: now + ends,
                 place: Some(org.address.to_owned()),
+                team: None,
+                notes: None,
             };
             activities::insert(&mut tx, activity).await?;
         }

@@ -103,6 +103,7 @@ impl Keyring {
         CodeResponse {
             link: format!("{LINK_PATH}{payload}"),
             payload,
+            qr: None,
         }
     }
 }

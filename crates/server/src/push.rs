@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::checkins::{self, Origin, Scan};
 use crate::error::AppError;
 use crate::faults::{self, Fault};
-use crate::{db, profile, reports, sync};
+use crate::{activities, db, profile, reports, sync};
 
 /// A batch stops growing at this many mutations (five full pushes), so one transaction stays short.
 const MAX_BATCH_MUTATIONS: usize = 1_000;
@@ -204,7 +204,11 @@ impl Job {
     /// Whether the push carries a write only sqlx's code applies.
     fn needs_sqlx(&self) -> bool {
         self.request.mutations.iter().any(|m| match m.op {
-            Op::Report { .. } | Op::Leave { .. } | Op::EditProfile(_) => true,
+            Op::Report { .. }
+            | Op::Leave { .. }
+            | Op::EditProfile(_)
+            | Op::PublishActivity(_)
+            | Op::CancelActivity { .. } => true,
             Op::CheckIn { .. } | Op::Skip => false,
         })
     }
@@ -297,7 +301,8 @@ impl Plan {
         }
     }
 
-    /// Applies the new mutations that only sqlx's code applies (reports, leaving, profile edits), in order.
+    /// Applies the new mutations that only sqlx's code applies (reports, leaving, profile edits, activities), in
+    /// order.
     async fn apply_rest(&mut self, conn: &mut SqliteConnection) -> Result<(), AppError> {
         for index in self.new.clone() {
             if self.outcomes[index].is_some() {
@@ -311,6 +316,8 @@ impl Plan {
                 }
                 (Op::Leave { stop_id }, _) => reports::leave_from_phone(conn, &origin, *stop_id).await?,
                 (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, &origin, edit).await?,
+                (Op::PublishActivity(activity), _) => activities::publish_from_phone(conn, &origin, activity).await?,
+                (Op::CancelActivity { id }, _) => activities::cancel_from_phone(conn, &origin, *id).await?,
                 (op, _) => return Err(AppError::Internal(format!("{op:?} has no outcome"))),
             };
             self.outcomes[index] = Some(outcome);

@@ -133,6 +133,8 @@ fn hangzhou_activity(secretary: &Session) -> String {
         starts_at: now_ms(),
         ends_at: now_ms() + 3_600_000,
         place: None,
+        team: None,
+        notes: None,
     })
     .unwrap()
 }

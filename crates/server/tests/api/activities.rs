@@ -2,10 +2,11 @@
 //! (and no one else) receive them, and a cancelled one leaves the phones while check-ins made stay facts.
 
 use axum::http::{Method, StatusCode};
-use guihai_core::domain::{Activity, ActivityKind, NewActivity};
-use guihai_core::sync::{Change, Outcome, Record, Rejection};
+use guihai_core::domain::{Activity, ActivityKind, NewActivity, VolunteerTeam};
+use guihai_core::sync::{Change, CodeResponse, Mutation, Op, Outcome, PushResponse, Record, Rejection};
+use guihai_core::Id;
 
-use crate::{check_in, now_ms, Server, Session};
+use crate::{check_in, fresh_id, now_ms, Server, Session};
 
 const HOUR: i64 = 3_600_000;
 
@@ -17,6 +18,8 @@ fn study(secretary: &Session, title: &str) -> NewActivity {
         starts_at: now_ms() - HOUR,
         ends_at: now_ms() + HOUR,
         place: Some("  钱江新城党群服务中心 ".to_owned()),
+        team: None,
+        notes: None,
     }
 }
 
@@ -144,4 +147,186 @@ async fn a_cancelled_activity_leaves_the_phones_and_its_code_is_refused_but_chec
             reason: Rejection::UnknownActivity
         }
     );
+}
+
+/// An activity of the secretary's organisation as their phone makes it, with an id of its own.
+fn made_on_phone(secretary: &Session, title: &str) -> Activity {
+    study(secretary, title).with_id(fresh_id())
+}
+
+fn publishing(seq: u64, activity: &Activity) -> Mutation {
+    Mutation {
+        seq,
+        occurred_at: now_ms(),
+        op: Op::PublishActivity(activity.clone()),
+    }
+}
+
+fn cancelling(seq: u64, id: Id) -> Mutation {
+    Mutation {
+        seq,
+        occurred_at: now_ms(),
+        op: Op::CancelActivity { id },
+    }
+}
+
+/// The outcome of the one mutation `session`'s phone pushes.
+async fn pushed(server: &Server, session: &Session, mutation: Mutation) -> Outcome {
+    let reply = server.push(session, vec![mutation]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    let answer: PushResponse = reply.json();
+    answer.results[0].outcome.clone()
+}
+
+fn published(records: &[Record], id: Id) -> Vec<&Activity> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Activity(a) if a.id == id => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_secretary_s_phone_publishes_changes_and_cancels_through_its_outbox() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let greening = Activity {
+        kind: ActivityKind::Volunteer,
+        team: Some(VolunteerTeam::Greening),
+        notes: Some("  带上手套和水  ".into()),
+        ..made_on_phone(&secretary, "江边植树")
+    };
+    assert_eq!(
+        pushed(&server, &secretary, publishing(1, &greening)).await,
+        Outcome::Applied
+    );
+    let records = server.pull_all(&member).await;
+    let seen = published(&records, greening.id);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        (seen[0].team, seen[0].notes.as_deref(), seen[0].place.as_deref()),
+        (
+            Some(VolunteerTeam::Greening),
+            Some("带上手套和水"),
+            Some("钱江新城党群服务中心")
+        ),
+        "checked and trimmed as the API does"
+    );
+
+    let changed = Activity {
+        title: "江边植树（改到周日）".into(),
+        starts_at: greening.starts_at + HOUR,
+        ..greening.clone()
+    };
+    assert_eq!(
+        pushed(&server, &secretary, publishing(2, &changed)).await,
+        Outcome::Applied
+    );
+    let records = server.pull_all(&member).await;
+    let seen = published(&records, greening.id);
+    assert_eq!(
+        (seen.len(), seen[0].title.as_str(), seen[0].starts_at),
+        (1, "江边植树（改到周日）", changed.starts_at),
+        "the same activity, changed"
+    );
+    let code: CodeResponse = server
+        .get(
+            &format!("/api/v1/activities/{}/code", greening.id),
+            Some(&secretary.token),
+        )
+        .await
+        .json();
+    assert!(
+        code.qr.is_some_and(|qr| qr.modules >= 21 && !qr.path.is_empty()),
+        "drawn for the door"
+    );
+
+    let cursor = server.pull(&member, 0).await.cursor;
+    assert_eq!(
+        pushed(&server, &secretary, cancelling(3, greening.id)).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        server.pull(&member, cursor).await.changes,
+        vec![Change::Delete {
+            key: format!("activity:{}", greening.id)
+        }]
+    );
+    assert_eq!(
+        pushed(&server, &secretary, cancelling(4, greening.id)).await,
+        Outcome::Applied,
+        "cancelled already: so it stays"
+    );
+    assert_eq!(
+        pushed(&server, &secretary, publishing(5, &changed)).await,
+        Outcome::Rejected {
+            reason: Rejection::UnknownActivity
+        },
+        "a cancelled activity stays cancelled"
+    );
+}
+
+#[tokio::test]
+async fn only_the_organisation_s_secretary_publishes_or_cancels_from_a_phone() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let other_secretary = server.sign_in("GH-S02").await;
+    let member = server.sign_in("GH-M01").await;
+    let forbidden = Outcome::Rejected {
+        reason: Rejection::Forbidden,
+    };
+    let ours = made_on_phone(&secretary, "党课：党章学习");
+    assert_eq!(pushed(&server, &other_secretary, publishing(1, &ours)).await, forbidden);
+    assert_eq!(pushed(&server, &member, publishing(1, &ours)).await, forbidden);
+    let nonsense = Activity {
+        ends_at: ours.starts_at,
+        ..ours.clone()
+    };
+    assert_eq!(
+        pushed(&server, &secretary, publishing(1, &nonsense)).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+    let team_for_a_study = Activity {
+        team: Some(VolunteerTeam::Patrol),
+        ..ours.clone()
+    };
+    assert_eq!(
+        pushed(&server, &secretary, publishing(2, &team_for_a_study)).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+    assert_eq!(
+        server
+            .count("SELECT count(*) FROM activities WHERE title = '党课：党章学习'")
+            .await,
+        0
+    );
+
+    // Another organisation's activity cannot be taken over by its id, nor cancelled.
+    let theirs = made_on_phone(&other_secretary, "他们的主题党日");
+    assert_eq!(
+        pushed(&server, &other_secretary, publishing(2, &theirs)).await,
+        Outcome::Applied
+    );
+    let taken_over = Activity {
+        org_id: ours.org_id,
+        ..theirs.clone()
+    };
+    assert_eq!(pushed(&server, &secretary, publishing(3, &taken_over)).await, forbidden);
+    assert_eq!(pushed(&server, &secretary, cancelling(4, theirs.id)).await, forbidden);
+    assert_eq!(pushed(&server, &member, cancelling(2, theirs.id)).await, forbidden);
+    assert_eq!(
+        pushed(&server, &secretary, cancelling(5, fresh_id())).await,
+        Outcome::Rejected {
+            reason: Rejection::UnknownActivity
+        }
+    );
+    let records = server.pull_all(&other_secretary).await;
+    assert_eq!(published(&records, theirs.id)[0].title, "他们的主题党日", "untouched");
 }

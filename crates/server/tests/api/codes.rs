@@ -19,7 +19,7 @@ async fn the_secretary_gets_a_code_that_phones_can_verify_offline() {
             Some(&secretary.token),
         )
         .await;
-    let CodeResponse { payload, link } = reply.json();
+    let CodeResponse { payload, link, .. } = reply.json();
     assert_eq!(link, format!("/q/{payload}"));
     let now = (crate::now_ms() / 1000) as u32;
     let code = qr::verify(&link, server.state.keys().trusted(), now).unwrap();

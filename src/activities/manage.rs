@@ -1,0 +1,133 @@
+//! `/org/:id/activities`: a secretary's activities of their organisation, as the phone holds them with the
+//! secretary's own writes not yet on the server (marked as waiting), to publish a new one, change or cancel
+//! one, and show its code at the door. Offline, like the writes it makes.
+
+use guihai_core::domain::Activity;
+use guihai_core::sync::Op;
+use guihai_core::Id;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::{waiting_writes, ActivitySummary};
+use crate::clock::now_ms;
+use crate::i18n::use_i18n;
+use crate::store::{activities, outbox};
+use crate::sync::use_sync;
+
+/// One activity on the list: as published, or as this phone changed it (`waiting`), or cancelled here.
+#[derive(Clone)]
+struct Listed {
+    activity: Activity,
+    waiting: bool,
+    cancelling: bool,
+}
+
+#[component]
+pub fn OrgActivitiesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let params = use_params_map();
+    let org_id = move || params.read().get("id").and_then(|id| Id::parse(&id).ok());
+    let revision = sync.revision;
+    let published = LocalResource::new(move || {
+        revision.track();
+        activities::published()
+    });
+    let problem = RwSignal::new(None::<&'static str>);
+    let listed = move || -> Option<Vec<Listed>> {
+        let org = org_id()?;
+        revision.track();
+        let (changed, cancelled) = waiting_writes();
+        let as_published = published
+            .get()?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(activity, _)| activity)
+            .filter(|activity| !changed.iter().any(|c| c.id == activity.id))
+            .map(|activity| (activity, false));
+        let as_changed = changed.iter().cloned().map(|activity| (activity, true));
+        let mut listed: Vec<Listed> = as_published
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(as_changed)
+            .filter(|(activity, _)| activity.org_id == org)
+            .map(|(activity, waiting)| Listed {
+                cancelling: cancelled.contains(&activity.id),
+                activity,
+                waiting,
+            })
+            .collect();
+        listed.sort_by_key(|listed| std::cmp::Reverse(listed.activity.starts_at));
+        Some(listed)
+    };
+    let cancel = move |id: Id| {
+        let confirmed = window()
+            .confirm_with_message(&i18n.t("activities.cancel_confirm"))
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        spawn_local(async move {
+            match outbox::enqueue_op(Op::CancelActivity { id }, now_ms(), None).await {
+                Ok(()) => {
+                    problem.set(None);
+                    sync.local_write();
+                }
+                Err(error) => problem.set(Some(error.message_key())),
+            }
+        });
+    };
+    view! {
+        <section class="card" data-testid="org-activities">
+            <h1>{move || i18n.t("activities.manage_title")}</h1>
+            {move || org_id().map(|org| view! {
+                <A href=format!("/org/{org}/activities/new") attr:class="button primary" attr:data-testid="new-activity">
+                    {i18n.t("activities.new")}
+                </A>
+            })}
+            {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
+            {move || listed().map(|listed| {
+                if listed.is_empty() {
+                    return view! { <p class="empty">{i18n.t("activities.none")}</p> }.into_any();
+                }
+                view! {
+                    <ul class="queue activities" data-testid="org-activity-list">
+                        {listed.into_iter().map(|Listed { activity, waiting, cancelling }| {
+                            let id = activity.id;
+                            let org = activity.org_id;
+                            view! {
+                                <li data-testid="org-activity" data-id=id.to_string()>
+                                    <span>
+                                        <ActivitySummary activity i18n />
+                                        {waiting.then(|| view! {
+                                            <span class="pill waiting" data-testid="activity-waiting">{i18n.t("checkins.state.waiting")}</span>
+                                        })}
+                                        {cancelling.then(|| view! {
+                                            <span class="pill refused" data-testid="activity-cancelling">{i18n.t("activities.cancelling")}</span>
+                                        })}
+                                    </span>
+                                    {(!cancelling).then(|| view! {
+                                        <div class="row-actions">
+                                            <A href=format!("/org/{org}/activities/{id}/code") attr:class="button primary" attr:data-testid="show-code">
+                                                {i18n.t("activities.show_code")}
+                                            </A>
+                                            <A href=format!("/org/{org}/activities/{id}") attr:class="button" attr:data-testid="edit-activity">
+                                                {i18n.t("activities.edit")}
+                                            </A>
+                                            <button class="button" data-testid="cancel-activity" on:click=move |_| cancel(id)>
+                                                {i18n.t("activities.cancel")}
+                                            </button>
+                                        </div>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }
+                .into_any()
+            })}
+        </section>
+    }
+}

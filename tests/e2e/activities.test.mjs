@@ -1,0 +1,128 @@
+// Activities run by the organisations: a secretary publishes one from their phone, offline, and it reaches the
+// members once the phone syncs; a change and a cancellation follow the same way; the code the secretary shows
+// at the door checks a member in. Bad input is said plainly and queues nothing.
+
+import assert from 'node:assert/strict';
+import { e2eTest, screenshot, startServer } from './harness.mjs';
+import { lastSynced, serverCheckIns, signedInPhone, waitForFirstSync, waitForSync } from './flows.mjs';
+import { outboxCount } from './store.mjs';
+
+const SECRETARY = 'GH-S01';
+const MEMBER = 'GH-M01';
+
+/** A `datetime-local` value `hours` from now, in the phone's own time zone. */
+function inputTime(page, hours) {
+  return page.evaluate((hours) => {
+    const at = new Date(Date.now() + hours * 3_600_000);
+    const two = (n) => String(n).padStart(2, '0');
+    return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
+  }, hours);
+}
+
+/** The secretary's list of their organisation's activities, reached from the home screen as a person does. */
+async function openOrgActivities(page) {
+  await page.goto('/');
+  await page.getByTestId('nav-org-activities').click();
+  await page.getByTestId('org-activities').waitFor();
+}
+
+async function fillActivity(page, { kind, team, title, from, to, place, notes }) {
+  await page.getByTestId('activity-kind-input').selectOption(kind);
+  if (team) await page.getByTestId('activity-team-input').selectOption(team);
+  await page.getByTestId('activity-title-input').fill(title);
+  await page.getByTestId('activity-starts-input').fill(await inputTime(page, from));
+  await page.getByTestId('activity-ends-input').fill(await inputTime(page, to));
+  if (place !== undefined) await page.getByTestId('activity-place-input').fill(place);
+  if (notes !== undefined) await page.getByTestId('activity-notes-input').fill(notes);
+}
+
+/** The member's activities screen, read again after their phone synced. */
+async function memberSees(page) {
+  const before = await lastSynced(page);
+  await page.goto('/activities');
+  await waitForSync(page, before);
+  await page.getByTestId('activities').waitFor();
+}
+
+e2eTest('a secretary publishes, changes and cancels an activity from their phone, offline first', async () => {
+  const server = await startServer();
+  const secretary = await signedInPhone(server, SECRETARY);
+  await waitForFirstSync(secretary.page);
+  const page = secretary.page;
+
+  await secretary.phone.setOffline(true);
+  await openOrgActivities(page);
+  await page.getByTestId('new-activity').click();
+  await fillActivity(page, {
+    kind: 'volunteer',
+    team: 'greening',
+    title: '江边植树',
+    from: -1,
+    to: 2,
+    place: '钱塘江南岸绿道',
+    notes: '带上手套和水',
+  });
+  await screenshot(page, 'activity-form');
+  await page.getByTestId('activity-save').click();
+  const listed = page.getByTestId('org-activity').filter({ hasText: '江边植树' });
+  await listed.getByTestId('activity-waiting').waitFor();
+  assert.equal(await outboxCount(page), 1, 'kept on the phone, waiting');
+  await screenshot(page, 'secretary-activities');
+
+  await secretary.phone.setOffline(false);
+  await listed.getByTestId('activity-waiting').waitFor({ state: 'detached', timeout: 30_000 });
+
+  const member = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(member.page);
+  await member.page.goto('/activities');
+  const seen = member.page.getByTestId('activities-upcoming').getByTestId('activity').filter({ hasText: '江边植树' });
+  await seen.waitFor();
+  assert.equal(await seen.getByTestId('activity-kind').textContent(), '志愿服务 · 绿化队');
+  assert.equal(await seen.getByTestId('activity-notes').textContent(), '带上手套和水');
+  await screenshot(member.page, 'activities');
+
+  // The code at the door: the secretary shows it, the member opens what it holds, and is checked in.
+  await listed.getByTestId('show-code').click();
+  await page.locator('[data-testid=door-code] svg.qr').waitFor();
+  const link = await page.getByTestId('door-code-link').getAttribute('href');
+  await screenshot(page, 'door-code');
+  await member.page.goto(link);
+  await member.page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+
+  // A change, then a cancellation, each reaching the member's phone.
+  await openOrgActivities(page);
+  await page.getByTestId('org-activity').filter({ hasText: '江边植树' }).getByTestId('edit-activity').click();
+  await page.getByTestId('activity-title-input').fill('江边植树（延长一小时）');
+  await page.getByTestId('activity-save').click();
+  const changed = page.getByTestId('org-activity').filter({ hasText: '延长一小时' });
+  await changed.getByTestId('activity-waiting').waitFor({ state: 'detached', timeout: 30_000 });
+  await memberSees(member.page);
+  const renamed = member.page.getByTestId('activity').filter({ hasText: '江边植树（延长一小时）' });
+  await renamed.getByTestId('attended').waitFor();
+
+  page.once('dialog', (dialog) => dialog.accept());
+  await changed.getByTestId('cancel-activity').click();
+  await changed.waitFor({ state: 'detached', timeout: 30_000 });
+  await memberSees(member.page);
+  const kept = member.page.getByTestId('activity').filter({ hasText: '江边植树' });
+  assert.equal(await kept.count(), 0, 'a cancelled activity leaves the members’ list');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1, 'the check-in made stays');
+  await member.browser.close();
+  await secretary.browser.close();
+});
+
+e2eTest('an activity that ends before it starts is refused on the phone, and nothing is queued', async () => {
+  const server = await startServer();
+  const { browser, page } = await signedInPhone(server, SECRETARY);
+  await openOrgActivities(page);
+  await page.getByTestId('new-activity').click();
+  await fillActivity(page, { kind: 'party_lecture', title: '党课：党章学习', from: 2, to: 1 });
+  await page.getByTestId('activity-save').click();
+  await page.getByTestId('activity-problem').filter({ hasText: '结束时间要晚于开始时间' }).waitFor();
+  await page.getByTestId('activity-title-input').fill('');
+  await fillActivity(page, { kind: 'party_lecture', title: ' ', from: 1, to: 2 });
+  await page.getByTestId('activity-save').click();
+  await page.getByTestId('activity-problem').filter({ hasText: '请填写名称' }).waitFor();
+  assert.equal(await outboxCount(page), 0);
+  await browser.close();
+});
