@@ -175,12 +175,10 @@ pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>)
 }
 
 /// The organisation's printable poster, as SVG text (the secretary's phone saves it as a file).
-pub async fn poster(token: &str, org_id: Id) -> Option<String> {
-    get_ok(token, &format!("/orgs/{org_id}/poster.svg"))
-        .await?
-        .text()
-        .await
-        .ok()
+/// `GET` of a file to save (a poster, a spreadsheet), as it is; `None` when the server cannot be asked or says
+/// no. Bytes, not text: decoding text drops a byte order mark, which Excel needs.
+pub async fn get_file(token: &str, path: &str) -> Option<Vec<u8>> {
+    Some(get_ok(token, path).await?.bytes().await.ok()?.to_vec())
 }
 
 /// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).

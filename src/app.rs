@@ -4,7 +4,9 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::activities::{ActivitiesPage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage};
+use crate::activities::{
+    ActivitiesPage, AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage,
+};
 use crate::card::CardPage;
 use crate::certificate::CertificatePage;
 use crate::checkin::CheckInLink;
@@ -62,6 +64,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/org/:id/activities/new") view=NewActivityPage />
                         <Route path=path!("/org/:id/activities/:aid") view=EditActivityPage />
                         <Route path=path!("/org/:id/activities/:aid/code") view=DoorCodePage />
+                        <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
                         <Route path=path!("/township/:id") view=TownshipPage />
                         <Route path=path!("/county/:id") view=CountyPage />
                     </Routes>

@@ -255,7 +255,7 @@ fn CodeTools(org_id: Id) -> impl IntoView {
     let poster = move |_| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            let saved = match api::poster(&session.token, org_id).await {
+            let saved = match api::get_file(&session.token, &format!("/orgs/{org_id}/poster.svg")).await {
                 Some(svg) => crate::pwa::download("guihai-poster.svg", "image/svg+xml", &svg).is_ok(),
                 None => false,
             };

@@ -113,6 +113,9 @@ pub fn OrgActivitiesPage() -> impl IntoView {
                                             <A href=format!("/org/{org}/activities/{id}/code") attr:class="button primary" attr:data-testid="show-code">
                                                 {i18n.t("activities.show_code")}
                                             </A>
+                                            <A href=format!("/org/{org}/activities/{id}/attendance") attr:class="button" attr:data-testid="activity-attendance">
+                                                {i18n.t("attendance.title")}
+                                            </A>
                                             <A href=format!("/org/{org}/activities/{id}") attr:class="button" attr:data-testid="edit-activity">
                                                 {i18n.t("activities.edit")}
                                             </A>

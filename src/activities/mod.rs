@@ -1,8 +1,9 @@
 //! Activities (活动): what the member's organisations hold, upcoming and past, read offline from the phone's
 //! store (`list.rs`); and for a secretary, their organisation's activities to publish, change and cancel,
-//! offline through the outbox like every write (`manage.rs`, `form.rs`), and the check-in code to show at the
-//! door (`door.rs`).
+//! offline through the outbox like every write (`manage.rs`, `form.rs`), the check-in code to show at the
+//! door (`door.rs`), and who came (`attendance.rs`).
 
+mod attendance;
 mod door;
 mod form;
 mod list;
@@ -16,6 +17,7 @@ use crate::clock::{format_date, format_time};
 use crate::i18n::I18n;
 use crate::store::cache;
 
+pub use attendance::AttendancePage;
 pub use door::DoorCodePage;
 pub use form::{EditActivityPage, NewActivityPage};
 pub use list::ActivitiesPage;

@@ -170,6 +170,10 @@ pub fn export() {
         records["exported_at"] = now_ms().into();
         records["member"] = records::me().map(|me| me.id.to_string()).into();
         let text = serde_json::to_string_pretty(&records).expect("records serialise");
-        let _ = crate::pwa::download(&format!("guihai-unsynced-{}.json", now_ms()), "application/json", &text);
+        let _ = crate::pwa::download(
+            &format!("guihai-unsynced-{}.json", now_ms()),
+            "application/json",
+            text.as_bytes(),
+        );
     });
 }

@@ -1,8 +1,10 @@
 // Activities run by the organisations: a secretary publishes one from their phone, offline, and it reaches the
 // members once the phone syncs; a change and a cancellation follow the same way; the code the secretary shows
-// at the door checks a member in. Bad input is said plainly and queues nothing.
+// at the door checks a member in, and the secretary sees who came and downloads the sheet. Bad input is said
+// plainly and queues nothing.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { e2eTest, screenshot, startServer } from './harness.mjs';
 import { lastSynced, serverCheckIns, signedInPhone, waitForFirstSync, waitForSync } from './flows.mjs';
 import { outboxCount } from './store.mjs';
@@ -17,6 +19,15 @@ function inputTime(page, hours) {
     const two = (n) => String(n).padStart(2, '0');
     return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
   }, hours);
+}
+
+/** Waits until `check` answers true. */
+async function until(check, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** The secretary's list of their organisation's activities, reached from the home screen as a person does. */
@@ -88,6 +99,21 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   await screenshot(page, 'door-code');
   await member.page.goto(link);
   await member.page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+
+  // Who came: the secretary's attendance, on screen and as a spreadsheet, once the member's phone sent it.
+  await until(async () => (await serverCheckIns(server.url, MEMBER)).length === 1);
+  await openOrgActivities(page);
+  await page.getByTestId('org-activity').filter({ hasText: '江边植树' }).getByTestId('activity-attendance').click();
+  const attendee = page.getByTestId('attendee');
+  await attendee.first().waitFor();
+  assert.equal(await attendee.count(), 1);
+  assert.match(await page.getByTestId('attendance-counts').textContent(), /本组织党员到场 1 人/);
+  await screenshot(page, 'attendance');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('attendance-csv').click()]);
+  const sheet = await readFile(await download.path());
+  assert.deepEqual([...sheet.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte order mark, for Excel');
+  const name = await attendee.first().getAttribute('data-name');
+  assert.match(sheet.toString('utf8'), new RegExp(`\\n${name},[^\\n]*,本组织党员,`));
 
   // A change, then a cancellation, each reaching the member's phone.
   await openOrgActivities(page);

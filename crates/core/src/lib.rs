@@ -4,6 +4,7 @@
 //! Architecture invariant: nothing here does I/O or knows about browsers, HTTP frameworks or databases. Time
 //! and randomness are passed in, so every function is deterministic and testable natively.
 
+pub mod attendance;
 pub mod certificate;
 pub mod checkin;
 pub mod domain;

@@ -6,8 +6,11 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
+use guihai_core::attendance::{Attendance, Attendee};
+use guihai_core::checkin::CheckInFlag;
 use guihai_core::domain::{Activity, NewActivity};
 use guihai_core::qr::{Code, Subject};
 use guihai_core::sync::{CodeResponse, Outcome, QrDrawing, Rejection};
@@ -27,6 +30,8 @@ pub fn routes() -> Routes {
         .route(Method::POST, "/activities", create)
         .route(Method::DELETE, "/activities/{id}", cancel)
         .route(Method::GET, "/activities/{id}/code", code)
+        .route(Method::GET, "/activities/{id}/attendance", attendance)
+        .route(Method::GET, "/activities/{id}/attendance.csv", attendance_csv)
 }
 
 async fn create(
@@ -187,6 +192,124 @@ pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str) -> CodeRes
         valid_until: clock::unix_secs(activity.ends_at),
         name: activity.title.clone(),
         detail: org_name.to_owned(),
+    })
+}
+
+/// Who came to the activity, for its organisation's secretary.
+async fn attendance(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<Attendance>, AppError> {
+    let Path(id) = id?;
+    Ok(Json(load_attendance(&state, &user, id).await?))
+}
+
+/// The same as a spreadsheet: CSV that Excel in Chinese opens as it is (UTF-8 with a byte order mark), times in
+/// China Standard Time, where the organisations and their members are.
+async fn attendance_csv(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<impl IntoResponse, AppError> {
+    let Path(id) = id?;
+    let attendance = load_attendance(&state, &user, id).await?;
+    let mut csv = csv::Writer::from_writer(BOM.as_bytes().to_vec());
+    let failed = |error: csv::Error| AppError::Internal(error.to_string());
+    csv.write_record(["姓名", "家乡组织", "身份", "签到时间", "服务器收到时间", "标记"])
+        .map_err(failed)?;
+    for attendee in &attendance.came {
+        let flag = match attendee.flag {
+            None => "",
+            Some(CheckInFlag::OutsideWindow) => "活动时间以外签到",
+            Some(CheckInFlag::ClockSkew) => "手机时间不准",
+        };
+        csv.write_record([
+            attendee.name.as_str(),
+            &attendee.home_org,
+            if attendee.visitor {
+                "来访党员"
+            } else {
+                "本组织党员"
+            },
+            &china_time(attendee.scanned_at),
+            &china_time(attendee.received_at),
+            flag,
+        ])
+        .map_err(failed)?;
+    }
+    let bytes = csv
+        .into_inner()
+        .map_err(|error| AppError::Internal(error.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"attendance.csv\""),
+        ],
+        bytes,
+    ))
+}
+
+/// Makes Excel read the file as UTF-8.
+const BOM: &str = "\u{feff}";
+
+/// `2026-11-30 14:05`, in China Standard Time (UTC+8, no daylight saving).
+fn china_time(ms: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(|at| at.to_offset(time::macros::offset!(+8)))
+        .ok()
+        .and_then(|at| at.format(&format).ok())
+        .unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct AttendeeRow {
+    person_id: String,
+    name: String,
+    home_org: String,
+    home_org_id: String,
+    current_org_id: Option<String>,
+    scanned_at: i64,
+    received_at: i64,
+    flag: Option<String>,
+}
+
+async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<Attendance, AppError> {
+    let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    user.require_secretary(&state.db, activity.org_id).await?;
+    let org = activity.org_id.to_string();
+    let rows: Vec<AttendeeRow> = sqlx::query_as(
+        "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,
+                c.received_at, c.flag
+         FROM check_ins c JOIN people p ON p.id = c.person_id JOIN organisations h ON h.id = p.home_org_id
+         WHERE c.activity_id = ? ORDER BY c.scanned_at, c.id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&state.db)
+    .await?;
+    let (expected,): (i64,) = sqlx::query_as("SELECT count(*) FROM people WHERE current_org_id = ?")
+        .bind(&org)
+        .fetch_one(&state.db)
+        .await?;
+    let came = rows
+        .into_iter()
+        .map(|row| {
+            Ok(Attendee {
+                member_id: db::id(&row.person_id)?,
+                visitor: row.current_org_id.as_deref() != Some(&org) && row.home_org_id != org,
+                name: row.name,
+                home_org: row.home_org,
+                scanned_at: row.scanned_at,
+                received_at: row.received_at,
+                flag: row.flag.as_deref().map(db::from_wire_name).transpose()?,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Attendance {
+        activity,
+        expected: u32::try_from(expected).unwrap_or_default(),
+        came,
     })
 }
 

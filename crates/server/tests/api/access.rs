@@ -43,6 +43,8 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/activities", Rule::Secretary),
     (Method::DELETE, "/activities/{id}", Rule::Secretary),
     (Method::GET, "/activities/{id}/code", Rule::Secretary),
+    (Method::GET, "/activities/{id}/attendance", Rule::Secretary),
+    (Method::GET, "/activities/{id}/attendance.csv", Rule::Secretary),
     (Method::GET, "/orgs/{id}/code", Rule::Steward),
     (Method::POST, "/orgs/{id}/code", Rule::Steward),
     (Method::GET, "/orgs/{id}/poster.svg", Rule::Steward),

@@ -2,6 +2,7 @@
 //! (and no one else) receive them, and a cancelled one leaves the phones while check-ins made stay facts.
 
 use axum::http::{Method, StatusCode};
+use guihai_core::attendance::Attendance;
 use guihai_core::domain::{Activity, ActivityKind, NewActivity, VolunteerTeam};
 use guihai_core::sync::{Change, CodeResponse, Mutation, Op, Outcome, PushResponse, Record, Rejection};
 use guihai_core::Id;
@@ -329,4 +330,71 @@ async fn only_the_organisation_s_secretary_publishes_or_cancels_from_a_phone() {
     );
     let records = server.pull_all(&other_secretary).await;
     assert_eq!(published(&records, theirs.id)[0].title, "他们的主题党日", "untouched");
+}
+
+#[tokio::test]
+async fn the_secretary_sees_who_came_apart_from_visitors_and_gets_a_spreadsheet_excel_opens() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let visitor = server.sign_in("GH-M05").await;
+    let activity = publish(&server, &secretary, &study(&secretary, "学习党章"))
+        .await
+        .1
+        .unwrap();
+    let code = server.code(&secretary, &activity).await;
+    let scanned_at = now_ms() - 60_000;
+    for session in [&member, &visitor] {
+        assert_eq!(
+            server.push(session, vec![check_in(1, &code, scanned_at)]).await.status,
+            StatusCode::OK
+        );
+    }
+    let path = format!("/api/v1/activities/{}/attendance", activity.id);
+    let attendance: Attendance = server.get(&path, Some(&secretary.token)).await.json();
+    assert_eq!(
+        (attendance.came.len(), attendance.members_came(), attendance.visitors()),
+        (2, 1, 1)
+    );
+    let came = |name: &str| attendance.came.iter().find(|a| a.name == name).unwrap();
+    assert!(!came(&member.me.name).visitor);
+    assert!(came(&visitor.me.name).visitor);
+    assert!(
+        attendance.expected >= 2,
+        "the organisation's members now, GH-M01 and GH-M02 among them"
+    );
+
+    let reply = server.get(&format!("{path}.csv"), Some(&secretary.token)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers[axum::http::header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        reply.body.starts_with(&[0xEF, 0xBB, 0xBF]),
+        "a byte order mark, for Excel"
+    );
+    let text = String::from_utf8(reply.body[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "姓名,家乡组织,身份,签到时间,服务器收到时间,标记");
+    let member_line = lines.iter().find(|l| l.starts_with(&member.me.name)).unwrap();
+    assert!(member_line.contains(",本组织党员,"), "{member_line}");
+    let china = time::OffsetDateTime::from_unix_timestamp(scanned_at / 1000)
+        .unwrap()
+        .to_offset(time::macros::offset!(+8));
+    let minute = format!(
+        "{}-{:02}-{:02} {:02}:{:02}",
+        china.year(),
+        u8::from(china.month()),
+        china.day(),
+        china.hour(),
+        china.minute()
+    );
+    assert!(
+        member_line.contains(&minute),
+        "scanned at {minute}, China time: {member_line}"
+    );
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with(&visitor.me.name) && l.contains(",来访党员,")));
 }
