@@ -22,7 +22,7 @@ pub fn NewActivityPage() -> impl IntoView {
     let params = use_params_map();
     move || {
         let org_id = params.read().get("id").and_then(|id| Id::parse(&id).ok())?;
-        // Tomorrow at nine, for two hours: a meeting's usual shape, changed in a few taps.
+        // Tomorrow at nine in China (UTC+8), for two hours: a meeting's usual shape, changed in a few taps.
         let tomorrow = (now_ms() / (24 * HOUR_MS) + 1) * 24 * HOUR_MS + HOUR_MS;
         let start = Activity {
             id: new_id(),
