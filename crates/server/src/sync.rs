@@ -167,13 +167,14 @@ fn client_id_header(headers: &HeaderMap) -> Result<Option<Id>, AppError> {
         .transpose()
 }
 
-/// What this person sees: their own records, what their home and current organisations publish, and what
+/// What this person sees: their own records, what their home and current organisations publish, what the
+/// organisations they are secretary of publish (a secretary runs them from their phone, member or not), and what
 /// everyone sees.
 async fn audiences(db: &mut SqliteConnection, person_id: Id) -> Result<Vec<Audience>, AppError> {
     let orgs: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT home_org_id, current_org_id FROM people WHERE id = ?")
             .bind(person_id.to_string())
-            .fetch_optional(db)
+            .fetch_optional(&mut *db)
             .await?;
     let (home, current) = orgs.ok_or(AppError::Unauthorized)?;
     let mut audiences = vec![
@@ -183,6 +184,16 @@ async fn audiences(db: &mut SqliteConnection, person_id: Id) -> Result<Vec<Audie
     ];
     if let Some(current) = current.filter(|current| *current != home) {
         audiences.push(Audience::Org(db::id(&current)?));
+    }
+    let run: Vec<(String,)> = sqlx::query_as("SELECT org_id FROM roles WHERE person_id = ? AND role = 'secretary'")
+        .bind(person_id.to_string())
+        .fetch_all(&mut *db)
+        .await?;
+    for (org_id,) in run {
+        let org = Audience::Org(db::id(&org_id)?);
+        if !audiences.contains(&org) {
+            audiences.push(org);
+        }
     }
     Ok(audiences)
 }

@@ -398,3 +398,24 @@ async fn the_secretary_sees_who_came_apart_from_visitors_and_gets_a_spreadsheet_
         .iter()
         .any(|l| l.starts_with(&visitor.me.name) && l.contains(",来访党员,")));
 }
+
+#[tokio::test]
+async fn a_secretary_who_is_no_member_of_their_organisation_still_gets_its_activities() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let other_secretary = server.sign_in("GH-S02").await;
+    let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
+    assert_ne!(
+        other_secretary.me.current_org.as_ref().map(|org| org.id),
+        Some(hangzhou)
+    );
+    server
+        .execute(&format!(
+            "INSERT INTO roles (person_id, role, org_id) VALUES ('{}', 'secretary', '{hangzhou}')",
+            other_secretary.me.id
+        ))
+        .await;
+    let (_, activity) = publish(&server, &secretary, &study(&secretary, "杭州的学习")).await;
+    let records = server.pull_all(&other_secretary).await;
+    assert_eq!(published(&records, activity.unwrap().id).len(), 1);
+}

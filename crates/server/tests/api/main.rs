@@ -284,6 +284,11 @@ impl Server {
         .sign(&signing.key)
     }
 
+    /// Changes the database behind the server's back, as an administrator's tool would.
+    pub async fn execute(&self, sql: &str) {
+        sqlx::query(sql).execute(&self.state.writes).await.unwrap();
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&self.state.db).await.unwrap();
         n
