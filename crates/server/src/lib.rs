@@ -62,8 +62,11 @@ pub mod bench_support {
     pub use crate::db::begin_write;
 }
 
-/// Largest request body the API reads: a full push of check-ins with the longest codes fits.
-pub const MAX_BODY_BYTES: usize = 2 << 20;
+/// Largest request body the API reads, for anyone (signing in among them): a form's worth. The two endpoints
+/// that take more say so on their route (`MAX_UPLOAD_BYTES`).
+pub const MAX_BODY_BYTES: usize = 64 << 10;
+/// A push (a full one of the longest codes fits) and a township's roster file.
+pub const MAX_UPLOAD_BYTES: usize = 2 << 20;
 
 /// Everything a request handler may use.
 #[derive(Clone)]

@@ -5,7 +5,8 @@
 //! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
 use guihai_core::profile::{Edit, Field};
@@ -27,7 +28,11 @@ const MAX_DAYS: u32 = 90;
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 pub fn routes() -> Routes {
-    Routes::new().route(Method::POST, "/orgs/{id}/roster", import)
+    Routes::new().route(
+        Method::POST,
+        "/orgs/{id}/roster",
+        import.layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
+    )
 }
 
 #[derive(Deserialize)]

@@ -2,7 +2,8 @@
 //! `GET /api/v1/sync/pull?cursor=N` answers what changed for this user above a server-issued cursor.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::handler::Handler;
 use axum::http::{HeaderMap, Method};
 use axum::Json;
 use guihai_core::sync::{Change, Op, PullResponse, PushRequest, PushResponse, Record, MAX_PUSH_BATCH, PULL_PAGE};
@@ -22,7 +23,11 @@ const CLIENT_ID_HEADER: &str = "x-client-id";
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route(Method::POST, "/sync/push", push)
+        .route(
+            Method::POST,
+            "/sync/push",
+            push.layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
+        )
         .route(Method::GET, "/sync/pull", pull)
 }
 

@@ -369,8 +369,8 @@ async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(outcomes(&reply.json())[0].1, Outcome::Applied);
 
-    // Eight megabytes of spaces gzip to a few kilobytes; decompressed, they are over the body limit.
-    let bomb = gzip(&vec![b' '; 4 * guihai_server::MAX_BODY_BYTES]);
+    // Eight megabytes of spaces gzip to a few kilobytes; decompressed, they are over the push's body limit.
+    let bomb = gzip(&vec![b' '; 4 * guihai_server::MAX_UPLOAD_BYTES]);
     assert!(bomb.len() < 10_000);
     let reply = push_gzipped(&server, &member.token, bomb).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
