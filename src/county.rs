@@ -4,24 +4,17 @@
 
 use guihai_core::domain::OrgKind;
 use guihai_core::report::{OrgSummary, OrgTree};
-use guihai_core::Id;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
-use crate::api;
 use crate::i18n::use_i18n;
-use crate::store::records;
+use crate::online::{fetched, id_param};
 
 #[component]
 pub fn CountyPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let tree = LocalResource::new(move || async move {
-        let county = params.read().get("id").and_then(|id| Id::parse(&id).ok())?;
-        let token = records::session()?.token;
-        api::get_json::<OrgTree>(&token, &format!("/orgs/{county}/tree")).await
-    });
+    let county = id_param("id");
+    let tree = fetched::<OrgTree>(move || Some(format!("/orgs/{}/tree", county()?)));
     view! {
         <section class="card" data-testid="county-page">
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>

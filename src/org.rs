@@ -11,11 +11,11 @@ use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, Answer};
 use crate::clock::{format_date, format_time};
 use crate::i18n::{use_i18n, I18n};
+use crate::online::{fetched, id_param};
 use crate::store::records;
 
 /// The outcome of the last action, as a translation key.
@@ -65,12 +65,8 @@ pub fn Contact(entry: RosterEntry) -> impl IntoView {
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let org_id = move || params.read().get("id").and_then(|id| Id::parse(&id).ok());
-    let overview = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<OrgOverview>(&token, &format!("/orgs/{}/overview", org_id()?)).await
-    });
+    let org_id = id_param("id");
+    let overview = fetched::<OrgOverview>(move || Some(format!("/orgs/{}/overview", org_id()?)));
     let answer = RwSignal::new(None::<Answer>);
     // Every action posts, shows its outcome, and reloads the lists.
     let act = move |path: String, body: Option<serde_json::Value>| {
@@ -266,10 +262,7 @@ fn CodeTools(org_id: Id) -> impl IntoView {
             }));
         });
     };
-    let code = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<CodeResponse>(&token, &format!("/orgs/{org_id}/code")).await
-    });
+    let code = fetched::<CodeResponse>(move || Some(format!("/orgs/{org_id}/code")));
     let rotate = move |_| {
         let confirmed = window()
             .confirm_with_message(&i18n.t("steward.rotate_confirm"))

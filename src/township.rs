@@ -6,12 +6,12 @@ use guihai_core::sync::Device;
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, Answer};
 use crate::clock::format_time;
 use crate::devices::describe;
 use crate::i18n::use_i18n;
+use crate::online::{fetched, id_param};
 use crate::org::{attended_words, Contact};
 use crate::roster::RosterImportForm;
 use crate::store::records;
@@ -19,12 +19,8 @@ use crate::store::records;
 #[component]
 pub fn TownshipPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let township = move || params.read().get("id").and_then(|id| Id::parse(&id).ok());
-    let members = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<Vec<RosterEntry>>(&token, &format!("/orgs/{}/members", township()?)).await
-    });
+    let township = id_param("id");
+    let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
     let answer = RwSignal::new(None::<Answer>);
     let register_return = move |person: Id| {
         spawn_local(async move {
@@ -90,13 +86,7 @@ pub fn TownshipPage() -> impl IntoView {
 fn MemberPhones(person: Id) -> impl IntoView {
     let i18n = use_i18n();
     let shown = RwSignal::new(false);
-    let phones = LocalResource::new(move || async move {
-        if !shown.get() {
-            return None;
-        }
-        let token = records::session()?.token;
-        api::get_json::<Vec<Device>>(&token, &format!("/people/{person}/devices")).await
-    });
+    let phones = fetched::<Vec<Device>>(move || shown.get().then(|| format!("/people/{person}/devices")));
     let revoke = move |id| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };

@@ -5,26 +5,21 @@
 
 use guihai_core::attendance::Attendance;
 use guihai_core::checkin::CheckInFlag;
-use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 use super::ActivitySummary;
 use crate::api;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
+use crate::online::{fetched, id_param};
 use crate::store::records;
 
 #[component]
 pub fn AttendancePage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("aid").and_then(|id| Id::parse(&id).ok());
-    let attendance = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<Attendance>(&token, &format!("/activities/{}/attendance", id()?)).await
-    });
+    let id = id_param("aid");
+    let attendance = fetched::<Attendance>(move || Some(format!("/activities/{}/attendance", id()?)));
     let message = RwSignal::new(None::<&'static str>);
     let download = move |_| {
         spawn_local(async move {

@@ -4,24 +4,17 @@
 //! forwarded screenshots.
 
 use guihai_core::sync::CodeResponse;
-use guihai_core::Id;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
-use crate::api;
 use crate::i18n::use_i18n;
+use crate::online::{fetched, id_param};
 use crate::qr_image::QrImage;
-use crate::store::records;
 
 #[component]
 pub fn DoorCodePage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("aid").and_then(|id| Id::parse(&id).ok());
-    let code = LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<CodeResponse>(&token, &format!("/activities/{}/code", id()?)).await
-    });
+    let id = id_param("aid");
+    let code = fetched::<CodeResponse>(move || Some(format!("/activities/{}/code", id()?)));
     view! {
         <section class="card door-code" data-testid="door-code">
             <h1>{move || i18n.t("activities.code_title")}</h1>
