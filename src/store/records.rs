@@ -8,7 +8,7 @@ use guihai_core::outbox as rows;
 use guihai_core::profile::Profile;
 use guihai_core::qr::TrustedKey;
 use guihai_core::report::Report;
-use guihai_core::sync::{Change, PullResponse, Record, SessionResponse};
+use guihai_core::sync::{Change, CodeResponse, PullResponse, Record, SessionResponse};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -23,6 +23,8 @@ pub(super) const SESSION: &str = "session";
 pub(super) const CLIENT: &str = "client";
 pub(super) const META: &str = "meta";
 pub(super) const CARD: &str = "card";
+/// Prefix of the `kv` keys of the check-in codes a secretary keeps for the door.
+const DOOR_CODE: &str = "door:";
 pub(super) const PENDING_REPORT: &str = "pendingreport:";
 
 /// The device session: the token never leaves this phone except in the Authorization header.
@@ -219,6 +221,26 @@ pub async fn save_card(card: &MemberCard) -> Result<(), StoreError> {
     .await?;
     cache::update(|c| c.card = Some(card.clone()));
     Ok(())
+}
+
+/// Keeps the check-in code a secretary showed for an activity, to show it again at the door with no signal.
+pub async fn keep_door_code(activity_id: Id, code: &CodeResponse) -> Result<(), StoreError> {
+    write(&[KV], Durability::Relaxed, async |tx| {
+        tx.put(KV, &kv(&format!("{DOOR_CODE}{activity_id}")), &to_json(code))
+    })
+    .await
+}
+
+/// The check-in code kept for an activity (`keep_door_code`).
+pub async fn door_code(activity_id: Id) -> Result<Option<CodeResponse>, StoreError> {
+    super::read(&[KV], async |tx| {
+        Ok(tx
+            .get(KV, &kv(&format!("{DOOR_CODE}{activity_id}")))
+            .await?
+            .as_ref()
+            .and_then(from_json))
+    })
+    .await
 }
 
 /// Applies a page of pulled changes inside the pull's transaction. Activities and check-ins go to their own

@@ -97,6 +97,13 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   await page.locator('[data-testid=door-code] svg.qr').waitFor();
   const link = await page.getByTestId('door-code-link').getAttribute('href');
   await screenshot(page, 'door-code');
+  // At a door with no signal: the code kept when it was shown online.
+  await secretary.phone.setOffline(true);
+  await page.reload();
+  await page.getByTestId('door-code-kept').waitFor();
+  await page.locator('[data-testid=door-code] svg.qr').waitFor();
+  assert.equal(await page.getByTestId('door-code-link').getAttribute('href'), link);
+  await secretary.phone.setOffline(false);
   await member.page.goto(link);
   await member.page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
 
