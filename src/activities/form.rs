@@ -44,19 +44,16 @@ pub fn EditActivityPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("aid").and_then(|id| Id::parse(&id).ok());
-    let published = LocalResource::new(activities::published);
+    let published = LocalResource::new(move || async move { activities::published_one(id()?).await.ok()? });
     move || {
         let id = id()?;
         // The phone's own change, not yet on the server, is what the secretary saw last.
         let waiting = waiting_writes().0.into_iter().find(|a| a.id == id);
-        let start = waiting.or_else(|| {
-            published
-                .get()?
-                .ok()?
-                .into_iter()
-                .map(|(activity, _)| activity)
-                .find(|activity| activity.id == id)
-        });
+        // Nothing until the phone has answered, rather than "not found" for a moment.
+        let start = match waiting {
+            Some(waiting) => Some(waiting),
+            None => published.get()?,
+        };
         Some(match start {
             Some(start) => view! { <ActivityForm start /> }.into_any(),
             None => view! { <section class="card"><p class="empty">{i18n.t("activities.not_found")}</p></section> }

@@ -348,6 +348,14 @@ pub(super) async fn settled(tx: &Tx, batch: &mut Batch, op: &Op) -> Result<(), S
     }
 }
 
+/// One activity as its organisation published it, if the phone lists it: one read.
+pub async fn published_one(id: Id) -> Result<Option<Activity>, StoreError> {
+    read(&[ACTIVITIES, RECORDS], async |tx| {
+        Ok(get(tx, id.as_bytes()).await?.and_then(|facts| facts.published(id)))
+    })
+    .await
+}
+
 /// The activities the member's organisations publish, as the phone holds them, each with whether the member
 /// checked in to it. One pass over the activities: an organisation holds a few hundred a year.
 pub async fn published() -> Result<Vec<(Activity, bool)>, StoreError> {
