@@ -70,6 +70,7 @@ fn code(n: u8, title: &str) -> (Code, String) {
         valid_until: NOW_SECS + 3_600,
         name: title.to_owned(),
         detail: "灌南县驻杭州流动党委".to_owned(),
+        door: None,
     };
     let payload = code.sign(&signing_key());
     (code, payload)

@@ -97,6 +97,7 @@ impl QueuedCheckIn {
             valid_until: self.valid_until,
             name: guihai_core::qr::code_text(&name).to_owned(),
             detail: guihai_core::qr::code_text(&detail).to_owned(),
+            door: None,
         })
     }
 

@@ -144,6 +144,7 @@ impl SyncService {
                     let request = PushRequest {
                         client_id: session.client_id,
                         mutations,
+                        sent_at: Some(crate::clock::now_ms()),
                     };
                     let timing = Timing::start("guihai:sync:push");
                     let reply = api::push(&session.token, &request).await;

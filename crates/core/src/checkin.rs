@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ActivityKind;
+use crate::qr::Code;
 use crate::sync::Rejection;
 use crate::Id;
 
@@ -33,6 +34,8 @@ pub enum CheckInFlag {
     OutsideWindow,
     /// The device time is far from when the server received it.
     ClockSkew,
+    /// A rotating door code scanned after its minute: a forwarded photo, or a phone whose clock was wrong.
+    StaleCode,
 }
 
 /// How far a device clock may stray from the receive time before the check-in is flagged; phones that were
@@ -47,6 +50,20 @@ pub fn flag_for(scanned_at: i64, received_at: i64, window: (i64, i64)) -> Option
         Some(CheckInFlag::OutsideWindow)
     } else {
         None
+    }
+}
+
+/// The server's judgement of a check-in with `code`: its device time against the activity's `window`, and the
+/// scan, in server time, against the code's own validity. `skew_ms` is how far the phone's clock was ahead of
+/// the server's when it pushed (0 when it did not say), so a phone set back to pass a stale code on the phone is
+/// caught here as long as its clock is still wrong when it syncs.
+pub fn judge(code: &Code, scanned_at: i64, received_at: i64, skew_ms: i64, window: (i64, i64)) -> Option<CheckInFlag> {
+    let scanned_server_secs = scanned_at.saturating_sub(skew_ms).div_euclid(1000);
+    let scanned_while_valid = u32::try_from(scanned_server_secs).is_ok_and(|secs| code.check_time(secs).is_ok());
+    match flag_for(scanned_at, received_at, window) {
+        None if !scanned_while_valid && code.door.is_some() => Some(CheckInFlag::StaleCode),
+        None if !scanned_while_valid => Some(CheckInFlag::OutsideWindow),
+        flag => flag,
     }
 }
 
@@ -146,6 +163,47 @@ mod tests {
         let rows = my_check_ins(&[synced(1, 10)], &[pending(1, 10), pending(2, 20)]);
         let states: Vec<_> = rows.iter().map(|r| (r.title.as_str(), r.state)).collect();
         assert_eq!(states, [("a2", RowState::Waiting), ("a1", RowState::Synced)]);
+    }
+
+    #[test]
+    fn a_door_code_scanned_after_its_minute_is_stale_in_server_time() {
+        use crate::qr::DoorSigner;
+        let at = 1_800_000_000u32;
+        let (valid_from, valid_until) = DoorSigner::window(at);
+        let code = Code {
+            subject: crate::qr::Subject::Activity {
+                activity_id: id(1),
+                org_id: id(2),
+            },
+            key_id: 1,
+            valid_from,
+            valid_until,
+            name: String::new(),
+            detail: String::new(),
+            door: Some(DoorSigner {
+                public_key: [0; 32],
+                certified_until: u32::MAX,
+                certificate_signature: Vec::new(),
+                at,
+            }),
+        };
+        let ms = |secs: u32| i64::from(secs) * 1000;
+        let window = (0, i64::MAX / 2);
+        assert_eq!(judge(&code, ms(at + 10), ms(at + 10), 0, window), None);
+        assert_eq!(
+            judge(&code, ms(at + 120), ms(at + 120), 0, window),
+            Some(CheckInFlag::StaleCode)
+        );
+        // A phone two minutes behind: its scan time looks right until its clock at push is counted.
+        assert_eq!(
+            judge(&code, ms(at + 10), ms(at + 130), -120_000, window),
+            Some(CheckInFlag::StaleCode)
+        );
+        let server_code = Code { door: None, ..code };
+        assert_eq!(
+            judge(&server_code, ms(at + 120), ms(at + 120), 0, window),
+            Some(CheckInFlag::OutsideWindow)
+        );
     }
 
     #[test]

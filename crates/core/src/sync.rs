@@ -10,7 +10,7 @@ use crate::certificate::{Review, Stop};
 use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
 use crate::profile::{self, Profile};
-use crate::qr::{CodeError, TrustedKey};
+use crate::qr::{CodeError, RevokedDoorKey, TrustedKey};
 use crate::report::{OrgCodeSince, Report};
 use crate::Id;
 
@@ -26,6 +26,10 @@ pub const PULL_PAGE: usize = 500;
 pub struct PushRequest {
     pub client_id: Id,
     pub mutations: Vec<Mutation>,
+    /// The phone's clock (Unix ms) when it sent the push, so the server can tell how far the device times of its
+    /// mutations are off (`checkin::judge`); absent from older phones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
 }
 
 /// One write made on the phone, in the order it was made.
@@ -217,6 +221,8 @@ pub enum Record {
     Activity(Activity),
     CheckIn(CheckIn),
     Key(TrustedKey),
+    /// A secretary's phone key that signs no more door codes (`qr::door`).
+    DoorKey(RevokedDoorKey),
 }
 
 impl Record {
@@ -232,6 +238,7 @@ impl Record {
             Record::Activity(activity) => format!("activity:{}", activity.id),
             Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),
             Record::Key(key) => format!("key:{}", key.key_id),
+            Record::DoorKey(key) => format!("doorkey:{}", key.id),
         }
     }
 }

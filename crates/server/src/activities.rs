@@ -192,6 +192,7 @@ pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str) -> CodeRes
         valid_until: clock::unix_secs(activity.ends_at),
         name: activity.title.clone(),
         detail: org_name.to_owned(),
+        door: None,
     })
 }
 
@@ -223,6 +224,7 @@ async fn attendance_csv(
             None => "",
             Some(CheckInFlag::OutsideWindow) => "活动时间以外签到",
             Some(CheckInFlag::ClockSkew) => "手机时间不准",
+            Some(CheckInFlag::StaleCode) => "签到码已过时（可能是转发的照片）",
         };
         csv.write_record([
             attendee.name.as_str(),

@@ -27,7 +27,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
-use crate::{clock, db, me, sync, AppState};
+use crate::{clock, db, door_keys, me, sync, AppState};
 
 /// Wrong PINs in a row before PIN sign-in closes, and for how long.
 pub const MAX_PIN_FAILURES: i64 = 5;
@@ -329,11 +329,14 @@ async fn session_response(state: &AppState, person_id: Id, token: String) -> Res
 
 /// Revokes the token this request came with (the phone wipes itself as it signs out).
 async fn sign_out(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, AppError> {
+    let mut tx = state.db.begin().await?;
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?")
         .bind(clock::now_ms())
         .bind(&user.token_hash[..])
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?;
+    door_keys::revoke_session(&mut tx, user.session_id).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -36,6 +36,8 @@ pub enum LogKey {
     Activity(Id),
     CheckIn(Id),
     Key(u16),
+    /// A revoked door key (`door_keys`); for everyone.
+    DoorKey(Id),
 }
 
 impl LogKey {
@@ -62,6 +64,7 @@ impl fmt::Display for LogKey {
             LogKey::Activity(id) => write!(f, "activity:{id}"),
             LogKey::CheckIn(id) => write!(f, "checkin:{id}"),
             LogKey::Key(key_id) => write!(f, "key:{key_id}"),
+            LogKey::DoorKey(id) => write!(f, "doorkey:{id}"),
         }
     }
 }
@@ -83,6 +86,7 @@ impl FromStr for LogKey {
             "orgcode" => LogKey::OrgCode(id()?),
             "activity" => LogKey::Activity(id()?),
             "checkin" => LogKey::CheckIn(id()?),
+            "doorkey" => LogKey::DoorKey(id()?),
             "key" => LogKey::Key(rest.parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         })

@@ -4,7 +4,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use guihai_core::checkin::{flag_for, CheckIn, CheckInFlag};
+use guihai_core::checkin::{judge, CheckIn};
 use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{Outcome, Rejection};
 use guihai_core::Id;
@@ -13,7 +13,7 @@ use sqlx::SqlitePool;
 
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{clock, db};
+use crate::{db, door_keys};
 
 /// Who sent a mutation, and when, as the push that carries it knows.
 pub struct Origin {
@@ -24,6 +24,8 @@ pub struct Origin {
     pub occurred_at: i64,
     /// Server time.
     pub received_at: i64,
+    /// How far the phone's clock was ahead of the server's when it pushed (0 when it did not say).
+    pub skew_ms: i64,
 }
 
 /// One scanned activity code to apply: who sent it, the check-in's id, and its signature check.
@@ -75,10 +77,18 @@ pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<O
             outcomes.push(rejected(Rejection::UnknownActivity));
             continue;
         };
+        if let Some(refused) = door_refusal(conn, code, org_id)? {
+            outcomes.push(rejected(Rejection::Code(refused)));
+            continue;
+        }
         let origin = &scan.origin;
-        let scanned_while_valid = code.check_time(clock::unix_secs(origin.occurred_at)).is_ok();
-        let flag = flag_for(origin.occurred_at, origin.received_at, (*starts_at, *ends_at))
-            .or((!scanned_while_valid).then_some(CheckInFlag::OutsideWindow));
+        let flag = judge(
+            code,
+            origin.occurred_at,
+            origin.received_at,
+            origin.skew_ms,
+            (*starts_at, *ends_at),
+        );
         let inserted = insert.execute(rusqlite::params![
             scan.id.to_string(),
             origin.person_id.to_string(),
@@ -100,6 +110,20 @@ pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<O
     // Only the member's own audience: the organisation's audience reaches every member, and a check-in is private.
     changes::touch_each_lent(conn, &applied)?;
     Ok(outcomes)
+}
+
+/// Why a door code's check-in is refused beyond its signatures: its key is unknown here, certified for
+/// another organisation than the activity's, or revoked before the code was made.
+fn door_refusal(conn: &rusqlite::Connection, code: &Code, activity_org: &str) -> Result<Option<CodeError>, AppError> {
+    let (Some(door), Subject::Activity { org_id, .. }) = (&code.door, &code.subject) else {
+        return Ok(None);
+    };
+    Ok(match door_keys::lookup(conn, &door.public_key)? {
+        None => Some(CodeError::UnknownKey),
+        Some((key_org, _)) if key_org != activity_org || *activity_org != org_id.to_string() => Some(CodeError::Forged),
+        Some((_, Some(revoked_at))) if door.at >= revoked_at => Some(CodeError::Revoked),
+        Some(_) => None,
+    })
 }
 
 #[derive(sqlx::FromRow)]

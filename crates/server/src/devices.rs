@@ -13,7 +13,7 @@ use guihai_core::Id;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{clock, db, rosters, AppState};
+use crate::{clock, db, door_keys, rosters, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -75,13 +75,16 @@ async fn revoke(
     if owner != user.person_id {
         rosters::require_admin_of_member(&state.db, &user, owner).await?;
     }
+    let mut tx = state.db.begin().await?;
     let revoked = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(clock::now_ms())
         .bind(id.to_string())
-        .execute(&state.db)
+        .execute(&mut *tx)
         .await?;
     if revoked.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    door_keys::revoke_session(&mut tx, id).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

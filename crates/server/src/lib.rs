@@ -18,6 +18,7 @@ pub mod config;
 mod db;
 mod demo;
 mod devices;
+mod door_keys;
 mod error;
 pub mod faults;
 mod keys;
@@ -148,6 +149,7 @@ fn api_routes() -> Routes {
         .merge(keys::routes())
         .merge(sync::routes())
         .merge(activities::routes())
+        .merge(door_keys::routes())
         .merge(orgs::routes())
         .merge(reports::routes())
         .merge(rosters::routes())

@@ -37,6 +37,7 @@ async fn card(State(state): State<AppState>, user: AuthUser, headers: HeaderMap)
             Some(no) => format!("{} · {no}", me.home_org.name),
             None => me.home_org.name,
         },
+        door: None,
     });
     let link = format!("{}{}", orgs::public_origin(&headers), signed.link);
     let qr = qr_image::draw(&link)?;

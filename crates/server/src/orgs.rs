@@ -103,6 +103,7 @@ fn sign(state: &AppState, id: Id, poster: &Poster) -> CodeResponse {
         valid_until: u32::MAX,
         name: poster.name.clone(),
         detail: poster.address.clone(),
+        door: None,
     })
 }
 

@@ -298,6 +298,11 @@ impl Plan {
             seq: mutation.seq,
             occurred_at: mutation.occurred_at,
             received_at: self.job.received_at,
+            skew_ms: self
+                .job
+                .request
+                .sent_at
+                .map_or(0, |sent_at| sent_at.saturating_sub(self.job.received_at)),
         }
     }
 

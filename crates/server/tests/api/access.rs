@@ -46,6 +46,7 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::GET, "/activities/{id}/attendance", Rule::Secretary),
     (Method::GET, "/activities/{id}/attendance.csv", Rule::Secretary),
     (Method::GET, "/orgs/{id}/code", Rule::Steward),
+    (Method::POST, "/orgs/{id}/door-key", Rule::Steward),
     (Method::POST, "/orgs/{id}/code", Rule::Steward),
     (Method::GET, "/orgs/{id}/poster.svg", Rule::Steward),
     (Method::GET, "/orgs/{id}/overview", Rule::Steward),
@@ -256,6 +257,7 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             "/orgs/{id}/members" => (township.to_string(), &township_admin, "{}"),
             "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
             "/orgs/{id}/tree" => (county.to_string(), &county_admin, "{}"),
+            "/orgs/{id}/door-key" => (hangzhou.to_string(), &secretary, crate::door::KEY_BODY),
             "/people/{id}/return" | "/people/{id}/devices" => (member.me.id.to_string(), &township_admin, "{}"),
             _ => (hangzhou.to_string(), &secretary, "{}"),
         }

@@ -7,6 +7,7 @@ mod activities;
 mod certificate;
 mod codes;
 mod devices;
+mod door;
 mod exactly_once;
 mod phone;
 mod process;
@@ -124,6 +125,7 @@ pub fn forged(activity: &Activity, key_id: u16) -> String {
         valid_until: u32::MAX,
         name: activity.title.clone(),
         detail: String::new(),
+        door: None,
     }
     .sign(&SigningKey::from_bytes(&[7; 32]))
 }
@@ -203,7 +205,11 @@ impl Server {
     }
 
     pub async fn push_as(&self, session: &Session, client_id: Id, mutations: Vec<Mutation>) -> Reply {
-        let request = PushRequest { client_id, mutations };
+        let request = PushRequest {
+            client_id,
+            mutations,
+            sent_at: None,
+        };
         self.send(Method::POST, "/api/v1/sync/push", Some(&session.token), Some(&request))
             .await
     }

@@ -128,6 +128,7 @@ impl Phone {
                     let request = PushRequest {
                         client_id: self.client_id,
                         mutations,
+                        sent_at: None,
                     };
                     let sent = self.authorised(self.http.post(format!("{}/sync/push", self.api)).json(&request));
                     let answer = reply(sent.send().await).await;

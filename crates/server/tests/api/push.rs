@@ -197,6 +197,7 @@ async fn a_code_for_an_unknown_activity_is_rejected() {
         valid_until: u32::MAX,
         name: "不存在的活动".into(),
         detail: String::new(),
+        door: None,
     });
     let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
     assert_eq!(
@@ -224,6 +225,7 @@ async fn a_code_for_something_other_than_an_activity_is_invalid_for_check_in() {
         valid_until: u32::MAX,
         name: "报到".into(),
         detail: String::new(),
+        door: None,
     });
     let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
     assert_eq!(
@@ -321,6 +323,7 @@ async fn a_full_push_of_the_longest_codes_is_taken_and_every_code_checked() {
         valid_until: u32::MAX,
         name: "党".repeat(MAX_TEXT_BYTES / 3),
         detail: "支".repeat(MAX_TEXT_BYTES / 3),
+        door: None,
     }
     .sign(&ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
     let mutations = (1..=MAX_PUSH_BATCH as u64)
@@ -364,6 +367,7 @@ async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
     let request = guihai_core::sync::PushRequest {
         client_id: member.client_id,
         mutations: vec![check_in(1, &code, now_ms())],
+        sent_at: None,
     };
     let reply = push_gzipped(&server, &member.token, gzip(&serde_json::to_vec(&request).unwrap())).await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -56,6 +56,7 @@ async fn every_authenticated_endpoint_refuses_a_missing_or_bad_token() {
     let push = serde_json::to_vec(&PushRequest {
         client_id: member.client_id,
         mutations: Vec::new(),
+        sent_at: None,
     })
     .unwrap();
     let endpoints = [

@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::Id;
 
+pub mod door;
+
+pub use door::{DoorCertificate, DoorSigner, RevokedDoorKey};
+
 const VERSION: u8 = 1;
 const SIGNING_CONTEXT: &[u8] = b"guihai/qr/1";
 /// Path prefix of every code link.
@@ -66,6 +70,9 @@ pub struct Code {
     pub name: String,
     /// A second line: the organisation's address, or the organisation holding the activity.
     pub detail: String,
+    /// For a rotating door code (`door`), the secretary's phone that signed it; `None` for codes the server signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub door: Option<DoorSigner>,
 }
 
 /// A public key the phone trusts for checking codes.
@@ -124,7 +131,11 @@ impl CodeError {
 
 impl Code {
     fn body(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(160);
+        let mut out = Vec::with_capacity(320);
+        if let Some(door) = &self.door {
+            door::body(self, door, &mut out);
+            return out;
+        }
         out.push(VERSION);
         out.push(self.subject.tag());
         out.extend_from_slice(&self.key_id.to_be_bytes());
@@ -141,7 +152,8 @@ impl Code {
         out
     }
 
-    /// Signs the code and returns its payload (the part after `/q/`).
+    /// Signs the code with a server key and returns its payload (the part after `/q/`); door codes are signed by
+    /// the secretary's phone instead (`DoorCertificate::sign_code`).
     pub fn sign(&self, key: &SigningKey) -> String {
         let mut bytes = self.body();
         let signature = key.sign(&signed_message(&bytes));
@@ -262,6 +274,8 @@ pub fn verify_signature(scanned: &str, keys: &[TrustedKey]) -> Result<Code, Code
 pub struct Verifier {
     /// Each key's id, its public half (`None` when it does not decode) and whether it was revoked.
     keys: Vec<(u16, Option<VerifyingKey>, bool)>,
+    /// Revoked door keys and since when (Unix seconds).
+    revoked_doors: Vec<([u8; 32], u32)>,
 }
 
 impl Verifier {
@@ -275,7 +289,14 @@ impl Verifier {
         };
         Verifier {
             keys: keys.iter().map(|key| (key.key_id, decoded(key), key.revoked)).collect(),
+            revoked_doors: Vec::new(),
         }
+    }
+
+    /// These keys, with door codes made by `revoked` keys since their revocation refused.
+    pub fn revoking(mut self, revoked: &[RevokedDoorKey]) -> Verifier {
+        self.revoked_doors = revoked.iter().filter_map(door::revoked_key).collect();
+        self
     }
 
     /// `verify_signature`, with these keys.
@@ -283,17 +304,24 @@ impl Verifier {
         let bytes = URL_SAFE_NO_PAD
             .decode(payload_of(scanned)?)
             .map_err(|_| CodeError::Damaged)?;
-        let (code, signed_len) = parse(&bytes)?;
+        let (code, signed_len) = match bytes.get(..2) {
+            Some([VERSION, door::TAG]) => door::parse(&bytes)?,
+            _ => parse(&bytes)?,
+        };
         let (_, public_key, revoked) = self
             .keys
             .iter()
             .find(|(key_id, _, _)| *key_id == code.key_id)
             .ok_or(CodeError::UnknownKey)?;
         let public_key = public_key.as_ref().ok_or(CodeError::UnknownKey)?;
-        let signature = Signature::from_slice(&bytes[signed_len..]).map_err(|_| CodeError::Damaged)?;
-        public_key
-            .verify_strict(&signed_message(&bytes[..signed_len]), &signature)
-            .map_err(|_| CodeError::Forged)?;
+        if code.door.is_some() {
+            door::check(&code, &bytes, signed_len, public_key, &self.revoked_doors)?;
+        } else {
+            let signature = Signature::from_slice(&bytes[signed_len..]).map_err(|_| CodeError::Damaged)?;
+            public_key
+                .verify_strict(&signed_message(&bytes[..signed_len]), &signature)
+                .map_err(|_| CodeError::Forged)?;
+        }
         if *revoked {
             return Err(CodeError::Revoked);
         }
@@ -318,7 +346,12 @@ impl Code {
 /// forged one) claimed to be.
 pub fn read_unverified(scanned: &str) -> Option<Code> {
     let bytes = URL_SAFE_NO_PAD.decode(payload_of(scanned).ok()?).ok()?;
-    parse(&bytes).ok().map(|(code, _)| code)
+    match bytes.get(..2) {
+        Some([VERSION, door::TAG]) => door::parse(&bytes),
+        _ => parse(&bytes),
+    }
+    .ok()
+    .map(|(code, _)| code)
 }
 
 /// Strict parse of the unsigned part; returns the code and where the signature starts.
@@ -354,6 +387,7 @@ fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
             valid_until,
             name,
             detail,
+            door: None,
         },
         signed_len,
     ))
@@ -419,6 +453,7 @@ mod tests {
             valid_until: 2_000,
             name: "十一月组织生活会".into(),
             detail: "灌南县驻杭州流动党委".into(),
+            door: None,
         }
     }
 

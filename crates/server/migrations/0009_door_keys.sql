@@ -1,0 +1,23 @@
+-- The keys of secretaries' phones that sign rotating door codes offline (QR.md; core's `qr::door`). A key
+-- belongs to one signed-in phone (session) and one organisation; its certificate is renewed while the phone
+-- syncs. Signing the phone out revokes it: codes it makes from then on are refused.
+CREATE TABLE door_keys (
+    id              TEXT PRIMARY KEY NOT NULL,
+    org_id          TEXT NOT NULL REFERENCES organisations (id),
+    person_id       TEXT NOT NULL REFERENCES people (id),
+    session_id      TEXT NOT NULL,
+    -- base64url of the 32-byte Ed25519 public key
+    public_key      TEXT NOT NULL UNIQUE,
+    -- Unix seconds
+    certified_until INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    revoked_at      INTEGER
+) STRICT;
+CREATE INDEX door_keys_by_session ON door_keys (session_id);
+
+-- A door code scanned after its minute is flagged as such (core's `CheckInFlag::StaleCode`). SQLite cannot change
+-- a column's CHECK: the flag moves to a new column with the new list, as in 0008.
+ALTER TABLE check_ins RENAME COLUMN flag TO flag_before;
+ALTER TABLE check_ins ADD COLUMN flag TEXT CHECK (flag IN ('outside_window', 'clock_skew', 'stale_code'));
+UPDATE check_ins SET flag = flag_before;
+ALTER TABLE check_ins DROP COLUMN flag_before;
