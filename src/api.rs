@@ -174,7 +174,15 @@ pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>)
     }
 }
 
-/// The organisation's printable poster, as SVG text (the secretary's phone saves it as a file).
+/// `POST` of a JSON body whose answer is JSON; `None` when the server cannot be asked or says no.
+pub async fn post_json<T: DeserializeOwned>(token: &str, path: &str, body: &impl serde::Serialize) -> Option<T> {
+    let response = api(Method::POST, path).bearer_auth(token).json(body).send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
 /// `GET` of a file to save (a poster, a spreadsheet), as it is; `None` when the server cannot be asked or says
 /// no. Bytes, not text: decoding text drops a byte order mark, which Excel needs.
 pub async fn get_file(token: &str, path: &str) -> Option<Vec<u8>> {

@@ -6,22 +6,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Redirect;
 
-use crate::api;
 use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
 use crate::qr_image::QrImage;
 use crate::store::records;
+use crate::sync::renew;
 
-/// Fetches a new card when the kept one is missing or wears thin; keeps the old one when the server cannot be
-/// reached (or the phone is full: the old card stays usable until it expires).
+/// Fetches a new card when the kept one is missing or wears thin (every sync round does too); keeps the old
+/// one when the server cannot be reached (or the phone is full: the old card stays usable until it expires).
 async fn refresh(card: RwSignal<Option<MemberCard>>) {
-    let wearing_thin = records::card().is_none_or(|c| c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS);
-    if !wearing_thin {
-        return;
-    }
-    let Some(session) = records::session() else { return };
-    if let Some(fresh) = api::get_json::<MemberCard>(&session.token, "/me/card").await {
-        let _ = records::save_card(&fresh).await;
+    if let Some(fresh) = renew::card().await {
         card.set(Some(fresh));
     }
 }

@@ -62,7 +62,8 @@ async fn open(payload: String) -> Outcome {
         hints::remember_after_sign_in(&link);
         return Outcome::SignInFirst;
     }
-    match qr::verify(&link, &records::trusted_keys(), server_now_secs()) {
+    let verified = records::verifier().verify(&link);
+    match verified.and_then(|code| code.check_time(server_now_secs()).map(|()| code)) {
         Err(error) => Outcome::Invalid(error),
         Ok(code) => match code.subject {
             Subject::Activity { .. } => check_in(code, payload).await,

@@ -112,3 +112,35 @@ export class Scanner {
     this.video.srcObject = null;
   }
 }
+
+// The secretary's door code is drawn by the same worker (crates/decoder): the encoder stays out of the first
+// load, and works offline once the worker is cached. One worker for the page's life; answers come in order.
+let drawer = null;
+
+/** Draws `text` as a QR code: resolves to `{path, modules}`, or `{path: null}` when it cannot be drawn. */
+export async function drawQr(text) {
+  if (!drawer) {
+    const worker = new Worker(WORKER_URL);
+    const waiting = [];
+    // Messages sent before the worker's wasm runs would be lost: the first draw waits for its `ready`.
+    const ready = new Promise((started) => {
+      worker.onmessage = ({ data }) => {
+        if (data.ready) return started();
+        const resolve = waiting.shift();
+        if (resolve) resolve(data);
+      };
+      worker.onerror = () => {
+        drawer.failed = true;
+        started();
+        waiting.splice(0).forEach((resolve) => resolve({ path: null }));
+      };
+    });
+    drawer = { worker, waiting, ready, failed: false };
+  }
+  await drawer.ready;
+  if (drawer.failed) return { path: null };
+  return new Promise((resolve) => {
+    drawer.waiting.push(resolve);
+    drawer.worker.postMessage({ draw: text });
+  });
+}

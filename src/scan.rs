@@ -3,6 +3,7 @@
 //! any other text is said so on this page and scanning goes on.
 
 use guihai_core::qr;
+use guihai_core::sync::QrDrawing;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
@@ -20,6 +21,19 @@ extern "C" {
     fn set_torch(this: &Scanner, on: bool) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn stop(this: &Scanner);
+    #[wasm_bindgen(js_name = drawQr)]
+    fn draw_qr(text: &str) -> js_sys::Promise;
+}
+
+/// `text` drawn as a QR code by the scanner's worker (the encoder is not in the app's first load); `None` when
+/// the worker cannot be started or the text is too long.
+pub async fn draw(text: &str) -> Option<QrDrawing> {
+    let answer = JsFuture::from(draw_qr(text)).await.ok()?;
+    let field = |name: &str| js_sys::Reflect::get(&answer, &name.into()).ok();
+    Some(QrDrawing {
+        path: field("path")?.as_string()?,
+        modules: field("modules")?.as_f64()? as u32,
+    })
 }
 
 /// The open camera with the callback it reports to. Dropping it (leaving the page, or a code found) lets the

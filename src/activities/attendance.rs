@@ -58,6 +58,7 @@ pub fn AttendancePage() -> impl IntoView {
                                     let flag = attendee.flag.map(|flag| match flag {
                                         CheckInFlag::OutsideWindow => "attendance.flag.outside_window",
                                         CheckInFlag::ClockSkew => "attendance.flag.clock_skew",
+                                        CheckInFlag::StaleCode => "attendance.flag.stale_code",
                                     });
                                     view! {
                                         <li data-testid="attendee" data-name=attendee.name.clone()>

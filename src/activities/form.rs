@@ -9,10 +9,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::{kind_of, waiting_writes};
+use super::{current, kind_of};
 use crate::clock::{input_time, new_id, now_ms, parse_input_time};
 use crate::i18n::use_i18n;
-use crate::store::{activities, outbox};
+use crate::store::outbox;
 use crate::sync::use_sync;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -44,17 +44,10 @@ pub fn EditActivityPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let id = move || params.read().get("aid").and_then(|id| Id::parse(&id).ok());
-    let published = LocalResource::new(move || async move { activities::published_one(id()?).await.ok()? });
+    let start = LocalResource::new(move || async move { current(id()?).await });
     move || {
-        let id = id()?;
-        // The phone's own change, not yet on the server, is what the secretary saw last.
-        let waiting = waiting_writes().0.into_iter().find(|a| a.id == id);
         // Nothing until the phone has answered, rather than "not found" for a moment.
-        let start = match waiting {
-            Some(waiting) => Some(waiting),
-            None => published.get()?,
-        };
-        Some(match start {
+        Some(match start.get()? {
             Some(start) => view! { <ActivityForm start /> }.into_any(),
             None => view! { <section class="card"><p class="empty">{i18n.t("activities.not_found")}</p></section> }
                 .into_any(),

@@ -74,6 +74,14 @@ fn waiting_writes() -> (Vec<Activity>, Vec<guihai_core::Id>) {
     })
 }
 
+/// Activity `id` as the secretary last saw it: their own change still waiting, or as published.
+async fn current(id: guihai_core::Id) -> Option<Activity> {
+    match waiting_writes().0.into_iter().find(|a| a.id == id) {
+        Some(waiting) => Some(waiting),
+        None => crate::store::activities::published_one(id).await.ok()?,
+    }
+}
+
 /// Whether `kind` is one `ActivityKind` names, for a form's select.
 fn kind_of(value: &str) -> ActivityKind {
     ActivityKind::parse(value).unwrap_or_default()

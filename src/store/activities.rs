@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use guihai_core::checkin::CheckIn;
 use guihai_core::domain::{Activity, ActivityKind, VolunteerTeam};
-use guihai_core::qr::{code_text, Code};
+use guihai_core::qr::Code;
 use guihai_core::sync::{Op, Record};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
@@ -138,9 +138,7 @@ impl Facts {
     /// Whether a code's texts and organisation are exactly what these facts say, so that a waiting check-in
     /// need not keep them itself (`outbox::QueuedCheckIn::texts`).
     pub fn reproduces(&self, code: &Code, org_id: Id) -> bool {
-        self.org_id == *org_id.as_bytes()
-            && code_text(&self.title) == code.name
-            && code_text(&self.org_name) == code.detail
+        self.org_id == *org_id.as_bytes() && code.carried(&self.title) == code.name && code.carried(&self.org_name) == code.detail
     }
 }
 

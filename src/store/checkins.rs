@@ -28,7 +28,7 @@ pub struct SyncedCheckIn {
     pub scanned_at: i64,
     /// Server time of receipt, once the server's record came back.
     pub received_at: Option<i64>,
-    /// 0 none, 1 outside the window, 2 clock skew.
+    /// 0 none, 1 outside the window, 2 clock skew, 3 a stale door code.
     pub flag: u8,
 }
 
@@ -37,6 +37,7 @@ fn flag_code(flag: Option<CheckInFlag>) -> u8 {
         None => 0,
         Some(CheckInFlag::OutsideWindow) => 1,
         Some(CheckInFlag::ClockSkew) => 2,
+        Some(CheckInFlag::StaleCode) => 3,
     }
 }
 

@@ -28,6 +28,7 @@ pub mod hints;
 mod idb;
 mod legacy;
 pub mod outbox;
+pub mod door;
 pub mod records;
 
 use std::cell::RefCell;

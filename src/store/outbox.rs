@@ -14,14 +14,14 @@
 
 use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
 use guihai_core::outbox::{self as rows, Fate, Found};
-use guihai_core::qr::{Code, Subject};
+use guihai_core::qr::{Code, DoorSigner, Subject};
 use guihai_core::sync::{Mutation, Op, PushResponse, Rejection};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::activities::{self, Batch, Facts, Mine};
-use super::codec::{from_binary, from_json, raw, to_binary, to_json};
+use super::codec::{from_json, raw, to_json};
 use super::idb::{above, between, key_number, number_key, up_to, Tx};
 use super::records::{kv, PendingReport, META};
 use super::{
@@ -47,6 +47,10 @@ pub struct QueuedCheckIn {
     pub signature: Vec<u8>,
     /// The code's organisation and texts, when the activity's facts do not give them back exactly.
     pub texts: Option<Texts>,
+    /// A rotating door code's signer; stored after the fields above (`Queued::encode`), so that the check-ins
+    /// kept by builds before door codes read back as they are.
+    #[serde(skip)]
+    pub door: Option<DoorSigner>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +81,7 @@ impl QueuedCheckIn {
             valid_until: code.valid_until,
             signature: signature.to_vec(),
             texts,
+            door: code.door.clone(),
         })
     }
 
@@ -87,7 +92,7 @@ impl QueuedCheckIn {
             (None, Some(f)) => (f.org_id, f.title.clone(), f.org_name.clone()),
             (None, None) => return None,
         };
-        Some(Code {
+        let mut code = Code {
             subject: Subject::Activity {
                 activity_id: Id::from_bytes(self.activity),
                 org_id: Id::from_bytes(org_id),
@@ -95,10 +100,13 @@ impl QueuedCheckIn {
             key_id: self.key_id,
             valid_from: self.valid_from,
             valid_until: self.valid_until,
-            name: guihai_core::qr::code_text(&name).to_owned(),
-            detail: guihai_core::qr::code_text(&detail).to_owned(),
-            door: None,
-        })
+            name: String::new(),
+            detail: String::new(),
+            door: self.door.clone(),
+        };
+        code.name = code.carried(&name).to_owned();
+        code.detail = code.carried(&detail).to_owned();
+        Some(code)
     }
 
     /// The write as the server takes it.
@@ -159,8 +167,13 @@ impl Queued {
     }
 
     pub(super) fn decode(value: &JsValue) -> Option<Queued> {
-        if value.is_instance_of::<js_sys::Uint8Array>() {
-            return from_binary(value).map(Queued::CheckIn);
+        if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+            let bytes = bytes.to_vec();
+            let (mut check_in, door) = postcard::take_from_bytes::<QueuedCheckIn>(&bytes).ok()?;
+            if !door.is_empty() {
+                check_in.door = Some(postcard::from_bytes(door).ok()?);
+            }
+            return Some(Queued::CheckIn(check_in));
         }
         let inner = js_sys::Reflect::get(value, &JsValue::from_str(VALUE_FIELD)).ok()?;
         from_json(&inner).map(Queued::Op)
@@ -168,7 +181,13 @@ impl Queued {
 
     fn encode(&self) -> JsValue {
         match self {
-            Queued::CheckIn(c) => to_binary(c),
+            Queued::CheckIn(c) => {
+                let mut bytes = postcard::to_allocvec(c).expect("stored values serialise");
+                if let Some(door) = &c.door {
+                    bytes.extend(postcard::to_allocvec(door).expect("stored values serialise"));
+                }
+                js_sys::Uint8Array::from(&bytes[..]).into()
+            }
             Queued::Op(o) => {
                 let object = js_sys::Object::new();
                 let kind = serde_json::to_value(&o.op)

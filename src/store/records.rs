@@ -6,7 +6,7 @@ use guihai_core::domain::Me;
 use guihai_core::engine::{Reply, Round, Settled};
 use guihai_core::outbox as rows;
 use guihai_core::profile::Profile;
-use guihai_core::qr::TrustedKey;
+use guihai_core::qr::{RevokedDoorKey, TrustedKey, Verifier};
 use guihai_core::report::Report;
 use guihai_core::sync::{Change, CodeResponse, PullResponse, Record, SessionResponse};
 use guihai_core::Id;
@@ -206,6 +206,19 @@ pub fn trusted_keys() -> Vec<TrustedKey> {
             None
         }
     })
+}
+
+/// Secretaries' phone keys that were revoked (signed out): their door codes made since are refused.
+pub fn revoked_door_keys() -> Vec<RevokedDoorKey> {
+    each("doorkey:", |r| match r {
+        Record::DoorKey(key) => Some(key.clone()),
+        _ => None,
+    })
+}
+
+/// The codes this phone accepts: signed by the server's keys, or by a door key it certified and did not revoke.
+pub fn verifier() -> Verifier {
+    Verifier::new(&trusted_keys()).revoking(&revoked_door_keys())
 }
 
 /// The member card kept for offline use.

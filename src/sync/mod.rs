@@ -6,6 +6,7 @@
 //! the engine's backoff; the outbox is never dropped unacknowledged.
 
 mod page;
+pub mod renew;
 mod status;
 
 use std::time::Duration;
@@ -165,6 +166,7 @@ impl SyncService {
                 Step::Done => {
                     self.problem.set(None);
                     self.changed();
+                    spawn_local(renew::all());
                     return;
                 }
                 Step::RetryIn(ms) => {

@@ -1,7 +1,8 @@
 //! The scanner's Web Worker: Trunk builds this binary (`data-type="worker"` in index.html) with a loader
 //! shim that runs `main`. Protocol with `src/scan.js`: the worker says `{ready: true}` once it can take frames;
 //! then each `{width, height, pixels}` (an RGBA ArrayBuffer, transferred) gets `{text, ms}` back: the decoded
-//! text or `null`, and how long decoding took.
+//! text or `null`, and how long decoding took. The secretary's door code uses it the other way round: each
+//! `{draw: text}` gets `{path, modules}` back (core's `qr::drawing`), or `{path: null}` for a text too long.
 
 use guihai_decoder::decode_rgba;
 use js_sys::{Object, Reflect, Uint8Array};
@@ -20,10 +21,16 @@ fn main() {
     let _ = scope.post_message(&message(&[("ready", JsValue::TRUE)]));
 }
 
-/// Decodes one frame message; a malformed one reads as "no code", like a frame without one.
+/// Decodes one frame message (a malformed one reads as "no code", like a frame without one), or draws one text.
 fn answer(data: &JsValue) -> JsValue {
     let started = now();
     let field = |name: &str| Reflect::get(data, &name.into()).ok();
+    if let Some(text) = field("draw").and_then(|text| text.as_string()) {
+        return match guihai_core::qr::drawing::draw(&text) {
+            Some(drawing) => message(&[("path", drawing.path.into()), ("modules", drawing.modules.into())]),
+            None => message(&[("path", JsValue::NULL)]),
+        };
+    }
     let size = |name: &str| field(name).and_then(|v| v.as_f64()).map(|n| n as usize);
     let text = match (size("width"), size("height"), field("pixels")) {
         (Some(width), Some(height), Some(pixels)) if pixels.is_instance_of::<js_sys::ArrayBuffer>() => {

@@ -13,7 +13,7 @@ use guihai_core::attendance::{Attendance, Attendee};
 use guihai_core::checkin::CheckInFlag;
 use guihai_core::domain::{Activity, NewActivity};
 use guihai_core::qr::{Code, Subject};
-use guihai_core::sync::{CodeResponse, Outcome, QrDrawing, Rejection};
+use guihai_core::sync::{CodeResponse, Outcome, Rejection};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -171,10 +171,7 @@ async fn code(
     let signed = sign_code(state.keys(), &activity, &org_name);
     let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&headers), signed.link))?;
     Ok(Json(CodeResponse {
-        qr: Some(QrDrawing {
-            path: qr.path,
-            modules: u32::try_from(qr.modules).unwrap_or_default(),
-        }),
+        qr: Some(qr),
         ..signed
     }))
 }

@@ -44,7 +44,7 @@ async fn card(State(state): State<AppState>, user: AuthUser, headers: HeaderMap)
     Ok(Json(MemberCard {
         link,
         qr_path: qr.path,
-        modules: u32::try_from(qr.modules).unwrap_or_default(),
+        modules: qr.modules,
         valid_until,
     }))
 }

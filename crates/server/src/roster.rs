@@ -136,7 +136,7 @@ async fn import(
                 code,
                 link,
                 qr_path: qr.path,
-                modules: u32::try_from(qr.modules).unwrap_or_default(),
+                modules: qr.modules,
                 expires_at,
             })
         })

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::Id;
 
 pub mod door;
+pub mod drawing;
 
 pub use door::{DoorCertificate, DoorSigner, RevokedDoorKey};
 
@@ -172,16 +173,23 @@ impl Code {
     }
 }
 
+impl Code {
+    /// `text` as this code carries it: cut at a character boundary to what its layout holds.
+    pub fn carried<'a>(&self, text: &'a str) -> &'a str {
+        let max = if self.door.is_some() {
+            door::MAX_NAME_BYTES
+        } else {
+            MAX_TEXT_BYTES
+        };
+        truncate_utf8(text, max)
+    }
+}
+
 /// The signature of a code's payload: its last 64 bytes.
 pub fn signature_of(payload: &str) -> Option<[u8; 64]> {
     let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
     let at = bytes.len().checked_sub(64)?;
     bytes[at..].try_into().ok()
-}
-
-/// `text` as a code carries it: cut to `MAX_TEXT_BYTES` at a character boundary.
-pub fn code_text(text: &str) -> &str {
-    truncate_utf8(text, MAX_TEXT_BYTES)
 }
 
 fn signed_message(body: &[u8]) -> Vec<u8> {
@@ -478,7 +486,7 @@ mod tests {
         let signature = signature_of(&payload).unwrap();
         assert_eq!(code.with_signature(&signature), payload);
         let long = "长".repeat(60);
-        assert_eq!(code_text(&long).len(), 120, "cut at a character boundary");
+        assert_eq!(code.carried(&long).len(), 120, "cut at a character boundary");
         assert_eq!(signature_of("AAAA"), None);
     }
 
