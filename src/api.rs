@@ -176,7 +176,12 @@ pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>)
 
 /// `POST` of a JSON body whose answer is JSON; `None` when the server cannot be asked or says no.
 pub async fn post_json<T: DeserializeOwned>(token: &str, path: &str, body: &impl serde::Serialize) -> Option<T> {
-    let response = api(Method::POST, path).bearer_auth(token).json(body).send().await.ok()?;
+    let response = api(Method::POST, path)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .ok()?;
     if !response.status().is_success() {
         return None;
     }

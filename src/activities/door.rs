@@ -61,7 +61,9 @@ async fn rotating(org_id: Id, activity_id: Id) -> Option<Shown> {
 /// The server's code, kept; or, with no answer, the one kept before, while it is still valid.
 async fn printed(activity_id: Id) -> Option<Shown> {
     let fresh = match records::session() {
-        Some(session) => api::get_json::<CodeResponse>(&session.token, &format!("/activities/{activity_id}/code")).await,
+        Some(session) => {
+            api::get_json::<CodeResponse>(&session.token, &format!("/activities/{activity_id}/code")).await
+        }
         None => None,
     };
     match fresh {
@@ -86,7 +88,11 @@ pub fn DoorCodePage() -> impl IntoView {
     let print = RwSignal::new(false);
     let shown = LocalResource::new(move || async move {
         let (org, activity) = (org()?, activity()?);
-        let rotating = if print.get() { None } else { rotating(org, activity).await };
+        let rotating = if print.get() {
+            None
+        } else {
+            rotating(org, activity).await
+        };
         match rotating {
             Some(shown) => Some(shown),
             None => printed(activity).await,
@@ -122,7 +128,8 @@ pub fn DoorCodePage() -> impl IntoView {
 }
 
 fn offline(i18n: crate::i18n::I18n) -> AnyView {
-    view! { <p class="error" role="alert" data-testid="door-code-offline">{i18n.t("activities.code_offline")}</p> }.into_any()
+    view! { <p class="error" role="alert" data-testid="door-code-offline">{i18n.t("activities.code_offline")}</p> }
+        .into_any()
 }
 
 /// The code of this 30-second step, signed and drawn again as each step begins.

@@ -138,7 +138,9 @@ impl Facts {
     /// Whether a code's texts and organisation are exactly what these facts say, so that a waiting check-in
     /// need not keep them itself (`outbox::QueuedCheckIn::texts`).
     pub fn reproduces(&self, code: &Code, org_id: Id) -> bool {
-        self.org_id == *org_id.as_bytes() && code.carried(&self.title) == code.name && code.carried(&self.org_name) == code.detail
+        self.org_id == *org_id.as_bytes()
+            && code.carried(&self.title) == code.name
+            && code.carried(&self.org_name) == code.detail
     }
 }
 

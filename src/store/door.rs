@@ -22,7 +22,10 @@ struct Kept {
 
 /// This phone's door key, made (from Web Crypto's randomness) and kept on first use.
 pub async fn key() -> Result<SigningKey, StoreError> {
-    let kept: Option<Kept> = read(&[KV], async |tx| Ok(tx.get(KV, &kv(KEY)).await?.as_ref().and_then(from_json))).await?;
+    let kept: Option<Kept> = read(&[KV], async |tx| {
+        Ok(tx.get(KV, &kv(KEY)).await?.as_ref().and_then(from_json))
+    })
+    .await?;
     if let Some(kept) = kept {
         return Ok(SigningKey::from_bytes(&kept.seed));
     }
@@ -57,7 +60,11 @@ pub async fn certificate(org_id: Id) -> Result<Option<DoorCertificate>, StoreErr
 
 pub async fn keep_certificate(certificate: &DoorCertificate) -> Result<(), StoreError> {
     write(&[KV], Durability::Relaxed, async |tx| {
-        tx.put(KV, &kv(&format!("{CERTIFICATE}{}", certificate.org_id)), &to_json(certificate))
+        tx.put(
+            KV,
+            &kv(&format!("{CERTIFICATE}{}", certificate.org_id)),
+            &to_json(certificate),
+        )
     })
     .await
 }

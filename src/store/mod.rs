@@ -24,11 +24,11 @@ pub mod activities;
 pub mod cache;
 pub mod checkins;
 mod codec;
+pub mod door;
 pub mod hints;
 mod idb;
 mod legacy;
 pub mod outbox;
-pub mod door;
 pub mod records;
 
 use std::cell::RefCell;

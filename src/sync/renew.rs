@@ -53,7 +53,10 @@ fn secretary_of() -> Vec<Id> {
 /// This phone's certificate for `org_id`, renewed first when it wears thin and the server can be asked.
 pub async fn door_certificate(org_id: Id) -> Option<DoorCertificate> {
     let kept = door::certificate(org_id).await.ok().flatten();
-    if kept.as_ref().is_some_and(|c| c.lasts(server_now_secs(), RENEW_DOOR_BEFORE_SECS)) {
+    if kept
+        .as_ref()
+        .is_some_and(|c| c.lasts(server_now_secs(), RENEW_DOOR_BEFORE_SECS))
+    {
         return kept;
     }
     let fresh = async {

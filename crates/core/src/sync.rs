@@ -63,9 +63,22 @@ pub enum Op {
     PublishActivity(Activity),
     /// A secretary cancels an activity: it leaves the members' phones and its codes are refused from then on.
     CancelActivity { id: Id },
+    /// A secretary records a member at an activity of their organisation: by scanning the member's card, or by
+    /// hand for a member without a phone. `id` is the check-in's, made on the secretary's phone.
+    RecordAttendance { id: Id, activity_id: Id, by: RecordedBy },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
+}
+
+/// How a secretary recorded a member's attendance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum RecordedBy {
+    /// The member's card (a `qr::Subject::Member` code), scanned on the secretary's phone.
+    Card { code: String },
+    /// Entered by hand, with why (`attendance::check_reason`).
+    Hand { member_id: Id, reason: String },
 }
 
 /// How the server takes a push's numbers (`Mutation::seq`), given the `last_seq` it holds for the client.

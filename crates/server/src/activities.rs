@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use guihai_core::attendance::{Attendance, Attendee};
+use guihai_core::attendance::{Attendance, Attendee, How, Missing};
 use guihai_core::checkin::CheckInFlag;
 use guihai_core::domain::{Activity, NewActivity};
 use guihai_core::qr::{Code, Subject};
@@ -170,10 +170,7 @@ async fn code(
     user.require_secretary(&state.db, activity.org_id).await?;
     let signed = sign_code(state.keys(), &activity, &org_name);
     let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&headers), signed.link))?;
-    Ok(Json(CodeResponse {
-        qr: Some(qr),
-        ..signed
-    }))
+    Ok(Json(CodeResponse { qr: Some(qr), ..signed }))
 }
 
 /// The activity's check-in code, valid for the activity's whole window. (Codes that change every 30 seconds,
@@ -214,8 +211,17 @@ async fn attendance_csv(
     let attendance = load_attendance(&state, &user, id).await?;
     let mut csv = csv::Writer::from_writer(BOM.as_bytes().to_vec());
     let failed = |error: csv::Error| AppError::Internal(error.to_string());
-    csv.write_record(["姓名", "家乡组织", "身份", "签到时间", "服务器收到时间", "标记"])
-        .map_err(failed)?;
+    csv.write_record([
+        "姓名",
+        "家乡组织",
+        "身份",
+        "签到方式",
+        "签到时间",
+        "服务器收到时间",
+        "标记",
+        "说明",
+    ])
+    .map_err(failed)?;
     for attendee in &attendance.came {
         let flag = match attendee.flag {
             None => "",
@@ -231,9 +237,15 @@ async fn attendance_csv(
             } else {
                 "本组织党员"
             },
+            match attendee.how {
+                How::OwnScan => "本人扫码",
+                How::Card => "书记扫党员证",
+                How::ByHand => "手工登记",
+            },
             &china_time(attendee.scanned_at),
             &china_time(attendee.received_at),
             flag,
+            attendee.reason.as_deref().unwrap_or_default(),
         ])
         .map_err(failed)?;
     }
@@ -272,6 +284,8 @@ struct AttendeeRow {
     scanned_at: i64,
     received_at: i64,
     flag: Option<String>,
+    how: String,
+    reason: Option<String>,
 }
 
 async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<Attendance, AppError> {
@@ -280,7 +294,7 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
     let org = activity.org_id.to_string();
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,
-                c.received_at, c.flag
+                c.received_at, c.flag, c.how, c.reason
          FROM check_ins c JOIN people p ON p.id = c.person_id JOIN organisations h ON h.id = p.home_org_id
          WHERE c.activity_id = ? ORDER BY c.scanned_at, c.id",
     )
@@ -291,6 +305,15 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
         .bind(&org)
         .fetch_one(&state.db)
         .await?;
+    let missing: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.id, p.name FROM people p WHERE p.current_org_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.person_id = p.id AND c.activity_id = ?2)
+         ORDER BY p.name, p.id",
+    )
+    .bind(&org)
+    .bind(id.to_string())
+    .fetch_all(&state.db)
+    .await?;
     let came = rows
         .into_iter()
         .map(|row| {
@@ -302,6 +325,17 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
                 scanned_at: row.scanned_at,
                 received_at: row.received_at,
                 flag: row.flag.as_deref().map(db::from_wire_name).transpose()?,
+                how: db::from_wire_name(&row.how)?,
+                reason: row.reason,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    let missing: Vec<Missing> = missing
+        .into_iter()
+        .map(|(member_id, name)| {
+            Ok(Missing {
+                member_id: db::id(&member_id)?,
+                name,
             })
         })
         .collect::<Result<_, AppError>>()?;
@@ -309,6 +343,7 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
         activity,
         expected: u32::try_from(expected).unwrap_or_default(),
         came,
+        missing,
     })
 }
 

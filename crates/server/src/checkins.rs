@@ -4,16 +4,17 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use guihai_core::checkin::{judge, CheckIn};
+use guihai_core::attendance::{check_reason, How};
+use guihai_core::checkin::{flag_for, judge, CheckIn};
 use guihai_core::qr::{Code, CodeError, Subject};
-use guihai_core::sync::{Outcome, Rejection};
+use guihai_core::sync::{Outcome, RecordedBy, Rejection};
 use guihai_core::Id;
 use rusqlite::OptionalExtension;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{db, door_keys};
+use crate::{auth, clock, db, door_keys};
 
 /// Who sent a mutation, and when, as the push that carries it knows.
 pub struct Origin {
@@ -166,4 +167,85 @@ pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> 
         })
     })
     .transpose()
+}
+
+/// A member recorded at an activity by a secretary's phone (`Op::RecordAttendance`), with its card's signature
+/// check when it came by card.
+pub struct Attended<'a> {
+    pub id: Id,
+    pub activity_id: Id,
+    pub by: &'a RecordedBy,
+    pub verified: Option<Result<Code, CodeError>>,
+}
+
+/// Applies an attendance a secretary recorded: only at their own organisation's activity, for a card valid when
+/// it was scanned (in server time, as far as the server can tell) or a reason given by hand. The member who
+/// also scanned the activity's code counts once.
+pub async fn record_from_phone(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    attended: Attended<'_>,
+) -> Result<Outcome, AppError> {
+    let rejected = |reason| Ok(Outcome::Rejected { reason });
+    let activity: Option<(String, i64, i64)> =
+        sqlx::query_as("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")
+            .bind(attended.activity_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((org_id, starts_at, ends_at)) = activity else {
+        return rejected(Rejection::UnknownActivity);
+    };
+    if !auth::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
+        return rejected(Rejection::Forbidden);
+    }
+    let scanned_at = origin.occurred_at.saturating_sub(origin.skew_ms);
+    let (member_id, how, reason) = match (attended.by, attended.verified) {
+        (RecordedBy::Card { .. }, Some(Ok(code))) => {
+            let Subject::Member { member_id } = code.subject else {
+                return rejected(Rejection::Invalid);
+            };
+            if let Err(error) = code.check_time(clock::unix_secs(scanned_at)) {
+                return rejected(Rejection::Code(error));
+            }
+            (member_id, How::Card, None)
+        }
+        (RecordedBy::Card { .. }, Some(Err(error))) => return rejected(Rejection::Code(error)),
+        (RecordedBy::Hand { member_id, reason }, None) => match check_reason(reason) {
+            Some(reason) => (*member_id, How::ByHand, Some(reason)),
+            None => return rejected(Rejection::Invalid),
+        },
+        _ => return rejected(Rejection::Invalid),
+    };
+    let member: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE id = ? AND certificate_no IS NOT NULL")
+        .bind(member_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if member.is_none() {
+        return rejected(Rejection::Invalid);
+    }
+    let flag = flag_for(origin.occurred_at, origin.received_at, (starts_at, ends_at));
+    let inserted = sqlx::query(
+        "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id, seq, flag, how,
+                                recorded_by, reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(attended.id.to_string())
+    .bind(member_id.to_string())
+    .bind(attended.activity_id.to_string())
+    .bind(&org_id)
+    .bind(origin.occurred_at)
+    .bind(origin.received_at)
+    .bind(origin.client_id.to_string())
+    .bind(db::seq(origin.seq)?)
+    .bind(flag.as_ref().map(db::wire_name))
+    .bind(how.as_str())
+    .bind(origin.person_id.to_string())
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Outcome::Duplicate);
+    }
+    changes::touch(conn, LogKey::CheckIn(attended.id), &[Audience::Member(member_id)]).await?;
+    Ok(Outcome::Applied)
 }

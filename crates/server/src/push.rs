@@ -17,7 +17,7 @@ use rusqlite::OptionalExtension;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::checkins::{self, Origin, Scan};
+use crate::checkins::{self, Attended, Origin, Scan};
 use crate::error::AppError;
 use crate::faults::{self, Fault};
 use crate::{activities, db, profile, reports, sync};
@@ -208,7 +208,8 @@ impl Job {
             | Op::Leave { .. }
             | Op::EditProfile(_)
             | Op::PublishActivity(_)
-            | Op::CancelActivity { .. } => true,
+            | Op::CancelActivity { .. }
+            | Op::RecordAttendance { .. } => true,
             Op::CheckIn { .. } | Op::Skip => false,
         })
     }
@@ -323,6 +324,15 @@ impl Plan {
                 (Op::EditProfile(edit), _) => profile::edit_from_phone(conn, &origin, edit).await?,
                 (Op::PublishActivity(activity), _) => activities::publish_from_phone(conn, &origin, activity).await?,
                 (Op::CancelActivity { id }, _) => activities::cancel_from_phone(conn, &origin, *id).await?,
+                (Op::RecordAttendance { id, activity_id, by }, verified) => {
+                    let attended = Attended {
+                        id: *id,
+                        activity_id: *activity_id,
+                        by,
+                        verified,
+                    };
+                    checkins::record_from_phone(conn, &origin, attended).await?
+                }
                 (op, _) => return Err(AppError::Internal(format!("{op:?} has no outcome"))),
             };
             self.outcomes[index] = Some(outcome);

@@ -6,7 +6,9 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
 use axum::http::{HeaderMap, Method};
 use axum::Json;
-use guihai_core::sync::{Change, Op, PullResponse, PushRequest, PushResponse, Record, MAX_PUSH_BATCH, PULL_PAGE};
+use guihai_core::sync::{
+    Change, Op, PullResponse, PushRequest, PushResponse, Record, RecordedBy, MAX_PUSH_BATCH, PULL_PAGE,
+};
 use guihai_core::Id;
 use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -73,7 +75,12 @@ fn codes(request: &PushRequest) -> Vec<Option<&str>> {
         .mutations
         .iter()
         .map(|m| match &m.op {
-            Op::CheckIn { code, .. } | Op::Report { code, .. } => Some(code.as_str()),
+            Op::CheckIn { code, .. }
+            | Op::Report { code, .. }
+            | Op::RecordAttendance {
+                by: RecordedBy::Card { code },
+                ..
+            } => Some(code.as_str()),
             _ => None,
         })
         .collect()

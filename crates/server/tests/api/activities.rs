@@ -376,9 +376,12 @@ async fn the_secretary_sees_who_came_apart_from_visitors_and_gets_a_spreadsheet_
     );
     let text = String::from_utf8(reply.body[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "姓名,家乡组织,身份,签到时间,服务器收到时间,标记");
+    assert_eq!(
+        lines[0],
+        "姓名,家乡组织,身份,签到方式,签到时间,服务器收到时间,标记,说明"
+    );
     let member_line = lines.iter().find(|l| l.starts_with(&member.me.name)).unwrap();
-    assert!(member_line.contains(",本组织党员,"), "{member_line}");
+    assert!(member_line.contains(",本组织党员,本人扫码,"), "{member_line}");
     let china = time::OffsetDateTime::from_unix_timestamp(scanned_at / 1000)
         .unwrap()
         .to_offset(time::macros::offset!(+8));

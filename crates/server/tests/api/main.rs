@@ -4,6 +4,7 @@
 
 mod access;
 mod activities;
+mod attendance;
 mod certificate;
 mod codes;
 mod devices;

@@ -21,3 +21,9 @@ ALTER TABLE check_ins RENAME COLUMN flag TO flag_before;
 ALTER TABLE check_ins ADD COLUMN flag TEXT CHECK (flag IN ('outside_window', 'clock_skew', 'stale_code'));
 UPDATE check_ins SET flag = flag_before;
 ALTER TABLE check_ins DROP COLUMN flag_before;
+
+-- How each attendance was recorded (core's `attendance::How`): the member's own scan, the secretary scanning the
+-- member's card, or entered by hand with a reason; `recorded_by` is the secretary for the last two.
+ALTER TABLE check_ins ADD COLUMN how TEXT NOT NULL DEFAULT 'own_scan' CHECK (how IN ('own_scan', 'card', 'by_hand'));
+ALTER TABLE check_ins ADD COLUMN recorded_by TEXT REFERENCES people (id);
+ALTER TABLE check_ins ADD COLUMN reason TEXT;

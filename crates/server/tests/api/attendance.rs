@@ -1,0 +1,259 @@
+//! Attendance a secretary records on their phone (`Op::RecordAttendance`): a member's card scanned at the door or
+//! an entry by hand with its reason; only at their own organisation's activity; a member who also scanned the
+//! activity's code counts once; a card expired when scanned, or not signed by the server, is refused with why.
+
+use axum::http::StatusCode;
+use guihai_core::attendance::{Attendance, How};
+use guihai_core::certificate::MemberCard;
+use guihai_core::qr::{Code, CodeError, Subject};
+use guihai_core::sync::{Mutation, Op, Outcome, PushResponse, Record, RecordedBy, Rejection};
+use guihai_core::Id;
+
+use crate::{check_in, fresh_id, now_ms, Server, Session};
+
+fn record(seq: u64, activity_id: Id, by: RecordedBy, occurred_at: i64) -> (Id, Mutation) {
+    let id = fresh_id();
+    let op = Op::RecordAttendance { id, activity_id, by };
+    (id, Mutation { seq, occurred_at, op })
+}
+
+async fn outcome(server: &Server, session: &Session, mutation: Mutation) -> Outcome {
+    let reply = server.push(session, vec![mutation]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json::<PushResponse>().results.remove(0).outcome
+}
+
+async fn card(server: &Server, member: &Session) -> String {
+    server
+        .get("/api/v1/me/card", Some(&member.token))
+        .await
+        .json::<MemberCard>()
+        .link
+}
+
+async fn attendance(server: &Server, secretary: &Session, activity: Id) -> Attendance {
+    let reply = server
+        .get(
+            &format!("/api/v1/activities/{activity}/attendance"),
+            Some(&secretary.token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.json()
+}
+
+#[tokio::test]
+async fn a_card_the_secretary_scans_and_the_members_own_scan_count_once() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let visitor = server.sign_in("GH-M05").await;
+    let (running, _, _) = server.activities(&member).await;
+
+    let (id, mutation) = record(
+        1,
+        running.id,
+        RecordedBy::Card {
+            code: card(&server, &member).await,
+        },
+        now_ms(),
+    );
+    assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
+    let (_, mutation) = record(
+        2,
+        running.id,
+        RecordedBy::Card {
+            code: card(&server, &visitor).await,
+        },
+        now_ms(),
+    );
+    assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
+    // The member scans the activity's code too: the same attendance.
+    let code = server.code(&secretary, &running).await;
+    assert_eq!(
+        outcome(&server, &member, check_in(1, &code, now_ms())).await,
+        Outcome::Duplicate
+    );
+
+    let attendance = attendance(&server, &secretary, running.id).await;
+    assert_eq!(attendance.came.len(), 2);
+    let came = |name: &str| attendance.came.iter().find(|a| a.name == name).unwrap();
+    assert_eq!(
+        (came(&member.me.name).how, came(&member.me.name).visitor),
+        (How::Card, false)
+    );
+    assert_eq!(
+        (came(&visitor.me.name).how, came(&visitor.me.name).visitor),
+        (How::Card, true)
+    );
+    assert!(attendance.missing.iter().all(|m| m.member_id != member.me.id));
+    // The member's phone learns of it, for their certificate.
+    let theirs = server.pull_all(&member).await;
+    assert!(theirs
+        .iter()
+        .any(|r| matches!(r, Record::CheckIn(c) if c.id == id && c.activity_id == running.id)));
+}
+
+#[tokio::test]
+async fn a_card_expired_when_scanned_or_not_signed_by_the_server_is_refused_with_why() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let link = card(&server, &member).await;
+
+    let two_days_on = now_ms() + 2 * MemberCard::VALID_MS;
+    let (_, late) = record(1, running.id, RecordedBy::Card { code: link }, two_days_on);
+    let mut request = guihai_core::sync::PushRequest {
+        client_id: secretary.client_id,
+        mutations: vec![late],
+        sent_at: Some(two_days_on),
+    };
+    // The phone's clock is two days on, and says so: the scan was now, and the card valid then.
+    let reply = server
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/sync/push",
+            Some(&secretary.token),
+            Some(&request),
+        )
+        .await;
+    assert_eq!(reply.json::<PushResponse>().results[0].outcome, Outcome::Applied);
+    // Without its clock, the scan two days on is after the card's day.
+    let other = server.sign_in("GH-M03").await;
+    let (_, late) = record(
+        2,
+        running.id,
+        RecordedBy::Card {
+            code: card(&server, &other).await,
+        },
+        two_days_on,
+    );
+    request.mutations = vec![late];
+    request.sent_at = None;
+    let reply = server
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/sync/push",
+            Some(&secretary.token),
+            Some(&request),
+        )
+        .await;
+    assert_eq!(
+        reply.json::<PushResponse>().results[0].outcome,
+        Outcome::Rejected {
+            reason: Rejection::Code(CodeError::Expired)
+        }
+    );
+
+    let forged = Code {
+        subject: Subject::Member { member_id: other.me.id },
+        key_id: 0,
+        valid_from: 0,
+        valid_until: u32::MAX,
+        name: other.me.name.clone(),
+        detail: String::new(),
+        door: None,
+    }
+    .sign(&ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+    let (_, mutation) = record(3, running.id, RecordedBy::Card { code: forged }, now_ms());
+    assert!(matches!(
+        outcome(&server, &secretary, mutation).await,
+        Outcome::Rejected {
+            reason: Rejection::Code(CodeError::Forged | CodeError::UnknownKey)
+        }
+    ));
+    // An activity's code is no card.
+    let activity_code = server.code(&secretary, &running).await;
+    let (_, mutation) = record(4, running.id, RecordedBy::Card { code: activity_code }, now_ms());
+    assert_eq!(
+        outcome(&server, &secretary, mutation).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+}
+
+#[tokio::test]
+async fn by_hand_needs_a_reason_and_is_marked_as_entered_by_hand() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let (running, _, _) = server.activities(&member).await;
+    let before = attendance(&server, &secretary, running.id).await;
+    let missing = before.missing.iter().find(|m| m.member_id == member.me.id).unwrap();
+    assert_eq!(missing.name, member.me.name);
+
+    let hand = |reason: &str| RecordedBy::Hand {
+        member_id: member.me.id,
+        reason: reason.to_owned(),
+    };
+    let (_, blank) = record(1, running.id, hand("   "), now_ms());
+    assert_eq!(
+        outcome(&server, &secretary, blank).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+    let (_, stranger) = record(
+        2,
+        running.id,
+        RecordedBy::Hand {
+            member_id: fresh_id(),
+            reason: "?".into(),
+        },
+        now_ms(),
+    );
+    assert_eq!(
+        outcome(&server, &secretary, stranger).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+    let (_, mutation) = record(3, running.id, hand(" 老人机，没有智能手机 "), now_ms());
+    assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
+
+    let after = attendance(&server, &secretary, running.id).await;
+    let entered = after.came.iter().find(|a| a.member_id == member.me.id).unwrap();
+    assert_eq!(
+        (entered.how, entered.reason.as_deref()),
+        (How::ByHand, Some("老人机，没有智能手机"))
+    );
+    assert_eq!(after.missing.len(), before.missing.len() - 1);
+    let csv = server
+        .get(
+            &format!("/api/v1/activities/{}/attendance.csv", running.id),
+            Some(&secretary.token),
+        )
+        .await;
+    let text = String::from_utf8(csv.body[3..].to_vec()).unwrap();
+    assert!(
+        text.contains(",手工登记,") && text.contains("老人机，没有智能手机"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn only_the_activitys_own_secretary_records_attendance() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let other_secretary = server.sign_in("GH-S02").await;
+    let (running, _, _) = server.activities(&member).await;
+    let code = card(&server, &member).await;
+    for (caller, seq) in [(&member, 1), (&other_secretary, 1)] {
+        let (_, mutation) = record(seq, running.id, RecordedBy::Card { code: code.clone() }, now_ms());
+        assert_eq!(
+            outcome(&server, caller, mutation).await,
+            Outcome::Rejected {
+                reason: Rejection::Forbidden
+            }
+        );
+    }
+    let (_, unknown) = record(2, fresh_id(), RecordedBy::Card { code }, now_ms());
+    assert_eq!(
+        outcome(&server, &other_secretary, unknown).await,
+        Outcome::Rejected {
+            reason: Rejection::UnknownActivity
+        }
+    );
+}
