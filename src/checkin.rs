@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::activities::RecordCard;
 use crate::clock::{format_time, new_id, now_ms, server_now_secs, Timing};
 use crate::i18n::use_i18n;
 use crate::report::{self, ReportConfirm};
@@ -31,8 +32,11 @@ enum Outcome {
         payload: String,
     },
     AlreadyReported(Code),
-    /// A member's card, checked: a secretary sees who is in front of them.
-    Member(Code),
+    /// A member's card, checked: a secretary sees who is in front of them, and may record them at an activity.
+    Member {
+        code: Code,
+        link: String,
+    },
     NotSaved(StoreError),
 }
 
@@ -72,7 +76,7 @@ async fn open(payload: String) -> Outcome {
                 Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
                 Err(report::Refusal::Already) => Outcome::AlreadyReported(code),
             },
-            Subject::Member { .. } => Outcome::Member(code),
+            Subject::Member { .. } => Outcome::Member { code, link },
         },
     }
 }
@@ -123,13 +127,18 @@ pub fn CheckInLink() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Outcome::Member(code) => {
+        Outcome::Member { code, link } => {
+            let member_id = match code.subject {
+                Subject::Member { member_id } => Some(member_id),
+                _ => None,
+            };
             view! {
                 <section class="card success" data-testid="checkin-result" data-result="member">
                     <h1>{i18n.t("card.verified")}</h1>
                     <p class="card-name" data-testid="verified-name">{code.name.clone()}</p>
                     <p>{code.detail.clone()}</p>
                     <p class="note">{i18n.t_with("card.valid_until", &[("time", &format_time(i64::from(code.valid_until) * 1000))])}</p>
+                    {member_id.map(|member_id| view! { <RecordCard member_id link /> })}
                     <A href="/">{i18n.t("app.back_home")}</A>
                 </section>
             }

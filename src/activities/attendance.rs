@@ -1,19 +1,23 @@
 //! `/org/:id/activities/:aid/attendance`: who came to an activity, for its organisation's secretary: the
-//! organisation's own members against those expected, visiting members apart, each one's time and flag, and the
-//! list as a spreadsheet. Online only: these are the server's records of other people, never kept on the
+//! organisation's own members against those expected, visiting members apart, each one's time, how they came
+//! (their own scan, their card scanned, entered by hand and why) and flag, the list as a spreadsheet, and the
+//! members not here yet, whom the secretary may enter by hand. Online only: these are the server's records of other people, never kept on the
 //! secretary's phone.
 
-use guihai_core::attendance::Attendance;
+use guihai_core::attendance::{check_reason, Attendance, Missing};
 use guihai_core::checkin::CheckInFlag;
+use guihai_core::sync::RecordedBy;
+use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::ActivitySummary;
+use super::{record, ActivitySummary};
 use crate::api;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
 use crate::store::records;
+use crate::sync::use_sync;
 
 #[component]
 pub fn AttendancePage() -> impl IntoView {
@@ -60,12 +64,17 @@ pub fn AttendancePage() -> impl IntoView {
                                         CheckInFlag::ClockSkew => "attendance.flag.clock_skew",
                                         CheckInFlag::StaleCode => "attendance.flag.stale_code",
                                     });
+                                    let how = i18n.t(&format!("attendance.how.{}", attendee.how.as_str()));
+                                    let how = match &attendee.reason {
+                                        Some(reason) => format!("{how}：{reason}"),
+                                        None => how,
+                                    };
                                     view! {
-                                        <li data-testid="attendee" data-name=attendee.name.clone()>
+                                        <li data-testid="attendee" data-name=attendee.name.clone() data-how=attendee.how.as_str()>
                                             <span>
                                                 <strong>{attendee.name.clone()}</strong>" · "{attendee.home_org.clone()}
                                                 <br />
-                                                <time>{format_time(attendee.scanned_at)}</time>
+                                                <time>{format_time(attendee.scanned_at)}</time>" · "{how}
                                             </span>
                                             <span>
                                                 {attendee.visitor.then(|| view! {
@@ -77,6 +86,17 @@ pub fn AttendancePage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
+                            <Show when={
+                                let any = !attendance.missing.is_empty();
+                                move || any
+                            }>
+                                <h2>{i18n.t("attendance.missing")}</h2>
+                            </Show>
+                            <ul class="queue roster" data-testid="missing">
+                                {attendance.missing.into_iter().map(|missing| view! {
+                                    <ByHand activity_id=attendance.activity.id missing />
+                                }).collect_view()}
+                            </ul>
                         }
                         .into_any()
                     }
@@ -84,5 +104,59 @@ pub fn AttendancePage() -> impl IntoView {
             </Suspense>
             {move || message.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
         </section>
+    }
+}
+
+/// An expected member not here (yet): the secretary may enter them by hand, with a reason, for a member with no
+/// phone to scan with. It goes through the outbox and counts once synced.
+#[component]
+fn ByHand(activity_id: Id, missing: Missing) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let open = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let state = RwSignal::new(None::<&'static str>);
+    let member_id = missing.member_id;
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(reason) = check_reason(&reason.get_untracked()).map(str::to_owned) else {
+            return state.set(Some("attendance.reason_needed"));
+        };
+        spawn_local(async move {
+            match record::record(activity_id, RecordedBy::Hand { member_id, reason }).await {
+                Ok(()) => {
+                    state.set(Some("attendance.entered"));
+                    open.set(false);
+                    sync.local_write();
+                }
+                Err(error) => state.set(Some(error.message_key())),
+            }
+        });
+    };
+    view! {
+        <li class="missing" data-testid="missing-member" data-name=missing.name.clone()>
+            <span><strong>{missing.name.clone()}</strong></span>
+            <Show
+                when=move || open.get()
+                fallback=move || view! {
+                    <button class="button" data-testid="by-hand" on:click=move |_| open.set(true)
+                        disabled=move || state.get() == Some("attendance.entered")>
+                        {i18n.t("attendance.by_hand")}
+                    </button>
+                }
+            >
+                <form class="by-hand" on:submit=submit>
+                    <input data-testid="by-hand-reason" maxlength="200" required
+                        placeholder=i18n.t("attendance.reason") aria-label=i18n.t("attendance.reason")
+                        prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+                    <button type="submit" class="primary" data-testid="by-hand-save">{i18n.t("attendance.by_hand")}</button>
+                </form>
+            </Show>
+            {move || state.get().map(|key| view! {
+                <p class=if key == "attendance.entered" { "note success" } else { "error" } role="status" data-testid="by-hand-state" data-state=key>
+                    {i18n.t(key)}
+                </p>
+            })}
+        </li>
     }
 }

@@ -8,6 +8,7 @@ mod door;
 mod form;
 mod list;
 mod manage;
+mod record;
 
 use guihai_core::domain::{Activity, ActivityKind};
 use guihai_core::sync::Op;
@@ -22,6 +23,7 @@ pub use door::DoorCodePage;
 pub use form::{EditActivityPage, NewActivityPage};
 pub use list::ActivitiesPage;
 pub use manage::OrgActivitiesPage;
+pub use record::RecordCard;
 
 /// "党课 · 绿化队": the kind, and the team for volunteer service.
 fn kind_words(i18n: I18n, activity: &Activity) -> String {

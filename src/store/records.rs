@@ -208,6 +208,18 @@ pub fn trusted_keys() -> Vec<TrustedKey> {
     })
 }
 
+/// The organisations whose activities the signed-in person runs (as their secretary).
+pub fn secretary_of() -> Vec<Id> {
+    me().map(|me| me.roles)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|role| match role {
+            guihai_core::domain::Role::Secretary { org_id } => Some(org_id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Secretaries' phone keys that were revoked (signed out): their door codes made since are refused.
 pub fn revoked_door_keys() -> Vec<RevokedDoorKey> {
     each("doorkey:", |r| match r {

@@ -3,7 +3,7 @@
 //! always show or hand over their records.
 
 use guihai_core::qr;
-use guihai_core::sync::{Op, Rejection};
+use guihai_core::sync::{Op, RecordedBy, Rejection};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -41,6 +41,13 @@ fn describe(i18n: I18n, what: &What) -> String {
             i18n.t_with("sync.kind.publish_activity", &[("title", &activity.title)])
         }
         What::Op(Op::CancelActivity { .. }) => i18n.t("sync.kind.cancel_activity"),
+        What::Op(Op::RecordAttendance { by, .. }) => {
+            let name = match by {
+                RecordedBy::Card { code } => qr::read_unverified(code).map(|code| code.name).unwrap_or_default(),
+                RecordedBy::Hand { reason, .. } => reason.clone(),
+            };
+            i18n.t_with("sync.kind.record_attendance", &[("name", &name)])
+        }
         What::Op(Op::Skip) => String::new(),
         What::Unreadable(stored) => i18n.t_with("sync.kind.unreadable", &[("stored", stored)]),
     }

@@ -5,7 +5,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use guihai_core::certificate::MemberCard;
-use guihai_core::domain::Role;
 use guihai_core::qr::DoorCertificate;
 use guihai_core::Id;
 
@@ -19,7 +18,7 @@ const RENEW_DOOR_BEFORE_SECS: u32 = 3 * 86_400;
 /// Renews whatever wears thin; offline or refused, the kept ones stay until they expire.
 pub async fn all() {
     card().await;
-    for org_id in secretary_of() {
+    for org_id in records::secretary_of() {
         door_certificate(org_id).await;
     }
 }
@@ -35,19 +34,6 @@ pub async fn card() -> Option<MemberCard> {
     // A phone too full to keep it still shows it now.
     let _ = records::save_card(&fresh).await;
     Some(fresh)
-}
-
-/// The organisations whose activities this person runs.
-fn secretary_of() -> Vec<Id> {
-    records::me()
-        .map(|me| me.roles)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|role| match role {
-            Role::Secretary { org_id } => Some(org_id),
-            _ => None,
-        })
-        .collect()
 }
 
 /// This phone's certificate for `org_id`, renewed first when it wears thin and the server can be asked.
