@@ -2,7 +2,7 @@
 //! attended there (counted from this phone's check-ins, waiting ones included) and the evaluation written when
 //! they left, and the yearly reviews. Works offline; reads well on a phone and prints on paper.
 
-use guihai_core::certificate::{attended_at, Attended, Review, Stop};
+use guihai_core::certificate::{attended_at, attended_during, Attended, Review, Stop};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -94,6 +94,18 @@ pub fn CertificatePage() -> impl IntoView {
 fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
     let until = stop.left_at.map_or_else(|| i18n.t("certificate.present"), format_date);
     let counts = attended_at(stop, attended);
+    let each: Vec<_> = attended_during(stop, attended)
+        .into_iter()
+        .map(|a| {
+            let kind = i18n.t(&format!("kind.{}", a.kind.as_str()));
+            view! {
+                <li data-testid="attended-one">
+                    <span><time>{format_date(a.at)}</time>" · "{kind}</span>
+                    <span>{a.title.clone()}</span>
+                </li>
+            }
+        })
+        .collect();
     let taken_part = if counts.is_empty() {
         i18n.t("certificate.none_attended")
     } else {
@@ -121,6 +133,12 @@ fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
             <h3>{stop.org.name.clone()}</h3>
             <p class="note">{i18n.t_with("certificate.dates", &[("from", &format_date(stop.arrived_at)), ("until", &until)])}</p>
             <p data-testid="attended">{i18n.t_with("certificate.attended", &[("list", &taken_part)])}</p>
+            {(!each.is_empty()).then(|| view! {
+                <details class="attended-list">
+                    <summary>{i18n.t("certificate.attended_each")}</summary>
+                    <ul class="queue" data-testid="attended-each">{each}</ul>
+                </details>
+            })}
             {evaluation}
         </article>
     }

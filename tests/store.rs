@@ -237,6 +237,8 @@ fn activity(n: u8, title: &str) -> Activity {
         place: None,
         team: None,
         notes: None,
+        open_to_visitors: true,
+        hours_tenths: None,
     }
 }
 
@@ -387,6 +389,8 @@ async fn activities_stored_before_their_details_still_read_and_list_with_them_af
         kind: ActivityKind::Volunteer,
         team: Some(guihai_core::domain::VolunteerTeam::Cleaning),
         notes: Some("带扫帚".into()),
+        open_to_visitors: true,
+        hours_tenths: None,
         ..activity(1, "学习会")
     };
     pull(vec![Change::Upsert {

@@ -34,6 +34,8 @@ pub fn NewActivityPage() -> impl IntoView {
             place: None,
             team: None,
             notes: None,
+            open_to_visitors: true,
+            hours_tenths: None,
         };
         Some(view! { <ActivityForm start /> })
     }
@@ -94,6 +96,8 @@ fn ActivityForm(start: Activity) -> impl IntoView {
             place: text(place.get_untracked()),
             team: (kind == ActivityKind::Volunteer).then(|| team.get_untracked()),
             notes: text(notes.get_untracked()),
+            open_to_visitors: true,
+            hours_tenths: None,
         };
         let activity = match activity.checked() {
             Ok(activity) => activity,

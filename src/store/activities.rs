@@ -132,6 +132,8 @@ impl Facts {
             place: listed.place.clone(),
             team: details.and_then(|d| d.team.as_deref()).and_then(VolunteerTeam::parse),
             notes: details.and_then(|d| d.notes.clone()),
+            open_to_visitors: true,
+            hours_tenths: None,
         })
     }
 

@@ -272,6 +272,7 @@ pub async fn attended() -> Result<Vec<Attended>, StoreError> {
                         org_id: Id::from_bytes(facts.org_id),
                         at: mine.at,
                         kind,
+                        title: facts.title.clone(),
                     });
                 }
             }

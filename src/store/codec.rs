@@ -26,6 +26,27 @@ pub fn from_binary<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
     postcard::from_bytes(&bytes).ok()
 }
 
+/// `value` in binary, followed by `tail` when there is one: how a binary value grows a field without making
+/// the values stored before it unreadable (they simply end where the tail would start).
+pub fn to_binary_with_tail<T: Serialize, U: Serialize>(value: &T, tail: Option<&U>) -> JsValue {
+    let mut bytes = postcard::to_allocvec(value).expect("stored values serialise");
+    if let Some(tail) = tail {
+        bytes.extend(postcard::to_allocvec(tail).expect("stored values serialise"));
+    }
+    Uint8Array::from(&bytes[..]).into()
+}
+
+/// A value written by `to_binary_with_tail` (or by `to_binary`, before it had a tail), with its tail if any.
+pub fn from_binary_with_tail<T: DeserializeOwned, U: DeserializeOwned>(value: &JsValue) -> Option<(T, Option<U>)> {
+    let bytes = value.dyn_ref::<Uint8Array>()?.to_vec();
+    let (value, rest) = postcard::take_from_bytes::<T>(&bytes).ok()?;
+    let tail = match rest {
+        [] => None,
+        rest => Some(postcard::from_bytes(rest).ok()?),
+    };
+    Some((value, tail))
+}
+
 /// A stored value as it is, for an export: binary as base64, text as it is.
 pub fn raw(value: &JsValue) -> String {
     use base64::Engine as _;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::activities::{self, Batch, Facts, Mine};
-use super::codec::{from_json, raw, to_json};
+use super::codec::{from_binary_with_tail, from_json, raw, to_binary_with_tail, to_json};
 use super::idb::{above, between, key_number, number_key, up_to, Tx};
 use super::records::{kv, PendingReport, META};
 use super::{
@@ -167,13 +167,9 @@ impl Queued {
     }
 
     pub(super) fn decode(value: &JsValue) -> Option<Queued> {
-        if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
-            let bytes = bytes.to_vec();
-            let (mut check_in, door) = postcard::take_from_bytes::<QueuedCheckIn>(&bytes).ok()?;
-            if !door.is_empty() {
-                check_in.door = Some(postcard::from_bytes(door).ok()?);
-            }
-            return Some(Queued::CheckIn(check_in));
+        if value.is_instance_of::<js_sys::Uint8Array>() {
+            let (check_in, door) = from_binary_with_tail::<QueuedCheckIn, DoorSigner>(value)?;
+            return Some(Queued::CheckIn(QueuedCheckIn { door, ..check_in }));
         }
         let inner = js_sys::Reflect::get(value, &JsValue::from_str(VALUE_FIELD)).ok()?;
         from_json(&inner).map(Queued::Op)
@@ -181,13 +177,7 @@ impl Queued {
 
     fn encode(&self) -> JsValue {
         match self {
-            Queued::CheckIn(c) => {
-                let mut bytes = postcard::to_allocvec(c).expect("stored values serialise");
-                if let Some(door) = &c.door {
-                    bytes.extend(postcard::to_allocvec(door).expect("stored values serialise"));
-                }
-                js_sys::Uint8Array::from(&bytes[..]).into()
-            }
+            Queued::CheckIn(c) => to_binary_with_tail(c, c.door.as_ref()),
             Queued::Op(o) => {
                 let object = js_sys::Object::new();
                 let kind = serde_json::to_value(&o.op)

@@ -104,6 +104,10 @@ e2eTest('two phones offline at one event: the rotating code checks the member in
   const open = member.page.locator('[data-testid=stop][data-open=true] [data-testid=attended]');
   await open.waitFor();
   assert.match(await open.textContent(), / 1 次/);
+  // Each one with its kind and date.
+  const one = member.page.locator('[data-testid=stop][data-open=true] [data-testid=attended-one]');
+  assert.equal(await one.count(), 1);
+  assert.match(await one.textContent(), new RegExp(activity.title));
 });
 
 e2eTest('a door code two minutes old is refused on a phone with the right time and flagged for one set back', async () => {

@@ -99,11 +99,19 @@ impl MemberCard {
 }
 
 /// One check-in as the certificate counts it: where, when, and what kind of activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attended {
     pub org_id: Id,
     pub at: i64,
     pub kind: ActivityKind,
+    pub title: String,
+}
+
+/// The activities the member attended during `stop`, earliest first.
+pub fn attended_during<'a>(stop: &Stop, attended: &'a [Attended]) -> Vec<&'a Attended> {
+    let mut during: Vec<&Attended> = attended.iter().filter(|a| stop.covers(a.org_id, a.at)).collect();
+    during.sort_by_key(|a| a.at);
+    during
 }
 
 /// How many activities of each kind the member attended during `stop`.
@@ -147,32 +155,38 @@ mod tests {
                 org_id: id(1),
                 at: 10,
                 kind: ActivityKind::Study,
+                title: String::new(),
             },
             Attended {
                 org_id: id(1),
                 at: 20,
                 kind: ActivityKind::Study,
+                title: String::new(),
             },
             Attended {
                 org_id: id(1),
                 at: 25,
                 kind: ActivityKind::Volunteer,
+                title: String::new(),
             },
             // Before arriving, after leaving, and at another organisation: not this stop's.
             Attended {
                 org_id: id(1),
                 at: 5,
                 kind: ActivityKind::Study,
+                title: String::new(),
             },
             Attended {
                 org_id: id(1),
                 at: 30,
                 kind: ActivityKind::Study,
+                title: String::new(),
             },
             Attended {
                 org_id: id(2),
                 at: 15,
                 kind: ActivityKind::Study,
+                title: String::new(),
             },
         ];
         let counts = attended_at(&stop(1, 10, Some(30)), &attended);

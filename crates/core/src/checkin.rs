@@ -25,6 +25,10 @@ pub struct CheckIn {
     pub received_at: i64,
     /// Kept but flagged for the secretary when the device time looks wrong.
     pub flag: Option<CheckInFlag>,
+    /// Volunteer service: the hours credited for it, in tenths of an hour (the activity's, or the secretary's
+    /// for this member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_tenths: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +148,7 @@ mod tests {
             scanned_at: at,
             received_at: at,
             flag: None,
+            hours_tenths: None,
         }
     }
 

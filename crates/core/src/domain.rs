@@ -187,6 +187,12 @@ pub struct Activity {
     /// What members should know: what to bring, the agenda.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Whether members of other organisations may check in too (a branch assembly is for its own members).
+    #[serde(default = "open")]
+    pub open_to_visitors: bool,
+    /// For volunteer service: the hours credited to each attendee, in tenths of an hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_tenths: Option<u16>,
 }
 
 impl Activity {
@@ -202,6 +208,8 @@ impl Activity {
             place: self.place,
             team: self.team,
             notes: self.notes,
+            open_to_visitors: self.open_to_visitors,
+            hours_tenths: self.hours_tenths,
         }
         .checked()?;
         Ok(new.with_id(id))
@@ -224,7 +232,16 @@ pub struct NewActivity {
     pub team: Option<VolunteerTeam>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// Whether members of other organisations may check in too (a branch assembly is for its own members).
+    #[serde(default = "open")]
+    pub open_to_visitors: bool,
+    /// For volunteer service: the hours credited to each attendee, in tenths of an hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours_tenths: Option<u16>,
 }
+
+/// The most hours one volunteer activity credits each attendee, in tenths of an hour.
+pub const MAX_HOURS_TENTHS: u16 = 1_000;
 
 /// The longest notes an activity carries, in characters.
 pub const MAX_NOTES_CHARS: usize = 1_000;
@@ -242,6 +259,8 @@ pub enum ActivityError {
     Team,
     #[error("the notes are longer than 1000 characters")]
     Notes,
+    #[error("hours are credited for volunteer service only, at most 100")]
+    Hours,
 }
 
 impl ActivityError {
@@ -253,6 +272,7 @@ impl ActivityError {
             ActivityError::Window => "window",
             ActivityError::Team => "team",
             ActivityError::Notes => "notes",
+            ActivityError::Hours => "hours",
         }
     }
 }
@@ -273,6 +293,12 @@ impl NewActivity {
         }
         if self.team.is_some() && self.kind != ActivityKind::Volunteer {
             return Err(ActivityError::Team);
+        }
+        if self
+            .hours_tenths
+            .is_some_and(|h| self.kind != ActivityKind::Volunteer || h > MAX_HOURS_TENTHS)
+        {
+            return Err(ActivityError::Hours);
         }
         let notes = self.notes.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         if notes.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTES_CHARS) {
@@ -298,8 +324,14 @@ impl NewActivity {
             place: self.place,
             team: self.team,
             notes: self.notes,
+            open_to_visitors: self.open_to_visitors,
+            hours_tenths: self.hours_tenths,
         }
     }
+}
+
+fn open() -> bool {
+    true
 }
 
 #[cfg(test)]
@@ -316,6 +348,8 @@ mod tests {
             place: place.map(str::to_owned),
             team: None,
             notes: None,
+            open_to_visitors: true,
+            hours_tenths: None,
         }
     }
 
@@ -355,5 +389,20 @@ mod tests {
             ..volunteer
         };
         assert_eq!(long.checked(), Err(ActivityError::Notes));
+        let credited = |kind, hours| NewActivity {
+            kind,
+            hours_tenths: Some(hours),
+            ..activity("植树", None, 3)
+        };
+        assert!(credited(ActivityKind::Volunteer, MAX_HOURS_TENTHS).checked().is_ok());
+        assert_eq!(
+            credited(ActivityKind::Volunteer, MAX_HOURS_TENTHS + 1).checked(),
+            Err(ActivityError::Hours)
+        );
+        assert_eq!(
+            credited(ActivityKind::Study, 10).checked(),
+            Err(ActivityError::Hours),
+            "hours for volunteering only"
+        );
     }
 }

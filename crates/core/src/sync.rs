@@ -66,6 +66,14 @@ pub enum Op {
     /// A secretary records a member at an activity of their organisation: by scanning the member's card, or by
     /// hand for a member without a phone. `id` is the check-in's, made on the secretary's phone.
     RecordAttendance { id: Id, activity_id: Id, by: RecordedBy },
+    /// A secretary writes (or rewrites) an activity's minutes (会议记录).
+    WriteMinutes { activity_id: Id, text: String },
+    /// A secretary credits one attendee of a volunteer activity other hours than the activity's, in tenths.
+    CreditHours {
+        activity_id: Id,
+        member_id: Id,
+        hours_tenths: u16,
+    },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
@@ -153,16 +161,19 @@ pub enum Rejection {
     StopClosed,
     Forbidden,
     Invalid,
+    /// The activity is for its organisation's own members, and the member is not one of them.
+    MembersOnly,
 }
 
 impl Rejection {
     /// The rejections that are not about a code (those are `CodeError::ALL`).
-    pub const OTHERS: [Rejection; 5] = [
+    pub const OTHERS: [Rejection; 6] = [
         Rejection::UnknownActivity,
         Rejection::AlreadyReported,
         Rejection::StopClosed,
         Rejection::Forbidden,
         Rejection::Invalid,
+        Rejection::MembersOnly,
     ];
 
     /// Stable key for messages.
@@ -174,6 +185,7 @@ impl Rejection {
             Rejection::StopClosed => "stop_closed",
             Rejection::Forbidden => "forbidden",
             Rejection::Invalid => "invalid",
+            Rejection::MembersOnly => "members_only",
         }
     }
 }

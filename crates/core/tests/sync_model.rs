@@ -56,7 +56,8 @@ impl Server {
                     | Op::Report { .. }
                     | Op::Leave { .. }
                     | Op::PublishActivity(_)
-                    | Op::CancelActivity { .. } => Outcome::Applied,
+                    | Op::CancelActivity { .. }
+                    | Op::RecordAttendance { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
                         self.refused.insert(m.seq);
                         Outcome::Rejected {

@@ -138,6 +138,8 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
             place: place.clone(),
             team: None,
             notes: None,
+            open_to_visitors: true,
+            hours_tenths: None,
         };
         let activity = insert_activity(&mut tx, new).await?;
         let code = sign_code(state.keys(), &activity, &org_name);

@@ -27,3 +27,11 @@ ALTER TABLE check_ins DROP COLUMN flag_before;
 ALTER TABLE check_ins ADD COLUMN how TEXT NOT NULL DEFAULT 'own_scan' CHECK (how IN ('own_scan', 'card', 'by_hand'));
 ALTER TABLE check_ins ADD COLUMN recorded_by TEXT REFERENCES people (id);
 ALTER TABLE check_ins ADD COLUMN reason TEXT;
+
+-- Who an activity is for (a branch assembly is for the organisation's own members only), the volunteer hours it
+-- credits each attendee (tenths of an hour; a secretary may adjust one attendee's in `check_ins`), and its
+-- minutes (会议记录), written by the secretary.
+ALTER TABLE activities ADD COLUMN open_to_visitors INTEGER NOT NULL DEFAULT 1 CHECK (open_to_visitors IN (0, 1));
+ALTER TABLE activities ADD COLUMN hours_tenths INTEGER CHECK (hours_tenths BETWEEN 0 AND 1000);
+ALTER TABLE activities ADD COLUMN minutes TEXT;
+ALTER TABLE check_ins ADD COLUMN hours_tenths INTEGER CHECK (hours_tenths BETWEEN 0 AND 1000);

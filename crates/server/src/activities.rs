@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use guihai_core::attendance::{Attendance, Attendee, How, Missing};
+use guihai_core::attendance::{check_minutes, hours_text, Attendance, Attendee, How, Missing};
 use guihai_core::checkin::CheckInFlag;
-use guihai_core::domain::{Activity, NewActivity};
+use guihai_core::domain::{Activity, ActivityKind, NewActivity, MAX_HOURS_TENTHS};
 use guihai_core::qr::{Code, Subject};
 use guihai_core::sync::{CodeResponse, Outcome, Rejection};
 use guihai_core::Id;
@@ -23,7 +23,7 @@ use crate::checkins::Origin;
 use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
 use crate::routes::Routes;
-use crate::{clock, db, orgs, qr_image, AppState};
+use crate::{checkins, clock, db, orgs, qr_image, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -57,11 +57,13 @@ pub async fn insert(conn: &mut SqliteConnection, new: NewActivity) -> Result<Act
 /// Writes a checked activity, new or changed, and publishes it to its organisation's members.
 async fn store(conn: &mut SqliteConnection, activity: &Activity) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place, team, notes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO activities (id, org_id, title, kind, starts_at, ends_at, place, team, notes, open_to_visitors,
+                                 hours_tenths)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, kind = excluded.kind,
              starts_at = excluded.starts_at, ends_at = excluded.ends_at, place = excluded.place,
-             team = excluded.team, notes = excluded.notes",
+             team = excluded.team, notes = excluded.notes, open_to_visitors = excluded.open_to_visitors,
+             hours_tenths = excluded.hours_tenths",
     )
     .bind(activity.id.to_string())
     .bind(activity.org_id.to_string())
@@ -72,10 +74,96 @@ async fn store(conn: &mut SqliteConnection, activity: &Activity) -> Result<(), A
     .bind(&activity.place)
     .bind(activity.team.as_ref().map(db::wire_name))
     .bind(&activity.notes)
+    .bind(activity.open_to_visitors)
+    .bind(activity.hours_tenths)
     .execute(&mut *conn)
     .await?;
     changes::touch(conn, LogKey::Activity(activity.id), &[Audience::Org(activity.org_id)]).await?;
+    // Each attendee's check-in carries the hours it credits: theirs change with the activity's.
+    if activity.kind == ActivityKind::Volunteer {
+        let attendees: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, person_id FROM check_ins WHERE activity_id = ? AND hours_tenths IS NULL")
+                .bind(activity.id.to_string())
+                .fetch_all(&mut *conn)
+                .await?;
+        for (id, person) in attendees {
+            changes::touch(
+                conn,
+                LogKey::CheckIn(db::id(&id)?),
+                &[Audience::Member(db::id(&person)?)],
+            )
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// A secretary's phone writes an activity's minutes, from its outbox.
+pub async fn write_minutes(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    id: Id,
+    text: &str,
+) -> Result<Outcome, AppError> {
+    let rejected = |reason| Ok(Outcome::Rejected { reason });
+    let Some((org_id, _)) = owner(conn, id).await? else {
+        return rejected(Rejection::UnknownActivity);
+    };
+    if !auth::is_secretary(conn, origin.person_id, org_id).await? {
+        return rejected(Rejection::Forbidden);
+    }
+    let Some(text) = check_minutes(text) else {
+        return rejected(Rejection::Invalid);
+    };
+    sqlx::query("UPDATE activities SET minutes = ? WHERE id = ?")
+        .bind((!text.is_empty()).then_some(text))
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(Outcome::Applied)
+}
+
+/// A secretary's phone credits one attendee of a volunteer activity of their organisation other hours.
+pub async fn credit_hours(
+    conn: &mut SqliteConnection,
+    origin: &Origin,
+    id: Id,
+    member_id: Id,
+    hours_tenths: u16,
+) -> Result<Outcome, AppError> {
+    let rejected = |reason| Ok(Outcome::Rejected { reason });
+    let activity: Option<(String, String)> =
+        sqlx::query_as("SELECT org_id, kind FROM activities WHERE id = ? AND cancelled_at IS NULL")
+            .bind(id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((org_id, kind)) = activity else {
+        return rejected(Rejection::UnknownActivity);
+    };
+    if !auth::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
+        return rejected(Rejection::Forbidden);
+    }
+    if kind != db::wire_name(&ActivityKind::Volunteer) || hours_tenths > MAX_HOURS_TENTHS {
+        return rejected(Rejection::Invalid);
+    }
+    let check_in: Option<(String,)> =
+        sqlx::query_as("UPDATE check_ins SET hours_tenths = ? WHERE activity_id = ? AND person_id = ? RETURNING id")
+            .bind(hours_tenths)
+            .bind(id.to_string())
+            .bind(member_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    // Only someone who came is credited.
+    let Some((check_in,)) = check_in else {
+        return rejected(Rejection::Invalid);
+    };
+    changes::touch(
+        conn,
+        LogKey::CheckIn(db::id(&check_in)?),
+        &[Audience::Member(member_id)],
+    )
+    .await?;
+    Ok(Outcome::Applied)
 }
 
 /// The organisation of activity `id` and whether it was cancelled, if the server has it.
@@ -220,6 +308,7 @@ async fn attendance_csv(
         "服务器收到时间",
         "标记",
         "说明",
+        "志愿服务时长（小时）",
     ])
     .map_err(failed)?;
     for attendee in &attendance.came {
@@ -246,6 +335,10 @@ async fn attendance_csv(
             &china_time(attendee.received_at),
             flag,
             attendee.reason.as_deref().unwrap_or_default(),
+            &attendee
+                .hours_tenths
+                .map(|tenths| hours_text(u32::from(tenths)))
+                .unwrap_or_default(),
         ])
         .map_err(failed)?;
     }
@@ -286,6 +379,7 @@ struct AttendeeRow {
     flag: Option<String>,
     how: String,
     reason: Option<String>,
+    hours_tenths: Option<u16>,
 }
 
 async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<Attendance, AppError> {
@@ -294,8 +388,10 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
     let org = activity.org_id.to_string();
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,
-                c.received_at, c.flag, c.how, c.reason
-         FROM check_ins c JOIN people p ON p.id = c.person_id JOIN organisations h ON h.id = p.home_org_id
+                c.received_at, c.flag, c.how, c.reason,
+                CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths) END AS hours_tenths
+         FROM check_ins c JOIN activities a ON a.id = c.activity_id JOIN people p ON p.id = c.person_id
+              JOIN organisations h ON h.id = p.home_org_id
          WHERE c.activity_id = ? ORDER BY c.scanned_at, c.id",
     )
     .bind(id.to_string())
@@ -319,7 +415,7 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
         .map(|row| {
             Ok(Attendee {
                 member_id: db::id(&row.person_id)?,
-                visitor: row.current_org_id.as_deref() != Some(&org) && row.home_org_id != org,
+                visitor: !checkins::is_member_of(&org, &row.home_org_id, row.current_org_id.as_deref()),
                 name: row.name,
                 home_org: row.home_org,
                 scanned_at: row.scanned_at,
@@ -327,6 +423,7 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
                 flag: row.flag.as_deref().map(db::from_wire_name).transpose()?,
                 how: db::from_wire_name(&row.how)?,
                 reason: row.reason,
+                hours_tenths: row.hours_tenths,
             })
         })
         .collect::<Result<_, AppError>>()?;
@@ -339,11 +436,16 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
             })
         })
         .collect::<Result<_, AppError>>()?;
+    let (minutes,): (Option<String>,) = sqlx::query_as("SELECT minutes FROM activities WHERE id = ?")
+        .bind(id.to_string())
+        .fetch_one(&state.db)
+        .await?;
     Ok(Attendance {
         activity,
         expected: u32::try_from(expected).unwrap_or_default(),
         came,
         missing,
+        minutes,
     })
 }
 
@@ -357,13 +459,16 @@ struct ActivityRow {
     place: Option<String>,
     team: Option<String>,
     notes: Option<String>,
+    open_to_visitors: bool,
+    hours_tenths: Option<u16>,
     org_name: String,
 }
 
 /// The activity and the name of the organisation holding it, unless it was cancelled.
 pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<(Activity, String)>, AppError> {
     let row: Option<ActivityRow> = sqlx::query_as(
-        "SELECT a.org_id, a.title, a.kind, a.starts_at, a.ends_at, a.place, a.team, a.notes, o.name AS org_name
+        "SELECT a.org_id, a.title, a.kind, a.starts_at, a.ends_at, a.place, a.team, a.notes, a.open_to_visitors,
+                a.hours_tenths, o.name AS org_name
          FROM activities a JOIN organisations o ON o.id = a.org_id WHERE a.id = ? AND a.cancelled_at IS NULL",
     )
     .bind(id.to_string())
@@ -380,6 +485,8 @@ pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<(Activity, String)>,
             place: row.place,
             team: row.team.as_deref().map(db::from_wire_name).transpose()?,
             notes: row.notes,
+            open_to_visitors: row.open_to_visitors,
+            hours_tenths: row.hours_tenths,
         };
         Ok((activity, row.org_name))
     })

@@ -40,8 +40,10 @@ pub struct Scan {
 /// returns each one's outcome, in order. `conn` is the write connection lent to the writer (`push.rs`): each
 /// statement is a call into SQLite on this thread, so one per check-in costs microseconds, not a round trip.
 pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<Outcome>, AppError> {
-    let mut find =
-        conn.prepare_cached("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")?;
+    let mut find = conn.prepare_cached(
+        "SELECT org_id, starts_at, ends_at, open_to_visitors FROM activities WHERE id = ? AND cancelled_at IS NULL",
+    )?;
+    let mut orgs_of = conn.prepare_cached("SELECT home_org_id, current_org_id FROM people WHERE id = ?")?;
     // The same check-in through another client (its id), or the same member scanning again (person and
     // activity), is one check-in: the row is ignored, also against an earlier row of the same batch.
     let mut insert = conn.prepare_cached(
@@ -49,7 +51,8 @@ pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<O
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )?;
     // The members at one event scan the same code: each activity is looked up once.
-    let mut activities: HashMap<Id, Option<(String, i64, i64)>> = HashMap::new();
+    let mut activities: HashMap<Id, Option<(String, i64, i64, bool)>> = HashMap::new();
+    let mut people: HashMap<Id, (String, Option<String>)> = HashMap::new();
     let mut applied = Vec::new();
     let mut outcomes = Vec::with_capacity(scans.len());
     for scan in scans {
@@ -69,15 +72,28 @@ pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<O
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(unknown) => unknown.insert(
                 find.query_row([activity_id.to_string()], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
                 })
                 .optional()?,
             ),
         };
-        let Some((org_id, starts_at, ends_at)) = &*activity else {
+        let Some((org_id, starts_at, ends_at, open_to_visitors)) = &*activity else {
             outcomes.push(rejected(Rejection::UnknownActivity));
             continue;
         };
+        if !open_to_visitors {
+            let person = scan.origin.person_id;
+            let (home, current) = match people.entry(person) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(unknown) => {
+                    unknown.insert(orgs_of.query_row([person.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?)
+                }
+            };
+            if !is_member_of(org_id, home, current.as_deref()) {
+                outcomes.push(rejected(Rejection::MembersOnly));
+                continue;
+            }
+        }
         if let Some(refused) = door_refusal(conn, code, org_id)? {
             outcomes.push(rejected(Rejection::Code(refused)));
             continue;
@@ -113,6 +129,11 @@ pub fn check_in_all(conn: &rusqlite::Connection, scans: &[Scan]) -> Result<Vec<O
     Ok(outcomes)
 }
 
+/// Whether a person whose home and current organisations are these belongs to `org_id` (is no visitor there).
+pub fn is_member_of(org_id: &str, home: &str, current: Option<&str>) -> bool {
+    home == org_id || current == Some(org_id)
+}
+
 /// Why a door code's check-in is refused beyond its signatures: its key is unknown here, certified for
 /// another organisation than the activity's, or revoked before the code was made.
 fn door_refusal(conn: &rusqlite::Connection, code: &Code, activity_org: &str) -> Result<Option<CodeError>, AppError> {
@@ -138,12 +159,13 @@ struct CheckInRow {
     scanned_at: i64,
     received_at: i64,
     flag: Option<String>,
+    hours_tenths: Option<u16>,
 }
 
 pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> {
     let row: Option<CheckInRow> = sqlx::query_as(
         "SELECT c.person_id, c.activity_id, c.org_id, a.title, a.kind, o.name AS org_name, c.scanned_at, c.received_at,
-                c.flag
+                c.flag, CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths) END AS hours_tenths
          FROM check_ins c
          JOIN activities a ON a.id = c.activity_id
          JOIN organisations o ON o.id = c.org_id
@@ -164,6 +186,7 @@ pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> 
             scanned_at: row.scanned_at,
             received_at: row.received_at,
             flag: row.flag.as_deref().map(db::from_wire_name).transpose()?,
+            hours_tenths: row.hours_tenths,
         })
     })
     .transpose()
@@ -187,12 +210,13 @@ pub async fn record_from_phone(
     attended: Attended<'_>,
 ) -> Result<Outcome, AppError> {
     let rejected = |reason| Ok(Outcome::Rejected { reason });
-    let activity: Option<(String, i64, i64)> =
-        sqlx::query_as("SELECT org_id, starts_at, ends_at FROM activities WHERE id = ? AND cancelled_at IS NULL")
-            .bind(attended.activity_id.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((org_id, starts_at, ends_at)) = activity else {
+    let activity: Option<(String, i64, i64, bool)> = sqlx::query_as(
+        "SELECT org_id, starts_at, ends_at, open_to_visitors FROM activities WHERE id = ? AND cancelled_at IS NULL",
+    )
+    .bind(attended.activity_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((org_id, starts_at, ends_at, open_to_visitors)) = activity else {
         return rejected(Rejection::UnknownActivity);
     };
     if !auth::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
@@ -216,12 +240,16 @@ pub async fn record_from_phone(
         },
         _ => return rejected(Rejection::Invalid),
     };
-    let member: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE id = ? AND certificate_no IS NOT NULL")
-        .bind(member_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    if member.is_none() {
+    let member: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT home_org_id, current_org_id FROM people WHERE id = ? AND certificate_no IS NOT NULL")
+            .bind(member_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((home, current)) = member else {
         return rejected(Rejection::Invalid);
+    };
+    if !open_to_visitors && !is_member_of(&org_id, &home, current.as_deref()) {
+        return rejected(Rejection::MembersOnly);
     }
     let flag = flag_for(origin.occurred_at, origin.received_at, (starts_at, ends_at));
     let inserted = sqlx::query(

@@ -143,6 +143,8 @@ pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
                 place: Some(org.address.to_owned()),
                 team: None,
                 notes: None,
+                open_to_visitors: true,
+                hours_tenths: None,
             };
             activities::insert(&mut tx, activity).await?;
         }

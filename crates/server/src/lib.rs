@@ -33,6 +33,7 @@ mod rosters;
 pub mod routes;
 mod static_files;
 mod sync;
+mod volunteer;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -150,6 +151,7 @@ fn api_routes() -> Routes {
         .merge(sync::routes())
         .merge(activities::routes())
         .merge(door_keys::routes())
+        .merge(volunteer::routes())
         .merge(orgs::routes())
         .merge(reports::routes())
         .merge(rosters::routes())

@@ -209,7 +209,9 @@ impl Job {
             | Op::EditProfile(_)
             | Op::PublishActivity(_)
             | Op::CancelActivity { .. }
-            | Op::RecordAttendance { .. } => true,
+            | Op::RecordAttendance { .. }
+            | Op::WriteMinutes { .. }
+            | Op::CreditHours { .. } => true,
             Op::CheckIn { .. } | Op::Skip => false,
         })
     }
@@ -333,6 +335,17 @@ impl Plan {
                     };
                     checkins::record_from_phone(conn, &origin, attended).await?
                 }
+                (Op::WriteMinutes { activity_id, text }, _) => {
+                    activities::write_minutes(conn, &origin, *activity_id, text).await?
+                }
+                (
+                    Op::CreditHours {
+                        activity_id,
+                        member_id,
+                        hours_tenths,
+                    },
+                    _,
+                ) => activities::credit_hours(conn, &origin, *activity_id, *member_id, *hours_tenths).await?,
                 (op, _) => return Err(AppError::Internal(format!("{op:?} has no outcome"))),
             };
             self.outcomes[index] = Some(outcome);

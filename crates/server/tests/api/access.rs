@@ -47,6 +47,7 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::GET, "/activities/{id}/attendance.csv", Rule::Secretary),
     (Method::GET, "/orgs/{id}/code", Rule::Steward),
     (Method::POST, "/orgs/{id}/door-key", Rule::Steward),
+    (Method::GET, "/orgs/{id}/volunteer-hours", Rule::Steward),
     (Method::POST, "/orgs/{id}/code", Rule::Steward),
     (Method::GET, "/orgs/{id}/poster.svg", Rule::Steward),
     (Method::GET, "/orgs/{id}/overview", Rule::Steward),
@@ -138,6 +139,8 @@ fn hangzhou_activity(secretary: &Session) -> String {
         place: None,
         team: None,
         notes: None,
+        open_to_visitors: true,
+        hours_tenths: None,
     })
     .unwrap()
 }

@@ -21,6 +21,8 @@ fn study(secretary: &Session, title: &str) -> NewActivity {
         place: Some("  钱江新城党群服务中心 ".to_owned()),
         team: None,
         notes: None,
+        open_to_visitors: true,
+        hours_tenths: None,
     }
 }
 
@@ -198,6 +200,8 @@ async fn a_secretary_s_phone_publishes_changes_and_cancels_through_its_outbox() 
         kind: ActivityKind::Volunteer,
         team: Some(VolunteerTeam::Greening),
         notes: Some("  带上手套和水  ".into()),
+        open_to_visitors: true,
+        hours_tenths: None,
         ..made_on_phone(&secretary, "江边植树")
     };
     assert_eq!(
@@ -378,7 +382,7 @@ async fn the_secretary_sees_who_came_apart_from_visitors_and_gets_a_spreadsheet_
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "姓名,家乡组织,身份,签到方式,签到时间,服务器收到时间,标记,说明"
+        "姓名,家乡组织,身份,签到方式,签到时间,服务器收到时间,标记,说明,志愿服务时长（小时）"
     );
     let member_line = lines.iter().find(|l| l.starts_with(&member.me.name)).unwrap();
     assert!(member_line.contains(",本组织党员,本人扫码,"), "{member_line}");

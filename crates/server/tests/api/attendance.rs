@@ -3,8 +3,9 @@
 //! activity's code counts once; a card expired when scanned, or not signed by the server, is refused with why.
 
 use axum::http::StatusCode;
-use guihai_core::attendance::{Attendance, How};
+use guihai_core::attendance::{Attendance, How, TeamHours, VolunteerHours};
 use guihai_core::certificate::MemberCard;
+use guihai_core::domain::{Activity, ActivityKind, NewActivity, VolunteerTeam};
 use guihai_core::qr::{Code, CodeError, Subject};
 use guihai_core::sync::{Mutation, Op, Outcome, PushResponse, Record, RecordedBy, Rejection};
 use guihai_core::Id;
@@ -256,4 +257,211 @@ async fn only_the_activitys_own_secretary_records_attendance() {
             reason: Rejection::UnknownActivity
         }
     );
+}
+
+/// Publishes `new` as `secretary` through the API.
+async fn publish(server: &Server, secretary: &Session, new: &NewActivity) -> Activity {
+    let reply = server
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/activities",
+            Some(&secretary.token),
+            Some(new),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
+
+fn now_on(secretary: &Session, kind: ActivityKind) -> NewActivity {
+    NewActivity {
+        org_id: secretary.me.current_org.as_ref().unwrap().id,
+        title: "江边植树".into(),
+        kind,
+        starts_at: now_ms() - 3_600_000,
+        ends_at: now_ms() + 3_600_000,
+        place: None,
+        team: None,
+        notes: None,
+        open_to_visitors: true,
+        hours_tenths: None,
+    }
+}
+
+#[tokio::test]
+async fn an_activity_for_members_only_refuses_visitors_however_they_come() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let visitor = server.sign_in("GH-M05").await;
+    let assembly = publish(
+        &server,
+        &secretary,
+        &NewActivity {
+            open_to_visitors: false,
+            ..now_on(&secretary, ActivityKind::BranchAssembly)
+        },
+    )
+    .await;
+    assert!(!assembly.open_to_visitors);
+    let code = server.code(&secretary, &assembly).await;
+    assert_eq!(
+        outcome(&server, &member, check_in(1, &code, now_ms())).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        outcome(&server, &visitor, check_in(1, &code, now_ms())).await,
+        Outcome::Rejected {
+            reason: Rejection::MembersOnly
+        }
+    );
+    let (_, by_card) = record(
+        1,
+        assembly.id,
+        RecordedBy::Card {
+            code: card(&server, &visitor).await,
+        },
+        now_ms(),
+    );
+    assert_eq!(
+        outcome(&server, &secretary, by_card).await,
+        Outcome::Rejected {
+            reason: Rejection::MembersOnly
+        }
+    );
+}
+
+#[tokio::test]
+async fn volunteer_hours_are_credited_per_activity_adjusted_per_member_and_counted_per_year() {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    let visitor = server.sign_in("GH-M05").await;
+    let org = secretary.me.current_org.as_ref().unwrap().id;
+    let planting = publish(
+        &server,
+        &secretary,
+        &NewActivity {
+            team: Some(VolunteerTeam::Greening),
+            hours_tenths: Some(25),
+            ..now_on(&secretary, ActivityKind::Volunteer)
+        },
+    )
+    .await;
+    let code = server.code(&secretary, &planting).await;
+    for attendee in [&member, &visitor] {
+        assert_eq!(
+            outcome(&server, attendee, check_in(1, &code, now_ms())).await,
+            Outcome::Applied
+        );
+    }
+    // The member's own record says what it credits.
+    let hours_of = |records: Vec<Record>| {
+        records.into_iter().find_map(|r| match r {
+            Record::CheckIn(c) if c.activity_id == planting.id => Some(c.hours_tenths),
+            _ => None,
+        })
+    };
+    assert_eq!(hours_of(server.pull_all(&member).await), Some(Some(25)));
+
+    // The secretary credits the visitor, who stayed longer, four hours; hours only for someone who came.
+    let credit = |seq, member_id, hours_tenths| Mutation {
+        seq,
+        occurred_at: now_ms(),
+        op: Op::CreditHours {
+            activity_id: planting.id,
+            member_id,
+            hours_tenths,
+        },
+    };
+    assert_eq!(
+        outcome(&server, &secretary, credit(1, visitor.me.id, 40)).await,
+        Outcome::Applied
+    );
+    let absent = server.sign_in("GH-M02").await;
+    assert_eq!(
+        outcome(&server, &secretary, credit(2, absent.me.id, 40)).await,
+        Outcome::Rejected {
+            reason: Rejection::Invalid
+        }
+    );
+    assert_eq!(
+        outcome(&server, &member, credit(2, member.me.id, 90)).await,
+        Outcome::Rejected {
+            reason: Rejection::Forbidden
+        },
+        "a member does not credit themselves"
+    );
+    assert_eq!(hours_of(server.pull_all(&visitor).await), Some(Some(40)));
+
+    // Minutes, by the secretary only.
+    let minutes = |seq, text: &str| Mutation {
+        seq,
+        occurred_at: now_ms(),
+        op: Op::WriteMinutes {
+            activity_id: planting.id,
+            text: text.into(),
+        },
+    };
+    assert_eq!(
+        outcome(&server, &member, minutes(3, "x")).await,
+        Outcome::Rejected {
+            reason: Rejection::Forbidden
+        }
+    );
+    assert_eq!(
+        outcome(&server, &secretary, minutes(3, "  种树二十棵。 ")).await,
+        Outcome::Applied
+    );
+    let attendance = attendance(&server, &secretary, planting.id).await;
+    assert_eq!(attendance.minutes.as_deref(), Some("种树二十棵。"));
+    let hours: Vec<_> = attendance
+        .came
+        .iter()
+        .map(|a| (a.name.clone(), a.hours_tenths))
+        .collect();
+    assert!(
+        hours.contains(&(visitor.me.name.clone(), Some(40))) && hours.contains(&(member.me.name.clone(), Some(25)))
+    );
+
+    // The year's hours, per team and per member.
+    let reply = server
+        .get(&format!("/api/v1/orgs/{org}/volunteer-hours"), Some(&secretary.token))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let year: VolunteerHours = reply.json();
+    assert_eq!(
+        year.teams,
+        [TeamHours {
+            team: Some(VolunteerTeam::Greening),
+            hours_tenths: 65
+        }]
+    );
+    assert_eq!(
+        year.members
+            .iter()
+            .map(|m| (m.name.clone(), m.hours_tenths))
+            .collect::<Vec<_>>(),
+        [(visitor.me.name.clone(), 40), (member.me.name.clone(), 25)]
+    );
+    let last_year: VolunteerHours = server
+        .get(
+            &format!("/api/v1/orgs/{org}/volunteer-hours?year={}", year.year - 1),
+            Some(&secretary.token),
+        )
+        .await
+        .json();
+    assert!(last_year.teams.is_empty() && last_year.members.is_empty());
+    let reply = server
+        .get(
+            &format!("/api/v1/orgs/{org}/volunteer-hours?year=99999"),
+            Some(&secretary.token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }

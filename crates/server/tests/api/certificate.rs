@@ -54,6 +54,7 @@ async fn a_check_in_counts_at_the_present_stop_by_its_kind() {
                 org_id: c.org_id,
                 at: c.scanned_at,
                 kind: c.kind,
+                title: c.title.clone(),
             }),
             _ => None,
         })
