@@ -5,7 +5,7 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
 use crate::activities::{
-    ActivitiesPage, AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage,
+    ActivitiesPage, AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage, VolunteerPage,
 };
 use crate::card::CardPage;
 use crate::certificate::CertificatePage;
@@ -65,6 +65,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/org/:id/activities/:aid") view=EditActivityPage />
                         <Route path=path!("/org/:id/activities/:aid/code") view=DoorCodePage />
                         <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
+                        <Route path=path!("/org/:id/volunteer") view=VolunteerPage />
                         <Route path=path!("/township/:id") view=TownshipPage />
                         <Route path=path!("/county/:id") view=CountyPage />
                     </Routes>

@@ -2,6 +2,9 @@
 //! attended there (counted from this phone's check-ins, waiting ones included) and the evaluation written when
 //! they left, and the yearly reviews. Works offline; reads well on a phone and prints on paper.
 
+use std::collections::BTreeMap;
+
+use guihai_core::attendance::hours_text;
 use guihai_core::certificate::{attended_at, attended_during, Attended, Review, Stop};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
@@ -37,6 +40,11 @@ pub fn CertificatePage() -> impl IntoView {
         revision.track();
         checkins::attended()
     });
+    // The volunteer hours the server credited, by year.
+    let volunteer = LocalResource::new(move || {
+        revision.track();
+        checkins::volunteer_hours()
+    });
 
     move || {
         let Some(me) = me() else {
@@ -56,6 +64,24 @@ pub fn CertificatePage() -> impl IntoView {
                     <dt>{i18n.t("home.current_org")}</dt>
                     <dd>{current.unwrap_or_else(|| i18n.t("home.no_current_org"))}</dd>
                 </dl>
+                {move || {
+                    let hours = volunteer.get().and_then(Result::ok).unwrap_or_default();
+                    let years = by_year(&hours);
+                    (!years.is_empty()).then(|| {
+                        let list: Vec<String> = years
+                            .iter()
+                            .rev()
+                            .map(|(year, tenths)| {
+                                i18n.t_with("certificate.volunteer_year", &[("year", &year.to_string()), ("hours", &hours_text(*tenths))])
+                            })
+                            .collect();
+                        view! {
+                            <p data-testid="volunteer-hours">
+                                {i18n.t_with("certificate.volunteer", &[("list", &list.join(i18n.t("list.separator").as_str()))])}
+                            </p>
+                        }
+                    })
+                }}
             </section>
             <section class="card">
                 <h2>{i18n.t("certificate.stops")}</h2>
@@ -89,6 +115,16 @@ pub fn CertificatePage() -> impl IntoView {
         }
         .into_any()
     }
+}
+
+/// Tenths of an hour per year (the phone's local year of each scan).
+fn by_year(hours: &[(i64, u16)]) -> BTreeMap<u32, u32> {
+    let mut years = BTreeMap::new();
+    for (at, tenths) in hours {
+        let year = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(*at as f64)).get_full_year();
+        *years.entry(year).or_insert(0) += u32::from(*tenths);
+    }
+    years
 }
 
 fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {

@@ -2,6 +2,7 @@
 //! secretary fills in on their phone. Saving checks it as the server will (core's `Activity::checked`) and
 //! queues it in the outbox, offline if need be; the list then shows it as waiting until the server has it.
 
+use guihai_core::attendance::{hours_text, parse_hours};
 use guihai_core::domain::{Activity, ActivityKind, VolunteerTeam};
 use guihai_core::sync::Op;
 use guihai_core::Id;
@@ -70,6 +71,8 @@ fn ActivityForm(start: Activity) -> impl IntoView {
     let ends = RwSignal::new(input_time(start.ends_at));
     let place = RwSignal::new(start.place.clone().unwrap_or_default());
     let notes = RwSignal::new(start.notes.clone().unwrap_or_default());
+    let open_to_visitors = RwSignal::new(start.open_to_visitors);
+    let hours = RwSignal::new(start.hours_tenths.map(|h| hours_text(u32::from(h))).unwrap_or_default());
     let problem = RwSignal::new(None::<String>);
     // A second tap while the first is being kept would queue it twice.
     let saving = RwSignal::new(false);
@@ -86,6 +89,13 @@ fn ActivityForm(start: Activity) -> impl IntoView {
         };
         let kind = kind.get_untracked();
         let text = |value: String| Some(value).filter(|v| !v.trim().is_empty());
+        let hours_tenths = match text(hours.get_untracked()).filter(|_| kind == ActivityKind::Volunteer) {
+            None => None,
+            Some(typed) => match parse_hours(&typed) {
+                Some(tenths) => Some(tenths),
+                None => return problem.set(Some(i18n.t("activities.error.hours"))),
+            },
+        };
         let activity = Activity {
             id,
             org_id,
@@ -96,8 +106,8 @@ fn ActivityForm(start: Activity) -> impl IntoView {
             place: text(place.get_untracked()),
             team: (kind == ActivityKind::Volunteer).then(|| team.get_untracked()),
             notes: text(notes.get_untracked()),
-            open_to_visitors: true,
-            hours_tenths: None,
+            open_to_visitors: open_to_visitors.get_untracked(),
+            hours_tenths,
         };
         let activity = match activity.checked() {
             Ok(activity) => activity,
@@ -143,6 +153,9 @@ fn ActivityForm(start: Activity) -> impl IntoView {
                             <option value=t.as_str() selected=move || team.get() == t>{i18n.t(&format!("team.{}", t.as_str()))}</option>
                         }).collect_view()}
                     </select>
+                    <label for="activity-hours">{move || i18n.t("activities.hours")}</label>
+                    <input id="activity-hours" data-testid="activity-hours-input" type="text" inputmode="decimal" maxlength="5"
+                        prop:value=hours on:input=move |ev| hours.set(event_target_value(&ev)) />
                 </Show>
                 <label for="activity-title-input">{move || i18n.t("activities.field.title")}</label>
                 <input id="activity-title-input" data-testid="activity-title-input" type="text" maxlength="60"
@@ -159,6 +172,11 @@ fn ActivityForm(start: Activity) -> impl IntoView {
                 <label for="activity-notes">{move || i18n.t("activities.field.notes")}</label>
                 <textarea id="activity-notes" data-testid="activity-notes-input"
                     prop:value=notes on:input=move |ev| notes.set(event_target_value(&ev))></textarea>
+                <label class="check">
+                    <input type="checkbox" data-testid="activity-open-input" prop:checked=open_to_visitors
+                        on:change=move |ev| open_to_visitors.set(event_target_checked(&ev)) />
+                    {move || i18n.t("activities.open_to_visitors")}
+                </label>
                 {move || problem.get().map(|text| view! { <p class="error" role="alert" data-testid="activity-problem">{text}</p> })}
                 <button type="submit" class="primary" data-testid="activity-save" disabled=move || saving.get()>
                     {move || i18n.t("activities.save")}

@@ -86,6 +86,9 @@ pub fn OrgActivitiesPage() -> impl IntoView {
                 <A href=format!("/org/{org}/activities/new") attr:class="button primary" attr:data-testid="new-activity">
                     {i18n.t("activities.new")}
                 </A>
+                <A href=format!("/org/{org}/volunteer") attr:class="button" attr:data-testid="volunteer-link">
+                    {i18n.t("volunteer.link")}
+                </A>
             })}
             {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
             {move || listed().map(|listed| {

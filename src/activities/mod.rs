@@ -1,7 +1,8 @@
 //! Activities (活动): what the member's organisations hold, upcoming and past, read offline from the phone's
 //! store (`list.rs`); and for a secretary, their organisation's activities to publish, change and cancel,
 //! offline through the outbox like every write (`manage.rs`, `form.rs`), the check-in code to show at the
-//! door (`door.rs`), and who came (`attendance.rs`).
+//! door (`door.rs`), who came (`attendance.rs`, `record.rs` for the card scanned at the door and entries by
+//! hand), and the year's volunteer hours (`volunteer.rs`).
 
 mod attendance;
 mod door;
@@ -9,7 +10,9 @@ mod form;
 mod list;
 mod manage;
 mod record;
+mod volunteer;
 
+use guihai_core::attendance::hours_text;
 use guihai_core::domain::{Activity, ActivityKind};
 use guihai_core::sync::Op;
 use leptos::prelude::*;
@@ -24,14 +27,24 @@ pub use form::{EditActivityPage, NewActivityPage};
 pub use list::ActivitiesPage;
 pub use manage::OrgActivitiesPage;
 pub use record::RecordCard;
+pub use volunteer::VolunteerPage;
 
-/// "党课 · 绿化队": the kind, and the team for volunteer service.
+/// "志愿服务 · 绿化队 · 2.5 小时 · 只限本组织党员": the kind, the team and hours for volunteer service, and whether
+/// it is for the organisation's own members only.
 fn kind_words(i18n: I18n, activity: &Activity) -> String {
-    let kind = i18n.t(&format!("kind.{}", activity.kind.as_str()));
-    match activity.team.filter(|_| activity.kind == ActivityKind::Volunteer) {
-        Some(team) => format!("{kind} · {}", i18n.t(&format!("team.{}", team.as_str()))),
-        None => kind,
+    let mut words = vec![i18n.t(&format!("kind.{}", activity.kind.as_str()))];
+    if activity.kind == ActivityKind::Volunteer {
+        words.extend(activity.team.map(|team| i18n.t(&format!("team.{}", team.as_str()))));
+        words.extend(
+            activity
+                .hours_tenths
+                .map(|tenths| i18n.t_with("attendance.hours", &[("hours", &hours_text(u32::from(tenths)))])),
+        );
     }
+    if !activity.open_to_visitors {
+        words.push(i18n.t("activities.members_only"));
+    }
+    words.join(" · ")
 }
 
 /// "2026-12-01 14:00 – 16:00", or with the end's date when it ends on another day.

@@ -62,14 +62,18 @@ fn recorded_here(activity_id: Id, member_id: Id) -> bool {
     })
 }
 
-/// Queues one attendance; `Ok` once it is on disk.
-pub async fn record(activity_id: Id, by: RecordedBy) -> Result<(), StoreError> {
-    let op = Op::RecordAttendance {
+/// The write recording one attendance.
+pub fn op(activity_id: Id, by: RecordedBy) -> Op {
+    Op::RecordAttendance {
         id: new_id(),
         activity_id,
         by,
-    };
-    outbox::enqueue_op(op, now_ms(), None).await
+    }
+}
+
+/// Queues one attendance; `Ok` once it is on disk.
+async fn record(activity_id: Id, by: RecordedBy) -> Result<(), StoreError> {
+    outbox::enqueue_op(op(activity_id, by), now_ms(), None).await
 }
 
 /// Under a verified member card: one button per activity this secretary runs about now.

@@ -24,7 +24,7 @@ use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::codec::{from_json, to_binary};
+use super::codec::{from_binary_with_tail, from_json, to_binary_with_tail};
 use super::idb::{id_key, Tx};
 use super::{outbox, read, StoreError, ACTIVITIES, RECORDS};
 
@@ -44,6 +44,20 @@ pub struct Facts {
     /// The team and notes of a published activity, when it has either. Last, so that facts stored before it
     /// existed still read (`decode`).
     pub details: Option<Details>,
+    /// Who a published activity is for and the hours it credits, when not the usual (open to all, no hours):
+    /// stored after the fields above (`encode`), so that facts stored before it read back as they are.
+    #[serde(skip)]
+    pub terms: Option<Terms>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    pub open_to_visitors: bool,
+    pub hours_tenths: Option<u16>,
+}
+
+fn encode(facts: &Facts) -> JsValue {
+    to_binary_with_tail(facts, facts.terms.as_ref())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,21 +78,23 @@ struct FactsBeforeDetails {
     mine: Option<Mine>,
 }
 
-/// Stored facts, of this build or of one before `details`: postcard's fields follow one another, so facts
-/// stored before end where `details` would start.
+/// Stored facts, of this build (with or without `terms`) or of one before `details`: postcard's fields follow
+/// one another, so facts stored before end where `details` would start.
 pub(super) fn decode(value: &JsValue) -> Option<Facts> {
+    if let Some((facts, terms)) = from_binary_with_tail::<Facts, Terms>(value) {
+        return Some(Facts { terms, ..facts });
+    }
     let bytes = value.dyn_ref::<js_sys::Uint8Array>()?.to_vec();
-    postcard::from_bytes::<Facts>(&bytes).ok().or_else(|| {
-        let before = postcard::from_bytes::<FactsBeforeDetails>(&bytes).ok()?;
-        Some(Facts {
-            org_id: before.org_id,
-            title: before.title,
-            org_name: before.org_name,
-            kind: before.kind,
-            listed: before.listed,
-            mine: before.mine,
-            details: None,
-        })
+    let before = postcard::from_bytes::<FactsBeforeDetails>(&bytes).ok()?;
+    Some(Facts {
+        org_id: before.org_id,
+        title: before.title,
+        org_name: before.org_name,
+        kind: before.kind,
+        listed: before.listed,
+        mine: before.mine,
+        details: None,
+        terms: None,
     })
 }
 
@@ -115,6 +131,7 @@ impl Facts {
             listed: None,
             mine: None,
             details: None,
+            terms: None,
         }
     }
 
@@ -132,8 +149,8 @@ impl Facts {
             place: listed.place.clone(),
             team: details.and_then(|d| d.team.as_deref()).and_then(VolunteerTeam::parse),
             notes: details.and_then(|d| d.notes.clone()),
-            open_to_visitors: true,
-            hours_tenths: None,
+            open_to_visitors: self.terms.is_none_or(|t| t.open_to_visitors),
+            hours_tenths: self.terms.and_then(|t| t.hours_tenths),
         })
     }
 
@@ -177,9 +194,9 @@ fn put_stored(tx: &Tx, activity_id: &[u8; 16], facts: &Facts, record_name: &str)
             org_name: String::new(),
             ..facts.clone()
         };
-        return tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(&facts));
+        return tx.put(ACTIVITIES, &id_key(activity_id), &encode(&facts));
     }
-    tx.put(ACTIVITIES, &id_key(activity_id), &to_binary(facts))
+    tx.put(ACTIVITIES, &id_key(activity_id), &encode(facts))
 }
 
 /// The name of the organisation `org_id` as the phone holds its record, read in the transaction, "" when it
@@ -278,6 +295,7 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> R
         listed: None,
         mine: None,
         details: None,
+        terms: None,
     });
     if facts.org_name.is_empty() || facts.org_id != *activity.org_id.as_bytes() {
         facts.org_name = batch.org_name(tx, activity.org_id).await?;
@@ -293,6 +311,10 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, activity: &Activity) -> R
     facts.details = (activity.team.is_some() || activity.notes.is_some()).then(|| Details {
         team: activity.team.map(|team| team.as_str().to_owned()),
         notes: activity.notes.clone(),
+    });
+    facts.terms = (!activity.open_to_visitors || activity.hours_tenths.is_some()).then_some(Terms {
+        open_to_visitors: activity.open_to_visitors,
+        hours_tenths: activity.hours_tenths,
     });
     if let Some(before) = before.filter(|before| *before != facts) {
         outbox::keep_texts(tx, &before).await?;
@@ -314,6 +336,7 @@ pub(super) fn of_check_in(batch: &Batch, check_in: &CheckIn) -> Facts {
             listed: None,
             mine: None,
             details: None,
+            terms: None,
         })
 }
 
@@ -401,7 +424,7 @@ pub(super) async fn keep_org_name(tx: &Tx, batch: &mut Batch, org_id: Id, new_na
             org_name: old_name.clone(),
             ..facts
         };
-        tx.put(ACTIVITIES, &id_key(&id), &to_binary(&facts))?;
+        tx.put(ACTIVITIES, &id_key(&id), &encode(&facts))?;
     }
     // The batch's own carry the old name already (filled in when read): written again, they keep it.
     let named: Vec<[u8; 16]> = batch

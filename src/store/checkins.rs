@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use wasm_bindgen::JsValue;
 
 use super::activities::{self, Batch, Facts, Mine};
-use super::codec::{from_binary, to_binary};
+use super::codec::{from_binary, from_binary_with_tail, to_binary, to_binary_with_tail};
 use super::idb::{id_key, key_id, Tx};
 use super::outbox::{self, Queued, QueuedCheckIn};
 use super::{cache, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, KV, OUTBOX, RECORDS};
@@ -144,7 +144,9 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Re
         received_at: Some(check_in.received_at),
         flag: flag_code(check_in.flag),
     };
-    tx.put(CHECKINS, &id_key(check_in.id.as_bytes()), &to_binary(&synced))?;
+    // The hours it credits follow the fields above, so check-ins kept before them read back as they are.
+    let value = to_binary_with_tail(&synced, check_in.hours_tenths.as_ref());
+    tx.put(CHECKINS, &id_key(check_in.id.as_bytes()), &value)?;
     // The server's check-in for the activity stands for any other this phone made (it went, or goes, as a
     // duplicate); one still waiting takes its own copy of the code's texts, as the mark no longer points to it.
     if let Some(other) = facts.mine.filter(|mine| mine.id != *check_in.id.as_bytes()) {
@@ -255,6 +257,22 @@ pub async fn newest(limit: usize) -> Result<(Vec<CheckInRow>, bool), StoreError>
         let more = shown.len() > limit;
         shown.truncate(limit);
         Ok((shown, more))
+    })
+    .await
+}
+
+/// The volunteer hours the server credited the member, each with its check-in's scan time (Unix ms).
+pub async fn volunteer_hours() -> Result<Vec<(i64, u16)>, StoreError> {
+    read(&[CHECKINS], async |tx| {
+        let mut hours = Vec::new();
+        tx.walk(CHECKINS, None, false, |_, value| {
+            if let Some((synced, Some(tenths))) = from_binary_with_tail::<SyncedCheckIn, u16>(&value) {
+                hours.push((synced.scanned_at, tenths));
+            }
+            true
+        })
+        .await?;
+        Ok(hours)
     })
     .await
 }

@@ -165,6 +165,7 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
             listed: None,
             mine: None,
             details: None,
+            terms: None,
         });
         facts.mine = Some(Mine {
             id: *pending.id.as_bytes(),

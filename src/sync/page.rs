@@ -2,6 +2,7 @@
 //! it no longer reads back, storage use, and a one-tap export of everything not on the server, so a member can
 //! always show or hand over their records.
 
+use guihai_core::attendance::hours_text;
 use guihai_core::qr;
 use guihai_core::sync::{Op, RecordedBy, Rejection};
 use leptos::prelude::*;
@@ -48,6 +49,11 @@ fn describe(i18n: I18n, what: &What) -> String {
             };
             i18n.t_with("sync.kind.record_attendance", &[("name", &name)])
         }
+        What::Op(Op::WriteMinutes { .. }) => i18n.t("sync.kind.write_minutes"),
+        What::Op(Op::CreditHours { hours_tenths, .. }) => i18n.t_with(
+            "sync.kind.credit_hours",
+            &[("hours", &hours_text(u32::from(*hours_tenths)))],
+        ),
         What::Op(Op::Skip) => String::new(),
         What::Unreadable(stored) => i18n.t_with("sync.kind.unreadable", &[("stored", stored)]),
     }

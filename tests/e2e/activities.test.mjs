@@ -37,9 +37,10 @@ async function openOrgActivities(page) {
   await page.getByTestId('org-activities').waitFor();
 }
 
-async function fillActivity(page, { kind, team, title, from, to, place, notes }) {
+async function fillActivity(page, { kind, team, hours, title, from, to, place, notes }) {
   await page.getByTestId('activity-kind-input').selectOption(kind);
   if (team) await page.getByTestId('activity-team-input').selectOption(team);
+  if (hours !== undefined) await page.getByTestId('activity-hours-input').fill(hours);
   await page.getByTestId('activity-title-input').fill(title);
   await page.getByTestId('activity-starts-input').fill(await inputTime(page, from));
   await page.getByTestId('activity-ends-input').fill(await inputTime(page, to));
@@ -67,6 +68,7 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   await fillActivity(page, {
     kind: 'volunteer',
     team: 'greening',
+    hours: '2.5',
     title: '江边植树',
     from: -1,
     to: 2,
@@ -88,18 +90,22 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   await member.page.goto('/activities');
   const seen = member.page.getByTestId('activities-upcoming').getByTestId('activity').filter({ hasText: '江边植树' });
   await seen.waitFor();
-  assert.equal(await seen.getByTestId('activity-kind').textContent(), '志愿服务 · 绿化队');
+  assert.equal(await seen.getByTestId('activity-kind').textContent(), '志愿服务 · 绿化队 · 2.5 小时');
   assert.equal(await seen.getByTestId('activity-notes').textContent(), '带上手套和水');
   await screenshot(member.page, 'activities');
 
-  // The code at the door: the secretary shows it, the member opens what it holds, and is checked in.
+  // The code at the door: the secretary's phone shows the rotating one; the printable one for the whole
+  // activity is a tap away; the member opens what it holds, and is checked in.
   await listed.getByTestId('show-code').click();
-  await page.locator('[data-testid=door-code] svg.qr').waitFor();
+  await page.getByTestId('door-code-rotating').waitFor();
+  await page.getByTestId('door-code-print').click();
+  await page.getByTestId('door-code-link').waitFor();
   const link = await page.getByTestId('door-code-link').getAttribute('href');
   await screenshot(page, 'door-code');
-  // At a door with no signal: the code kept when it was shown online.
+  // At a door with no signal: the printable code kept when it was shown online.
   await secretary.phone.setOffline(true);
   await page.reload();
+  await page.getByTestId('door-code-print').click();
   await page.getByTestId('door-code-kept').waitFor();
   await page.locator('[data-testid=door-code] svg.qr').waitFor();
   assert.equal(await page.getByTestId('door-code-link').getAttribute('href'), link);
@@ -120,7 +126,31 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   const sheet = await readFile(await download.path());
   assert.deepEqual([...sheet.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte order mark, for Excel');
   const name = await attendee.first().getAttribute('data-name');
-  assert.match(sheet.toString('utf8'), new RegExp(`\\n${name},[^\\n]*,本组织党员,`));
+  assert.match(sheet.toString('utf8'), new RegExp(`\\n${name},[^\\n]*,本组织党员,本人扫码,[^\\n]*,2.5\\r?\\n`));
+
+  // The member stayed longer: the secretary credits four hours, and writes the minutes.
+  assert.equal(await attendee.first().getByTestId('attendee-hours').textContent(), '2.5 小时');
+  await attendee.first().getByTestId('hours-change').click();
+  await attendee.first().getByTestId('hours-input').fill('4');
+  await attendee.first().getByTestId('hours-save').click();
+  await attendee.first().locator('[data-testid=hours-state][data-state="attendance.hours_saved"]').waitFor();
+  await page.getByTestId('minutes-input').fill('种树二十棵，清理垃圾三袋。');
+  await page.getByTestId('minutes-save').click();
+  await page.locator('[data-testid=minutes-state][data-state="attendance.minutes_saved"]').waitFor();
+  await until(async () => (await outboxCount(page)) === 0);
+  await page.reload();
+  await page.getByTestId('attendee').first().getByTestId('attendee-hours').filter({ hasText: '4 小时' }).waitFor();
+  assert.equal(await page.getByTestId('minutes-input').inputValue(), '种树二十棵，清理垃圾三袋。');
+
+  // The year's volunteer hours, per team and per member; and on the member's certificate.
+  await openOrgActivities(page);
+  await page.getByTestId('volunteer-link').click();
+  await page.getByTestId('volunteer-team').filter({ hasText: '绿化队' }).filter({ hasText: '4 小时' }).waitFor();
+  assert.match(await page.getByTestId('volunteer-member').filter({ hasText: name }).textContent(), /4 小时/);
+  await screenshot(page, 'volunteer-hours');
+  await memberSees(member.page);
+  await member.page.goto('/certificate');
+  await member.page.getByTestId('volunteer-hours').filter({ hasText: '4 小时' }).waitFor();
 
   // A change, then a cancellation, each reaching the member's phone.
   await openOrgActivities(page);
