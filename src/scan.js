@@ -1,6 +1,7 @@
 // The in-app scanner's camera and frame pump. Kept in JS because it is media streams, a canvas and worker
-// messages with transferred buffers, which would need many web-sys bindings; decoding is Rust, in the
-// qr-decoder worker (crates/decoder), and what a decoded text means is decided by the Rust page (src/scan.rs).
+// messages with transferred buffers, which would need many web-sys bindings; decoding is the browser's own
+// `BarcodeDetector` where it has one, else (and for what it misses) Rust in the qr-decoder worker
+// (crates/decoder), and what a decoded text means is decided by the Rust page (src/scan.rs).
 
 // Built by Trunk from crates/decoder (index.html): the shim loads the worker's wasm.
 const WORKER_URL = '/qr-decoder_loader.js';
@@ -13,13 +14,24 @@ const FRAME_INTERVAL_MS = 125;
 const TIMINGS_KEPT = 30;
 
 /**
- * What the tests and the benchmark read: frames decoded so far, the last decode times in ms, and when
- * (`performance.now()`) the last text was decoded.
+ * What the tests and the benchmark read: frames decoded so far, the last decode times in ms, when
+ * (`performance.now()`) the last text was decoded, and by what (`native` or `worker`).
  */
 const stats = (globalThis.__guihaiScan = { frames: 0, decodeMs: [], decodedAt: 0 });
 
 // Errors of getUserMedia that mean "there is no camera to use", as opposed to "the member said no".
 const NO_CAMERA = new Set(['NotFoundError', 'OverconstrainedError', 'NotReadableError', 'AbortError']);
+
+/** The browser's own QR detector (`BarcodeDetector`), where it has one that reads QR codes; `null` elsewhere. */
+async function nativeDetector() {
+  if (!('BarcodeDetector' in globalThis)) return null;
+  try {
+    const formats = await globalThis.BarcodeDetector.getSupportedFormats();
+    return formats.includes('qr_code') ? new globalThis.BarcodeDetector({ formats: ['qr_code'] }) : null;
+  } catch {
+    return null;
+  }
+}
 
 export class Scanner {
   /**
@@ -56,6 +68,7 @@ export class Scanner {
     const track = stream.getVideoTracks()[0];
     const capabilities = track && track.getCapabilities ? track.getCapabilities() : {};
     this.emit('ready', capabilities.torch ? 'torch' : '');
+    this.detector = await nativeDetector();
     this.startWorker();
   }
 
@@ -63,16 +76,36 @@ export class Scanner {
     const canvas = document.createElement('canvas');
     const context = canvas.getContext('2d', { willReadFrequently: true });
     let busy = true; // until the worker says it is ready
-    this.worker = new Worker(WORKER_URL);
-    this.worker.onmessage = ({ data }) => {
-      busy = false;
-      if (data.ready) return;
+    const decoded = (text, ms, by) => {
       stats.frames += 1;
-      stats.decodeMs = [...stats.decodeMs, data.ms].slice(-TIMINGS_KEPT);
-      if (data.text) {
+      stats.decodeMs = [...stats.decodeMs, ms].slice(-TIMINGS_KEPT);
+      stats.by = by;
+      if (text) {
         stats.decodedAt = performance.now();
-        this.emit('text', data.text);
+        this.emit('text', text);
       }
+    };
+    // A frame that makes the decoder fail (a trap in its wasm) must not end scanning: a worker that dies is
+    // replaced, and the pump goes on with the next frame once the new one is ready.
+    const spawn = () => {
+      busy = true;
+      this.worker = new Worker(WORKER_URL);
+      this.worker.onmessage = ({ data }) => {
+        busy = false;
+        if (data.ready) return;
+        decoded(data.text, data.ms, 'worker');
+      };
+      this.worker.onerror = (event) => {
+        event.preventDefault();
+        stats.restarts = (stats.restarts ?? 0) + 1;
+        this.worker.terminate();
+        if (!this.stopped) spawn();
+      };
+    };
+    spawn();
+    const toWorker = () => {
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data.buffer;
+      this.worker.postMessage({ width: canvas.width, height: canvas.height, pixels }, [pixels]);
     };
     const pump = () => {
       if (this.stopped) return;
@@ -82,9 +115,24 @@ export class Scanner {
         canvas.width = Math.round(width * scale);
         canvas.height = Math.round(height * scale);
         context.drawImage(this.video, 0, 0, canvas.width, canvas.height);
-        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data.buffer;
         busy = true;
-        this.worker.postMessage({ width: canvas.width, height: canvas.height, pixels }, [pixels]);
+        if (this.detector) {
+          // The phone's own detector first (Chrome on Android has one); a frame it cannot read goes to ours.
+          const started = performance.now();
+          this.detector.detect(canvas).then(
+            (codes) => {
+              if (this.stopped) return;
+              if (codes.length > 0) {
+                busy = false;
+                return decoded(codes[0].rawValue, performance.now() - started, 'native');
+              }
+              toWorker();
+            },
+            () => toWorker(),
+          );
+        } else {
+          toWorker();
+        }
       }
       this.timer = setTimeout(pump, FRAME_INTERVAL_MS);
     };

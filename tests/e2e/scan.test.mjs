@@ -92,3 +92,39 @@ e2eTest('without a camera the scanner says why, and a link typed by hand checks 
   await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
   assert.equal(await page.getByTestId('checkin-activity').textContent(), running.activity.title);
 });
+
+e2eTest('where the browser has its own BarcodeDetector, it reads first, and what it misses goes to the worker', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  // Chromium on Linux has no BarcodeDetector (Chrome on Android does): the page is given one whose answers the
+  // test sets, to prove the wiring: what it reads is used, and a frame it cannot read reaches the worker.
+  const withDetector = async (answer) => {
+    const { phone, page } = await scanningPhone(server, running.link);
+    await page.addInitScript((answer) => {
+      globalThis.BarcodeDetector = class {
+        static async getSupportedFormats() {
+          return ['qr_code'];
+        }
+        async detect() {
+          globalThis.__detected = (globalThis.__detected ?? 0) + 1;
+          return answer ? [{ rawValue: answer }] : [];
+        }
+      };
+    }, answer);
+    await page.reload();
+    await page.getByTestId('home').waitFor();
+    return { phone, page };
+  };
+
+  const native = await withDetector(running.link);
+  await native.page.getByTestId('nav-scan').click();
+  await native.page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  assert.equal(await native.page.evaluate(() => globalThis.__guihaiScan.by), 'native');
+
+  const blind = await withDetector(null);
+  await blind.page.getByTestId('nav-scan').click();
+  // The same member, on a second phone: already checked in, from the first.
+  await blind.page.locator('[data-testid=checkin-result][data-result=already]').waitFor();
+  assert.equal(await blind.page.evaluate(() => globalThis.__guihaiScan.by), 'worker');
+  assert.ok((await blind.page.evaluate(() => globalThis.__detected)) >= 1, 'the detector was asked first');
+});

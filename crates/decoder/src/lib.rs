@@ -1,5 +1,8 @@
-//! Reads a QR code out of one camera frame: the in-app scanner's decoder, built as its own small wasm binary
+//! Reads a QR code out of one camera frame: the in-app scanner's decoder, built as its own wasm binary
 //! (`main.rs`, run in a Web Worker) so the app's first load does not carry it.
+//!
+//! Chosen by its rate on a frame set of what cameras see (`tests/frames`, docs/benchmarks.md): rxing (ZXing's
+//! reader) reads the most, light on dark too; quircs reads a few it misses (a code turned 45°, a tilted screen).
 
 /// Frames larger than this are refused rather than decoded: the scanner sends 640x480 at most, and a worker
 /// must not be made to allocate without bound by whatever it is sent.
@@ -12,11 +15,28 @@ pub fn decode_rgba(rgba: &[u8], width: usize, height: usize) -> Option<String> {
         return None;
     }
     let grey: Vec<u8> = rgba.chunks_exact(4).map(|p| luma(p[0], p[1], p[2])).collect();
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| grey[y * width + x]);
-    image
-        .detect_grids()
-        .into_iter()
-        .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
+    let inverted = || grey.iter().map(|v| 255 - v).collect::<Vec<u8>>();
+    zxing(&grey, width, height)
+        .or_else(|| zxing(&inverted(), width, height))
+        .or_else(|| quirc(&grey, width, height))
+}
+
+/// rxing's QR reader, trying harder (rotated and skewed codes) on its hybrid binarisation.
+fn zxing(grey: &[u8], width: usize, height: usize) -> Option<String> {
+    use rxing::{BinaryBitmap, DecodeHintValue, DecodeHints, Luma8LuminanceSource, Reader};
+    let hints = DecodeHints::default().with(DecodeHintValue::TryHarder(true));
+    let source = Luma8LuminanceSource::new(grey.to_vec(), u32::try_from(width).ok()?, u32::try_from(height).ok()?);
+    let mut bitmap = BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
+    let result = rxing::qrcode::QRCodeReader::default().decode_with_hints(&mut bitmap, &hints);
+    result.ok().map(|read| read.getText().to_owned())
+}
+
+fn quirc(grey: &[u8], width: usize, height: usize) -> Option<String> {
+    let mut quirc = quircs::Quirc::default();
+    let codes = quirc.identify(width, height, grey);
+    codes
+        .filter_map(Result::ok)
+        .find_map(|code| code.decode().ok().and_then(|data| String::from_utf8(data.payload).ok()))
 }
 
 /// Rec. 601 luma in integers (weights out of 256): what a camera's Y plane holds, and cheap.
