@@ -604,6 +604,7 @@ async fn a_waiting_code_keeps_its_texts_when_another_phone_s_check_in_takes_the_
         scanned_at: 1,
         received_at: 2,
         flag: None,
+        hours_tenths: None,
     };
     pull(vec![Change::Upsert {
         record: Record::CheckIn(from_another_phone),

@@ -29,14 +29,17 @@ use crate::{api, scan};
 #[derive(Clone)]
 enum Shown {
     /// Codes this phone signs, for this activity of the certified organisation.
-    Rotating {
-        certificate: DoorCertificate,
-        key: SigningKey,
-        activity: Activity,
-        org_name: String,
-    },
+    Rotating(Box<Door>),
     /// The server's code for the whole activity; `kept` when it comes from the phone, with no answer.
     Printed { code: CodeResponse, kept: bool },
+}
+
+#[derive(Clone)]
+struct Door {
+    certificate: DoorCertificate,
+    key: SigningKey,
+    activity: Activity,
+    org_name: String,
 }
 
 /// The rotating code, when this phone holds a certificate for the activity's organisation.
@@ -50,12 +53,12 @@ async fn rotating(org_id: Id, activity_id: Id) -> Option<Shown> {
         .find(|org| org.id == org_id)
         .map(|org| org.name)
         .unwrap_or_default();
-    Some(Shown::Rotating {
+    Some(Shown::Rotating(Box::new(Door {
         certificate,
         key,
         activity,
         org_name,
-    })
+    })))
 }
 
 /// The server's code, kept; or, with no answer, the one kept before, while it is still valid.
@@ -103,8 +106,8 @@ pub fn DoorCodePage() -> impl IntoView {
             <h1>{move || i18n.t("activities.code_title")}</h1>
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
                 {move || shown.get().map(|shown| match shown {
-                    Some(Shown::Rotating { certificate, key, activity, org_name }) => view! {
-                        <RotatingCode certificate key activity org_name />
+                    Some(Shown::Rotating(door)) => view! {
+                        <RotatingCode certificate=door.certificate key=door.key activity=door.activity org_name=door.org_name />
                         <button class="button" data-testid="door-code-print" on:click=move |_| print.set(true)>
                             {i18n.t("activities.code_print")}
                         </button>

@@ -8,12 +8,19 @@
 //                      start.mjs: from the moment the worker's answer reaches the page until the check-in
 //                      confirmation is painted (verifying the code, storing the check-in, the new screen).
 //
+//   frame set          the frame set of tests/frames (what cameras see at a door), decoded in one page by the
+//                      app's worker as it ships and by jsQR (npm), the reference: how many each reads and the
+//                      time per frame, side by side.
+//   door code          as "decode to screen", for a rotating door code the secretary's phone shows.
+//
 // Started by `cargo xtask bench` (it sets GUIHAI_SERVER_BIN and GUIHAI_DIST and turns this script's JSON,
 // printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
 
 import { launchCameraBrowser } from '../e2e/camera.mjs';
 import { activityLinks, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs';
-import { newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
+import { launchBrowser, newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
+import { kv } from '../e2e/store.mjs';
+import { decodeFrameSet } from '../frames/browser.mjs';
 import { markWhenShown } from './paint.mjs';
 
 const FRAMES = 30;
@@ -46,12 +53,12 @@ async function decodePerFrame(server, link) {
  * Milliseconds from the decoded text reaching the page to the confirmation painted, one a run. The first run
  * checks in; the later ones find that check-in and say so: the same verification and screen, less one write.
  */
-async function decodeToScreen(server, link) {
+async function decodeToScreen(server, link, member = MEMBER) {
   const browser = await launchCameraBrowser(link);
   try {
     const phone = await newPhone(browser, server.url);
     const page = await phone.newPage();
-    await signInOnPhone(page, MEMBER);
+    await signInOnPhone(page, member);
     await waitForServiceWorker(page);
     await waitForFirstSync(page);
     const cdp = await phone.newCDPSession(page);
@@ -72,6 +79,41 @@ async function decodeToScreen(server, link) {
   }
 }
 
+/** The frame set through the worker and jsQR in one page: per decoder, frames read and ms per frame. */
+async function frameSetRates(server) {
+  const browser = await launchBrowser();
+  try {
+    const page = await (await browser.newContext({ baseURL: server.url, serviceWorkers: 'block' })).newPage();
+    await page.goto('/');
+    const rows = await decodeFrameSet(page);
+    const of = (decoder) => ({
+      read: rows.filter((row) => row[decoder].read).length,
+      frameMs: rows.map((row) => Math.round(row[decoder].ms * 10) / 10),
+    });
+    return { frames: rows.length, worker: of('worker'), jsqr: of('jsqr') };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The rotating door code the secretary's phone (synced once, so its key is certified) shows for `activity`. */
+async function doorLink(server, activity) {
+  const browser = await launchBrowser();
+  try {
+    const page = await (await newPhone(browser, server.url)).newPage();
+    await signInOnPhone(page, 'GH-S01');
+    await waitForFirstSync(page);
+    for (let tries = 0; !(await kv(page, `doorcert:${activity.org_id}`)); tries += 1) {
+      if (tries > 100) throw new Error('the door key was not certified');
+      await page.waitForTimeout(100);
+    }
+    await page.goto(`/org/${activity.org_id}/activities/${activity.id}/code`);
+    return await page.getByTestId('door-code-rotating').getAttribute('data-link');
+  } finally {
+    await browser.close();
+  }
+}
+
 const server = await startServer();
 try {
   const { running } = await activityLinks(server.url);
@@ -84,7 +126,12 @@ try {
     linkChars: running.link.length,
     frameMs,
     decodeToScreenMs: await decodeToScreen(server, running.link),
+    frameSet: await frameSetRates(server),
   };
+  // A door code lasts a minute: it is fetched right before its runs, by another member, whose first run stores.
+  const door = await doorLink(server, running.activity);
+  result.doorLinkChars = door.length;
+  result.doorToScreenMs = await decodeToScreen(server, door, 'GH-M02');
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await server.stop();

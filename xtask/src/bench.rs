@@ -33,6 +33,7 @@ pub fn bench(ws: &Workspace) -> Result {
     let decoding = step("QR decoding, in Chromium with a fake camera", || {
         decode::parse(&capture(server::node(ws).arg(decode::SCRIPT))?)
     })?;
+    let candidates = step("QR decoders on the frame set, natively", || decoder_candidates(ws))?;
     let offline_sync = step(
         "check-ins made offline and synced (1,000; 10,000 against PouchDB), in Chromium",
         || sync::parse(&capture(&mut seeded_node(ws, &seeder, sync::SCRIPT))?),
@@ -45,7 +46,7 @@ pub fn bench(ws: &Workspace) -> Result {
         + "\n"
         + &offline_sync.markdown()
         + "\n"
-        + &decoding.markdown()
+        + &decoding.markdown(&candidates)
         + "\n"
         + &pushes.markdown();
     fs::write(ws.root.join(REPORT), report)?;
@@ -62,6 +63,27 @@ fn build_seeder(ws: &Workspace) -> Result<PathBuf> {
         .map(Path::to_path_buf)
         .ok_or("the server binary has no folder")?;
     Ok(binaries.join("examples").join(SEEDER))
+}
+
+/// The candidate decoders on the frame set (written by `tests/frames/dump.mjs`), natively.
+fn decoder_candidates(ws: &Workspace) -> Result<decode::Candidates> {
+    let folder = ws.target_dir.join("xtask").join("frames");
+    run(ws.command("node").arg("tests/frames/dump.mjs").arg(&folder))?;
+    let printed = capture(
+        ws.command("cargo")
+            .args([
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "guihai-decoder",
+                "--example",
+                "candidates",
+                "--",
+            ])
+            .arg(&folder),
+    )?;
+    decode::parse_candidates(&printed)
 }
 
 /// `node <script>` for a script that starts servers on seeded data.

@@ -57,7 +57,9 @@ impl Server {
                     | Op::Leave { .. }
                     | Op::PublishActivity(_)
                     | Op::CancelActivity { .. }
-                    | Op::RecordAttendance { .. } => Outcome::Applied,
+                    | Op::RecordAttendance { .. }
+                    | Op::WriteMinutes { .. }
+                    | Op::CreditHours { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
                         self.refused.insert(m.seq);
                         Outcome::Rejected {

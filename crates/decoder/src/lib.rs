@@ -27,7 +27,7 @@ fn zxing(grey: &[u8], width: usize, height: usize) -> Option<String> {
     let hints = DecodeHints::default().with(DecodeHintValue::TryHarder(true));
     let source = Luma8LuminanceSource::new(grey.to_vec(), u32::try_from(width).ok()?, u32::try_from(height).ok()?);
     let mut bitmap = BinaryBitmap::new(rxing::common::HybridBinarizer::new(source));
-    let result = rxing::qrcode::QRCodeReader::default().decode_with_hints(&mut bitmap, &hints);
+    let result = rxing::qrcode::QRCodeReader.decode_with_hints(&mut bitmap, &hints);
     result.ok().map(|read| read.getText().to_owned())
 }
 
