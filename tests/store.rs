@@ -13,7 +13,7 @@ use guihai::store::{cache, outbox, records, StoreError};
 use guihai_core::checkin::{CheckIn, PendingCheckIn};
 use guihai_core::domain::{Activity, ActivityKind, Me, OrgKind, OrgRef, Role};
 use guihai_core::engine::{Reply, Round, Settled, Step};
-use guihai_core::qr::{encode_public_key, Code, Subject, TrustedKey};
+use guihai_core::qr::{encode_public_key, Code, DoorCertificate, Subject, TrustedKey};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::{
     Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
@@ -143,6 +143,40 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
     assert_eq!(waiting(), 4, "numbered or not, all four wait");
     let head = numbered_head().await;
     assert_eq!(head.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+}
+
+#[wasm_bindgen_test]
+async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() {
+    fresh().await;
+    check_in(1, "学习会", 1_000).await;
+    let door_key = SigningKey::from_bytes(&[9; 32]);
+    let certificate = DoorCertificate::certify(
+        &signing_key(),
+        1,
+        id(ORG),
+        door_key.verifying_key().as_bytes(),
+        NOW_SECS + 86_400,
+    );
+    let payload = certificate
+        .sign_code(&door_key, id(2), NOW_SECS, "主题党日", "灌南县驻杭州流动党委")
+        .unwrap();
+    let code = guihai_core::qr::read_unverified(&payload).unwrap();
+    assert!(code.door.is_some());
+    checkins::check_in(&code, &payload, id(102), 2_000).await.unwrap();
+    assert_eq!(
+        numbered_head().await,
+        [
+            (1, check_in_op(1, "学习会")),
+            (
+                2,
+                Op::CheckIn {
+                    id: id(102),
+                    code: payload
+                }
+            )
+        ],
+        "a server-signed code and a door code, each as scanned"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -389,8 +423,9 @@ async fn activities_stored_before_their_details_still_read_and_list_with_them_af
         kind: ActivityKind::Volunteer,
         team: Some(guihai_core::domain::VolunteerTeam::Cleaning),
         notes: Some("带扫帚".into()),
-        open_to_visitors: true,
-        hours_tenths: None,
+        // Who may come and the hours follow the facts' fields (`Facts::terms`): they too read back.
+        open_to_visitors: false,
+        hours_tenths: Some(25),
         ..activity(1, "学习会")
     };
     pull(vec![Change::Upsert {

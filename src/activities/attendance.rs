@@ -90,17 +90,7 @@ pub fn AttendancePage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-                            <Show when={
-                                let any = !attendance.missing.is_empty();
-                                move || any
-                            }>
-                                <h2>{i18n.t("attendance.missing")}</h2>
-                            </Show>
-                            <ul class="queue roster" data-testid="missing">
-                                {attendance.missing.into_iter().map(|missing| view! {
-                                    <ByHand activity_id=attendance.activity.id missing />
-                                }).collect_view()}
-                            </ul>
+                            <MissingMembers activity_id=attendance.activity.id missing=attendance.missing.clone() />
                             <Minutes activity_id=attendance.activity.id start=attendance.minutes.clone().unwrap_or_default() />
                         }
                         .into_any()
@@ -110,6 +100,43 @@ pub fn AttendancePage() -> impl IntoView {
             {move || message.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
         </section>
     }
+}
+
+/// How many of the members not here a screen lists at once: an organisation has hundreds; the secretary finds one
+/// by typing part of their name.
+const MISSING_SHOWN: usize = 30;
+
+/// The organisation's members not here yet, found by name.
+#[component]
+fn MissingMembers(activity_id: Id, missing: Vec<Missing>) -> impl IntoView {
+    let i18n = use_i18n();
+    let total = missing.len();
+    let query = RwSignal::new(String::new());
+    let found = move || {
+        let query = query.get();
+        let query = query.trim();
+        let matching: Vec<Missing> = missing.iter().filter(|m| m.name.contains(query)).cloned().collect();
+        let more = matching.len().saturating_sub(MISSING_SHOWN);
+        (matching.into_iter().take(MISSING_SHOWN).collect::<Vec<_>>(), more)
+    };
+    (total > 0).then(|| {
+        view! {
+            <h2>{i18n.t_with("attendance.missing_count", &[("n", &total.to_string())])}</h2>
+            <input type="search" class="missing-search" data-testid="missing-search" aria-label=i18n.t("attendance.missing_search")
+                placeholder=i18n.t("attendance.missing_search") prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
+            {move || {
+                let (shown, more) = found();
+                view! {
+                    <ul class="queue roster" data-testid="missing">
+                        {shown.into_iter().map(|missing| view! { <ByHand activity_id missing /> }).collect_view()}
+                    </ul>
+                    {(more > 0).then(|| view! {
+                        <p class="note" data-testid="missing-more">{i18n.t_with("attendance.missing_more", &[("n", &more.to_string())])}</p>
+                    })}
+                }
+            }}
+        }
+    })
 }
 
 /// An expected member not here (yet): the secretary may enter them by hand, with a reason, for a member with no

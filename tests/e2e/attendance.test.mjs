@@ -64,8 +64,11 @@ e2eTest('the secretary scans a card offline, the member scans the code too: one 
 
   // A member without a phone, entered by hand on the attendance page with why.
   await secretary.goto(`/org/${activity.org_id}/activities/${activity.id}/attendance`);
-  const missing = secretary.getByTestId('missing-member').first();
-  const name = await missing.getAttribute('data-name');
+  const name = await secretary.getByTestId('missing-member').first().getAttribute('data-name');
+  // Found by typing part of the name, as among hundreds.
+  await secretary.getByTestId('missing-search').fill(name.slice(1));
+  assert.equal(await secretary.getByTestId('missing-member').count(), 1);
+  const missing = secretary.getByTestId('missing-member').filter({ hasText: name });
   await missing.getByTestId('by-hand').click();
   await missing.getByTestId('by-hand-save').click();
   assert.equal(await outboxCount(secretary), 0, 'no reason, nothing entered');

@@ -256,22 +256,30 @@ async fn code(
     let Path(id) = id?;
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     user.require_secretary(&state.db, activity.org_id).await?;
-    let signed = sign_code(state.keys(), &activity, &org_name);
+    let signed = sign_code(state.keys(), &activity, &org_name, clock::now_ms());
     let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&headers), signed.link))?;
     Ok(Json(CodeResponse { qr: Some(qr), ..signed }))
 }
 
-/// The activity's check-in code, valid for the activity's whole window. (Codes that change every 30 seconds,
-/// signed on the secretary's phone, come with QR.md's screenshot defence.)
-pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str) -> CodeResponse {
+/// How long before an activity starts its printed code is valid: members arrive early.
+const PRINTED_EARLY_MS: i64 = 30 * 60 * 1000;
+/// The longest a printed code is valid from when it is asked for (or from the activity's start): a photo of it
+/// forwarded over WeChat works for anyone while it is valid, so a multi-day activity gets a new one each day.
+const PRINTED_FOR_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The activity's printed check-in code, asked for at `now`: valid from half an hour before the activity starts
+/// until it ends, and at most a day from now or from its start. (The code at the door changes every 30 seconds,
+/// signed on the secretary's phone: `qr::door`.)
+pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str, now: i64) -> CodeResponse {
+    let until = activity.ends_at.min(now.max(activity.starts_at) + PRINTED_FOR_MS);
     keys.sign(Code {
         subject: Subject::Activity {
             activity_id: activity.id,
             org_id: activity.org_id,
         },
         key_id: 0,
-        valid_from: clock::unix_secs(activity.starts_at),
-        valid_until: clock::unix_secs(activity.ends_at),
+        valid_from: clock::unix_secs(activity.starts_at - PRINTED_EARLY_MS),
+        valid_until: clock::unix_secs(until),
         name: activity.title.clone(),
         detail: org_name.to_owned(),
         door: None,
