@@ -4,22 +4,16 @@
 
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
-import { api, e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { activityLinks, apiSession, signInOnPhone, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import {
+  activityLinks,
+  apiSession,
+  attendeesOnceSynced,
+  signInOnPhone,
+  signedInPhone,
+  waitForFirstSync,
+} from './flows.mjs';
 import { outboxCount } from './store.mjs';
-
-/** Who came to `activity`, as its secretary reads it from the server once `page`'s phone has nothing waiting. */
-async function attendees(server, activity, page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid=sync-badge]')?.dataset.waiting === '0', null, {
-    timeout: 30_000,
-  });
-  const secretary = await apiSession(server.url, 'GH-S01');
-  const { status, body } = await api(server.url, `/api/v1/activities/${activity.id}/attendance`, {
-    token: secretary.token,
-  });
-  assert.equal(status, 200);
-  return body.came;
-}
 
 e2eTest('the secretary scans a card offline, the member scans the code too: one attendance', async () => {
   const server = await startServer();
@@ -55,9 +49,9 @@ e2eTest('the secretary scans a card offline, the member scans the code too: one 
 
   // Both sync: the secretary's first, then the member's, which the server recognises as the same attendance.
   await phone.setOffline(false);
-  assert.equal((await attendees(server, activity, secretary)).length, 1);
+  assert.equal((await attendeesOnceSynced(server, activity, secretary)).length, 1);
   await member.phone.setOffline(false);
-  const came = await attendees(server, activity, member.page);
+  const came = await attendeesOnceSynced(server, activity, member.page);
   assert.equal(came.length, 1);
   assert.equal(came[0].how, 'card');
   assert.equal(came[0].name, (await apiSession(server.url, 'GH-M01')).me.name);
@@ -75,7 +69,7 @@ e2eTest('the secretary scans a card offline, the member scans the code too: one 
   await missing.getByTestId('by-hand-reason').fill('老人机，没有智能手机');
   await missing.getByTestId('by-hand-save').click();
   await secretary.locator('[data-testid=by-hand-state][data-state="attendance.entered"]').waitFor();
-  const after = await attendees(server, activity, secretary);
+  const after = await attendeesOnceSynced(server, activity, secretary);
   const entered = after.find((a) => a.name === name);
   assert.equal(entered.how, 'by_hand');
   assert.equal(entered.reason, '老人机，没有智能手机');

@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
-import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { activityLinks, apiSession, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import { activityLinks, apiSession, attendeesOnceSynced, signInOnPhone, waitForFirstSync } from './flows.mjs';
 import { kv, outboxCount } from './store.mjs';
 
 const TWO_MINUTES = 120_000;
@@ -33,12 +33,16 @@ async function syncedPhone(server, code, cameraText) {
   return { phone, page };
 }
 
-/** Waits until the secretary's phone holds a certificate of its door key for `orgId` (its sync round asks). */
-async function certified(page, orgId) {
-  for (let tries = 0; !(await kv(page, `doorcert:${orgId}`)); tries += 1) {
+/** The secretary's phone, synced once (its door key certified for `activity`'s organisation in that round), then
+ * with no signal. */
+async function secretaryOffline(server, activity) {
+  const secretary = await syncedPhone(server, 'GH-S01');
+  for (let tries = 0; !(await kv(secretary.page, `doorcert:${activity.org_id}`)); tries += 1) {
     assert.ok(tries < 100, 'the door key is certified in the first sync round');
-    await page.waitForTimeout(100);
+    await secretary.page.waitForTimeout(100);
   }
+  await secretary.phone.setOffline(true);
+  return secretary;
 }
 
 /** The secretary's phone, offline, showing the rotating code of `activity`: its link and time. */
@@ -49,28 +53,13 @@ async function doorCode(page, activity) {
   return { link: await code.getAttribute('data-link'), at: Number(await code.getAttribute('data-at')) };
 }
 
-/** Who came to `activity`, as its secretary reads it from the server once `page`'s phone has sent its check-in. */
-async function attendees(server, activity, page) {
-  await page.waitForFunction(() => document.querySelector('[data-testid=sync-badge]')?.dataset.waiting === '0', null, {
-    timeout: 30_000,
-  });
-  const secretary = await apiSession(server.url, 'GH-S01');
-  const { status, body } = await api(server.url, `/api/v1/activities/${activity.id}/attendance`, {
-    token: secretary.token,
-  });
-  assert.equal(status, 200);
-  return body.came;
-}
-
 e2eTest('two phones offline at one event: the rotating code checks the member in, once', async () => {
   const server = await startServer();
   const { running } = await activityLinks(server.url);
   const activity = running.activity;
 
   // The secretary's phone synced once (its key certified in that round), then the event has no signal.
-  const secretary = await syncedPhone(server, 'GH-S01');
-  await certified(secretary.page, activity.org_id);
-  await secretary.phone.setOffline(true);
+  const secretary = await secretaryOffline(server, activity);
   const shown = await doorCode(secretary.page, activity);
   assert.match(shown.link, /\/q\/[A-Za-z0-9_-]+$/);
   assert.match(await secretary.page.getByTestId('door-code-countdown').textContent(), /秒后更新/);
@@ -96,7 +85,7 @@ e2eTest('two phones offline at one event: the rotating code checks the member in
   // Both back online: one attendance, unflagged, and the member's certificate counts it.
   await secretary.phone.setOffline(false);
   await member.phone.setOffline(false);
-  const came = await attendees(server, activity, member.page);
+  const came = await attendeesOnceSynced(server, activity, member.page);
   assert.equal(came.length, 1);
   assert.equal(came[0].name, (await apiSession(server.url, 'GH-M01')).me.name);
   assert.equal(came[0].flag, null);
@@ -115,9 +104,7 @@ e2eTest('a door code two minutes old is refused on a phone with the right time a
   const { running } = await activityLinks(server.url);
   const activity = running.activity;
   // A code made two minutes ago, as a photo of it forwarded now would show.
-  const secretary = await syncedPhone(server, 'GH-S01');
-  await certified(secretary.page, activity.org_id);
-  await secretary.phone.setOffline(true);
+  const secretary = await secretaryOffline(server, activity);
   await shiftClock(secretary.page, -TWO_MINUTES);
   const { link } = await doorCode(secretary.page, activity);
 
@@ -138,7 +125,7 @@ e2eTest('a door code two minutes old is refused on a phone with the right time a
   await setBack.page.getByTestId('nav-scan').click();
   await setBack.page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
   await setBack.phone.setOffline(false);
-  const came = await attendees(server, activity, setBack.page);
+  const came = await attendeesOnceSynced(server, activity, setBack.page);
   assert.equal(came.length, 1);
   assert.equal(came[0].flag, 'stale_code');
 });

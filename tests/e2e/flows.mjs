@@ -179,3 +179,17 @@ export async function orgLink(url, secretaryCode = 'GH-S01') {
   assert.equal(status, 200);
   return { link: body.link, secretary, org };
 }
+
+/** Who came to `activity`, as its secretary (`GH-S01`) reads it from the server once `page`'s phone has nothing
+ * waiting. */
+export async function attendeesOnceSynced(server, activity, page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=sync-badge]')?.dataset.waiting === '0', null, {
+    timeout: 30_000,
+  });
+  const secretary = await apiSession(server.url, 'GH-S01');
+  const { status, body } = await api(server.url, `/api/v1/activities/${activity.id}/attendance`, {
+    token: secretary.token,
+  });
+  assert.equal(status, 200);
+  return body.came;
+}

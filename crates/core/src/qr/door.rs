@@ -183,13 +183,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     let public_key = r.array()?;
     let certificate_signature = r.take(64)?.to_vec();
     let at = u32::from_be_bytes(r.array()?);
-    let name = r.text()?;
-    let detail = r.text()?;
-    let signed_len = r.at;
-    if bytes.len() != signed_len + 64 || name.len() > MAX_NAME_BYTES || detail.len() > MAX_NAME_BYTES {
-        return Err(CodeError::Damaged);
-    }
-    let (valid_from, valid_until) = DoorSigner::window(at);
+    let (code, signed_len) = r.finish(subject, key_id, DoorSigner::window(at), MAX_NAME_BYTES)?;
     let door = DoorSigner {
         public_key,
         certified_until,
@@ -198,13 +192,8 @@ pub(super) fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     };
     Ok((
         Code {
-            subject,
-            key_id,
-            valid_from,
-            valid_until,
-            name,
-            detail,
             door: Some(door),
+            ..code
         },
         signed_len,
     ))

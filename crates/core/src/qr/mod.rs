@@ -381,24 +381,7 @@ fn parse(bytes: &[u8]) -> Result<(Code, usize), CodeError> {
     };
     let valid_from = u32::from_be_bytes(r.array()?);
     let valid_until = u32::from_be_bytes(r.array()?);
-    let name = r.text()?;
-    let detail = r.text()?;
-    let signed_len = r.at;
-    if bytes.len() != signed_len + 64 {
-        return Err(CodeError::Damaged);
-    }
-    Ok((
-        Code {
-            subject,
-            key_id,
-            valid_from,
-            valid_until,
-            name,
-            detail,
-            door: None,
-        },
-        signed_len,
-    ))
+    r.finish(subject, key_id, (valid_from, valid_until), MAX_TEXT_BYTES)
 }
 
 struct Reader<'a> {
@@ -407,6 +390,32 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Reads the two texts that end a code's signed part (each at most `max_text` bytes), checks that only the
+    /// 64-byte signature follows, and returns the code and where its signature starts.
+    fn finish(
+        &mut self,
+        subject: Subject,
+        key_id: u16,
+        (valid_from, valid_until): (u32, u32),
+        max_text: usize,
+    ) -> Result<(Code, usize), CodeError> {
+        let name = self.text()?;
+        let detail = self.text()?;
+        if self.bytes.len() != self.at + 64 || name.len() > max_text || detail.len() > max_text {
+            return Err(CodeError::Damaged);
+        }
+        let code = Code {
+            subject,
+            key_id,
+            valid_from,
+            valid_until,
+            name,
+            detail,
+            door: None,
+        };
+        Ok((code, self.at))
+    }
+
     fn take(&mut self, n: usize) -> Result<&[u8], CodeError> {
         let slice = self.bytes.get(self.at..self.at + n).ok_or(CodeError::Damaged)?;
         self.at += n;

@@ -18,6 +18,18 @@ fn record(seq: u64, activity_id: Id, by: RecordedBy, occurred_at: i64) -> (Id, M
     (id, Mutation { seq, occurred_at, op })
 }
 
+/// The demo server, Hangzhou's secretary and one of its members, signed in.
+async fn hangzhou() -> (Server, Session, Session) {
+    let server = Server::start().await;
+    let secretary = server.sign_in("GH-S01").await;
+    let member = server.sign_in("GH-M01").await;
+    (server, secretary, member)
+}
+
+fn refused(reason: Rejection) -> Outcome {
+    Outcome::Rejected { reason }
+}
+
 async fn outcome(server: &Server, session: &Session, mutation: Mutation) -> Outcome {
     let reply = server.push(session, vec![mutation]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
@@ -30,6 +42,13 @@ async fn card(server: &Server, member: &Session) -> String {
         .await
         .json::<MemberCard>()
         .link
+}
+
+/// The member's card, as the secretary's phone scans it.
+async fn by_card(server: &Server, member: &Session) -> RecordedBy {
+    RecordedBy::Card {
+        code: card(server, member).await,
+    }
 }
 
 async fn attendance(server: &Server, secretary: &Session, activity: Id) -> Attendance {
@@ -45,29 +64,13 @@ async fn attendance(server: &Server, secretary: &Session, activity: Id) -> Atten
 
 #[tokio::test]
 async fn a_card_the_secretary_scans_and_the_members_own_scan_count_once() {
-    let server = Server::start().await;
-    let secretary = server.sign_in("GH-S01").await;
-    let member = server.sign_in("GH-M01").await;
+    let (server, secretary, member) = hangzhou().await;
     let visitor = server.sign_in("GH-M05").await;
     let (running, _, _) = server.activities(&member).await;
 
-    let (id, mutation) = record(
-        1,
-        running.id,
-        RecordedBy::Card {
-            code: card(&server, &member).await,
-        },
-        now_ms(),
-    );
+    let (id, mutation) = record(1, running.id, by_card(&server, &member).await, now_ms());
     assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
-    let (_, mutation) = record(
-        2,
-        running.id,
-        RecordedBy::Card {
-            code: card(&server, &visitor).await,
-        },
-        now_ms(),
-    );
+    let (_, mutation) = record(2, running.id, by_card(&server, &visitor).await, now_ms());
     assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
     // The member scans the activity's code too: the same attendance.
     let code = server.code(&secretary, &running).await;
@@ -97,9 +100,7 @@ async fn a_card_the_secretary_scans_and_the_members_own_scan_count_once() {
 
 #[tokio::test]
 async fn a_card_expired_when_scanned_or_not_signed_by_the_server_is_refused_with_why() {
-    let server = Server::start().await;
-    let secretary = server.sign_in("GH-S01").await;
-    let member = server.sign_in("GH-M01").await;
+    let (server, secretary, member) = hangzhou().await;
     let (running, _, _) = server.activities(&member).await;
     let link = card(&server, &member).await;
 
@@ -122,14 +123,7 @@ async fn a_card_expired_when_scanned_or_not_signed_by_the_server_is_refused_with
     assert_eq!(reply.json::<PushResponse>().results[0].outcome, Outcome::Applied);
     // Without its clock, the scan two days on is after the card's day.
     let other = server.sign_in("GH-M03").await;
-    let (_, late) = record(
-        2,
-        running.id,
-        RecordedBy::Card {
-            code: card(&server, &other).await,
-        },
-        two_days_on,
-    );
+    let (_, late) = record(2, running.id, by_card(&server, &other).await, two_days_on);
     request.mutations = vec![late];
     request.sent_at = None;
     let reply = server
@@ -142,9 +136,7 @@ async fn a_card_expired_when_scanned_or_not_signed_by_the_server_is_refused_with
         .await;
     assert_eq!(
         reply.json::<PushResponse>().results[0].outcome,
-        Outcome::Rejected {
-            reason: Rejection::Code(CodeError::Expired)
-        }
+        refused(Rejection::Code(CodeError::Expired))
     );
 
     let forged = Code {
@@ -169,17 +161,13 @@ async fn a_card_expired_when_scanned_or_not_signed_by_the_server_is_refused_with
     let (_, mutation) = record(4, running.id, RecordedBy::Card { code: activity_code }, now_ms());
     assert_eq!(
         outcome(&server, &secretary, mutation).await,
-        Outcome::Rejected {
-            reason: Rejection::Invalid
-        }
+        refused(Rejection::Invalid)
     );
 }
 
 #[tokio::test]
 async fn by_hand_needs_a_reason_and_is_marked_as_entered_by_hand() {
-    let server = Server::start().await;
-    let secretary = server.sign_in("GH-S01").await;
-    let member = server.sign_in("GH-M01").await;
+    let (server, secretary, member) = hangzhou().await;
     let (running, _, _) = server.activities(&member).await;
     let before = attendance(&server, &secretary, running.id).await;
     let missing = before.missing.iter().find(|m| m.member_id == member.me.id).unwrap();
@@ -190,12 +178,7 @@ async fn by_hand_needs_a_reason_and_is_marked_as_entered_by_hand() {
         reason: reason.to_owned(),
     };
     let (_, blank) = record(1, running.id, hand("   "), now_ms());
-    assert_eq!(
-        outcome(&server, &secretary, blank).await,
-        Outcome::Rejected {
-            reason: Rejection::Invalid
-        }
-    );
+    assert_eq!(outcome(&server, &secretary, blank).await, refused(Rejection::Invalid));
     let (_, stranger) = record(
         2,
         running.id,
@@ -207,9 +190,7 @@ async fn by_hand_needs_a_reason_and_is_marked_as_entered_by_hand() {
     );
     assert_eq!(
         outcome(&server, &secretary, stranger).await,
-        Outcome::Rejected {
-            reason: Rejection::Invalid
-        }
+        refused(Rejection::Invalid)
     );
     let (_, mutation) = record(3, running.id, hand(" 老人机，没有智能手机 "), now_ms());
     assert_eq!(outcome(&server, &secretary, mutation).await, Outcome::Applied);
@@ -243,19 +224,12 @@ async fn only_the_activitys_own_secretary_records_attendance() {
     let code = card(&server, &member).await;
     for (caller, seq) in [(&member, 1), (&other_secretary, 1)] {
         let (_, mutation) = record(seq, running.id, RecordedBy::Card { code: code.clone() }, now_ms());
-        assert_eq!(
-            outcome(&server, caller, mutation).await,
-            Outcome::Rejected {
-                reason: Rejection::Forbidden
-            }
-        );
+        assert_eq!(outcome(&server, caller, mutation).await, refused(Rejection::Forbidden));
     }
     let (_, unknown) = record(2, fresh_id(), RecordedBy::Card { code }, now_ms());
     assert_eq!(
         outcome(&server, &other_secretary, unknown).await,
-        Outcome::Rejected {
-            reason: Rejection::UnknownActivity
-        }
+        refused(Rejection::UnknownActivity)
     );
 }
 
@@ -295,9 +269,7 @@ fn now_on(secretary: &Session, kind: ActivityKind) -> NewActivity {
 
 #[tokio::test]
 async fn an_activity_for_members_only_refuses_visitors_however_they_come() {
-    let server = Server::start().await;
-    let secretary = server.sign_in("GH-S01").await;
-    let member = server.sign_in("GH-M01").await;
+    let (server, secretary, member) = hangzhou().await;
     let visitor = server.sign_in("GH-M05").await;
     let assembly = publish(
         &server,
@@ -316,31 +288,18 @@ async fn an_activity_for_members_only_refuses_visitors_however_they_come() {
     );
     assert_eq!(
         outcome(&server, &visitor, check_in(1, &code, now_ms())).await,
-        Outcome::Rejected {
-            reason: Rejection::MembersOnly
-        }
+        refused(Rejection::MembersOnly)
     );
-    let (_, by_card) = record(
-        1,
-        assembly.id,
-        RecordedBy::Card {
-            code: card(&server, &visitor).await,
-        },
-        now_ms(),
-    );
+    let (_, by_card) = record(1, assembly.id, by_card(&server, &visitor).await, now_ms());
     assert_eq!(
         outcome(&server, &secretary, by_card).await,
-        Outcome::Rejected {
-            reason: Rejection::MembersOnly
-        }
+        refused(Rejection::MembersOnly)
     );
 }
 
 #[tokio::test]
 async fn volunteer_hours_are_credited_per_activity_adjusted_per_member_and_counted_per_year() {
-    let server = Server::start().await;
-    let secretary = server.sign_in("GH-S01").await;
-    let member = server.sign_in("GH-M01").await;
+    let (server, secretary, member) = hangzhou().await;
     let visitor = server.sign_in("GH-M05").await;
     let org = secretary.me.current_org.as_ref().unwrap().id;
     let planting = publish(
@@ -386,15 +345,11 @@ async fn volunteer_hours_are_credited_per_activity_adjusted_per_member_and_count
     let absent = server.sign_in("GH-M02").await;
     assert_eq!(
         outcome(&server, &secretary, credit(2, absent.me.id, 40)).await,
-        Outcome::Rejected {
-            reason: Rejection::Invalid
-        }
+        refused(Rejection::Invalid)
     );
     assert_eq!(
         outcome(&server, &member, credit(2, member.me.id, 90)).await,
-        Outcome::Rejected {
-            reason: Rejection::Forbidden
-        },
+        refused(Rejection::Forbidden),
         "a member does not credit themselves"
     );
     assert_eq!(hours_of(server.pull_all(&visitor).await), Some(Some(40)));
@@ -410,9 +365,7 @@ async fn volunteer_hours_are_credited_per_activity_adjusted_per_member_and_count
     };
     assert_eq!(
         outcome(&server, &member, minutes(3, "x")).await,
-        Outcome::Rejected {
-            reason: Rejection::Forbidden
-        }
+        refused(Rejection::Forbidden)
     );
     assert_eq!(
         outcome(&server, &secretary, minutes(3, "  种树二十棵。 ")).await,
