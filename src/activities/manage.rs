@@ -16,6 +16,9 @@ use crate::i18n::use_i18n;
 use crate::store::{activities, outbox};
 use crate::sync::use_sync;
 
+/// How many activities the list shows at first, and shows more by.
+const PAGE: usize = 20;
+
 /// One activity on the list: as published, or as this phone changed it (`waiting`), or cancelled here.
 #[derive(Clone)]
 struct Listed {
@@ -36,6 +39,9 @@ pub fn OrgActivitiesPage() -> impl IntoView {
         activities::published()
     });
     let problem = RwSignal::new(None::<&'static str>);
+    // An organisation holds a few hundred a year: the newest first, a page at a time, or found by title.
+    let query = RwSignal::new(String::new());
+    let shown = RwSignal::new(PAGE);
     let listed = move || -> Option<Vec<Listed>> {
         let org = org_id()?;
         revision.track();
@@ -52,7 +58,7 @@ pub fn OrgActivitiesPage() -> impl IntoView {
             .collect::<Vec<_>>()
             .into_iter()
             .chain(as_changed)
-            .filter(|(activity, _)| activity.org_id == org)
+            .filter(|(activity, _)| activity.org_id == org && activity.title.contains(query.get().trim()))
             .map(|(activity, waiting)| Listed {
                 cancelling: cancelled.contains(&activity.id),
                 activity,
@@ -91,13 +97,17 @@ pub fn OrgActivitiesPage() -> impl IntoView {
                 </A>
             })}
             {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
+            <input type="search" class="missing-search" data-testid="activity-search" aria-label=i18n.t("activities.search")
+                placeholder=i18n.t("activities.search") prop:value=query
+                on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(PAGE); } />
             {move || listed().map(|listed| {
                 if listed.is_empty() {
                     return view! { <p class="empty">{i18n.t("activities.none")}</p> }.into_any();
                 }
+                let more = listed.len().saturating_sub(shown.get());
                 view! {
                     <ul class="queue activities" data-testid="org-activity-list">
-                        {listed.into_iter().map(|Listed { activity, waiting, cancelling }| {
+                        {listed.into_iter().take(shown.get()).map(|Listed { activity, waiting, cancelling }| {
                             let id = activity.id;
                             let org = activity.org_id;
                             view! {
@@ -131,6 +141,11 @@ pub fn OrgActivitiesPage() -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
+                    {(more > 0).then(|| view! {
+                        <button class="button" data-testid="activities-more" on:click=move |_| shown.update(|n| *n += PAGE)>
+                            {i18n.t_with("activities.more", &[("n", &more.to_string())])}
+                        </button>
+                    })}
                 }
                 .into_any()
             })}

@@ -266,7 +266,7 @@ pub async fn volunteer_hours() -> Result<Vec<(i64, u16)>, StoreError> {
     read(&[CHECKINS], async |tx| {
         let mut hours = Vec::new();
         tx.walk(CHECKINS, None, false, |_, value| {
-            if let Some((synced, Some(tenths))) = from_binary_with_tail::<SyncedCheckIn, u16>(&value) {
+            if let Some((synced, Some(tenths @ 1..))) = from_binary_with_tail::<SyncedCheckIn, u16>(&value) {
                 hours.push((synced.scanned_at, tenths));
             }
             true

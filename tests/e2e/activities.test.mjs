@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { e2eTest, screenshot, startServer } from './harness.mjs';
-import { lastSynced, serverCheckIns, signedInPhone, waitForFirstSync, waitForSync } from './flows.mjs';
+import {
+  apiSession,
+  lastSynced,
+  publishActivity,
+  serverCheckIns,
+  signedInPhone,
+  waitForFirstSync,
+  waitForSync,
+} from './flows.mjs';
 import { outboxCount } from './store.mjs';
 
 const SECRETARY = 'GH-S01';
@@ -187,5 +195,29 @@ e2eTest('an activity that ends before it starts is refused on the phone, and not
   await page.getByTestId('activity-save').click();
   await page.getByTestId('activity-problem').filter({ hasText: '请填写名称' }).waitFor();
   assert.equal(await outboxCount(page), 0);
+  await browser.close();
+});
+
+e2eTest('an organisation with many activities: the secretary sees a page at a time and finds one by title', async () => {
+  const server = await startServer();
+  const session = await apiSession(server.url, SECRETARY);
+  const day = 86_400_000;
+  for (let n = 1; n <= 45; n += 1) {
+    const startsAt = Date.now() - n * day;
+    await publishActivity(server.url, session, { title: `第${n}次学习会`, startsAt, endsAt: startsAt + 7_200_000 });
+  }
+  const { browser, page } = await signedInPhone(server, SECRETARY);
+  await waitForFirstSync(page);
+  await openOrgActivities(page);
+  const listed = page.getByTestId('org-activity');
+  await listed.first().waitFor();
+  assert.equal(await listed.count(), 20);
+  const more = page.getByTestId('activities-more');
+  assert.match(await more.textContent(), /还有 \d+ 个/);
+  await more.click();
+  assert.equal(await listed.count(), 40);
+  await page.getByTestId('activity-search').fill('第37次');
+  await listed.filter({ hasText: '第37次学习会' }).waitFor();
+  assert.equal(await listed.count(), 1);
   await browser.close();
 });

@@ -38,7 +38,7 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   const poster = await api(server.url, `/api/v1/orgs/${org}/poster.svg`, { token: secretarySession.token });
   assert.equal(poster.status, 200);
   assert.match(poster.body, new RegExp(HANGZHOU));
-  assert.match(poster.body, /<path d="M\d+ \d+h1v1h-1z/);
+  assert.match(poster.body, /<path d="M\d+ \d+h(\d+)v1h-\1z/);
 
   // The member's phone camera sees the poster's code.
   const browser = await launchCameraBrowser(new URL(link, server.url).href);

@@ -397,7 +397,7 @@ async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<At
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,
                 c.received_at, c.flag, c.how, c.reason,
-                CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths) END AS hours_tenths
+                CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths, 0) END AS hours_tenths
          FROM check_ins c JOIN activities a ON a.id = c.activity_id JOIN people p ON p.id = c.person_id
               JOIN organisations h ON h.id = p.home_org_id
          WHERE c.activity_id = ? ORDER BY c.scanned_at, c.id",

@@ -165,7 +165,7 @@ struct CheckInRow {
 pub async fn load(db: &SqlitePool, id: Id) -> Result<Option<CheckIn>, AppError> {
     let row: Option<CheckInRow> = sqlx::query_as(
         "SELECT c.person_id, c.activity_id, c.org_id, a.title, a.kind, o.name AS org_name, c.scanned_at, c.received_at,
-                c.flag, CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths) END AS hours_tenths
+                c.flag, CASE WHEN a.kind = 'volunteer' THEN coalesce(c.hours_tenths, a.hours_tenths, 0) END AS hours_tenths
          FROM check_ins c
          JOIN activities a ON a.id = c.activity_id
          JOIN organisations o ON o.id = c.org_id
