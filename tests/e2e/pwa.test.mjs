@@ -2,7 +2,7 @@
 // language choice survives a reload, and the browser finds a web app manifest it can install from.
 
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,10 @@ e2eTest('a new version waits for the member\'s yes', async () => {
   const dist = await mkdtemp(path.join(tmpdir(), 'guihai-dist-'));
   try {
     await cp(process.env.GUIHAI_DIST, dist, { recursive: true });
+    // The deployed worker is an hour old: the new one written below must not share its second, or the server's
+    // Last-Modified (whole seconds) would answer the update check 304.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path.join(dist, 'sw.js'), anHourAgo, anHourAgo);
     const server = await startServer({ dist });
     const { page } = await openApp(server);
     await waitForServiceWorker(page);
