@@ -122,7 +122,7 @@ fn MissingMembers(activity_id: Id, missing: Vec<Missing>) -> impl IntoView {
     (total > 0).then(|| {
         view! {
             <h2>{i18n.t_with("attendance.missing_count", &[("n", &total.to_string())])}</h2>
-            <input type="search" class="missing-search" data-testid="missing-search" aria-label=i18n.t("attendance.missing_search")
+            <input type="search" class="list-search" data-testid="missing-search" aria-label=i18n.t("attendance.missing_search")
                 placeholder=i18n.t("attendance.missing_search") prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
             {move || {
                 let (shown, more) = found();

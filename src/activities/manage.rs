@@ -97,7 +97,7 @@ pub fn OrgActivitiesPage() -> impl IntoView {
                 </A>
             })}
             {move || problem.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
-            <input type="search" class="missing-search" data-testid="activity-search" aria-label=i18n.t("activities.search")
+            <input type="search" class="list-search" data-testid="activity-search" aria-label=i18n.t("activities.search")
                 placeholder=i18n.t("activities.search") prop:value=query
                 on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(PAGE); } />
             {move || listed().map(|listed| {

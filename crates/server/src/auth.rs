@@ -329,7 +329,7 @@ async fn session_response(state: &AppState, person_id: Id, token: String) -> Res
 
 /// Revokes the token this request came with (the phone wipes itself as it signs out).
 async fn sign_out(State(state): State<AppState>, user: AuthUser) -> Result<StatusCode, AppError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     sqlx::query("UPDATE sessions SET revoked_at = ? WHERE token_hash = ?")
         .bind(clock::now_ms())
         .bind(&user.token_hash[..])

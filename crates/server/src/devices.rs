@@ -75,7 +75,7 @@ async fn revoke(
     if owner != user.person_id {
         rosters::require_admin_of_member(&state.db, &user, owner).await?;
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     let revoked = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
         .bind(clock::now_ms())
         .bind(id.to_string())

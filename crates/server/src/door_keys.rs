@@ -55,7 +55,7 @@ async fn certify(
     let encoded = URL_SAFE_NO_PAD.encode(public_key);
     let now = clock::now_ms();
     let certified_until = clock::unix_secs(now).saturating_add(CERTIFICATE_SECS);
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.writes).await?;
     // As for the organisation's other codes: to anyone but its secretary, it does not exist.
     if !auth::is_secretary(&mut tx, user.person_id, org_id).await? {
         return Err(AppError::NotFound);

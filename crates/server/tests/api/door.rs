@@ -266,3 +266,31 @@ async fn signing_the_secretarys_phone_out_revokes_its_key_from_then_on() {
         .collect();
     assert_eq!(revoked, [certificate.public_key]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_phone_asking_for_many_keys_at_once_gets_at_most_its_share_and_one_stays_active() {
+    let server = std::sync::Arc::new(Server::start().await);
+    let secretary = std::sync::Arc::new(server.sign_in("GH-S01").await);
+    let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
+    let mut asking = tokio::task::JoinSet::new();
+    for seed in 10..50u8 {
+        let (server, secretary) = (server.clone(), secretary.clone());
+        asking.spawn(async move { certify(&server, &secretary, hangzhou, &phone_key(seed)).await.0 });
+    }
+    let mut certified = 0;
+    while let Some(status) = asking.join_next().await {
+        match status.unwrap() {
+            StatusCode::OK => certified += 1,
+            StatusCode::FORBIDDEN => {}
+            other => panic!("a request answered {other}"),
+        }
+    }
+    assert_eq!(
+        certified, 20,
+        "twenty keys a signed-in phone, however many it asks for at once"
+    );
+    let active = server
+        .count("SELECT count(*) FROM door_keys WHERE revoked_at IS NULL")
+        .await;
+    assert_eq!(active, 1, "each new key replaced the one before");
+}
