@@ -41,6 +41,8 @@ pub enum SignInError {
     Locked(i64),
     /// This phone's sync identity belongs to the member who signed in here before, whose writes still wait.
     ClientTaken,
+    /// Too many requests from here, or the server is too busy to check a PIN: try again shortly.
+    Busy,
     Offline,
     Failed,
 }
@@ -72,22 +74,39 @@ async fn session(path: &str, body: &impl serde::Serialize) -> Result<SessionResp
         200 => response.json().await.map_err(|_| SignInError::Failed),
         401 => Err(SignInError::Refused),
         409 => Err(SignInError::ClientTaken),
-        429 => match response.json::<ErrorBody>().await {
-            Ok(ErrorBody {
-                locked_until: Some(until),
-                ..
-            }) => Err(SignInError::Locked(until)),
-            _ => Err(SignInError::Failed),
-        },
+        429 | 503 => Err(refusal(response).await.unwrap_or(SignInError::Busy)),
         _ => Err(SignInError::Failed),
     }
 }
 
-/// Sets the member's PIN; false when it did not reach the server.
-pub async fn set_pin(token: &str, pin: &str) -> bool {
-    let body = SetPin { pin: pin.to_owned() };
+/// A 429 of the PIN lockout, with its time; `None` for the others (too many requests, the server busy).
+async fn refusal(response: reqwest::Response) -> Option<SignInError> {
+    match response.json::<ErrorBody>().await {
+        Ok(ErrorBody {
+            locked_until: Some(until),
+            ..
+        }) => Some(SignInError::Locked(until)),
+        _ => None,
+    }
+}
+
+/// Sets the member's PIN, with the `current` one when it changes one.
+pub async fn set_pin(token: &str, pin: &str, current: Option<String>) -> Result<(), SignInError> {
+    let body = SetPin {
+        pin: pin.to_owned(),
+        current,
+    };
     let sent = api(Method::PUT, "/me/pin").bearer_auth(token).json(&body).send().await;
-    sent.is_ok_and(|response| response.status().is_success())
+    let response = sent.map_err(|_| SignInError::Offline)?;
+    match response.status().as_u16() {
+        204 => Ok(()),
+        401 => match response.json::<ErrorBody>().await {
+            Ok(body) if body.error == "bad_pin" => Err(SignInError::Refused),
+            _ => Err(SignInError::Failed),
+        },
+        429 | 503 => Err(refusal(response).await.unwrap_or(SignInError::Busy)),
+        _ => Err(SignInError::Failed),
+    }
 }
 
 /// Revokes one of the member's phones; false when it did not reach the server.

@@ -26,7 +26,7 @@ enum Way {
 }
 
 /// Translation key and values of a failed sign-in.
-fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<(&'static str, String)>) {
+pub fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<(&'static str, String)>) {
     match error {
         SignInError::Refused => (refused, Vec::new()),
         SignInError::Locked(until) => ("signin.locked", vec![("time", format_time(until))]),
@@ -38,6 +38,7 @@ fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<(&'s
                 ("n", records::unsynced().to_string()),
             ],
         ),
+        SignInError::Busy => ("signin.busy", Vec::new()),
         SignInError::Offline => ("signin.offline", Vec::new()),
         SignInError::Failed => ("signin.failed", Vec::new()),
     }

@@ -24,7 +24,7 @@ export async function seededServer({ members, activities }) {
     maxBuffer: 256 << 20,
   });
   const seed = JSON.parse(stdout);
-  const server = await startServer({ dataDir });
+  const server = await startServer({ dataDir, args: ['--behind-proxy'] });
   return {
     ...seed,
     server,

@@ -4,6 +4,7 @@
 // `cargo xtask test` sets GUIHAI_SERVER_BIN and GUIHAI_DIST. Write tests with `e2eTest`: it stops
 // the servers and browsers a test started and prints the servers' logs when the test fails.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createWriteStream } from 'node:fs';
@@ -40,9 +41,11 @@ function requiredEnv(name) {
  */
 export function e2eTest(name, fn) {
   return test(name, async (t) => {
-    const resources = { servers: [], browsers: [] };
+    const resources = { servers: [], browsers: [], violations: [] };
     try {
       await started.run(resources, () => fn(t));
+      // The server's Content-Security-Policy holds for every page and worker the test opened.
+      assert.deepEqual(resources.violations, [], 'the app broke its own Content-Security-Policy');
     } catch (error) {
       for (const server of resources.servers) await server.printLogTail();
       throw error;
@@ -57,13 +60,14 @@ export function e2eTest(name, fn) {
  * Starts guihai-server with demo data. `port` 0 (the default) lets the system pick one; pass the
  * previous `port` and `dataDir` to bring a stopped server back as it was. `dist` serves another copy
  * of the built app than GUIHAI_DIST (a test that changes files must change a copy, never the shared one).
+ * `args` are further arguments (`--behind-proxy`).
  */
-export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHAI_DIST') } = {}) {
+export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHAI_DIST'), args: extra = [] } = {}) {
   const bin = requiredEnv('GUIHAI_SERVER_BIN');
   dataDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-e2e-'));
   const logFile = path.join(dataDir, 'server.log');
   const log = createWriteStream(logFile, { flags: 'a' });
-  const args = ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--dist', dist, '--demo'];
+  const args = ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--dist', dist, '--demo', ...extra];
   // The log goes straight to the file, not through this process: a test busy in its own work must never
   // hold up a server writing its log (a full pipe blocks the writer), or it would measure its own delay.
   const stderr = await open(logFile, 'a');
@@ -149,11 +153,13 @@ const CHROMIUM_FLAGS = [
  */
 export async function diskPhone({ profileDir, baseURL } = {}) {
   profileDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-profile-'));
-  const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
-    ...phoneOptions(baseURL),
-  });
+  const context = watchPolicy(
+    await chromium.launchPersistentContext(profileDir, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_FLAGS,
+      ...phoneOptions(baseURL),
+    }),
+  );
   // Playwright starts the browser as the leader of a process group of its own: found by its profile.
   const pid = await browserProcess(profileDir);
   const kill = async () => {
@@ -210,8 +216,29 @@ function phoneOptions(baseURL) {
 }
 
 /** A fresh browser profile the size of a common phone, in Chinese. */
-export function newPhone(browser, baseURL) {
-  return browser.newContext(phoneOptions(baseURL));
+export async function newPhone(browser, baseURL) {
+  return watchPolicy(await browser.newContext(phoneOptions(baseURL)));
+}
+
+/** The reports of the Content-Security-Policy being broken so far in this test (a test that breaks it on purpose
+ * takes its own out). */
+export function policyViolations() {
+  return started.getStore().violations;
+}
+
+/**
+ * Notes each report of the Content-Security-Policy being broken, in `context`'s pages and their workers (Chromium
+ * reports them on the console), for `e2eTest` to fail on.
+ */
+function watchPolicy(context) {
+  const violations = started.getStore()?.violations;
+  if (!violations) return context;
+  const note = (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  };
+  context.on('console', note);
+  context.on('page', (page) => page.on('worker', (worker) => worker.on('console', note)));
+  return context;
 }
 
 /**
@@ -245,18 +272,28 @@ export async function screenshot(page, name) {
 
 /**
  * Calls the server's API from the test itself. Returns `{ status, body }`, with `body` parsed
- * when the answer is JSON.
+ * when the answer is JSON. A test that sets up hundreds of records goes faster than the server's rate limits
+ * allow one session: a 429 `rate_limited` is waited out (its `Retry-After`) and sent again, as a polite client
+ * does; any other answer is the test's.
  */
 export async function api(url, apiPath, { method = 'GET', token, body, headers = {} } = {}) {
-  const response = await fetch(new URL(apiPath, url), {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  for (let attempt = 0; ; attempt += 1) {
+    response = await fetch(new URL(apiPath, url), {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const limited = response.status === 429 && response.headers.get('retry-after') !== null;
+    if (!limited || attempt === 20) break;
+    const body429 = await response.clone().json();
+    if (body429.error !== 'rate_limited') break;
+    await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after')) * 1000));
+  }
   const isJson = (response.headers.get('content-type') ?? '').includes('json');
   return { status: response.status, body: isJson ? await response.json() : await response.text() };
 }

@@ -8,6 +8,7 @@ import { drawFrame, frameSet, HEIGHT, WIDTH } from './frames.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FRAMES_URL = '/__frames.bin';
+const JSQR_URL = '/__jsqr.js';
 
 /**
  * Decodes every frame of the set in `page` (on the app's origin, so that its worker loads) with the worker and
@@ -20,7 +21,10 @@ export async function decodeFrameSet(page) {
   await page.route(`**${FRAMES_URL}`, (route) =>
     route.fulfill({ status: 200, contentType: 'application/octet-stream', body: frames }),
   );
-  await page.addScriptTag({ content: await readFile(path.join(ROOT, 'node_modules/jsqr/dist/jsQR.js'), 'utf8') });
+  // Served as a file of the app's origin: the app's Content-Security-Policy runs no inline script.
+  const jsqr = await readFile(path.join(ROOT, 'node_modules/jsqr/dist/jsQR.js'), 'utf8');
+  await page.route(`**${JSQR_URL}`, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: jsqr }));
+  await page.addScriptTag({ url: JSQR_URL });
   const results = await page.evaluate(
     async ({ url, width, height, texts }) => {
       const all = new Uint8ClampedArray(await (await fetch(url)).arrayBuffer());

@@ -194,7 +194,7 @@ impl Rejection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable machine key: `seq_gap`, `unauthorized`, `session_revoked`, `bad_code`, `bad_pin`, `locked`,
-    /// `client_taken`, `forbidden`, `not_found`, `invalid`, `internal`.
+    /// `client_taken`, `forbidden`, `not_found`, `invalid`, `rate_limited` and `busy` (with `Retry-After`), `internal`.
     pub error: String,
     /// With `seq_gap`: resend from `last_seq + 1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -298,6 +298,10 @@ pub struct PinSignIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPin {
     pub pin: String,
+    /// The PIN it replaces: needed to change one, unless this phone signed in with an activation code moments
+    /// ago (a member who forgot theirs, or was locked out, asks their township for a new code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
 }
 
 /// A PIN is six digits: easy on a phone keypad, and with the server's lockout, slow to guess.

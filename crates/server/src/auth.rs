@@ -8,8 +8,10 @@
 //! not sign anyone in. Activation codes are kept the same way (hashed after trimming and uppercasing) and
 //! cleared once used. PINs are hashed with argon2id; five wrong ones in a row close PIN sign-in for 15 minutes.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use std::cell::RefCell;
+
+use argon2::password_hash::{self, Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, USER_AGENT};
 use axum::http::request::Parts;
@@ -29,18 +31,26 @@ use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
 use crate::{clock, db, door_keys, me, sync, AppState};
 
-/// Wrong PINs in a row before PIN sign-in closes, and for how long.
+/// Wrong PINs in a row before PIN sign-in closes; for how long at first, and at most (`count_failure`).
 pub const MAX_PIN_FAILURES: i64 = 5;
+pub const PIN_BACKOFF_MS: i64 = 30 * 1000;
 pub const PIN_LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// How long after signing in with an activation code the PIN can be set without the current one.
+const FRESH_CODE_MS: i64 = 30 * 60 * 1000;
 /// `last_seen_at` is refreshed at most this often.
 const SEEN_EVERY_MS: i64 = 60 * 60 * 1000;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .route(Method::POST, "/session", sign_in)
         .route(Method::DELETE, "/session", sign_out)
-        .route(Method::POST, "/session/pin", sign_in_with_pin)
         .route(Method::PUT, "/me/pin", set_pin)
+}
+
+/// The two anonymous ways in, which `lib.rs` puts under the sign-in rate limit (`guard::SIGN_IN`).
+pub fn sign_in_routes() -> Routes {
+    Routes::new()
+        .route(Method::POST, "/session", sign_in)
+        .route(Method::POST, "/session/pin", sign_in_with_pin)
 }
 
 /// The person behind a valid, unrevoked session token.
@@ -143,62 +153,126 @@ async fn sign_in(
     }
     let person_id = db::id(&person_id)?;
     let used_up = (!reusable).then_some("UPDATE people SET activation_code_hash = NULL WHERE id = ?");
-    finish_sign_in(tx, &state, person_id, request.client_id, &headers, used_up).await
+    finish_sign_in(
+        tx,
+        &state,
+        person_id,
+        request.client_id,
+        &headers,
+        used_up,
+        SignedInWith::Code,
+    )
+    .await
 }
 
 /// Signs in on another phone with the phone number on the member's profile and their PIN. Every person with
 /// that number is tried, and a wrong PIN counts against each of them, so sharing a number opens no way round
-/// the lockout.
+/// the lockout. The attempt is counted before the PIN is checked, in one write with the lock's check: attempts
+/// sent at once are counted one after another, and those beyond the limit are never checked. Unknown, locked
+/// and wrong all take one PIN check's time, so the time of the answer does not tell which.
 async fn sign_in_with_pin(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<PinSignIn>,
 ) -> Result<Json<SessionResponse>, AppError> {
     let now = clock::now_ms();
-    let phone = phone_digits(&request.phone);
-    // Read and verify before taking the write connection: argon2 is slow on purpose, and pushes must not wait
-    // behind it. (Two attempts racing at the fifth failure may both be counted; neither gets in.)
-    let with_pins: Vec<(String, Option<String>, Option<i64>, String)> = sqlx::query_as(
-        "SELECT p.id, p.pin_hash, p.pin_locked_until, f.value FROM people p
-         JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
-         WHERE p.pin_hash IS NOT NULL",
-    )
-    .fetch_all(&state.db)
-    .await?;
-    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
-    let people: Vec<_> = with_pins
-        .into_iter()
-        .filter(|(.., number)| !phone.is_empty() && phone_digits(number) == phone)
-        .map(|(id, hash, locked_until, _)| (id, hash, locked_until))
-        .collect();
-    if let Some(until) = people.iter().filter_map(|p| p.2).filter(|until| *until > now).max() {
+    // A place in the hashing line first: an attempt refused there is not counted against the member.
+    let admitted = state.hashing.admit()?;
+    let people = people_with_pin(&state.db, &phone_digits(&request.phone)).await?;
+    let locked = count_attempt(&state, &people, now).await?;
+    let hashes: Vec<String> = match locked {
+        Some(_) => Vec::new(),
+        None => people.iter().map(|(_, hash)| hash.clone()).collect(),
+    };
+    let pin = request.pin.clone();
+    let matched = admitted
+        .run(move || {
+            if hashes.is_empty() {
+                // As slow as a wrong PIN, so the answer's timing does not tell whether a number has a PIN.
+                pin_matches(&pin, unmatchable_hash());
+            }
+            hashes.iter().position(|hash| pin_matches(&pin, hash))
+        })
+        .await?;
+    if let Some(until) = locked {
         return Err(AppError::Locked { until });
     }
-    // One a person, in `people`'s order (the query only finds people with a PIN).
-    let hashes: Vec<String> = people.iter().map(|p| p.1.clone().unwrap_or_default()).collect();
-    let pin = request.pin.clone();
-    // Off the async workers: a verification holds a CPU for tens of milliseconds.
-    let matched = tokio::task::spawn_blocking(move || {
-        if hashes.is_empty() {
-            // As slow as a wrong PIN, so the answer's timing does not tell whether a number has a PIN.
-            pin_matches(&pin, unmatchable_hash());
-        }
-        hashes.iter().position(|hash| pin_matches(&pin, hash))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map(|index| &people[index]);
-    let mut tx = db::begin_write(&state.writes).await?;
-    let Some((person_id, _, _)) = matched else {
-        for (person_id, _, _) in &people {
-            count_failure(&mut tx, person_id, now).await?;
-        }
-        tx.commit().await?;
+    let Some((person_id, _)) = matched.map(|index| &people[index]) else {
         return Err(AppError::BadPin);
     };
     let person_id = db::id(person_id)?;
+    let tx = db::begin_write(&state.writes).await?;
     let reset = Some("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?");
-    finish_sign_in(tx, &state, person_id, request.client_id, &headers, reset).await
+    finish_sign_in(
+        tx,
+        &state,
+        person_id,
+        request.client_id,
+        &headers,
+        reset,
+        SignedInWith::Pin,
+    )
+    .await
+}
+
+/// The people whose profile has the phone number `digits` and who have a PIN: id and PIN hash.
+async fn people_with_pin(db: &SqlitePool, digits: &str) -> Result<Vec<(String, String)>, AppError> {
+    if digits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let with_pins: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT p.id, p.pin_hash, f.value FROM people p
+         JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
+         WHERE p.pin_hash IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await?;
+    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
+    Ok(with_pins
+        .into_iter()
+        .filter(|(.., number)| phone_digits(number) == digits)
+        .map(|(id, hash, _)| (id, hash))
+        .collect())
+}
+
+/// Counts a PIN attempt against each of `people`, unless PIN sign-in is closed for one of them: then says
+/// until when, and counts nothing.
+async fn count_attempt(state: &AppState, people: &[(String, String)], now: i64) -> Result<Option<i64>, AppError> {
+    if people.is_empty() {
+        return Ok(None);
+    }
+    let mut tx = db::begin_write(&state.writes).await?;
+    let mut locked = None;
+    for (person_id, _) in people {
+        let until: Option<i64> = sqlx::query_scalar("SELECT pin_locked_until FROM people WHERE id = ?")
+            .bind(person_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        locked = locked.max(until.filter(|until| *until > now));
+    }
+    if locked.is_none() {
+        for (person_id, _) in people {
+            count_failure(&mut tx, person_id, now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(locked)
+}
+
+/// How a session was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignedInWith {
+    Code,
+    Pin,
+}
+
+impl SignedInWith {
+    fn as_str(self) -> &'static str {
+        match self {
+            SignedInWith::Code => "code",
+            SignedInWith::Pin => "pin",
+        }
+    }
 }
 
 /// Ends both ways of signing in: `update` (a statement on the person's row, bound to their id) runs in the same
@@ -210,6 +284,7 @@ async fn finish_sign_in(
     client_id: Id,
     headers: &HeaderMap,
     update: Option<&'static str>,
+    with: SignedInWith,
 ) -> Result<Json<SessionResponse>, AppError> {
     if let Some(update) = update {
         sqlx::query(update)
@@ -217,34 +292,79 @@ async fn finish_sign_in(
             .execute(&mut *tx)
             .await?;
     }
-    let token = open_session(&mut tx, person_id, client_id, user_agent(headers), clock::now_ms()).await?;
+    let token = open_session(
+        &mut tx,
+        person_id,
+        client_id,
+        user_agent(headers),
+        with,
+        clock::now_ms(),
+    )
+    .await?;
     tx.commit().await?;
     session_response(state, person_id, token).await
 }
 
+/// One more wrong PIN in a row (counted before the check; a right one resets it). From the fifth, PIN sign-in
+/// closes for `PIN_BACKOFF_MS`, doubling with each further one up to `PIN_LOCKOUT_MS`: a member who mistypes
+/// waits seconds, a guesser waits longer and longer, and someone who only wants the owner locked out must keep
+/// at it, while the owner has another way in (a new activation code from their township).
 async fn count_failure(conn: &mut SqliteConnection, person_id: &str, now: i64) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE people SET
-             pin_locked_until = CASE WHEN pin_failures + 1 >= ? THEN ? ELSE pin_locked_until END,
-             pin_failures = CASE WHEN pin_failures + 1 >= ? THEN 0 ELSE pin_failures + 1 END
-         WHERE id = ?",
+             pin_locked_until = CASE WHEN pin_failures + 1 >= ?1
+                 THEN ?2 + min(?3, ?4 << min(pin_failures + 1 - ?1, 16)) ELSE pin_locked_until END,
+             pin_failures = pin_failures + 1
+         WHERE id = ?5",
     )
     .bind(MAX_PIN_FAILURES)
-    .bind(now + PIN_LOCKOUT_MS)
-    .bind(MAX_PIN_FAILURES)
+    .bind(now)
+    .bind(PIN_LOCKOUT_MS)
+    .bind(PIN_BACKOFF_MS)
     .bind(person_id)
     .execute(conn)
     .await?;
     Ok(())
 }
 
+thread_local! {
+    /// Argon2's working memory (~19 MiB), kept by each hashing thread (`guard::HashPool`) and used again.
+    /// Allocated afresh for every check, most of each allocation stayed held by the allocator: the process
+    /// grew by ~15 MiB a check, to hundreds of MiB under a burst of anonymous attempts.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `argon` of `pin` and `salt` into `out`, in this thread's kept memory.
+fn argon2_into(argon: &Argon2, pin: &[u8], salt: &[u8], out: &mut [u8]) -> password_hash::Result<()> {
+    let blocks = argon.params().block_count();
+    MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(pin, salt, out, &mut memory[..blocks])
+            .map_err(|_| password_hash::Error::Password)
+    })
+}
+
 /// The PIN hashed with argon2id and a fresh salt, in PHC form.
 fn hash_pin(pin: &str) -> Result<String, AppError> {
-    let salt = SaltString::encode_b64(&clock::random_bytes::<16>()).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .to_string())
+    let internal = |error: password_hash::Error| AppError::Internal(error.to_string());
+    let salt = SaltString::encode_b64(&clock::random_bytes::<16>()).map_err(internal)?;
+    let argon = Argon2::default();
+    let mut salt_bytes = [0; 64];
+    let raw_salt = salt.as_salt().decode_b64(&mut salt_bytes).map_err(internal)?;
+    let length = argon.params().output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output =
+        Output::init_with(length, |out| argon2_into(&argon, pin.as_bytes(), raw_salt, out)).map_err(internal)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params()).map_err(internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
 }
 
 /// A hash no PIN matches (of random bytes, made once), to spend a verification's time on.
@@ -253,11 +373,32 @@ fn unmatchable_hash() -> &'static str {
     HASH.get_or_init(|| hash_pin(&URL_SAFE_NO_PAD.encode(clock::random_bytes::<16>())).unwrap_or_default())
 }
 
+/// Whether `pin` is the one `stored` (PHC form) was made from; the outputs are compared in constant time.
 fn pin_matches(pin: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(pin.as_bytes(), &hash).is_ok())
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(hash.algorithm), Params::try_from(&hash)) else {
+        return false;
+    };
+    let Ok(version) = hash.version.map_or(Ok(Version::default()), Version::try_from) else {
+        return false;
+    };
+    let mut salt_bytes = [0; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params);
+    Output::init_with(expected.len(), |out| argon2_into(&argon, pin.as_bytes(), salt, out))
+        .is_ok_and(|output| output == expected)
 }
 
-/// Sets or changes the member's PIN (they are signed in on this phone already).
+/// Sets or changes the member's PIN. Changing one needs the current PIN (a wrong one counts as a failed
+/// sign-in), unless this phone signed in with an activation code in the last `FRESH_CODE_MS`: so a stolen,
+/// unlocked phone cannot make the PIN its own and sign in again after the owner revokes it.
 async fn set_pin(
     State(state): State<AppState>,
     user: AuthUser,
@@ -266,11 +407,35 @@ async fn set_pin(
     if !valid_pin(&request.pin) {
         return Err(AppError::Invalid("a PIN is six digits".into()));
     }
-    let hash = hash_pin(&request.pin)?;
+    let now = clock::now_ms();
+    let admitted = state.hashing.admit()?;
+    let (current_hash, with, created_at): (Option<String>, String, i64) = sqlx::query_as(
+        "SELECT p.pin_hash, s.signed_in_with, s.created_at FROM sessions s JOIN people p ON p.id = s.person_id
+         WHERE s.token_hash = ?",
+    )
+    .bind(&user.token_hash[..])
+    .fetch_one(&state.db)
+    .await?;
+    let fresh = with == SignedInWith::Code.as_str() && now - created_at < FRESH_CODE_MS;
+    let current_hash = current_hash.filter(|_| !fresh);
+    if let Some(hash) = &current_hash {
+        let person = [(user.person_id.to_string(), hash.clone())];
+        if let Some(until) = count_attempt(&state, &person, now).await? {
+            return Err(AppError::Locked { until });
+        }
+    }
+    let (pin, current) = (request.pin, request.current.unwrap_or_default());
+    let hash = admitted
+        .run(move || match current_hash {
+            Some(hash) if !pin_matches(&current, &hash) => None,
+            _ => Some(hash_pin(&pin)),
+        })
+        .await?
+        .ok_or(AppError::BadPin)??;
     sqlx::query("UPDATE people SET pin_hash = ?, pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
         .bind(hash)
         .bind(user.person_id.to_string())
-        .execute(&state.db)
+        .execute(&state.writes)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -281,6 +446,7 @@ async fn open_session(
     person_id: Id,
     client_id: Id,
     user_agent: Option<String>,
+    with: SignedInWith,
     now: i64,
 ) -> Result<String, AppError> {
     // A phone used in turn: the member before still has writes waiting under this client id, and only they may
@@ -294,8 +460,9 @@ async fn open_session(
     let token = URL_SAFE_NO_PAD.encode(clock::random_bytes::<32>());
     // Seen now, as signing in is: otherwise every phone's first request after signing in would also write.
     sqlx::query(
-        "INSERT INTO sessions (token_hash, id, person_id, client_id, created_at, last_seen_at, user_agent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        "INSERT INTO sessions (token_hash, id, person_id, client_id, created_at, last_seen_at, user_agent,
+                               signed_in_with)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
     )
     .bind(&sha256(token.as_bytes())[..])
     .bind(clock::new_id().to_string())
@@ -303,6 +470,7 @@ async fn open_session(
     .bind(client_id.to_string())
     .bind(now)
     .bind(user_agent)
+    .bind(with.as_str())
     .execute(conn)
     .await?;
     Ok(token)

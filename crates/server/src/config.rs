@@ -10,13 +10,15 @@ use crate::faults::{self, Point};
 
 pub const USAGE: &str = "\
 usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--lost-after-days 90]
-                     [--test-faults LIST]
+                     [--behind-proxy] [--test-faults LIST]
 
   --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
   --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
   --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
   --demo           seed demo data into an empty database and print the demo sign-in codes
   --lost-after-days N  a member not heard from for N days is out of contact (失联)  env GUIHAI_LOST_AFTER_DAYS
+  --behind-proxy   the client's address is the last one in X-Forwarded-For (set only behind a reverse proxy
+                   that appends it; rate limits are per address)  env GUIHAI_BEHIND_PROXY=1
   --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct Config {
     pub lost_after_days: u32,
     /// Fault points to arm; empty unless `--test-faults` is given (never from the environment).
     pub faults: Vec<Point>,
+    /// Trust the last address of `X-Forwarded-For` as the client's (`guard::ClientAddr`).
+    pub behind_proxy: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +67,7 @@ impl Config {
         let mut dist = env("GUIHAI_DIST");
         let mut lost_after_days = env("GUIHAI_LOST_AFTER_DAYS");
         let mut demo = false;
+        let mut behind_proxy = env("GUIHAI_BEHIND_PROXY").is_some_and(|v| v == "1");
         let mut faults = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -76,6 +81,7 @@ impl Config {
                 "--data-dir" => data_dir = Some(value(inline, &mut args, "--data-dir")?),
                 "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
                 "--demo" if inline.is_none() => demo = true,
+                "--behind-proxy" if inline.is_none() => behind_proxy = true,
                 "--lost-after-days" => lost_after_days = Some(value(inline, &mut args, "--lost-after-days")?),
                 "--test-faults" => {
                     faults =
@@ -102,6 +108,7 @@ impl Config {
             demo,
             lost_after_days,
             faults,
+            behind_proxy,
         })
     }
 }

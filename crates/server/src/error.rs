@@ -3,7 +3,7 @@
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use guihai_core::sync::ErrorBody;
@@ -36,6 +36,12 @@ pub enum AppError {
     /// Signing in on an installation whose sync identity belongs to someone else (their writes still wait on it).
     #[error("this installation's client id belongs to another person")]
     ClientTaken,
+    /// Too many requests from this address or session (`guard`): try again after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// Every PIN check is taken (`guard::HashPool`): try again shortly.
+    #[error("too busy to check a PIN")]
+    Busy { retry_after_secs: u64 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// From the push writer's statements (`push.rs`), run on the same connection without sqlx.
@@ -60,6 +66,8 @@ impl AppError {
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
             AppError::ClientTaken => (StatusCode::CONFLICT, "client_taken"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             AppError::Database(_) | AppError::Sqlite(_) | AppError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -80,15 +88,19 @@ impl IntoResponse for AppError {
             AppError::Locked { until } => (None, Some(until)),
             _ => (None, None),
         };
-        (
-            status,
-            Json(ErrorBody {
-                error: key.to_owned(),
-                last_seq,
-                locked_until,
-            }),
-        )
-            .into_response()
+        let retry_after = match self {
+            AppError::RateLimited { retry_after_secs } | AppError::Busy { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        let body = Json(ErrorBody {
+            error: key.to_owned(),
+            last_seq,
+            locked_until,
+        });
+        match retry_after {
+            Some(secs) => (status, [(header::RETRY_AFTER, secs.to_string())], body).into_response(),
+            None => (status, body).into_response(),
+        }
     }
 }
 

@@ -21,6 +21,7 @@ mod devices;
 mod door_keys;
 mod error;
 pub mod faults;
+mod guard;
 mod keys;
 mod me;
 mod orgs;
@@ -46,6 +47,7 @@ use sqlx::SqlitePool;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 
@@ -85,6 +87,11 @@ pub struct AppState {
     faults: Arc<faults::Faults>,
     /// `Config::lost_after_days`.
     lost_after_days: u32,
+    /// The PIN checks that may run at once (`guard`).
+    hashing: Arc<guard::HashPool>,
+    limits: guard::Limits,
+    /// The policy the app runs under, with the hash of `index.html`'s start-up script.
+    csp: Arc<str>,
 }
 
 impl AppState {
@@ -109,6 +116,12 @@ impl AppState {
             dist: config.dist.clone(),
             faults: Arc::new(faults::Faults::arm(config.faults.clone())),
             lost_after_days: config.lost_after_days,
+            hashing: Arc::new(guard::HashPool::new()),
+            limits: guard::Limits::new(config.behind_proxy),
+            csp: guard::content_security_policy(
+                std::fs::read_to_string(config.dist.join("index.html")).ok().as_deref(),
+            )
+            .into(),
         })
     }
 
@@ -139,11 +152,12 @@ pub enum StartError {
 
 /// The whole HTTP surface.
 /// Every endpoint under `/api/v1`, one `routes()` per area.
-fn api_routes() -> Routes {
+fn api_routes(limits: &guard::Limits) -> Routes {
     Routes::new()
         .route(Method::GET, "/health", || async {
             Json(serde_json::json!({ "ok": true }))
         })
+        .merge(auth::sign_in_routes().layer(limits.sign_in()))
         .merge(auth::routes())
         .merge(devices::routes())
         .merge(me::routes())
@@ -160,14 +174,15 @@ fn api_routes() -> Routes {
 
 /// The API's endpoints (method and path under `/api/v1`), from the same table the router is built from.
 pub fn api_endpoints() -> Vec<Endpoint> {
-    api_routes().into_parts().1
+    api_routes(&guard::Limits::new(false)).into_parts().1
 }
 
 pub fn router(state: AppState) -> Router {
-    let (v1, _) = api_routes().into_parts();
+    let (v1, _) = api_routes(&state.limits).into_parts();
     let api = Router::new()
         .nest("/v1", v1)
         .fallback(|| async { error::AppError::NotFound })
+        .layer(state.limits.per_caller())
         // The limit holds for the body as decompressed, so a small gzip bomb is refused like a large body.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Phones gzip their pushes: on a slow uplink the bytes are the time (a check-in's signed code is ~250 chars).
@@ -178,21 +193,36 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ))
         .layer(CompressionLayer::new());
-    Router::new()
+    let mut app = Router::new()
         .nest("/api", api)
         .with_state(state.clone())
-        .fallback_service(static_files::router(&state.dist))
-        .layer(
-            // One line per request, when it is answered. Only method and path: never headers (the token).
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<_>| {
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis))
-                // Failures are logged once, with their cause, by `AppError`.
-                .on_failure(()),
-        )
+        .fallback_service(static_files::router(&state.dist));
+    for (name, value) in guard::security_headers(&state.csp) {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    app.layer(TimeoutLayer::with_status_code(
+        guard::TIMED_OUT,
+        guard::REQUEST_DEADLINE,
+    ))
+    .layer(RequestBodyTimeoutLayer::new(guard::BODY_DEADLINE))
+    .layer(state.limits.per_address())
+    .layer(
+        // One line per request, when it is answered. Only method and path (without a code): never headers
+        // (the token), never the query.
+        TraceLayer::new_for_http()
+            .make_span_with(|request: &Request<_>| {
+                let path = guard::loggable_path(request.uri().path());
+                tracing::info_span!("request", method = %request.method(), path = %path)
+            })
+            .on_request(())
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(tracing::Level::INFO)
+                    .latency_unit(LatencyUnit::Millis),
+            )
+            // Failures are logged once, with their cause, by `AppError`.
+            .on_failure(()),
+    )
 }
 
 /// Opens the state, listens on `config.addr`, prints `guihai listening on http://<addr>` (and, with `--demo`,
@@ -210,9 +240,19 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     stdout.flush()?;
     drop(stdout);
 
-    axum::serve(listener, router(state.clone()))
+    let limits = state.limits.clone();
+    let forgetting = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.forget_quiet();
+        }
+    });
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    forgetting.abort();
     db::close(db::Db {
         read: state.db.clone(),
         write: state.writes.clone(),

@@ -14,6 +14,7 @@ use guihai_core::sync::{
 };
 use guihai_core::Id;
 use rusqlite::OptionalExtension;
+use sha2::Digest as _;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -403,8 +404,14 @@ fn record_rejection(
     mutation: &Mutation,
     reason: Rejection,
 ) -> Result<(), AppError> {
-    // The op as it came over the wire: `{"kind": ..., "args": ...}`.
+    // The op as it came over the wire is `{"kind": ..., "args": ...}`; of its args only a digest is kept, so a
+    // refused write costs the same few bytes however large a body someone sent.
     let op = serde_json::to_value(&mutation.op).map_err(|error| AppError::Internal(error.to_string()))?;
+    let args = op["args"].to_string();
+    let digest = serde_json::json!({
+        "sha256": format!("{:x}", sha2::Sha256::digest(args.as_bytes())),
+        "bytes": args.len(),
+    });
     let reason = serde_json::to_string(&reason).map_err(|error| AppError::Internal(error.to_string()))?;
     db.prepare_cached(
         "INSERT INTO rejected_mutations (client_id, seq, kind, args, occurred_at, reason, received_at)
@@ -414,7 +421,7 @@ fn record_rejection(
         origin.client_id.to_string(),
         db::seq(origin.seq)?,
         op["kind"].as_str().unwrap_or_default(),
-        op["args"].to_string(),
+        digest.to_string(),
         origin.occurred_at,
         reason,
         origin.received_at,

@@ -2,7 +2,8 @@
 //! `roster::parse` checks every row, the server adds what only it knows (certificate numbers already taken), and
 //! a file with any problem imports nothing. Each new member gets a one-time activation code valid for `days`,
 //! as text and as a QR code of a sign-in link, for the administrator to print and hand out. Importing the same
-//! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out).
+//! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out); a member who has signed
+//! in before gets a new one from their township administrator (`POST /api/v1/people/{id}/activation`).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -24,15 +25,19 @@ use crate::{clock, db, orgs, profile, qr_image, rosters, AppState};
 /// Activation codes are valid this long unless the administrator says otherwise.
 const DEFAULT_DAYS: u32 = 14;
 const MAX_DAYS: u32 = 90;
+/// A code given again to one member is for them to use soon.
+const REISSUED_DAYS: u32 = 3;
 /// Unambiguous on paper and when read out: no 0/O, 1/I/L.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 pub fn routes() -> Routes {
-    Routes::new().route(
-        Method::POST,
-        "/orgs/{id}/roster",
-        import.layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
-    )
+    Routes::new()
+        .route(
+            Method::POST,
+            "/orgs/{id}/roster",
+            import.layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
+        )
+        .route(Method::POST, "/people/{id}/activation", reissue)
 }
 
 #[derive(Deserialize)]
@@ -127,19 +132,7 @@ async fn import(
     let origin = orgs::public_origin(&headers);
     let imported = issued
         .into_iter()
-        .map(|(row, code)| {
-            let link = format!("{origin}/signin?code={code}");
-            let qr = qr_image::draw(&link)?;
-            Ok(Activation {
-                name: row.name,
-                certificate_no: row.certificate_no,
-                code,
-                link,
-                qr_path: qr.path,
-                modules: qr.modules,
-                expires_at,
-            })
-        })
+        .map(|(row, code)| activation(&origin, row.name, row.certificate_no, code, expires_at))
         .collect::<Result<_, AppError>>()?;
     Ok((
         StatusCode::CREATED,
@@ -148,6 +141,57 @@ async fn import(
             problems: Vec::new(),
         }),
     ))
+}
+
+/// The printable activation of `code`: the code, its sign-in link and that link's QR code.
+fn activation(
+    origin: &str,
+    name: String,
+    certificate_no: String,
+    code: String,
+    expires_at: i64,
+) -> Result<Activation, AppError> {
+    let link = format!("{origin}/signin?code={code}");
+    let qr = qr_image::draw(&link)?;
+    Ok(Activation {
+        name,
+        certificate_no,
+        code,
+        link,
+        qr_path: qr.path,
+        modules: qr.modules,
+        expires_at,
+    })
+}
+
+/// A new one-time activation code for a member of the administrator's township, valid `REISSUED_DAYS`: the way
+/// back in for a member who lost their phones, forgot their PIN, or whose PIN sign-in someone keeps closing.
+/// It replaces any code they had, and opens PIN sign-in again.
+async fn reissue(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<(StatusCode, Json<Activation>), AppError> {
+    let Path(person) = id?;
+    rosters::require_admin_of_member(&state.db, &user, person).await?;
+    let code = new_code();
+    let expires_at = clock::now_ms() + i64::from(REISSUED_DAYS) * 24 * 3_600_000;
+    let mut tx = db::begin_write(&state.writes).await?;
+    let (name, certificate_no): (String, Option<String>) = sqlx::query_as(
+        "UPDATE people SET activation_code_hash = ?, activation_expires_at = ?, activation_reusable = 0,
+                           pin_failures = 0, pin_locked_until = NULL
+         WHERE id = ? RETURNING name, certificate_no",
+    )
+    .bind(&activation_code_hash(&code)[..])
+    .bind(expires_at)
+    .bind(person.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let origin = orgs::public_origin(&headers);
+    let activation = activation(&origin, name, certificate_no.unwrap_or_default(), code, expires_at)?;
+    Ok((StatusCode::CREATED, Json(activation)))
 }
 
 async fn add_member(

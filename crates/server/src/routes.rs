@@ -53,6 +53,19 @@ impl Routes {
         self
     }
 
+    /// Wraps this group's endpoints (not those merged into it later) in `layer`.
+    pub fn layer<L>(mut self, layer: L) -> Routes
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.router = self.router.layer(layer);
+        self
+    }
+
     pub fn into_parts(self) -> (Router<AppState>, Vec<Endpoint>) {
         (self.router, self.endpoints)
     }

@@ -10,7 +10,10 @@ const PHONE_OF_M07: &str = "13900000007";
 
 impl Server {
     async fn set_pin(&self, session: &Session, pin: &str) -> StatusCode {
-        let body = SetPin { pin: pin.to_owned() };
+        let body = SetPin {
+            pin: pin.to_owned(),
+            current: None,
+        };
         self.send(Method::PUT, "/api/v1/me/pin", Some(&session.token), Some(&body))
             .await
             .status
@@ -68,7 +71,7 @@ async fn a_pin_set_after_activation_signs_in_on_another_phone() {
 }
 
 #[tokio::test]
-async fn five_wrong_pins_close_pin_sign_in_for_a_while() {
+async fn five_wrong_pins_close_pin_sign_in_for_a_while_and_each_one_more_for_longer() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M07").await;
     server.set_pin(&member, "246810").await;
@@ -81,14 +84,35 @@ async fn five_wrong_pins_close_pin_sign_in_for_a_while() {
     let (status, _, body) = server.sign_in_with_pin(PHONE_OF_M07, "246810").await;
     assert_eq!((status, body.error.as_str()), (StatusCode::TOO_MANY_REQUESTS, "locked"));
     let until = body.locked_until.unwrap();
-    assert!(until > now_ms() + 14 * 60_000 && until <= now_ms() + 15 * 60_000);
+    assert!(
+        until > now_ms() + 29_000 && until <= now_ms() + 30_000,
+        "30 s after the fifth"
+    );
 
-    // Once the time is up (moved here in the database), the right PIN works and the count starts again.
-    sqlx::query("UPDATE people SET pin_locked_until = ? WHERE pin_locked_until IS NOT NULL")
-        .bind(now_ms() - 1)
-        .execute(&server.state.db)
-        .await
-        .unwrap();
+    // Once the time is up (moved here in the database), each wrong PIN closes it again, for twice as long.
+    let time_is_up = async || {
+        sqlx::query("UPDATE people SET pin_locked_until = ? WHERE pin_locked_until IS NOT NULL")
+            .bind(now_ms() - 1)
+            .execute(&server.state.db)
+            .await
+            .unwrap();
+    };
+    for (wrong, seconds) in [(6, 60), (7, 120), (8, 240), (9, 480), (10, 900), (11, 900)] {
+        time_is_up().await;
+        let (status, _, body) = server.sign_in_with_pin(PHONE_OF_M07, "111111").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the {wrong}th is checked");
+        let (_, _, body_after) = server.sign_in_with_pin(PHONE_OF_M07, "246810").await;
+        assert_eq!(body_after.error, "locked");
+        let until = body_after.locked_until.unwrap();
+        let _ = body;
+        assert!(
+            until > now_ms() + (seconds - 1) * 1000 && until <= now_ms() + seconds * 1000,
+            "closed {seconds} s after the {wrong}th"
+        );
+    }
+
+    // The right PIN works once it is open again, and the count starts again.
+    time_is_up().await;
     assert_eq!(server.sign_in_with_pin(PHONE_OF_M07, "246810").await.0, StatusCode::OK);
     assert_eq!(
         server

@@ -4,6 +4,7 @@
 
 mod access;
 mod activities;
+mod attacks;
 mod attendance;
 mod certificate;
 mod codes;
@@ -153,6 +154,7 @@ impl Server {
             demo: true,
             lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
             faults: Vec::new(),
+            behind_proxy: false,
         };
         let state = AppState::open(&config).await.unwrap();
         let router = guihai_server::router(state.clone());

@@ -20,25 +20,39 @@ pub struct Spawned {
     /// What it prints after the listening line (the demo sign-in sheet).
     pub stdout: BufReader<ChildStdout>,
     child: Child,
+    /// Arguments given to every start, besides the usual ones.
+    extra: Vec<String>,
 }
 
 impl Spawned {
     /// Starts a server with fresh demo data on a free port, with `--test-faults faults` unless `faults` is empty.
     pub fn start(faults: &str) -> Spawned {
+        Spawned::start_with(faults, &[])
+    }
+
+    /// As `start`, with `extra` arguments (`--behind-proxy`) on every start.
+    pub fn start_with(faults: &str, extra: &[&str]) -> Spawned {
         let dir = TempDir::new().unwrap();
-        let (child, stdout, addr) = launch(&dir, "127.0.0.1:0".parse().unwrap(), faults);
+        let extra: Vec<String> = extra.iter().map(|arg| arg.to_string()).collect();
+        let (child, stdout, addr) = launch(&dir, "127.0.0.1:0".parse().unwrap(), faults, &extra);
         Spawned {
             dir,
             addr,
             stdout,
             child,
+            extra,
         }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Starts it again on the same port with the same data, once the last process has ended.
     pub fn restart(&mut self, faults: &str) {
         assert!(self.child.try_wait().unwrap().is_some(), "the server is still running");
-        (self.child, self.stdout, _) = launch(&self.dir, self.addr, faults);
+        (self.child, self.stdout, _) = launch(&self.dir, self.addr, faults, &self.extra);
     }
 
     /// The SQLite database it keeps in its data folder.
@@ -85,7 +99,12 @@ impl Drop for Spawned {
 }
 
 /// Spawns the binary and reads its listening line.
-fn launch(dir: &TempDir, addr: SocketAddr, faults: &str) -> (Child, BufReader<ChildStdout>, SocketAddr) {
+fn launch(
+    dir: &TempDir,
+    addr: SocketAddr,
+    faults: &str,
+    extra: &[String],
+) -> (Child, BufReader<ChildStdout>, SocketAddr) {
     let log: File = OpenOptions::new()
         .create(true)
         .append(true)
@@ -100,6 +119,7 @@ fn launch(dir: &TempDir, addr: SocketAddr, faults: &str) -> (Child, BufReader<Ch
     if !faults.is_empty() {
         command.args(["--test-faults", faults]);
     }
+    command.args(extra);
     let mut child = command.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
