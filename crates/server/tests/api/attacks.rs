@@ -33,18 +33,22 @@ async fn sign_in(http: &reqwest::Client, server: &Spawned, code: &str) -> Sessio
 
 /// Signs in on the installation `client_id`.
 async fn sign_in_as(http: &reqwest::Client, server: &Spawned, code: &str, client_id: Id) -> SessionResponse {
+    let reply = post_session(http, server, code, client_id).await;
+    assert_eq!(reply.status(), StatusCode::OK);
+    reply.json().await.unwrap()
+}
+
+/// The answer to signing in with `code` on the installation `client_id`.
+async fn post_session(http: &reqwest::Client, server: &Spawned, code: &str, client_id: Id) -> reqwest::Response {
     let request = SessionRequest {
         activation_code: code.to_owned(),
         client_id,
     };
-    let reply = http
-        .post(format!("http://{}/api/v1/session", server.addr))
+    http.post(format!("http://{}/api/v1/session", server.addr))
         .json(&request)
         .send()
         .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::OK);
-    reply.json().await.unwrap()
+        .unwrap()
 }
 
 /// A PIN sign-in from `from` (an `X-Forwarded-For` address): its status and error key.
@@ -185,16 +189,7 @@ async fn signing_in_is_limited_per_address_and_the_limit_says_when_to_come_back(
     let http = client();
     let mut statuses = Vec::new();
     for n in 0..40 {
-        let request = SessionRequest {
-            activation_code: format!("WRONG-{n}"),
-            client_id: fresh_id(),
-        };
-        let reply = http
-            .post(format!("http://{}/api/v1/session", server.addr))
-            .json(&request)
-            .send()
-            .await
-            .unwrap();
+        let reply = post_session(&http, &server, &format!("WRONG-{n}"), fresh_id()).await;
         let retry_after = reply.headers().get("retry-after").cloned();
         let status = reply.status();
         let key = reply.json::<ErrorBody>().await.unwrap().error;
@@ -370,16 +365,7 @@ async fn a_member_whose_pin_sign_in_someone_keeps_closing_gets_back_in_with_a_ne
     let (status, _) = try_pin(&http, &server, address(51), PHONE_OF_M07, "135790").await;
     assert_eq!(status, StatusCode::OK);
     // The code was for once.
-    let again = SessionRequest {
-        activation_code: activation.code.clone(),
-        client_id: fresh_id(),
-    };
-    let reply = http
-        .post(format!("http://{}/api/v1/session", server.addr))
-        .json(&again)
-        .send()
-        .await
-        .unwrap();
+    let reply = post_session(&http, &server, &activation.code, fresh_id()).await;
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
 }
 
