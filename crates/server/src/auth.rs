@@ -152,17 +152,8 @@ async fn sign_in(
         return Err(AppError::BadCode);
     }
     let person_id = db::id(&person_id)?;
-    let used_up = (!reusable).then_some("UPDATE people SET activation_code_hash = NULL WHERE id = ?");
-    finish_sign_in(
-        tx,
-        &state,
-        person_id,
-        request.client_id,
-        &headers,
-        used_up,
-        SignedInWith::Code,
-    )
-    .await
+    let with = SignedInWith::Code { reusable };
+    finish_sign_in(tx, &state, person_id, request.client_id, &headers, with).await
 }
 
 /// Signs in on another phone with the phone number on the member's profile and their PIN. Every person with
@@ -202,17 +193,7 @@ async fn sign_in_with_pin(
     };
     let person_id = db::id(person_id)?;
     let tx = db::begin_write(&state.writes).await?;
-    let reset = Some("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?");
-    finish_sign_in(
-        tx,
-        &state,
-        person_id,
-        request.client_id,
-        &headers,
-        reset,
-        SignedInWith::Pin,
-    )
-    .await
+    finish_sign_in(tx, &state, person_id, request.client_id, &headers, SignedInWith::Pin).await
 }
 
 /// The people whose profile has the phone number `digits` and who have a PIN: id and PIN hash.
@@ -259,34 +240,52 @@ async fn count_attempt(state: &AppState, people: &[(String, String)], now: i64) 
     Ok(locked)
 }
 
+/// `sessions.signed_in_with` of a session opened with an activation code.
+const BY_CODE: &str = "code";
+
 /// How a session was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SignedInWith {
-    Code,
+    /// An activation code; one that is not `reusable` (the demo's are) is used up by it.
+    Code {
+        reusable: bool,
+    },
     Pin,
 }
 
 impl SignedInWith {
+    /// As `sessions.signed_in_with` keeps it.
     fn as_str(self) -> &'static str {
         match self {
-            SignedInWith::Code => "code",
+            SignedInWith::Code { .. } => BY_CODE,
             SignedInWith::Pin => "pin",
+        }
+    }
+
+    /// What signing in this way does to the person's row (a statement bound to their id): a one-time code is
+    /// used up; a right PIN resets the count of wrong ones.
+    fn update(self) -> Option<&'static str> {
+        match self {
+            SignedInWith::Code { reusable: true } => None,
+            SignedInWith::Code { reusable: false } => {
+                Some("UPDATE people SET activation_code_hash = NULL WHERE id = ?")
+            }
+            SignedInWith::Pin => Some("UPDATE people SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?"),
         }
     }
 }
 
-/// Ends both ways of signing in: `update` (a statement on the person's row, bound to their id) runs in the same
-/// transaction as the new session, so a used activation code or a reset count never outlives a failed commit.
+/// Ends both ways of signing in: `with`'s update runs in the same transaction as the new session, so a used
+/// activation code or a reset count never outlives a failed commit.
 async fn finish_sign_in(
     mut tx: Transaction<'static, Sqlite>,
     state: &AppState,
     person_id: Id,
     client_id: Id,
     headers: &HeaderMap,
-    update: Option<&'static str>,
     with: SignedInWith,
 ) -> Result<Json<SessionResponse>, AppError> {
-    if let Some(update) = update {
+    if let Some(update) = with.update() {
         sqlx::query(update)
             .bind(person_id.to_string())
             .execute(&mut *tx)
@@ -416,7 +415,7 @@ async fn set_pin(
     .bind(&user.token_hash[..])
     .fetch_one(&state.db)
     .await?;
-    let fresh = with == SignedInWith::Code.as_str() && now - created_at < FRESH_CODE_MS;
+    let fresh = with == BY_CODE && now - created_at < FRESH_CODE_MS;
     let current_hash = current_hash.filter(|_| !fresh);
     if let Some(hash) = &current_hash {
         let person = [(user.person_id.to_string(), hash.clone())];

@@ -273,8 +273,9 @@ fn too_many(error: GovernorError) -> Response<Body> {
     }
 }
 
-/// The headers every answer carries (`SetResponseHeaderLayer::if_not_present` for each).
-pub fn security_headers(csp: &str) -> Vec<(HeaderName, HeaderValue)> {
+/// The headers every answer carries (`SetResponseHeaderLayer::if_not_present` for each). The policy here names
+/// no inline script: pages get their own, with their start-up script's hash (`static_files`).
+pub fn security_headers() -> Vec<(HeaderName, HeaderValue)> {
     vec![
         (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
         // Activation links carry their code: never in a Referer.
@@ -282,7 +283,7 @@ pub fn security_headers(csp: &str) -> Vec<(HeaderName, HeaderValue)> {
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(csp).expect("the policy is ASCII"),
+            HeaderValue::from_str(&content_security_policy(None)).expect("the policy is ASCII"),
         ),
         (
             HeaderName::from_static("permissions-policy"),

@@ -90,8 +90,6 @@ pub struct AppState {
     /// The PIN checks that may run at once (`guard`).
     hashing: Arc<guard::HashPool>,
     limits: guard::Limits,
-    /// The policy the app runs under, with the hash of `index.html`'s start-up script.
-    csp: Arc<str>,
 }
 
 impl AppState {
@@ -118,10 +116,6 @@ impl AppState {
             lost_after_days: config.lost_after_days,
             hashing: Arc::new(guard::HashPool::new()),
             limits: guard::Limits::new(config.behind_proxy),
-            csp: guard::content_security_policy(
-                std::fs::read_to_string(config.dist.join("index.html")).ok().as_deref(),
-            )
-            .into(),
         })
     }
 
@@ -197,7 +191,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .with_state(state.clone())
         .fallback_service(static_files::router(&state.dist));
-    for (name, value) in guard::security_headers(&state.csp) {
+    for (name, value) in guard::security_headers() {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     app.layer(TimeoutLayer::with_status_code(

@@ -2,7 +2,7 @@
 //! takes them), `index.html` for the app's own routes (`/q/<payload>`, `/checkins`, ...), and cache headers that
 //! let a phone keep hashed assets forever while always revalidating what names them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,10 +12,13 @@ use axum::Router;
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
+use crate::guard;
+
 #[derive(Clone)]
 struct Dist {
     files: ServeDir,
     index: ServeFile,
+    index_path: PathBuf,
 }
 
 pub fn router(dist: &Path) -> Router {
@@ -24,6 +27,7 @@ pub fn router(dist: &Path) -> Router {
         index: ServeFile::new(dist.join("index.html"))
             .precompressed_br()
             .precompressed_gzip(),
+        index_path: dist.join("index.html"),
     };
     Router::new().fallback(serve).with_state(dist)
 }
@@ -50,7 +54,23 @@ async fn serve(State(dist): State<Dist>, request: Request) -> Response {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
+    if is_html(&response) {
+        // The page's policy names its start-up script by hash: read from the file being served, so a new build
+        // copied into place is served under its own hash without a restart.
+        let html = tokio::fs::read_to_string(&dist.index_path).await.ok();
+        if let Ok(policy) = HeaderValue::from_str(&guard::content_security_policy(html.as_deref())) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     response
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"))
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

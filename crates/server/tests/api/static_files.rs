@@ -83,3 +83,40 @@ async fn api_answers_are_compressed_and_never_cached() {
     assert_eq!(reply.header(header::CONTENT_ENCODING), "gzip");
     assert_eq!(reply.header(header::CACHE_CONTROL), "no-store");
 }
+
+#[tokio::test]
+async fn a_page_is_served_under_a_policy_naming_its_own_start_up_script_even_after_a_new_build() {
+    let server = server_with_dist().await;
+    let index = server.dir.path().join("dist").join("index.html");
+    let policy_with = |script: &str| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(script.as_bytes());
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest))
+    };
+    for build in [
+        "import init from '/a-1.js'; await init();",
+        "import init from '/a-2.js'; await init();",
+    ] {
+        // Copied into place while the server runs, as a deployment does.
+        std::fs::write(
+            &index,
+            format!("<!doctype html><script type=\"module\">{build}</script>"),
+        )
+        .unwrap();
+        for path in ["/", "/checkins"] {
+            let reply = get(&server, path, None).await;
+            let policy = reply.header(header::CONTENT_SECURITY_POLICY);
+            assert!(policy.contains(&policy_with(build)), "{path}: {policy}");
+            assert_eq!(
+                policy.matches("'sha256-").count(),
+                1,
+                "{path}: only this build's script"
+            );
+        }
+    }
+    // What is not a page names no script of its own.
+    let reply = get(&server, SCRIPT, None).await;
+    let policy = reply.header(header::CONTENT_SECURITY_POLICY);
+    assert!(!policy.contains("'sha256-"), "{policy}");
+}
