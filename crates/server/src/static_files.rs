@@ -42,35 +42,28 @@ async fn serve(State(dist): State<Dist>, request: Request) -> Response {
     *index_request.headers_mut() = request.headers().clone();
 
     let Ok(response) = dist.files.oneshot(request).await;
-    let (mut response, cache) = if response.status() == StatusCode::NOT_FOUND && is_read && is_app_route(&path) {
+    let (mut response, cache, page) = if response.status() == StatusCode::NOT_FOUND && is_read && is_app_route(&path) {
         let Ok(index) = dist.index.oneshot(index_request).await;
-        (index.into_response(), NO_CACHE)
+        (index.into_response(), NO_CACHE, true)
     } else {
         let cache = if is_hashed_asset(&path) { IMMUTABLE } else { NO_CACHE };
-        (response.into_response(), cache)
+        (response.into_response(), cache, path == "/" || path == "/index.html")
     };
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
-    if is_html(&response) {
+    if page {
         // The page's policy names its start-up script by hash: read from the file being served, so a new build
-        // copied into place is served under its own hash without a restart.
+        // copied into place is served under its own hash without a restart. A 304 carries it too: the browser
+        // takes the headers of a 304 for the copy it keeps.
         let html = tokio::fs::read_to_string(&dist.index_path).await.ok();
         if let Ok(policy) = HeaderValue::from_str(&guard::content_security_policy(html.as_deref())) {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
         }
     }
     response
-}
-
-fn is_html(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("text/html"))
 }
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";

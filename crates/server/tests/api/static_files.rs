@@ -104,7 +104,7 @@ async fn a_page_is_served_under_a_policy_naming_its_own_start_up_script_even_aft
             format!("<!doctype html><script type=\"module\">{build}</script>"),
         )
         .unwrap();
-        for path in ["/", "/checkins"] {
+        for path in ["/", "/index.html", "/checkins"] {
             let reply = get(&server, path, None).await;
             let policy = reply.header(header::CONTENT_SECURITY_POLICY);
             assert!(policy.contains(&policy_with(build)), "{path}: {policy}");
@@ -113,6 +113,13 @@ async fn a_page_is_served_under_a_policy_naming_its_own_start_up_script_even_aft
                 1,
                 "{path}: only this build's script"
             );
+            // Asked again, as a browser revalidates its copy: the 304's headers replace the copy's.
+            let since = reply.header(header::LAST_MODIFIED).to_owned();
+            let request = Request::get(path).header(header::IF_MODIFIED_SINCE, since);
+            let again = server.request(request.body(Body::empty()).unwrap()).await;
+            assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+            let policy = again.header(header::CONTENT_SECURITY_POLICY);
+            assert!(policy.contains(&policy_with(build)), "{path}, 304: {policy}");
         }
     }
     // What is not a page names no script of its own.
