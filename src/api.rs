@@ -109,9 +109,11 @@ pub async fn set_pin(token: &str, pin: &str, current: Option<String>) -> Result<
     }
 }
 
-/// Revokes one of the member's phones; false when it did not reach the server.
-pub async fn revoke_device(token: &str, id: Id) -> bool {
-    let sent = api(Method::DELETE, &format!("/devices/{id}"))
+/// Revokes one of the member's phones, and with `forget_pin` their PIN too; false when it did not reach the
+/// server.
+pub async fn revoke_device(token: &str, id: Id, forget_pin: bool) -> bool {
+    let query = if forget_pin { "?forget_pin=true" } else { "" };
+    let sent = api(Method::DELETE, &format!("/devices/{id}{query}"))
         .bearer_auth(token)
         .send()
         .await;

@@ -45,11 +45,12 @@ pub fn DevicesPage() -> impl IntoView {
     let i18n = use_i18n();
     let devices = LocalResource::new(load);
     let failed = RwSignal::new(false);
+    let forget_pin = RwSignal::new(false);
 
     let revoke = move |id| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            failed.set(!api::revoke_device(&session.token, id).await);
+            failed.set(!api::revoke_device(&session.token, id, forget_pin.get_untracked()).await);
             devices.refetch();
         });
     };
@@ -89,6 +90,11 @@ pub fn DevicesPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
+            <label class="check">
+                <input type="checkbox" data-testid="device-forget-pin" prop:checked=forget_pin
+                    on:change=move |ev| forget_pin.set(event_target_checked(&ev)) />
+                {move || i18n.t("devices.forget_pin")}
+            </label>
             {move || failed.get().then(|| view! { <p class="error" role="alert">{i18n.t("devices.revoke_failed")}</p> })}
         </section>
     }

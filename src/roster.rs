@@ -103,20 +103,26 @@ fn Sheet(activations: Vec<Activation>) -> impl IntoView {
         <div class="activation-sheet" data-testid="activation-sheet">
             <p class="success no-print">{i18n.t_with("roster.imported", &[("n", &n)])}</p>
             <button class="button no-print" on:click=move |_| { let _ = window().print(); }>{i18n.t("roster.print")}</button>
-            {activations.into_iter().map(|a| {
-                view! {
-                    <div class="activation" data-testid="activation" data-code=a.code.clone()>
-                        <QrImage path=a.qr_path.clone() modules=a.modules label=a.code.clone() />
-                        <div>
-                            <strong>{a.name.clone()}</strong>
-                            <br />{a.certificate_no.clone()}
-                            <br /><span class="code">{a.code.clone()}</span>
-                            <br /><span class="note">{i18n.t_with("roster.expires", &[("date", &format_date(a.expires_at))])}</span>
-                            <br /><span class="note">{i18n.t("roster.how")}</span>
-                        </div>
-                    </div>
-                }
-            }).collect_view()}
+            {activations.into_iter().map(|activation| view! { <ActivationCard activation /> }).collect_view()}
+        </div>
+    }
+}
+
+/// One member's activation code to print or show: the QR code of its sign-in link, the code as text, until when.
+#[component]
+pub fn ActivationCard(activation: Activation) -> impl IntoView {
+    let i18n = use_i18n();
+    let a = activation;
+    view! {
+        <div class="activation" data-testid="activation" data-code=a.code.clone()>
+            <QrImage path=a.qr_path.clone() modules=a.modules label=a.code.clone() />
+            <div>
+                <strong>{a.name.clone()}</strong>
+                <br />{a.certificate_no.clone()}
+                <br /><span class="code">{a.code.clone()}</span>
+                <br /><span class="note">{i18n.t_with("roster.expires", &[("date", &format_date(a.expires_at))])}</span>
+                <br /><span class="note">{i18n.t("roster.how")}</span>
+            </div>
         </div>
     }
 }

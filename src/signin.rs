@@ -44,13 +44,35 @@ pub fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<
     }
 }
 
+/// The activation code a printed link carries, in its fragment (or, on older sheets, its query), taken out of
+/// the address bar at once: a code in the browser's history could be used by the next person holding the phone.
+/// The fragment never reaches the server, so it is in no log either.
+fn code_from_link(query: Option<String>) -> String {
+    let location = window().location();
+    let fragment = location.hash().unwrap_or_default();
+    let from_fragment = fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("code="))
+        .map(|code| js_sys::decode_uri_component(code).map_or_else(|_| code.to_owned(), String::from));
+    let code = from_fragment.or(query).unwrap_or_default();
+    if !code.is_empty() {
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/signin"));
+        }
+    }
+    code
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let navigate = use_navigate();
-    // A printed activation QR code opens `/signin?code=…`: the code is filled in, the member only confirms.
-    let code = RwSignal::new(use_query_map().read_untracked().get("code").unwrap_or_default());
+    // A printed activation QR code opens `/signin#code=…` (sheets printed before: `?code=…`): the code is filled
+    // in, the member only confirms.
+    let printed = use_query_map().read_untracked().get("code");
+    let code = RwSignal::new(code_from_link(printed));
     let phone = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
     let working = RwSignal::new(false);

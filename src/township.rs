@@ -2,6 +2,7 @@
 //! of contact (失联), and registering a member's return home. Online only, like the secretary's screen.
 
 use guihai_core::report::RosterEntry;
+use guihai_core::roster::Activation;
 use guihai_core::sync::Device;
 use guihai_core::Id;
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
 use crate::org::{attended_words, Contact};
-use crate::roster::RosterImportForm;
+use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
 
 #[component]
@@ -81,16 +82,26 @@ pub fn TownshipPage() -> impl IntoView {
     }
 }
 
-/// A member's signed-in phones, for their administrator to revoke one (a member who lost their only phone).
+/// A member's signed-in phones, for their administrator to revoke one (a member who lost their only phone), and
+/// a new one-time activation code (a member who lost their phones, forgot their PIN, or is kept locked out of
+/// PIN sign-in).
 #[component]
 fn MemberPhones(person: Id) -> impl IntoView {
     let i18n = use_i18n();
     let shown = RwSignal::new(false);
     let phones = fetched::<Vec<Device>>(move || shown.get().then(|| format!("/people/{person}/devices")));
+    let new_code = RwSignal::new(None::<Option<Activation>>);
+    let issue = move |_| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            let path = format!("/people/{person}/activation");
+            new_code.set(Some(api::post_json::<Activation>(&session.token, &path, &()).await));
+        });
+    };
     let revoke = move |id| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            api::revoke_device(&session.token, id).await;
+            api::revoke_device(&session.token, id, false).await;
             phones.refetch();
         });
     };
@@ -118,6 +129,12 @@ fn MemberPhones(person: Id) -> impl IntoView {
                     }).collect_view().into_any()
                 }}
             </ul>
+            <p class="note">{i18n.t("township.new_code_explain")}</p>
+            <button class="button" data-testid="member-new-code" on:click=issue>{i18n.t("township.new_code")}</button>
+        })}
+        {move || new_code.get().map(|issued| match issued {
+            Some(activation) => view! { <ActivationCard activation /> }.into_any(),
+            None => view! { <p class="error" role="alert">{i18n.t("steward.failed")}</p> }.into_any(),
         })}
     }
 }

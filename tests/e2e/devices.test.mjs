@@ -1,8 +1,9 @@
 // A member's phones: activation and a PIN on the first, a profile edit made offline and synced, the second
 // phone signed in with the phone number and PIN, and the first one (lost, say) revoked from the second: it is
-// signed out on its next sync and keeps nothing of the member.
+// signed out on its next sync and keeps nothing of the member; its PIN is forgotten with it and a new one set.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
 import { PIN, signInOnPhone, waitForFirstSync } from './flows.mjs';
 import { kv, memberData } from './store.mjs';
@@ -47,8 +48,23 @@ e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and th
   await devices.nth(1).waitFor();
   assert.equal(await devices.count(), 2);
   await screenshot(second, 'devices');
+  // Lost, and its PIN may have been seen typed: forgotten with it.
+  await second.getByTestId('device-forget-pin').check();
   await second.locator('[data-testid=device][data-current=false]').getByTestId('device-revoke').click();
   await devices.nth(1).waitFor({ state: 'detached' });
+  const pinSignIn = (pin) =>
+    api(server.url, '/api/v1/session/pin', {
+      method: 'POST',
+      body: { phone: PHONE_NUMBER, pin, client_id: randomUUID() },
+    });
+  assert.equal((await pinSignIn(PIN)).status, 401, 'the old PIN signs in nowhere');
+  // A new one, set on the phone kept (no current PIN to give: there is none).
+  await second.goto('/pin');
+  await second.getByTestId('pin-new').fill('864209');
+  await second.getByTestId('pin-again').fill('864209');
+  await second.getByTestId('pin-submit').click();
+  await second.getByTestId('home').waitFor();
+  assert.equal((await pinSignIn('864209')).status, 200);
 
   // The first phone learns it on its next sync (here, reopening the app) and keeps nothing of the member.
   await first.reload();

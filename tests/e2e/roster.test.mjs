@@ -1,6 +1,7 @@
 // A township's roster import in the browser: a file with a national ID column is refused whole with the
 // problem named; the fixed file imports, the activation sheet shows each code as text and QR code; a new
-// member opens their printed link on their own phone and is in. The administrator revokes a member's phone.
+// member opens their printed link on their own phone and is in. The administrator revokes a member's phone and
+// gives them a new activation code.
 
 import assert from 'node:assert/strict';
 import { e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
@@ -36,17 +37,19 @@ e2eTest('a roster with a national ID is refused whole; the fixed one gives print
   await screenshot(page, 'roster-import');
   const code = await sheet.getByTestId('activation').first().getAttribute('data-code');
 
-  // The new member's own phone opens the printed link: the code is filled in.
+  // The new member's own phone opens the printed link: the code is filled in, and gone from the address bar
+  // (and so from the browser's history).
   const browser = await launchBrowser();
   const phone = await (await newPhone(browser, server.url)).newPage();
-  await phone.goto(`/signin?code=${code}`);
+  await phone.goto(`/signin#code=${code}`);
   assert.equal(await phone.getByTestId('activation-code').inputValue(), code);
+  assert.ok(!phone.url().includes(code), phone.url());
   await phone.getByTestId('signin-submit').click();
   await setPinIfAsked(phone);
   assert.match(await phone.getByTestId('member-name').textContent(), /周新/);
 });
 
-e2eTest("the township administrator revokes a member's lost phone, which then keeps nothing", async () => {
+e2eTest("the township administrator revokes a member's lost phone, which then keeps nothing, and gives them a new code", async () => {
   const server = await startServer();
   const { page: lost } = await signedInPhone(server, 'GH-M01'); // 王建国, 新安镇
   const { page } = await signedInPhone(server, 'GH-T01');
@@ -61,6 +64,17 @@ e2eTest("the township administrator revokes a member's lost phone, which then ke
   await lost.getByTestId('activation-code').waitFor({ timeout: 30_000 });
   await lost.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
   assert.deepEqual(await memberData(lost), { entries: 0, local: [] }, 'the revoked phone keeps nothing of the member');
+
+  // A new one-time code, shown to print or read out; the member signs in with it (here on the phone found again).
+  await wang.getByTestId('member-new-code').click();
+  const card = wang.getByTestId('activation');
+  await card.waitFor();
+  const code = await card.getAttribute('data-code');
+  assert.match(code, /^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
+  await lost.getByTestId('activation-code').fill(code);
+  await lost.getByTestId('signin-submit').click();
+  await setPinIfAsked(lost);
+  assert.match(await lost.getByTestId('member-name').textContent(), /王建国/);
 });
 
 e2eTest("the county administrator sees the county's organisations and opens a township", async () => {

@@ -17,6 +17,8 @@ usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist]
   --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
   --demo           seed demo data into an empty database and print the demo sign-in codes
   --lost-after-days N  a member not heard from for N days is out of contact (失联)  env GUIHAI_LOST_AFTER_DAYS
+  --public-url URL the address phones reach this server at, for every link it prints (posters, activation
+                   sheets, codes), e.g. https://guihai.example.cn  env GUIHAI_PUBLIC_URL
   --behind-proxy   the client's address is the last one in X-Forwarded-For (set only behind a reverse proxy
                    that appends it; rate limits are per address)  env GUIHAI_BEHIND_PROXY=1
   --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)";
@@ -31,8 +33,11 @@ pub struct Config {
     pub lost_after_days: u32,
     /// Fault points to arm; empty unless `--test-faults` is given (never from the environment).
     pub faults: Vec<Point>,
-    /// Trust the last address of `X-Forwarded-For` as the client's (`guard::ClientAddr`).
+    /// Trust the last address of `X-Forwarded-For` as the client's (`guard::ClientAddr`), and the proxy's
+    /// `X-Forwarded-Host` and `-Proto` for printed links when `public_url` is not given.
     pub behind_proxy: bool,
+    /// Where phones reach the server (scheme and host, no trailing slash), for every printed link.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +52,8 @@ pub enum ConfigError {
     BadAddr(String),
     #[error("--lost-after-days needs a whole number of days from 1, not {0:?}")]
     BadDays(String),
+    #[error("--public-url needs an address like https://guihai.example.cn, not {0:?}")]
+    BadUrl(String),
     #[error("--test-faults: {0}")]
     BadFaults(String),
 }
@@ -66,6 +73,7 @@ impl Config {
         let mut data_dir = env("GUIHAI_DATA_DIR");
         let mut dist = env("GUIHAI_DIST");
         let mut lost_after_days = env("GUIHAI_LOST_AFTER_DAYS");
+        let mut public_url = env("GUIHAI_PUBLIC_URL");
         let mut demo = false;
         let mut behind_proxy = env("GUIHAI_BEHIND_PROXY").is_some_and(|v| v == "1");
         let mut faults = Vec::new();
@@ -82,6 +90,7 @@ impl Config {
                 "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
                 "--demo" if inline.is_none() => demo = true,
                 "--behind-proxy" if inline.is_none() => behind_proxy = true,
+                "--public-url" => public_url = Some(value(inline, &mut args, "--public-url")?),
                 "--lost-after-days" => lost_after_days = Some(value(inline, &mut args, "--lost-after-days")?),
                 "--test-faults" => {
                     faults =
@@ -109,7 +118,20 @@ impl Config {
             lost_after_days,
             faults,
             behind_proxy,
+            public_url: public_url.map(checked_url).transpose()?,
         })
+    }
+}
+
+/// A public URL as links use it: `http(s)://host[:port]`, without a trailing slash.
+fn checked_url(url: String) -> Result<String, ConfigError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => Ok(trimmed.to_owned()),
+        _ => Err(ConfigError::BadUrl(url)),
     }
 }
 
@@ -175,6 +197,20 @@ mod tests {
         );
         assert_eq!(parse(&["--lost-after-days=30"], &[]).unwrap().lost_after_days, 30);
         assert_eq!(parse(&[], &[]).unwrap().lost_after_days, DEFAULT_LOST_AFTER_DAYS);
+        assert_eq!(
+            parse(&["--public-url", "guihai.example.cn"], &[]),
+            Err(ConfigError::BadUrl("guihai.example.cn".into()))
+        );
+        assert_eq!(
+            parse(&["--public-url", "https://guihai.example.cn/app"], &[]),
+            Err(ConfigError::BadUrl("https://guihai.example.cn/app".into()))
+        );
+        assert_eq!(
+            parse(&[], &[("GUIHAI_PUBLIC_URL", "https://guihai.example.cn/")])
+                .unwrap()
+                .public_url,
+            Some("https://guihai.example.cn".into())
+        );
         assert!(matches!(
             parse(&["--test-faults", "crash:push:1"], &[]),
             Err(ConfigError::BadFaults(_))

@@ -94,14 +94,25 @@ fn township_admin_code(n: usize) -> String {
 
 const COUNTY_ADMIN_CODE: &str = "GH-C01";
 
-/// Seeds the demo when the database has no organisations; returns whether it did.
+/// Seeds the demo when the database has no organisations; returns whether it did. A database with
+/// organisations that the demo did not seed holds real data: `--demo` is refused there, since the demo's codes
+/// (the county administrator's among them) are public and sign in again and again.
 pub async fn seed_if_empty(db: &SqlitePool) -> Result<bool, AppError> {
     let mut tx = db::begin_write(db).await?;
     let (orgs,): (i64,) = sqlx::query_as("SELECT count(*) FROM organisations")
         .fetch_one(&mut *tx)
         .await?;
     if orgs > 0 {
-        return Ok(false);
+        let seeded: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM people WHERE activation_code_hash = ?")
+            .bind(&activation_code_hash(COUNTY_ADMIN_CODE)[..])
+            .fetch_optional(&mut *tx)
+            .await?;
+        return match seeded {
+            Some(_) => Ok(false),
+            None => Err(AppError::Conflict(
+                "--demo on a database that holds real data: start the server without --demo".into(),
+            )),
+        };
     }
     let now = clock::now_ms();
 

@@ -3,12 +3,13 @@
 //! member's township administrator may do the same for them (`GET /api/v1/people/{id}/devices`), for a member
 //! who lost their only phone.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::sync::Device;
 use guihai_core::Id;
+use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
@@ -64,8 +65,10 @@ async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
     id: Result<Path<Id>, PathRejection>,
+    query: Result<Query<RevokeQuery>, QueryRejection>,
 ) -> Result<StatusCode, AppError> {
     let Path(id) = id?;
+    let Query(query) = query?;
     let owner: Option<String> =
         sqlx::query_scalar("SELECT person_id FROM sessions WHERE id = ? AND revoked_at IS NULL")
             .bind(id.to_string())
@@ -85,6 +88,20 @@ async fn revoke(
         return Err(AppError::NotFound);
     }
     door_keys::revoke_session(&mut tx, id).await?;
+    if query.forget_pin {
+        sqlx::query("UPDATE people SET pin_hash = NULL, pin_failures = 0, pin_locked_until = NULL WHERE id = ?")
+            .bind(owner.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct RevokeQuery {
+    /// Forget the member's PIN too: whoever holds the lost phone may have seen it typed. The member sets a new
+    /// one from a phone still signed in (with no PIN set, the current one is not asked for).
+    #[serde(default)]
+    forget_pin: bool,
 }

@@ -90,6 +90,9 @@ pub struct AppState {
     /// The PIN checks that may run at once (`guard`).
     hashing: Arc<guard::HashPool>,
     limits: guard::Limits,
+    /// `Config::behind_proxy` and `Config::public_url`: where printed links point (`orgs::public_origin`).
+    behind_proxy: bool,
+    public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -116,6 +119,8 @@ impl AppState {
             lost_after_days: config.lost_after_days,
             hashing: Arc::new(guard::HashPool::new()),
             limits: guard::Limits::new(config.behind_proxy),
+            behind_proxy: config.behind_proxy,
+            public_url: config.public_url.as_deref().map(Arc::from),
         })
     }
 

@@ -39,7 +39,7 @@ async fn card(State(state): State<AppState>, user: AuthUser, headers: HeaderMap)
         },
         door: None,
     });
-    let link = format!("{}{}", orgs::public_origin(&headers), signed.link);
+    let link = format!("{}{}", orgs::public_origin(&state, &headers), signed.link);
     let qr = qr_image::draw(&link)?;
     Ok(Json(MemberCard {
         link,

@@ -147,7 +147,7 @@ async fn poster(
 ) -> Result<impl IntoResponse, AppError> {
     let Path(id) = id?;
     let facts = poster_facts(&state, &user, id).await?;
-    let link = format!("{}{}", public_origin(&headers), sign(&state, id, &facts).link);
+    let link = format!("{}{}", public_origin(&state, &headers), sign(&state, id, &facts).link);
     let qr = qr_image::draw(&link)?;
     let svg = POSTER
         .replace("{{size}}", &(qr.modules + 8).to_string())
@@ -168,11 +168,16 @@ async fn poster(
     ))
 }
 
-/// Where phones reach this server, as the asking phone did (behind a proxy, as the proxy says).
-pub fn public_origin(headers: &HeaderMap) -> String {
+/// Where phones reach this server, for a printed link: `--public-url`; without it, as the asking phone did
+/// (behind a proxy, as the proxy says; anyone else's `X-Forwarded-*` is their word and not read).
+pub fn public_origin(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.to_string();
+    }
     let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-    let host = value("x-forwarded-host").or(value("host")).unwrap_or("localhost");
-    let scheme = value("x-forwarded-proto").unwrap_or("http");
+    let forwarded = |name| value(name).filter(|_| state.behind_proxy);
+    let host = forwarded("x-forwarded-host").or(value("host")).unwrap_or("localhost");
+    let scheme = forwarded("x-forwarded-proto").unwrap_or("http");
     format!("{scheme}://{host}")
 }
 

@@ -129,7 +129,7 @@ async fn import(
     }
     tx.commit().await?;
     // Drawn after the commit: thousands of QR codes must not hold the one write connection.
-    let origin = orgs::public_origin(&headers);
+    let origin = orgs::public_origin(&state, &headers);
     let imported = issued
         .into_iter()
         .map(|(row, code)| activation(&origin, row.name, row.certificate_no, code, expires_at))
@@ -151,7 +151,7 @@ fn activation(
     code: String,
     expires_at: i64,
 ) -> Result<Activation, AppError> {
-    let link = format!("{origin}/signin?code={code}");
+    let link = format!("{origin}/signin#code={code}");
     let qr = qr_image::draw(&link)?;
     Ok(Activation {
         name,
@@ -189,7 +189,7 @@ async fn reissue(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let origin = orgs::public_origin(&headers);
+    let origin = orgs::public_origin(&state, &headers);
     let activation = activation(&origin, name, certificate_no.unwrap_or_default(), code, expires_at)?;
     Ok((StatusCode::CREATED, Json(activation)))
 }

@@ -420,3 +420,68 @@ async fn changing_the_pin_needs_the_current_one_unless_the_phone_just_signed_in_
     let (status, _) = try_pin(&http, &server, address(1), PHONE_OF_M07, "975310").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn printed_links_point_at_the_configured_address_whatever_a_request_claims() {
+    let http = client();
+    let card_link = async |server: &Spawned| {
+        let member = sign_in(&http, server, "GH-M01").await;
+        let card: guihai_core::certificate::MemberCard = http
+            .get(format!("http://{}/api/v1/me/card", server.addr))
+            .bearer_auth(&member.token)
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        card.link
+    };
+    let configured = Spawned::start_with("", &["--public-url", "https://guihai.example.cn/"]);
+    let link = card_link(&configured).await;
+    assert!(link.starts_with("https://guihai.example.cn/q/"), "{link}");
+    // Without it, and not behind a proxy, a forwarded host is the requester's word and is not read.
+    let plain = Spawned::start("");
+    let link = card_link(&plain).await;
+    assert!(link.starts_with(&format!("http://{}/q/", plain.addr)), "{link}");
+}
+
+#[tokio::test]
+async fn the_demo_is_refused_on_a_database_that_holds_real_data() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = |demo| guihai_server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().join("data"),
+        dist: dir.path().join("dist"),
+        demo,
+        lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
+        faults: Vec::new(),
+        behind_proxy: false,
+        public_url: None,
+    };
+    // A county set up for real: no demo.
+    let state = guihai_server::AppState::open(&config(false)).await.unwrap();
+    sqlx::query("INSERT INTO organisations (id, name, kind) VALUES (?, '灌南县', 'county')")
+        .bind(fresh_id().to_string())
+        .execute(&state.db)
+        .await
+        .unwrap();
+    state.db.close().await;
+    state.writes.close().await;
+    let refused = guihai_server::AppState::open(&config(true)).await;
+    assert!(
+        matches!(&refused, Err(error) if error.to_string().contains("--demo")),
+        "{:?}",
+        refused.err()
+    );
+    // The demo's own database starts again with --demo as before.
+    let demo = tempfile::TempDir::new().unwrap();
+    let demo_config = guihai_server::Config {
+        data_dir: demo.path().join("data"),
+        ..config(true)
+    };
+    guihai_server::AppState::open(&demo_config).await.unwrap();
+    guihai_server::AppState::open(&demo_config).await.unwrap();
+}

@@ -218,3 +218,32 @@ async fn the_township_administrator_lists_and_revokes_a_members_phone_and_nobody
         (StatusCode::UNAUTHORIZED, "session_revoked".to_owned())
     );
 }
+
+#[tokio::test]
+async fn revoking_a_lost_phone_can_forget_the_pin_whoever_saw_it_typed() {
+    let server = Server::start().await;
+    let kept = server.sign_in("GH-M07").await;
+    assert_eq!(server.set_pin(&kept, "246810").await, StatusCode::NO_CONTENT);
+    let (status, lost, _) = server.sign_in_with_pin(PHONE_OF_M07, "246810").await;
+    assert_eq!(status, StatusCode::OK);
+    let lost = lost.unwrap();
+    let lost_id = server.devices(&kept).await.into_iter().find(|d| !d.current).unwrap().id;
+    let reply = server
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/devices/{lost_id}?forget_pin=true"),
+            Some(&kept.token),
+            None::<&()>,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.get("/api/v1/me", Some(&lost.token)).await.error(),
+        (StatusCode::UNAUTHORIZED, "session_revoked".to_owned())
+    );
+    // The PIN seen on the lost phone signs in nowhere; the member sets a new one on the phone they kept.
+    let (status, _, body) = server.sign_in_with_pin(PHONE_OF_M07, "246810").await;
+    assert_eq!((status, body.error.as_str()), (StatusCode::UNAUTHORIZED, "bad_pin"));
+    assert_eq!(server.set_pin(&kept, "135790").await, StatusCode::NO_CONTENT);
+    assert_eq!(server.sign_in_with_pin(PHONE_OF_M07, "135790").await.0, StatusCode::OK);
+}

@@ -155,6 +155,7 @@ impl Server {
             lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
             faults: Vec::new(),
             behind_proxy: false,
+            public_url: None,
         };
         let state = AppState::open(&config).await.unwrap();
         let router = guihai_server::router(state.clone());

@@ -39,7 +39,7 @@ async fn a_good_file_makes_members_whose_codes_work_once() {
         (first.name.as_str(), first.certificate_no.as_str()),
         ("周新", "GN-2026-9001")
     );
-    assert!(first.link.ends_with(&format!("/signin?code={}", first.code)));
+    assert!(first.link.ends_with(&format!("/signin#code={}", first.code)));
     assert!(first.qr_path.starts_with('M'));
 
     let reply = server.sign_in_with(&first.code.to_lowercase(), fresh_id()).await;
