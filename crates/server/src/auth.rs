@@ -83,6 +83,10 @@ impl FromRequestParts<AppState> for AuthUser {
             return Err(AppError::SessionRevoked);
         }
         let now = clock::now_ms();
+        // Silent too long: signed out, not revoked. The phone asks for the PIN again and keeps what it holds.
+        if last_seen_at.is_some_and(|seen| now - seen > state.session_idle_ms) {
+            return Err(AppError::Unauthorized);
+        }
         if last_seen_at.is_none_or(|seen| now - seen > SEEN_EVERY_MS) {
             // On the write connection, in turn: a write on a read connection would poll SQLite's busy handler
             // while the push writer holds the lock, and wait far longer.

@@ -1,15 +1,28 @@
 //! The server's clock and randomness: the only places it reads the time or draws random bytes.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use guihai_core::Id;
 use rand::rngs::OsRng;
 use rand::RngCore as _;
 
+/// How far this process's clock runs ahead of the system's: 0, unless a test of the real binary set it
+/// (`--test-clock-ahead-days`, see `run_ahead`).
+static AHEAD_MS: AtomicI64 = AtomicI64::new(0);
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(since_epoch.as_millis())
+        .unwrap_or(i64::MAX)
+        .saturating_add(AHEAD_MS.load(Ordering::Relaxed))
+}
+
+/// Tests only: this process's clock runs `days` ahead from now on, so that a test can see what a long silence
+/// does (a session's end) without waiting for it.
+pub fn run_ahead(days: u32) {
+    AHEAD_MS.store(i64::from(days) * 86_400_000, Ordering::Relaxed);
 }
 
 /// Unix milliseconds to the Unix seconds of a code's validity window, clamped to what a code can hold.

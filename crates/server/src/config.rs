@@ -6,11 +6,14 @@ use std::path::PathBuf;
 
 use guihai_core::report::DEFAULT_LOST_AFTER_DAYS;
 
+/// A phone silent this long signs in again: long enough for a season away from any network.
+pub const DEFAULT_SESSION_IDLE_DAYS: u32 = 90;
+
 use crate::faults::{self, Point};
 
 pub const USAGE: &str = "\
 usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--lost-after-days 90]
-                     [--behind-proxy] [--test-faults LIST]
+                     [--behind-proxy] [--test-faults LIST] [--test-clock-ahead-days N]
 
   --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
   --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
@@ -19,9 +22,12 @@ usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist]
   --lost-after-days N  a member not heard from for N days is out of contact (失联)  env GUIHAI_LOST_AFTER_DAYS
   --public-url URL the address phones reach this server at, for every link it prints (posters, activation
                    sheets, codes), e.g. https://guihai.example.cn  env GUIHAI_PUBLIC_URL
+  --session-idle-days N  a phone not heard from for N days signs in again (it keeps what it holds)
+                   env GUIHAI_SESSION_IDLE_DAYS, default 90
   --behind-proxy   the client's address is the last one in X-Forwarded-For (set only behind a reverse proxy
                    that appends it; rate limits are per address)  env GUIHAI_BEHIND_PROXY=1
-  --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)";
+  --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)
+  --test-clock-ahead-days N  tests only: the server's clock runs N days ahead";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -31,8 +37,13 @@ pub struct Config {
     pub demo: bool,
     /// Days without a sync, check-in or report after which a member counts as out of contact.
     pub lost_after_days: u32,
+    /// Days without a request after which a session ends: the phone asks for the PIN again and keeps its records.
+    pub session_idle_days: u32,
     /// Fault points to arm; empty unless `--test-faults` is given (never from the environment).
     pub faults: Vec<Point>,
+    /// Tests only: days the server's clock runs ahead (`clock::run_ahead`); 0 unless `--test-clock-ahead-days`
+    /// is given (never from the environment).
+    pub test_clock_ahead_days: u32,
     /// Trust the last address of `X-Forwarded-For` as the client's (`guard::ClientAddr`), and the proxy's
     /// `X-Forwarded-Host` and `-Proto` for printed links when `public_url` is not given.
     pub behind_proxy: bool,
@@ -50,8 +61,8 @@ pub enum ConfigError {
     MissingValue(&'static str),
     #[error("{0:?} is not an address like 127.0.0.1:8080")]
     BadAddr(String),
-    #[error("--lost-after-days needs a whole number of days from 1, not {0:?}")]
-    BadDays(String),
+    #[error("{0} needs a whole number of days from 1, not {1:?}")]
+    BadDays(&'static str, String),
     #[error("--public-url needs an address like https://guihai.example.cn, not {0:?}")]
     BadUrl(String),
     #[error("--test-faults: {0}")]
@@ -74,9 +85,11 @@ impl Config {
         let mut dist = env("GUIHAI_DIST");
         let mut lost_after_days = env("GUIHAI_LOST_AFTER_DAYS");
         let mut public_url = env("GUIHAI_PUBLIC_URL");
+        let mut session_idle_days = env("GUIHAI_SESSION_IDLE_DAYS");
         let mut demo = false;
         let mut behind_proxy = env("GUIHAI_BEHIND_PROXY").is_some_and(|v| v == "1");
         let mut faults = Vec::new();
+        let mut test_clock_ahead_days = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             // Both `--flag value` and `--flag=value`.
@@ -91,35 +104,47 @@ impl Config {
                 "--demo" if inline.is_none() => demo = true,
                 "--behind-proxy" if inline.is_none() => behind_proxy = true,
                 "--public-url" => public_url = Some(value(inline, &mut args, "--public-url")?),
+                "--session-idle-days" => session_idle_days = Some(value(inline, &mut args, "--session-idle-days")?),
                 "--lost-after-days" => lost_after_days = Some(value(inline, &mut args, "--lost-after-days")?),
                 "--test-faults" => {
                     faults =
                         faults::parse(&value(inline, &mut args, "--test-faults")?).map_err(ConfigError::BadFaults)?
+                }
+                "--test-clock-ahead-days" => {
+                    test_clock_ahead_days = Some(value(inline, &mut args, "--test-clock-ahead-days")?)
                 }
                 "-h" | "--help" => return Err(ConfigError::Help),
                 _ => return Err(ConfigError::Unknown(arg)),
             }
         }
         let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let lost_after_days = match lost_after_days {
-            None => DEFAULT_LOST_AFTER_DAYS,
-            Some(days) => days
-                .trim()
-                .parse()
-                .ok()
-                .filter(|d| *d > 0)
-                .ok_or(ConfigError::BadDays(days))?,
-        };
+        let lost_after_days = days(lost_after_days, "--lost-after-days", DEFAULT_LOST_AFTER_DAYS)?;
+        let session_idle_days = days(session_idle_days, "--session-idle-days", DEFAULT_SESSION_IDLE_DAYS)?;
         Ok(Config {
             addr: addr.parse().map_err(|_| ConfigError::BadAddr(addr))?,
             data_dir: data_dir.unwrap_or_else(|| "data".to_owned()).into(),
             dist: dist.unwrap_or_else(|| "dist".to_owned()).into(),
             demo,
             lost_after_days,
+            session_idle_days,
             faults,
+            test_clock_ahead_days: days(test_clock_ahead_days, "--test-clock-ahead-days", 0)?,
             behind_proxy,
             public_url: public_url.map(checked_url).transpose()?,
         })
+    }
+}
+
+/// A number of days from 1 given for `flag`, or `default`.
+fn days(given: Option<String>, flag: &'static str, default: u32) -> Result<u32, ConfigError> {
+    match given {
+        None => Ok(default),
+        Some(days) => days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| *d > 0)
+            .ok_or(ConfigError::BadDays(flag, days)),
     }
 }
 
@@ -193,10 +218,15 @@ mod tests {
         assert_eq!(parse(&["--help"], &[]), Err(ConfigError::Help));
         assert_eq!(
             parse(&["--lost-after-days", "0"], &[]),
-            Err(ConfigError::BadDays("0".into()))
+            Err(ConfigError::BadDays("--lost-after-days", "0".into()))
         );
         assert_eq!(parse(&["--lost-after-days=30"], &[]).unwrap().lost_after_days, 30);
         assert_eq!(parse(&[], &[]).unwrap().lost_after_days, DEFAULT_LOST_AFTER_DAYS);
+        assert_eq!(parse(&["--session-idle-days=30"], &[]).unwrap().session_idle_days, 30);
+        assert_eq!(
+            parse(&["--session-idle-days", "never"], &[]),
+            Err(ConfigError::BadDays("--session-idle-days", "never".into()))
+        );
         assert_eq!(
             parse(&["--public-url", "guihai.example.cn"], &[]),
             Err(ConfigError::BadUrl("guihai.example.cn".into()))

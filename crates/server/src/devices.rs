@@ -40,9 +40,11 @@ async fn list_for_admin(
 async fn devices_of(state: &AppState, person_id: Id, current: Option<Id>) -> Result<Vec<Device>, AppError> {
     let rows: Vec<(String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, user_agent, created_at, last_seen_at FROM sessions
-         WHERE person_id = ? AND revoked_at IS NULL ORDER BY created_at",
+         WHERE person_id = ? AND revoked_at IS NULL AND last_seen_at > ? ORDER BY created_at",
     )
     .bind(person_id.to_string())
+    // A phone silent past the limit is signed out already (`AuthUser`).
+    .bind(clock::now_ms() - state.session_idle_ms)
     .fetch_all(&state.db)
     .await?;
     rows.into_iter()

@@ -87,6 +87,8 @@ pub struct AppState {
     faults: Arc<faults::Faults>,
     /// `Config::lost_after_days`.
     lost_after_days: u32,
+    /// `Config::session_idle_days`, in ms.
+    session_idle_ms: i64,
     /// The PIN checks that may run at once (`guard`).
     hashing: Arc<guard::HashPool>,
     limits: guard::Limits,
@@ -104,6 +106,13 @@ impl AppState {
             write,
             checkpoints,
         } = db::open(&config.data_dir).await?;
+        if config.test_clock_ahead_days > 0 {
+            tracing::warn!(
+                days = config.test_clock_ahead_days,
+                "TEST CLOCK: this server's clock runs ahead on purpose; never run it in production"
+            );
+            clock::run_ahead(config.test_clock_ahead_days);
+        }
         let keys = Arc::new(keys::load_or_create(&write).await?);
         if config.demo && demo::seed_if_empty(&write).await? {
             tracing::info!("seeded the demo data");
@@ -117,6 +126,7 @@ impl AppState {
             dist: config.dist.clone(),
             faults: Arc::new(faults::Faults::arm(config.faults.clone())),
             lost_after_days: config.lost_after_days,
+            session_idle_ms: i64::from(config.session_idle_days) * 24 * 3_600_000,
             hashing: Arc::new(guard::HashPool::new()),
             limits: guard::Limits::new(config.behind_proxy),
             behind_proxy: config.behind_proxy,

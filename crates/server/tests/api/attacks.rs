@@ -457,7 +457,9 @@ async fn the_demo_is_refused_on_a_database_that_holds_real_data() {
         dist: dir.path().join("dist"),
         demo,
         lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
+        session_idle_days: guihai_server::config::DEFAULT_SESSION_IDLE_DAYS,
         faults: Vec::new(),
+        test_clock_ahead_days: 0,
         behind_proxy: false,
         public_url: None,
     };

@@ -286,3 +286,34 @@ async fn a_forged_check_in_is_refused_with_its_reason_and_the_good_ones_behind_i
     let (_, _, on_server) = on_the_server(&server.database(), &phone).await;
     assert_eq!(on_server, [(1, refusal)]);
 }
+
+#[tokio::test]
+async fn after_a_long_silence_the_phone_signs_in_again_and_its_writes_still_go_out_once() {
+    let server = Spawned::start_with("", &["--session-idle-days", "30"]);
+    let (_secretary, codes) = secretary_codes(&server).await;
+    let mut phone = Phone::sign_in(&server, MEMBER).await;
+    assert_eq!(phone.sync().await, Step::Done);
+    let check_in = phone.check_in(&codes[0]);
+
+    // Thirty-one days without a word from this phone (moved back in its database).
+    let options = SqliteConnectOptions::new().filename(server.database());
+    let mut db = SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 31 * 86400000")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+
+    // Signed out, not revoked: the phone keeps its write and asks to sign in again.
+    assert_eq!(phone.sync().await, Step::SignIn);
+    assert_eq!(phone.outbox.len(), 1);
+    assert!(phone
+        .pushes
+        .last()
+        .is_some_and(|(_, reply)| *reply == Reply::Unauthorized));
+    assert_eq!(phone.sign_in_again(MEMBER).await, Step::Done);
+    assert_eq!(phone.outbox.len(), 0);
+    let (_, check_ins, refusals) = on_the_server(&server.database(), &phone).await;
+    assert_eq!(check_ins, [check_in.to_string()]);
+    assert!(refusals.is_empty());
+}

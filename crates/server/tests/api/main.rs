@@ -153,7 +153,9 @@ impl Server {
             dist: dir.path().join("dist"),
             demo: true,
             lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
+            session_idle_days: guihai_server::config::DEFAULT_SESSION_IDLE_DAYS,
             faults: Vec::new(),
+            test_clock_ahead_days: 0,
             behind_proxy: false,
             public_url: None,
         };

@@ -53,6 +53,25 @@ pub struct Write {
 
 impl Phone {
     /// A new installation signed in with `activation_code`.
+    /// Signs in again on the same installation (its session ended), keeping everything it holds.
+    pub async fn sign_in_again(&mut self, activation_code: &str) -> Step {
+        let request = SessionRequest {
+            activation_code: activation_code.to_owned(),
+            client_id: self.client_id,
+        };
+        let sent = self
+            .http
+            .post(format!("{}/session", self.api))
+            .json(&request)
+            .send()
+            .await;
+        let Reply::Ok(SessionResponse { token, .. }) = reply(sent).await else {
+            panic!("{activation_code} cannot sign in again");
+        };
+        self.token = token;
+        self.sync().await
+    }
+
     pub async fn sign_in(server: &Spawned, activation_code: &str) -> Phone {
         let http = reqwest::Client::builder()
             // A fresh connection for every request: a restarted server must not meet a dead pooled one.
