@@ -5,7 +5,7 @@
 //! `cargo xtask test` runs each target on `GUIHAI_FUZZ_CASES` inputs (20,000 unless set); the long run in
 //! docs/security.md sets it to 1,000,000:
 //!
-//!     GUIHAI_FUZZ_CASES=1000000 cargo test --release -p guihai-core --test fuzz
+//!     GUIHAI_FUZZ_CASES=1000000 cargo test -p guihai-core --test fuzz
 
 use ed25519_dalek::SigningKey;
 use guihai_core::qr::{self, Code, DoorCertificate, RevokedDoorKey, Subject, TrustedKey, Verifier};

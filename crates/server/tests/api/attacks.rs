@@ -10,7 +10,7 @@ use guihai_core::Id;
 use reqwest::StatusCode;
 
 use crate::spawned::Spawned;
-use crate::{fresh_id, now_ms};
+use crate::{config_in, fresh_id, now_ms};
 
 const PHONE_OF_M07: &str = "13900000007";
 const PIN: &str = "246810";
@@ -97,6 +97,15 @@ async fn set_pin(http: &reqwest::Client, server: &Spawned, token: &str, pin: &st
     assert_eq!(reply.status(), StatusCode::NO_CONTENT);
 }
 
+/// A server behind a proxy (each request may say its own address) where GH-M07 (`PHONE_OF_M07`) has set `PIN`.
+async fn member_with_pin() -> (Spawned, reqwest::Client) {
+    let server = Spawned::start_with("", &["--behind-proxy"]);
+    let http = client();
+    let member = sign_in(&http, &server, "GH-M07").await;
+    set_pin(&http, &server, &member.token, PIN).await;
+    (server, http)
+}
+
 /// The most memory the process has held (`VmHWM`), in bytes.
 fn peak_memory(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -107,10 +116,7 @@ fn peak_memory(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn pins_sent_at_once_are_counted_one_after_another_and_the_right_one_cannot_slip_in() {
-    let server = Spawned::start_with("", &["--behind-proxy"]);
-    let http = client();
-    let member = sign_in(&http, &server, "GH-M07").await;
-    set_pin(&http, &server, &member.token, PIN).await;
+    let (server, http) = member_with_pin().await;
 
     // Eight at once, each from its own address: however they interleave, no more than five PINs are checked
     // before PIN sign-in closes. (Counted after the check, as before, all eight were.)
@@ -175,12 +181,7 @@ async fn two_hundred_anonymous_pin_attempts_at_once_neither_exhaust_memory_nor_s
         peak < bound,
         "the server grew from {before} to {peak} bytes (bound {bound})"
     );
-    let health = http
-        .get(format!("http://{}/api/v1/health", server.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health(&http, &server).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -213,13 +214,14 @@ async fn signing_in_is_limited_per_address_and_the_limit_says_when_to_come_back(
         (9..=10).contains(&limited),
         "30 at once, then one every 2 s: {limited} of 40 limited"
     );
-    // Only signing in is closed to this address; a member already signed in goes on.
-    let reply = http
-        .get(format!("http://{}/api/v1/health", server.addr))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::OK);
+    // Only signing in is closed to this address; the rest goes on.
+    assert_eq!(health(&http, &server).await, StatusCode::OK);
+}
+
+/// How the server answers its health check.
+async fn health(http: &reqwest::Client, server: &Spawned) -> StatusCode {
+    let reply = http.get(format!("http://{}/api/v1/health", server.addr)).send().await;
+    reply.unwrap().status()
 }
 
 #[tokio::test]
@@ -377,10 +379,7 @@ async fn a_member_whose_pin_sign_in_someone_keeps_closing_gets_back_in_with_a_ne
 
 #[tokio::test]
 async fn changing_the_pin_needs_the_current_one_unless_the_phone_just_signed_in_with_a_code() {
-    let server = Spawned::start_with("", &["--behind-proxy"]);
-    let http = client();
-    let member = sign_in(&http, &server, "GH-M07").await;
-    set_pin(&http, &server, &member.token, PIN).await;
+    let (server, http) = member_with_pin().await;
     // A phone signed in with the PIN (a thief's, say) cannot change it without knowing it.
     let body = PinSignIn {
         phone: PHONE_OF_M07.to_owned(),
@@ -451,18 +450,7 @@ async fn printed_links_point_at_the_configured_address_whatever_a_request_claims
 #[tokio::test]
 async fn the_demo_is_refused_on_a_database_that_holds_real_data() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = |demo| guihai_server::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().join("data"),
-        dist: dir.path().join("dist"),
-        demo,
-        lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
-        session_idle_days: guihai_server::config::DEFAULT_SESSION_IDLE_DAYS,
-        faults: Vec::new(),
-        test_clock_ahead_days: 0,
-        behind_proxy: false,
-        public_url: None,
-    };
+    let config = |demo| config_in(dir.path(), demo);
     // A county set up for real: no demo.
     let state = guihai_server::AppState::open(&config(false)).await.unwrap();
     sqlx::query("INSERT INTO organisations (id, name, kind) VALUES (?, '灌南县', 'county')")
@@ -480,10 +468,7 @@ async fn the_demo_is_refused_on_a_database_that_holds_real_data() {
     );
     // The demo's own database starts again with --demo as before.
     let demo = tempfile::TempDir::new().unwrap();
-    let demo_config = guihai_server::Config {
-        data_dir: demo.path().join("data"),
-        ..config(true)
-    };
+    let demo_config = config_in(demo.path(), true);
     guihai_server::AppState::open(&demo_config).await.unwrap();
     guihai_server::AppState::open(&demo_config).await.unwrap();
 }

@@ -144,22 +144,26 @@ pub fn check_in(seq: u64, code: &str, occurred_at: i64) -> Mutation {
     }
 }
 
+/// The settings of a server in `dir` (its database in `data`, the app in `dist`), with or without the demo.
+pub fn config_in(dir: &std::path::Path, demo: bool) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.join("data"),
+        dist: dir.join("dist"),
+        demo,
+        lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
+        session_idle_days: guihai_server::config::DEFAULT_SESSION_IDLE_DAYS,
+        faults: Vec::new(),
+        test_clock_ahead_days: 0,
+        behind_proxy: false,
+        public_url: None,
+    }
+}
+
 impl Server {
     pub async fn start() -> Server {
         let dir = TempDir::new().unwrap();
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().join("data"),
-            dist: dir.path().join("dist"),
-            demo: true,
-            lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
-            session_idle_days: guihai_server::config::DEFAULT_SESSION_IDLE_DAYS,
-            faults: Vec::new(),
-            test_clock_ahead_days: 0,
-            behind_proxy: false,
-            public_url: None,
-        };
-        let state = AppState::open(&config).await.unwrap();
+        let state = AppState::open(&config_in(dir.path(), true)).await.unwrap();
         let router = guihai_server::router(state.clone());
         Server { dir, state, router }
     }
