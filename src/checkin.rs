@@ -89,9 +89,22 @@ pub fn CheckInLink() -> impl IntoView {
     // Opening the link is the act of checking in: run it once per payload, not on every re-render.
     let outcome = LocalResource::new(move || open(params.read().get("payload").unwrap_or_default()));
     Effect::new(move |_| {
-        if matches!(outcome.get(), Some(Outcome::CheckedIn { already: false, .. })) {
-            sync.local_write();
+        match outcome.get() {
+            Some(Outcome::CheckedIn { already: false, .. }) => sync.local_write(),
+            // Signed by a key the server made since this phone last synced: a sync (online) brings it.
+            Some(Outcome::Invalid(CodeError::UnknownKey)) => sync.sync_now(),
+            _ => {}
         }
+    });
+    // Once new keys arrive, the code that needed one is read again.
+    let known_keys = Memo::new(move |_| sync.watch(|| records::trusted_keys().len())());
+    Effect::new(move |before: Option<usize>| {
+        let now = known_keys.get();
+        let waiting = matches!(outcome.get_untracked(), Some(Outcome::Invalid(CodeError::UnknownKey)));
+        if waiting && before.is_some_and(|before| before != now) {
+            outcome.refetch();
+        }
+        now
     });
     move || {
         let Some(outcome) = outcome.get() else {

@@ -25,7 +25,10 @@ pub async fn all() {
 
 /// The member card, fetched when the kept one is missing or wears thin; `Some` when a new one was kept.
 pub async fn card() -> Option<MemberCard> {
-    let wearing_thin = records::card().is_none_or(|c| c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS);
+    // A card signed by a server key since revoked would be refused by every phone that scans it.
+    let wearing_thin = records::card().is_none_or(|c| {
+        c.valid_until - now_ms() < MemberCard::REFRESH_BEFORE_MS || records::verifier().verify(&c.link).is_err()
+    });
     if !wearing_thin {
         return None;
     }
@@ -39,9 +42,15 @@ pub async fn card() -> Option<MemberCard> {
 /// This phone's certificate for `org_id`, renewed first when it wears thin and the server can be asked.
 pub async fn door_certificate(org_id: Id) -> Option<DoorCertificate> {
     let kept = door::certificate(org_id).await.ok().flatten();
+    // Renewed too once the server key that certified it is revoked: member phones would refuse its codes.
+    let in_force = |c: &DoorCertificate| {
+        records::trusted_keys()
+            .iter()
+            .any(|key| key.key_id == c.key_id && !key.revoked)
+    };
     if kept
         .as_ref()
-        .is_some_and(|c| c.lasts(server_now_secs(), RENEW_DOOR_BEFORE_SECS))
+        .is_some_and(|c| c.lasts(server_now_secs(), RENEW_DOOR_BEFORE_SECS) && in_force(c))
     {
         return kept;
     }

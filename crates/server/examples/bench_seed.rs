@@ -142,7 +142,7 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
             hours_tenths: None,
         };
         let activity = insert_activity(&mut tx, new).await?;
-        let code = sign_code(state.keys(), &activity, &org_name, now_ms());
+        let code = sign_code(&state.keys(), &activity, &org_name, now_ms());
         activities.push(json!({ "id": activity.id, "title": activity.title, "payload": code.payload }));
     }
     tx.commit().await?;

@@ -256,7 +256,7 @@ async fn code(
     let Path(id) = id?;
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     user.require_secretary(&state.db, activity.org_id).await?;
-    let signed = sign_code(state.keys(), &activity, &org_name, clock::now_ms());
+    let signed = sign_code(&state.keys(), &activity, &org_name, clock::now_ms());
     let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&state, &headers), signed.link))?;
     Ok(Json(CodeResponse { qr: Some(qr), ..signed }))
 }

@@ -12,11 +12,14 @@ pub const DEFAULT_SESSION_IDLE_DAYS: u32 = 90;
 use crate::faults::{self, Point};
 
 pub const USAGE: &str = "\
-usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist] [--demo] [--lost-after-days 90]
-                     [--behind-proxy] [--test-faults LIST] [--test-clock-ahead-days N]
+usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--keys-dir DIR] [--dist ./dist] [--demo]
+                     [--lost-after-days 90] [--behind-proxy] [--test-faults LIST] [--test-clock-ahead-days N]
+       guihai-server keys list|rotate|revoke KEY_ID [--data-dir ./data] [--keys-dir DIR]
 
   --addr ADDR      where to listen (port 0 picks a free port)      env GUIHAI_ADDR
   --data-dir DIR   where the database guihai.db is kept             env GUIHAI_DATA_DIR
+  --keys-dir DIR   where the signing keys' secrets are kept, readable by this user only; back it up apart
+                   from the database (default: DATA_DIR/keys)      env GUIHAI_KEYS_DIR
   --dist DIR       the built app (trunk build) to serve             env GUIHAI_DIST
   --demo           seed demo data into an empty database and print the demo sign-in codes
   --lost-after-days N  a member not heard from for N days is out of contact (失联)  env GUIHAI_LOST_AFTER_DAYS
@@ -27,12 +30,19 @@ usage: guihai-server [--addr 127.0.0.1:8080] [--data-dir ./data] [--dist ./dist]
   --behind-proxy   the client's address is the last one in X-Forwarded-For (set only behind a reverse proxy
                    that appends it; rate limits are per address)  env GUIHAI_BEHIND_PROXY=1
   --test-faults L  tests only: fail on purpose at the points in L, e.g. exit-after-commit:push:2 (see faults.rs)
-  --test-clock-ahead-days N  tests only: the server's clock runs N days ahead";
+  --test-clock-ahead-days N  tests only: the server's clock runs N days ahead
+
+  keys list        the signing keys: which signs, which are trusted, which are revoked
+  keys rotate      a new key signs from now on; codes signed before stay valid until they expire
+  keys revoke ID   codes signed by key ID are refused from now on (a new key signs if it was the one signing)
+                   A running server takes a rotation or revocation within seconds; phones at their next sync.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// The signing keys' secrets (`keys::KeyDir`), apart from the database.
+    pub keys_dir: PathBuf,
     pub dist: PathBuf,
     pub demo: bool,
     /// Days without a sync, check-in or report after which a member counts as out of contact.
@@ -65,16 +75,61 @@ pub enum ConfigError {
     BadDays(&'static str, String),
     #[error("--public-url needs an address like https://guihai.example.cn, not {0:?}")]
     BadUrl(String),
+    #[error("keys needs list, rotate or revoke KEY_ID, not {0:?}")]
+    BadKeysCommand(String),
     #[error("--test-faults: {0}")]
     BadFaults(String),
 }
 
-impl Config {
+/// What the server program is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Serve(Config),
+    Keys(KeysCommand, Config),
+}
+
+/// `guihai-server keys ...`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysCommand {
+    List,
+    Rotate,
+    Revoke(u16),
+}
+
+impl Command {
     /// From this process's arguments and environment.
-    pub fn from_env() -> Result<Config, ConfigError> {
-        Config::parse(std::env::args().skip(1), |name| std::env::var(name).ok())
+    pub fn from_env() -> Result<Command, ConfigError> {
+        Command::parse(std::env::args().skip(1), |name| std::env::var(name).ok())
     }
 
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Command, ConfigError> {
+        let mut args = args.into_iter().peekable();
+        if args.peek().map(String::as_str) != Some("keys") {
+            return Config::parse(args, env).map(Command::Serve);
+        }
+        args.next();
+        let action = args.next().unwrap_or_default();
+        let keys = match action.as_str() {
+            "list" => KeysCommand::List,
+            "rotate" => KeysCommand::Rotate,
+            "revoke" => {
+                let key_id = args.next().unwrap_or_default();
+                KeysCommand::Revoke(
+                    key_id
+                        .parse()
+                        .map_err(|_| ConfigError::BadKeysCommand(format!("revoke {key_id}")))?,
+                )
+            }
+            _ => return Err(ConfigError::BadKeysCommand(action)),
+        };
+        Ok(Command::Keys(keys, Config::parse(args, env)?))
+    }
+}
+
+impl Config {
     /// From `args` (without the program name), falling back to `env` for what they leave out.
     pub fn parse(
         args: impl IntoIterator<Item = String>,
@@ -82,6 +137,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut addr = env("GUIHAI_ADDR");
         let mut data_dir = env("GUIHAI_DATA_DIR");
+        let mut keys_dir = env("GUIHAI_KEYS_DIR");
         let mut dist = env("GUIHAI_DIST");
         let mut lost_after_days = env("GUIHAI_LOST_AFTER_DAYS");
         let mut public_url = env("GUIHAI_PUBLIC_URL");
@@ -100,6 +156,7 @@ impl Config {
             match flag.as_str() {
                 "--addr" => addr = Some(value(inline, &mut args, "--addr")?),
                 "--data-dir" => data_dir = Some(value(inline, &mut args, "--data-dir")?),
+                "--keys-dir" => keys_dir = Some(value(inline, &mut args, "--keys-dir")?),
                 "--dist" => dist = Some(value(inline, &mut args, "--dist")?),
                 "--demo" if inline.is_none() => demo = true,
                 "--behind-proxy" if inline.is_none() => behind_proxy = true,
@@ -120,9 +177,11 @@ impl Config {
         let addr = addr.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         let lost_after_days = days(lost_after_days, "--lost-after-days", DEFAULT_LOST_AFTER_DAYS)?;
         let session_idle_days = days(session_idle_days, "--session-idle-days", DEFAULT_SESSION_IDLE_DAYS)?;
+        let data_dir = PathBuf::from(data_dir.unwrap_or_else(|| "data".to_owned()));
         Ok(Config {
             addr: addr.parse().map_err(|_| ConfigError::BadAddr(addr))?,
-            data_dir: data_dir.unwrap_or_else(|| "data".to_owned()).into(),
+            keys_dir: keys_dir.map_or_else(|| data_dir.join("keys"), PathBuf::from),
+            data_dir,
             dist: dist.unwrap_or_else(|| "dist".to_owned()).into(),
             demo,
             lost_after_days,
@@ -200,7 +259,34 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:0".parse().unwrap());
         assert_eq!(config.data_dir, PathBuf::from("/env/data"));
         assert_eq!(config.dist, PathBuf::from("/flag/dist"));
+        assert_eq!(config.keys_dir, PathBuf::from("/env/data/keys"));
         assert!(config.demo);
+        let keys_dir = parse(&["--keys-dir", "/etc/guihai/keys"], &env).unwrap().keys_dir;
+        assert_eq!(keys_dir, PathBuf::from("/etc/guihai/keys"));
+    }
+
+    #[test]
+    fn the_keys_command_takes_an_action_and_the_same_flags() {
+        let command = |args: &[&str]| Command::parse(args.iter().map(|a| a.to_string()), |_| None);
+        assert!(matches!(command(&[]), Ok(Command::Serve(_))));
+        let Ok(Command::Keys(KeysCommand::Revoke(3), config)) = command(&["keys", "revoke", "3", "--data-dir", "/d"])
+        else {
+            panic!("keys revoke 3 is read");
+        };
+        assert_eq!(config.keys_dir, PathBuf::from("/d/keys"));
+        assert!(matches!(
+            command(&["keys", "rotate"]),
+            Ok(Command::Keys(KeysCommand::Rotate, _))
+        ));
+        assert!(matches!(
+            command(&["keys", "list"]),
+            Ok(Command::Keys(KeysCommand::List, _))
+        ));
+        assert_eq!(
+            command(&["keys", "revoke", "x"]),
+            Err(ConfigError::BadKeysCommand("revoke x".into()))
+        );
+        assert_eq!(command(&["keys"]), Err(ConfigError::BadKeysCommand(String::new())));
     }
 
     #[test]

@@ -109,7 +109,8 @@ async fn certify(
         }
     }
     tx.commit().await?;
-    let server = state.keys().signing();
+    let keys = state.keys();
+    let server = keys.signing();
     Ok(Json(DoorCertificate::certify(
         &server.key,
         server.key_id,

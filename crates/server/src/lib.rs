@@ -38,7 +38,7 @@ mod volunteer;
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, Method, Request};
@@ -52,7 +52,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 
 pub use config::Config;
-pub use keys::Keyring;
+pub use keys::{KeyError, Keyring};
 use routes::{Endpoint, Routes};
 
 /// For the benchmarks' seeding program (`examples/bench_seed.rs`) only, which fills a database with many people
@@ -82,7 +82,8 @@ pub struct AppState {
     /// The writer that settles pushes, many to a transaction.
     pushes: push::Pushes,
     checkpoints: db::Checkpoints,
-    keys: Arc<Keyring>,
+    /// Replaced whole when the keys change while the server runs (`keys::watch`).
+    keys: Arc<RwLock<Arc<Keyring>>>,
     dist: PathBuf,
     faults: Arc<faults::Faults>,
     /// `Config::lost_after_days`.
@@ -113,7 +114,8 @@ impl AppState {
             );
             clock::run_ahead(config.test_clock_ahead_days);
         }
-        let keys = Arc::new(keys::load_or_create(&write).await?);
+        let keys = keys::load_or_create(&write, &keys::KeyDir::open(&config.keys_dir)?).await?;
+        let keys = Arc::new(RwLock::new(Arc::new(keys)));
         if config.demo && demo::seed_if_empty(&write).await? {
             tracing::info!("seeded the demo data");
         }
@@ -134,13 +136,13 @@ impl AppState {
         })
     }
 
-    /// The server's signing keys.
-    pub fn keys(&self) -> &Keyring {
-        &self.keys
+    /// The server's signing keys, as they are now.
+    pub fn keys(&self) -> Arc<Keyring> {
+        Arc::clone(&self.keys.read().expect("no panic while holding it"))
     }
 
-    pub fn keys_shared(&self) -> Arc<Keyring> {
-        Arc::clone(&self.keys)
+    fn replace_keys(&self, keys: Keyring) {
+        *self.keys.write().expect("no panic while holding it") = Arc::new(keys);
     }
 }
 
@@ -157,6 +159,8 @@ pub enum StartError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     App(#[from] error::AppError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] keys::KeyError),
 }
 
 /// The whole HTTP surface.
@@ -238,6 +242,7 @@ pub fn router(state: AppState) -> Router {
 /// the demo sign-in sheet) to stdout, and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let state = AppState::open(&config).await?;
+    let stopped = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let mut banner = format!("guihai listening on http://{addr}\n");
@@ -250,6 +255,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     drop(stdout);
 
     let limits = state.limits.clone();
+    let watching = tokio::spawn(keys::watch(state.clone(), keys::KeyDir::open(&config.keys_dir)?));
     let forgetting = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
@@ -258,10 +264,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         }
     });
     let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(stopped).await?;
     forgetting.abort();
+    watching.abort();
     db::close(db::Db {
         read: state.db.clone(),
         write: state.writes.clone(),
@@ -272,30 +277,37 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// `guihai-server keys ...`: does it on the database and key directory of `config`, and says what it did.
+pub async fn keys_command(action: config::KeysCommand, config: &Config) -> Result<String, StartError> {
+    let db = db::open(&config.data_dir).await?;
+    let done = keys::command(&db.write, &keys::KeyDir::open(&config.keys_dir)?, action).await;
+    db::close(db).await;
+    Ok(done?)
+}
+
+/// Ctrl-C or SIGTERM. The handlers are in place when this returns, before the listening line is printed: a
+/// signal sent at once (a supervisor's, a test's) stops the server cleanly instead of killing it.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    let stopped = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
         }
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
+    let stopped = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    Ok(async move {
+        stopped.await;
+        tracing::info!("shutting down");
+    })
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use guihai_server::config::{Config, ConfigError, USAGE};
+use guihai_server::config::{Command, ConfigError, USAGE};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -12,8 +12,8 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let command = match Command::from_env() {
+        Ok(command) => command,
         Err(ConfigError::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -21,6 +21,21 @@ async fn main() -> ExitCode {
         Err(error) => {
             eprintln!("{error}\n\n{USAGE}");
             return ExitCode::from(2);
+        }
+    };
+    let config = match command {
+        Command::Serve(config) => config,
+        Command::Keys(action, config) => {
+            return match guihai_server::keys_command(action, &config).await {
+                Ok(done) => {
+                    print!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("{error}");
+                    ExitCode::FAILURE
+                }
+            };
         }
     };
     match guihai_server::serve(config).await {

@@ -105,7 +105,7 @@ async fn push(
         let verified = state.keys().verify_many(&codes(&request));
         (request, verified)
     } else {
-        let keys = state.keys_shared();
+        let keys = state.keys();
         tokio::task::spawn_blocking(move || {
             let verified = keys.verify_many(&codes(&request));
             (request, verified)

@@ -11,6 +11,7 @@ mod codes;
 mod devices;
 mod door;
 mod exactly_once;
+mod keys;
 mod phone;
 mod process;
 mod profile;
@@ -149,6 +150,7 @@ pub fn config_in(dir: &std::path::Path, demo: bool) -> Config {
     Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.join("data"),
+        keys_dir: dir.join("data/keys"),
         dist: dir.join("dist"),
         demo,
         lost_after_days: guihai_core::report::DEFAULT_LOST_AFTER_DAYS,
@@ -292,7 +294,8 @@ impl Server {
 
     /// A code signed with the server's own key, for any subject.
     pub fn server_signed(&self, code: Code) -> String {
-        let signing = self.state.keys().signing();
+        let keys = self.state.keys();
+        let signing = keys.signing();
         Code {
             key_id: signing.key_id,
             ..code
