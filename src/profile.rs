@@ -213,6 +213,9 @@ fn ProfileForm(shown: Memo<Shown>, editing: RwSignal<bool>, problem: RwSignal<Op
                                 prop:value=draft
                                 on:input=move |ev| draft.set(event_target_value(&ev))
                             />
+                            {(field == Field::Phone).then(|| view! {
+                                <p class="note">{move || i18n.t("profile.phone_sign_in_note")}</p>
+                            })}
                             {move || errors.with(|e| e.get(&field).copied()).map(|error| view! {
                                 <p class="error" role="alert">{i18n.t(&format!("profile.error.{}", error.as_str()))}</p>
                             })}

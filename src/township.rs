@@ -1,8 +1,9 @@
 //! The township administrator's screen (`/township/:id`): where each of its members is now (流向), who is out
 //! of contact (失联), and registering a member's return home. Online only, like the secretary's screen.
 
+use guihai_core::profile::phone_digits;
 use guihai_core::report::RosterEntry;
-use guihai_core::roster::Activation;
+use guihai_core::roster::{Activation, SignInPhone};
 use guihai_core::sync::Device;
 use guihai_core::Id;
 use leptos::prelude::*;
@@ -64,7 +65,7 @@ pub fn TownshipPage() -> impl IntoView {
                                                     {i18n.t("township.register_return")}
                                                 </button>
                                             })}
-                                            <MemberPhones person />
+                                            <MemberPhones person profile_phone=entry.phone.clone() />
                                         </div>
                                     </li>
                                 }
@@ -86,7 +87,7 @@ pub fn TownshipPage() -> impl IntoView {
 /// a new one-time activation code (a member who lost their phones, forgot their PIN, or is kept locked out of
 /// PIN sign-in).
 #[component]
-fn MemberPhones(person: Id) -> impl IntoView {
+fn MemberPhones(person: Id, profile_phone: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let shown = RwSignal::new(false);
     let phones = fetched::<Vec<Device>>(move || shown.get().then(|| format!("/people/{person}/devices")));
@@ -129,6 +130,7 @@ fn MemberPhones(person: Id) -> impl IntoView {
                     }).collect_view().into_any()
                 }}
             </ul>
+            <SignInPhoneForm person profile_phone=profile_phone.clone() />
             <p class="note">{i18n.t("township.new_code_explain")}</p>
             <button class="button" data-testid="member-new-code" on:click=issue>{i18n.t("township.new_code")}</button>
         })}
@@ -136,5 +138,68 @@ fn MemberPhones(person: Id) -> impl IntoView {
             Some(activation) => view! { <ActivationCard activation /> }.into_any(),
             None => view! { <p class="error" role="alert">{i18n.t("steward.failed")}</p> }.into_any(),
         })}
+    }
+}
+
+/// The number the member signs in with on another phone: theirs alone, changed here when they ask (the number
+/// on their profile, which they keep themselves, is offered when it differs).
+#[component]
+fn SignInPhoneForm(person: Id, profile_phone: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let path = move || format!("/people/{person}/sign-in-phone");
+    let current = fetched::<SignInPhone>(move || Some(path()));
+    let draft = RwSignal::new(String::new());
+    let answer = RwSignal::new(None::<Result<(), &'static str>>);
+    let save = move |number: String| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            let body = SignInPhone { phone: Some(number) };
+            answer.set(Some(match api::post(&session.token, &path(), Some(&body)).await {
+                Answer::Done => Ok(()),
+                Answer::Conflict => Err("township.sign_in_phone_taken"),
+                Answer::Invalid => Err("profile.error.not_a_phone_number"),
+                Answer::Failed => Err("steward.failed"),
+            }));
+            current.refetch();
+        });
+    };
+    let input_id = format!("sign-in-phone-{person}");
+    let profile_phone = StoredValue::new(profile_phone);
+    view! {
+        <form class="sign-in-phone" on:submit=move |ev| {
+            ev.prevent_default();
+            save(draft.get_untracked());
+        }>
+            <label for=input_id.clone()>{move || i18n.t("township.sign_in_phone")}</label>
+            {move || current.get().flatten().map(|now| {
+                let shown = now.phone.clone().unwrap_or_default();
+                draft.set(shown.clone());
+                let asked = profile_phone
+                    .get_value()
+                    .filter(|p| phone_digits(p) != shown && !p.is_empty());
+                view! {
+                    <p class="note" data-testid="sign-in-phone-now">
+                        {if shown.is_empty() { i18n.t("township.sign_in_phone_none") } else { shown.clone() }}
+                    </p>
+                    {asked.map(|asked| view! {
+                        <p class="note">
+                            {i18n.t_with("township.sign_in_phone_profile", &[("phone", &asked)])}
+                            " "
+                            <button type="button" class="button" data-testid="sign-in-phone-use-profile"
+                                on:click=move |_| save(asked.clone())>
+                                {i18n.t("township.sign_in_phone_use")}
+                            </button>
+                        </p>
+                    })}
+                }
+            })}
+            <input id=input_id data-testid="sign-in-phone-input" type="tel"
+                prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
+            <button type="submit" class="button" data-testid="sign-in-phone-save">{move || i18n.t("profile.save")}</button>
+            {move || answer.get().map(|answer| match answer {
+                Ok(()) => view! { <p class="success" role="status" data-testid="sign-in-phone-answer">{i18n.t("township.sign_in_phone_saved")}</p> }.into_any(),
+                Err(key) => view! { <p class="error" role="alert" data-testid="sign-in-phone-answer">{i18n.t(key)}</p> }.into_any(),
+            })}
+        </form>
     }
 }

@@ -1,11 +1,12 @@
 // A township's roster import in the browser: a file with a national ID column is refused whole with the
 // problem named; the fixed file imports, the activation sheet shows each code as text and QR code; a new
 // member opens their printed link on their own phone and is in. The administrator revokes a member's phone and
-// gives them a new activation code.
+// gives them a new activation code, and moves their sign-in to the new number they put on their profile.
 
 import assert from 'node:assert/strict';
-import { e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
-import { setPinIfAsked, signedInPhone } from './flows.mjs';
+import { randomUUID } from 'node:crypto';
+import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
+import { PIN, setPinIfAsked, signedInPhone, waitForFirstSync } from './flows.mjs';
 import { memberData } from './store.mjs';
 
 const HEADER = '姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号';
@@ -89,4 +90,35 @@ e2eTest("the county administrator sees the county's organisations and opens a to
   await screenshot(page, 'county');
   await page.getByTestId('county-township-link').filter({ hasText: '新安镇' }).click();
   await page.locator('[data-testid=township-member][data-name=王建国]').waitFor();
+});
+
+e2eTest('a member changes their number on the profile; the township moves their sign-in to it, and only then', async () => {
+  const server = await startServer();
+  const { page: member } = await signedInPhone(server, 'GH-M01'); // 王建国, 新安镇, signs in with 139 0000 0001
+  await waitForFirstSync(member);
+  await member.goto('/profile');
+  await member.getByTestId('profile-edit').click();
+  await member.getByTestId('profile-input-phone').fill('138 1234 5678');
+  await member.getByTestId('profile-save').click();
+  await member.getByTestId('profile-phone').locator('.pill').waitFor({ state: 'detached', timeout: 30_000 });
+  const pinSignIn = (phone) =>
+    api(server.url, '/api/v1/session/pin', { method: 'POST', body: { phone, pin: PIN, client_id: randomUUID() } });
+  assert.equal((await pinSignIn('13812345678')).status, 401, 'the profile is not the sign-in');
+
+  const { page } = await signedInPhone(server, 'GH-T01');
+  await page.getByTestId('nav-township').click();
+  const wang = page.locator('[data-testid=township-member][data-name=王建国]');
+  await wang.getByTestId('member-phones').click();
+  await wang.getByTestId('sign-in-phone-now').filter({ hasText: '13900000001' }).waitFor();
+  await wang.getByTestId('sign-in-phone-use-profile').click();
+  await wang.getByTestId('sign-in-phone-answer').filter({ hasText: '已保存' }).waitFor();
+  await wang.getByTestId('sign-in-phone-now').filter({ hasText: '13812345678' }).waitFor();
+  assert.equal((await pinSignIn('13812345678')).status, 200);
+  assert.equal((await pinSignIn('13900000001')).status, 401);
+
+  // Another member's number is refused, in view.
+  await wang.getByTestId('sign-in-phone-input').fill('139 0000 0002');
+  await wang.getByTestId('sign-in-phone-save').click();
+  await wang.getByTestId('sign-in-phone-answer').filter({ hasText: '已有别人' }).waitFor();
+  assert.ok(await wang.getByTestId('sign-in-phone-answer').isVisible());
 });

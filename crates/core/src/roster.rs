@@ -101,10 +101,14 @@ pub enum Problem {
     DuplicateCertificate,
     /// A certificate number already held by someone on the server.
     CertificateTaken,
+    /// The same phone number twice in the file: each member signs in with a number of their own.
+    DuplicatePhone,
+    /// A phone number someone on the server already signs in with.
+    PhoneTaken,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 15] = [
+    pub const ALL: [Problem; 17] = [
         Problem::File,
         Problem::MissingColumn,
         Problem::UnknownColumn,
@@ -120,6 +124,8 @@ impl Problem {
         Problem::OtherTownship,
         Problem::DuplicateCertificate,
         Problem::CertificateTaken,
+        Problem::DuplicatePhone,
+        Problem::PhoneTaken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -139,8 +145,18 @@ impl Problem {
             Problem::OtherTownship => "other_township",
             Problem::DuplicateCertificate => "duplicate_certificate",
             Problem::CertificateTaken => "certificate_taken",
+            Problem::DuplicatePhone => "duplicate_phone",
+            Problem::PhoneTaken => "phone_taken",
         }
     }
+}
+
+/// The number a member signs in with on another phone (with their PIN), as their township administrator sees
+/// and sets it (`/people/{id}/sign-in-phone`): one person's each, never changed by the member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInPhone {
+    /// Its digits when read; as typed when set (empty or `None` clears it).
+    pub phone: Option<String>,
 }
 
 /// One problem: the file's line (1 is the header; 0 the whole file), the column if one, and what.
@@ -293,6 +309,7 @@ pub fn parse(text: &str, township: &str, today: &str) -> Result<Vec<RosterRow>, 
     let this_year: i32 = today.get(..4).and_then(|y| y.parse().ok()).unwrap_or(2000);
     let mut rows = Vec::new();
     let mut certificates = std::collections::BTreeSet::new();
+    let mut phones = std::collections::BTreeSet::new();
     for (count, (index, line)) in lines.enumerate() {
         let n = index + 1;
         if count >= MAX_ROWS {
@@ -319,8 +336,12 @@ pub fn parse(text: &str, township: &str, today: &str) -> Result<Vec<RosterRow>, 
             }
         }
         let phone = profile::normalise(Field::Phone, get(Column::Phone));
-        if phone.is_err() && !get(Column::Phone).is_empty() {
-            bad(Column::Phone, Problem::Phone);
+        match &phone {
+            Err(_) if !get(Column::Phone).is_empty() => bad(Column::Phone, Problem::Phone),
+            Ok(number) if !number.is_empty() && !phones.insert(profile::phone_digits(number)) => {
+                bad(Column::Phone, Problem::DuplicatePhone)
+            }
+            _ => {}
         }
         let gender = match get(Column::Gender).to_lowercase().as_str() {
             "男" | "m" | "male" => Some(Gender::Male),
@@ -440,6 +461,7 @@ mod tests {
             "孙七,13900007777,男,1990,新安镇,2010-+1-+1,A7",
             "张三,13900003333,女,2000,新安镇,2012-01-01,A3",
             "李四,13900004444,女,1990,新安镇,2030-01-01,A4",
+            "周八,+86 139-0000-1111,男,1980,新安镇,2005-01-01,A8",
             "赵五,13900005555,男,1990",
             "\"钱六,13900006666,男,1990,新安镇,2010-01-01,A6",
         ]);
@@ -456,8 +478,9 @@ mod tests {
                 (4, Some("joined"), Problem::Date),
                 (5, Some("joined"), Problem::JoinedWhen),
                 (6, Some("joined"), Problem::JoinedWhen),
-                (7, None, Problem::Shape),
+                (7, Some("phone"), Problem::DuplicatePhone),
                 (8, None, Problem::Shape),
+                (9, None, Problem::Shape),
             ]
         );
     }

@@ -194,7 +194,7 @@ impl Rejection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable machine key: `seq_gap`, `unauthorized`, `session_revoked`, `bad_code`, `bad_pin`, `locked`,
-    /// `client_taken`, `forbidden`, `not_found`, `invalid`, `rate_limited` and `busy` (with `Retry-After`), `internal`.
+    /// `client_taken`, `phone_taken`, `forbidden`, `not_found`, `invalid`, `rate_limited` and `busy` (with `Retry-After`), `internal`.
     pub error: String,
     /// With `seq_gap`: resend from `last_seq + 1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

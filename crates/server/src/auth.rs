@@ -160,9 +160,8 @@ async fn sign_in(
     finish_sign_in(tx, &state, person_id, request.client_id, &headers, with).await
 }
 
-/// Signs in on another phone with the phone number on the member's profile and their PIN. Every person with
-/// that number is tried, and a wrong PIN counts against each of them, so sharing a number opens no way round
-/// the lockout. The attempt is counted before the PIN is checked, in one write with the lock's check: attempts
+/// Signs in on another phone with the member's sign-in phone number (set by their township) and their PIN. The
+/// attempt is counted before the PIN is checked, in one write with the lock's check: attempts
 /// sent at once are counted one after another, and those beyond the limit are never checked. Unknown, locked
 /// and wrong all take one PIN check's time, so the time of the answer does not tell which.
 async fn sign_in_with_pin(
@@ -200,24 +199,38 @@ async fn sign_in_with_pin(
     finish_sign_in(tx, &state, person_id, request.client_id, &headers, SignedInWith::Pin).await
 }
 
-/// The people whose profile has the phone number `digits` and who have a PIN: id and PIN hash.
+/// The person who signs in with the phone number `digits` (their township set it; one person's each), if
+/// they have a PIN: id and PIN hash. At most one, found by its index.
 async fn people_with_pin(db: &SqlitePool, digits: &str) -> Result<Vec<(String, String)>, AppError> {
     if digits.is_empty() {
         return Ok(Vec::new());
     }
-    let with_pins: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT p.id, p.pin_hash, f.value FROM people p
-         JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
-         WHERE p.pin_hash IS NOT NULL",
+    Ok(
+        sqlx::query_as("SELECT id, pin_hash FROM people WHERE sign_in_phone = ? AND pin_hash IS NOT NULL")
+            .bind(digits)
+            .fetch_all(db)
+            .await?,
     )
-    .fetch_all(db)
-    .await?;
-    // Numbers are stored as the member typed them, so they are compared here, digits to digits.
-    Ok(with_pins
-        .into_iter()
-        .filter(|(.., number)| phone_digits(number) == digits)
-        .map(|(id, hash, _)| (id, hash))
-        .collect())
+}
+
+/// Sets the number `person` signs in with (`number` as typed; empty clears it). `PhoneTaken` when someone
+/// else signs in with it: one number is one person's.
+pub async fn set_sign_in_phone(conn: &mut SqliteConnection, person: Id, number: &str) -> Result<(), AppError> {
+    let digits = Some(phone_digits(number)).filter(|digits| !digits.is_empty());
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE sign_in_phone = ? AND id <> ?")
+        .bind(&digits)
+        .bind(person.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if taken.is_some() {
+        return Err(AppError::PhoneTaken);
+    }
+    sqlx::query("UPDATE people SET sign_in_phone = ? WHERE id = ?")
+        .bind(&digits)
+        .bind(person.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Counts a PIN attempt against each of `people`, unless PIN sign-in is closed for one of them: then says

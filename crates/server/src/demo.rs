@@ -12,7 +12,7 @@ use guihai_core::profile::{Edit, Field};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::activation_code_hash;
+use crate::auth::{self, activation_code_hash};
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
 use crate::{activities, certificate, clock, db, profile, AppState};
@@ -318,6 +318,7 @@ async fn insert_person(
         fields: [(Field::Phone, phone.to_owned())].into(),
     };
     profile::apply(conn, id, &contact, None).await?;
+    auth::set_sign_in_phone(conn, id, phone).await?;
     Ok(id)
 }
 

@@ -36,6 +36,9 @@ pub enum AppError {
     /// Signing in on an installation whose sync identity belongs to someone else (their writes still wait on it).
     #[error("this installation's client id belongs to another person")]
     ClientTaken,
+    /// Someone else already signs in with this phone number.
+    #[error("another person signs in with this phone number")]
+    PhoneTaken,
     /// Too many requests from this address or session (`guard`): try again after the given seconds.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -66,6 +69,7 @@ impl AppError {
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
             AppError::ClientTaken => (StatusCode::CONFLICT, "client_taken"),
+            AppError::PhoneTaken => (StatusCode::CONFLICT, "phone_taken"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             AppError::Database(_) | AppError::Sqlite(_) | AppError::Internal(_) => {

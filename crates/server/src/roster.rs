@@ -10,15 +10,15 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::handler::Handler;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
-use guihai_core::profile::{Edit, Field};
-use guihai_core::roster::{self, Activation, Problem, RosterImport, RosterRow, RowProblem};
+use guihai_core::profile::{self as profile_rules, phone_digits, Edit, Field};
+use guihai_core::roster::{self, Activation, Problem, RosterImport, RosterRow, RowProblem, SignInPhone};
 use guihai_core::Id;
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 
-use crate::auth::{activation_code_hash, AuthUser};
+use crate::auth::{self, activation_code_hash, AuthUser};
 use crate::changes::{self, Audience, LogKey};
-use crate::error::AppError;
+use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
 use crate::{clock, db, orgs, profile, qr_image, rosters, AppState};
 
@@ -38,6 +38,8 @@ pub fn routes() -> Routes {
             import.layer(DefaultBodyLimit::max(crate::MAX_UPLOAD_BYTES)),
         )
         .route(Method::POST, "/people/{id}/activation", reissue)
+        .route(Method::GET, "/people/{id}/sign-in-phone", sign_in_phone)
+        .route(Method::POST, "/people/{id}/sign-in-phone", set_sign_in_phone)
 }
 
 #[derive(Deserialize)]
@@ -96,16 +98,32 @@ async fn import(
         .bind(&row.certificate_no)
         .fetch_optional(&mut *tx)
         .await?;
-        match held {
-            None => plan.push((row, None)),
+        let known = match held {
+            None => None,
             // Imported here before and never signed in (the codes were lost, or ran out): a fresh code.
-            Some((person, home, 0)) if db::id(&home)? == township => plan.push((row, Some(db::id(&person)?))),
-            Some(_) => taken.push(RowProblem {
+            Some((person, home, 0)) if db::id(&home)? == township => Some(person),
+            Some(_) => {
+                taken.push(RowProblem {
+                    line: row.line,
+                    column: Some(roster::Column::CertificateNo.as_str().to_owned()),
+                    problem: Problem::CertificateTaken,
+                });
+                continue;
+            }
+        };
+        let phone_of: Option<(String,)> = sqlx::query_as("SELECT id FROM people WHERE sign_in_phone = ?")
+            .bind(phone_digits(&row.phone))
+            .fetch_optional(&mut *tx)
+            .await?;
+        if phone_of.is_some_and(|(owner,)| Some(owner) != known) {
+            taken.push(RowProblem {
                 line: row.line,
-                column: Some(roster::Column::CertificateNo.as_str().to_owned()),
-                problem: Problem::CertificateTaken,
-            }),
+                column: Some(roster::Column::Phone.as_str().to_owned()),
+                problem: Problem::PhoneTaken,
+            });
+            continue;
         }
+        plan.push((row, known.as_deref().map(db::id).transpose()?));
     }
     if !taken.is_empty() {
         return rejected(taken);
@@ -122,6 +140,7 @@ async fn import(
                     .bind(person.to_string())
                     .execute(&mut *tx)
                     .await?;
+                auth::set_sign_in_phone(&mut tx, person, &row.phone).await?;
             }
             None => add_member(&mut tx, township, &row, &code, expires_at).await?,
         }
@@ -223,5 +242,41 @@ async fn add_member(
         base_version: 0,
         fields: [(Field::Phone, row.phone.clone())].into(),
     };
-    profile::apply(conn, person, &phone, None).await
+    profile::apply(conn, person, &phone, None).await?;
+    auth::set_sign_in_phone(conn, person, &row.phone).await
+}
+
+async fn sign_in_phone(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+) -> Result<Json<SignInPhone>, AppError> {
+    let Path(person) = id?;
+    rosters::require_admin_of_member(&state.db, &user, person).await?;
+    let phone = sqlx::query_scalar("SELECT sign_in_phone FROM people WHERE id = ?")
+        .bind(person.to_string())
+        .fetch_one(&state.db)
+        .await?;
+    Ok(Json(SignInPhone { phone }))
+}
+
+/// The township changes the number a member signs in with (the member asks them: a new number, a number
+/// shared with another member before). Only the township: a stolen, unlocked phone must not move the sign-in to
+/// the thief's number.
+async fn set_sign_in_phone(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Id>, PathRejection>,
+    ApiJson(request): ApiJson<SignInPhone>,
+) -> Result<Json<SignInPhone>, AppError> {
+    let Path(person) = id?;
+    rosters::require_admin_of_member(&state.db, &user, person).await?;
+    let typed = request.phone.unwrap_or_default();
+    let number = profile_rules::normalise(Field::Phone, &typed)
+        .map_err(|problem| AppError::Invalid(format!("phone: {problem}")))?;
+    let mut tx = db::begin_write(&state.writes).await?;
+    auth::set_sign_in_phone(&mut tx, person, &number).await?;
+    tx.commit().await?;
+    let phone = Some(phone_digits(&number)).filter(|digits| !digits.is_empty());
+    Ok(Json(SignInPhone { phone }))
 }

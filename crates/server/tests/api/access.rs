@@ -58,6 +58,8 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/people/{id}/return", Rule::Steward),
     (Method::GET, "/people/{id}/devices", Rule::Steward),
     (Method::POST, "/people/{id}/activation", Rule::Steward),
+    (Method::GET, "/people/{id}/sign-in-phone", Rule::Steward),
+    (Method::POST, "/people/{id}/sign-in-phone", Rule::Steward),
     (Method::GET, "/orgs/{id}/tree", Rule::Steward),
 ];
 
@@ -262,9 +264,10 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
             "/orgs/{id}/tree" => (county.to_string(), &county_admin, "{}"),
             "/orgs/{id}/door-key" => (hangzhou.to_string(), &secretary, crate::door::KEY_BODY),
-            "/people/{id}/return" | "/people/{id}/devices" | "/people/{id}/activation" => {
-                (member.me.id.to_string(), &township_admin, "{}")
-            }
+            "/people/{id}/return"
+            | "/people/{id}/devices"
+            | "/people/{id}/activation"
+            | "/people/{id}/sign-in-phone" => (member.me.id.to_string(), &township_admin, "{}"),
             _ => (hangzhou.to_string(), &secretary, "{}"),
         }
     };

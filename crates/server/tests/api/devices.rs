@@ -2,7 +2,9 @@
 //! member's list of phones, any of which they can revoke.
 
 use axum::http::{Method, StatusCode};
-use guihai_core::sync::{Device, ErrorBody, PinSignIn, SessionResponse, SetPin};
+use guihai_core::profile::{Edit, Field};
+use guihai_core::roster::SignInPhone;
+use guihai_core::sync::{Device, ErrorBody, Mutation, Op, PinSignIn, SessionResponse, SetPin};
 
 use crate::{fresh_id, now_ms, Server, Session};
 
@@ -67,6 +69,86 @@ async fn a_pin_set_after_activation_signs_in_on_another_phone() {
         status,
         StatusCode::UNAUTHORIZED,
         "another member's number with this PIN"
+    );
+}
+
+/// The number a member signs in with, as their township administrator reads or sets it: status and number.
+async fn sign_in_phone(
+    server: &Server,
+    admin: &Session,
+    member: &Session,
+    set: Option<&str>,
+) -> (StatusCode, Option<String>) {
+    let path = format!("/api/v1/people/{}/sign-in-phone", member.me.id);
+    let reply = match set {
+        None => server.get(&path, Some(&admin.token)).await,
+        Some(number) => {
+            let body = SignInPhone {
+                phone: Some(number.to_owned()),
+            };
+            server.send(Method::POST, &path, Some(&admin.token), Some(&body)).await
+        }
+    };
+    if reply.status != StatusCode::OK {
+        return (reply.status, Some(reply.json::<ErrorBody>().error));
+    }
+    (reply.status, reply.json::<SignInPhone>().phone)
+}
+
+#[tokio::test]
+async fn the_number_a_member_signs_in_with_is_theirs_alone_and_only_their_township_changes_it() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M07").await;
+    assert_eq!(server.set_pin(&member, "246810").await, StatusCode::NO_CONTENT);
+    // 赵红梅 (GH-M07) is of 新安镇, whose administrator is GH-T01.
+    let admin = server.sign_in("GH-T01").await;
+    assert_eq!(
+        sign_in_phone(&server, &admin, &member, None).await,
+        (StatusCode::OK, Some(PHONE_OF_M07.into()))
+    );
+
+    // The member changes the number on their profile (from a stolen phone, say): sign-in does not follow it.
+    let edit = Edit {
+        base_version: 0,
+        fields: [(Field::Phone, "13812345678".to_owned())].into(),
+    };
+    let mutation = Mutation {
+        seq: 1,
+        occurred_at: now_ms(),
+        op: Op::EditProfile(edit),
+    };
+    assert_eq!(server.push(&member, vec![mutation]).await.status, StatusCode::OK);
+    assert_eq!(
+        server.sign_in_with_pin("13812345678", "246810").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(server.sign_in_with_pin(PHONE_OF_M07, "246810").await.0, StatusCode::OK);
+
+    // The township moves it when the member asks; a number someone else signs in with is refused.
+    let taken = sign_in_phone(&server, &admin, &member, Some("139-0000-0001")).await;
+    assert_eq!(taken, (StatusCode::CONFLICT, Some("phone_taken".into())));
+    let bad = sign_in_phone(&server, &admin, &member, Some("call me")).await;
+    assert_eq!(bad, (StatusCode::BAD_REQUEST, Some("invalid".into())));
+    let moved = sign_in_phone(&server, &admin, &member, Some("+86 138 1234 5678")).await;
+    assert_eq!(moved, (StatusCode::OK, Some("13812345678".into())));
+    assert_eq!(
+        server.sign_in_with_pin("138-1234-5678", "246810").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        server.sign_in_with_pin(PHONE_OF_M07, "246810").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Only their own township: another's administrator, and the member themself, learn nothing.
+    let other_admin = server.sign_in("GH-T02").await;
+    assert_eq!(
+        sign_in_phone(&server, &other_admin, &member, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sign_in_phone(&server, &member, &member, Some("13900000099")).await.0,
+        StatusCode::NOT_FOUND
     );
 }
 

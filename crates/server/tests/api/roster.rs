@@ -119,6 +119,13 @@ async fn a_file_with_any_problem_imports_nothing() {
         "the line as in the file, blank line counted"
     );
 
+    // 13900000001 is the demo's 王建国's sign-in number.
+    let phone_taken = format!("{HEADER}\n周新,+86 139 0000 0001,男,1990,新安镇,2015-07-01,GN-2026-9001");
+    let (status, report) = import(&server, &admin, &phone_taken).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let found: Vec<_> = report.problems.iter().map(|p| (p.line, p.problem)).collect();
+    assert_eq!(found, [(2, Problem::PhoneTaken)]);
+
     assert_eq!(
         server.count("SELECT count(*) FROM people").await,
         people,
