@@ -17,11 +17,12 @@ use guihai_core::sync::{CodeResponse, Outcome, Rejection};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::{self, AuthUser};
+use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::checkins::Origin;
 use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
+use crate::roles::{self, Seen};
 use crate::routes::Routes;
 use crate::{checkins, clock, db, orgs, qr_image, AppState};
 
@@ -39,7 +40,8 @@ async fn create(
     user: AuthUser,
     ApiJson(new): ApiJson<NewActivity>,
 ) -> Result<(StatusCode, Json<Activity>), AppError> {
-    user.require_secretary(&state.db, new.org_id).await?;
+    // Every member's phone pulls their organisation's activities: they know it, and are told no.
+    roles::require_secretary(&state.db, &user, new.org_id, Seen::Known).await?;
     let new = new.checked().map_err(|error| AppError::Invalid(error.to_string()))?;
     let mut tx = db::begin_write(&state.writes).await?;
     let activity = insert(&mut tx, new).await?;
@@ -109,7 +111,7 @@ pub async fn write_minutes(
     let Some((org_id, _)) = owner(conn, id).await? else {
         return rejected(Rejection::UnknownActivity);
     };
-    if !auth::is_secretary(conn, origin.person_id, org_id).await? {
+    if !roles::is_secretary(conn, origin.person_id, org_id).await? {
         return rejected(Rejection::Forbidden);
     }
     let Some(text) = check_minutes(text) else {
@@ -140,7 +142,7 @@ pub async fn credit_hours(
     let Some((org_id, kind)) = activity else {
         return rejected(Rejection::UnknownActivity);
     };
-    if !auth::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
+    if !roles::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
         return rejected(Rejection::Forbidden);
     }
     if kind != db::wire_name(&ActivityKind::Volunteer) || hours_tenths > MAX_HOURS_TENTHS {
@@ -185,7 +187,7 @@ pub async fn publish_from_phone(
     activity: &Activity,
 ) -> Result<Outcome, AppError> {
     let rejected = |reason| Ok(Outcome::Rejected { reason });
-    if !auth::is_secretary(conn, origin.person_id, activity.org_id).await? {
+    if !roles::is_secretary(conn, origin.person_id, activity.org_id).await? {
         return rejected(Rejection::Forbidden);
     }
     let Ok(activity) = activity.clone().checked() else {
@@ -208,7 +210,7 @@ pub async fn cancel_from_phone(conn: &mut SqliteConnection, origin: &Origin, id:
             reason: Rejection::UnknownActivity,
         });
     };
-    if !auth::is_secretary(conn, origin.person_id, org_id).await? {
+    if !roles::is_secretary(conn, origin.person_id, org_id).await? {
         return Ok(Outcome::Rejected {
             reason: Rejection::Forbidden,
         });
@@ -239,7 +241,7 @@ async fn cancel(
 ) -> Result<StatusCode, AppError> {
     let Path(id) = id?;
     let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    user.require_secretary(&state.db, activity.org_id).await?;
+    roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
     let mut tx = db::begin_write(&state.writes).await?;
     withdraw(&mut tx, id, activity.org_id).await?;
     tx.commit().await?;
@@ -255,7 +257,7 @@ async fn code(
 ) -> Result<Json<CodeResponse>, AppError> {
     let Path(id) = id?;
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    user.require_secretary(&state.db, activity.org_id).await?;
+    roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
     let signed = sign_code(&state.keys(), &activity, &org_name, clock::now_ms());
     let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&state, &headers), signed.link))?;
     Ok(Json(CodeResponse { qr: Some(qr), ..signed }))
@@ -392,7 +394,7 @@ struct AttendeeRow {
 
 async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<Attendance, AppError> {
     let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    user.require_secretary(&state.db, activity.org_id).await?;
+    roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
     let org = activity.org_id.to_string();
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,

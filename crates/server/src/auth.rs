@@ -104,28 +104,6 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-impl AuthUser {
-    /// Passes only if this person is a secretary of `org_id`.
-    pub async fn require_secretary(&self, db: &SqlitePool, org_id: Id) -> Result<(), AppError> {
-        let mut conn = db.acquire().await?;
-        match is_secretary(&mut conn, self.person_id, org_id).await? {
-            true => Ok(()),
-            false => Err(AppError::Forbidden),
-        }
-    }
-}
-
-/// Whether `person_id` is a secretary of `org_id` (also for a write from a phone's outbox).
-pub async fn is_secretary(conn: &mut SqliteConnection, person_id: Id, org_id: Id) -> Result<bool, AppError> {
-    let found: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM roles WHERE person_id = ? AND role = 'secretary' AND org_id = ?")
-            .bind(person_id.to_string())
-            .bind(org_id.to_string())
-            .fetch_optional(conn)
-            .await?;
-    Ok(found.is_some())
-}
-
 /// The stored form of an activation code: what a person types may have stray spaces or lower case.
 pub fn activation_code_hash(code: &str) -> [u8; 32] {
     sha256(code.trim().to_uppercase().as_bytes())

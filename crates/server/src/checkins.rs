@@ -14,7 +14,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{auth, clock, db, door_keys};
+use crate::{clock, db, door_keys, roles};
 
 /// Who sent a mutation, and when, as the push that carries it knows.
 pub struct Origin {
@@ -219,7 +219,7 @@ pub async fn record_from_phone(
     let Some((org_id, starts_at, ends_at, open_to_visitors)) = activity else {
         return rejected(Rejection::UnknownActivity);
     };
-    if !auth::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
+    if !roles::is_secretary(conn, origin.person_id, db::id(&org_id)?).await? {
         return rejected(Rejection::Forbidden);
     }
     let scanned_at = origin.occurred_at.saturating_sub(origin.skew_ms);

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use crate::auth::AuthUser;
 use crate::error::AppError;
 use crate::routes::Routes;
-use crate::{clock, db, door_keys, rosters, AppState};
+use crate::roles::{self, AdminOfMember};
+use crate::{clock, db, door_keys, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -29,11 +30,8 @@ async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<
 
 async fn list_for_admin(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    AdminOfMember { person_id }: AdminOfMember,
 ) -> Result<Json<Vec<Device>>, AppError> {
-    let Path(person_id) = id?;
-    rosters::require_admin_of_member(&state.db, &user, person_id).await?;
     Ok(Json(devices_of(&state, person_id, None).await?))
 }
 
@@ -78,7 +76,7 @@ async fn revoke(
             .await?;
     let owner = db::id(&owner.ok_or(AppError::NotFound)?)?;
     if owner != user.person_id {
-        rosters::require_admin_of_member(&state.db, &user, owner).await?;
+        roles::require_admin_of_member(&state.db, &user, owner).await?;
     }
     let mut tx = db::begin_write(&state.writes).await?;
     let revoked = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")

@@ -16,11 +16,11 @@ use rusqlite::OptionalExtension;
 use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::{self, AuthUser};
+use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
-use crate::{clock, db, AppState};
+use crate::{clock, db, roles, AppState};
 
 /// How many door keys one signed-in phone may have certified over its life: a phone keeps its key with its
 /// session, so more means something is wrong, and each replaced key is a revocation sent to every phone.
@@ -57,7 +57,7 @@ async fn certify(
     let certified_until = clock::unix_secs(now).saturating_add(CERTIFICATE_SECS);
     let mut tx = db::begin_write(&state.writes).await?;
     // As for the organisation's other codes: to anyone but its secretary, it does not exist.
-    if !auth::is_secretary(&mut tx, user.person_id, org_id).await? {
+    if !roles::is_secretary(&mut tx, user.person_id, org_id).await? {
         return Err(AppError::NotFound);
     }
     let known: Option<(String, String, Option<i64>)> =

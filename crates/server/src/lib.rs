@@ -29,6 +29,7 @@ mod profile;
 mod push;
 mod qr_image;
 mod reports;
+mod roles;
 mod roster;
 mod rosters;
 pub mod routes;

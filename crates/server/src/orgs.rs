@@ -3,8 +3,7 @@
 //! every earlier code: phones learn the withdrawal (core's `OrgCodeSince`) on their next pull. Also how
 //! organisations look on a phone (core's `OrgRef`).
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, Method};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -18,6 +17,7 @@ use sqlx::SqliteExecutor;
 use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
+use crate::roles::SecretaryOf;
 use crate::routes::Routes;
 use crate::{clock, db, qr_image, AppState};
 
@@ -73,11 +73,8 @@ struct Poster {
     code_since: i64,
 }
 
+/// What the poster shows of organisation `id`, whose secretary `user` is.
 async fn poster_facts(state: &AppState, user: &AuthUser, id: Id) -> Result<Poster, AppError> {
-    // Someone else's organisation is as unknown as one that does not exist.
-    user.require_secretary(&state.db, id)
-        .await
-        .map_err(|_| AppError::NotFound)?;
     let row: (String, Option<String>, Option<String>, i64, String) = sqlx::query_as(
         "SELECT name, address, contact, code_since, (SELECT name FROM people WHERE id = ?) FROM organisations WHERE id = ?",
     )
@@ -109,10 +106,8 @@ fn sign(state: &AppState, id: Id, poster: &Poster) -> CodeResponse {
 
 async fn code(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    SecretaryOf { user, org_id: id }: SecretaryOf,
 ) -> Result<Json<CodeResponse>, AppError> {
-    let Path(id) = id?;
     let poster = poster_facts(&state, &user, id).await?;
     Ok(Json(sign(&state, id, &poster)))
 }
@@ -120,11 +115,8 @@ async fn code(
 /// Withdraws every earlier code of the organisation and answers the new one.
 async fn rotate(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    SecretaryOf { user, org_id: id }: SecretaryOf,
 ) -> Result<Json<CodeResponse>, AppError> {
-    let Path(id) = id?;
-    poster_facts(&state, &user, id).await?;
     let mut tx = db::begin_write(&state.writes).await?;
     // Strictly later than the code in force, even when rotated twice within a second.
     sqlx::query("UPDATE organisations SET code_since = max(code_since + 1, ?) WHERE id = ?")
@@ -141,11 +133,9 @@ async fn rotate(
 /// An A4 poster to print and hang: the organisation, its secretary, the code and how to use it.
 async fn poster(
     State(state): State<AppState>,
-    user: AuthUser,
+    SecretaryOf { user, org_id: id }: SecretaryOf,
     headers: HeaderMap,
-    id: Result<Path<Id>, PathRejection>,
 ) -> Result<impl IntoResponse, AppError> {
-    let Path(id) = id?;
     let facts = poster_facts(&state, &user, id).await?;
     let link = format!("{}{}", public_origin(&state, &headers), sign(&state, id, &facts).link);
     let qr = qr_image::draw(&link)?;

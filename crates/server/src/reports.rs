@@ -19,6 +19,7 @@ use crate::auth::AuthUser;
 use crate::changes::{self, Audience, LogKey};
 use crate::checkins::Origin;
 use crate::error::{ApiJson, AppError};
+use crate::roles::{self, Seen};
 use crate::routes::Routes;
 use crate::{certificate, clock, db, orgs, AppState};
 
@@ -195,9 +196,7 @@ async fn decide(
     let (person_id, org_id, left_stop) = row.ok_or(AppError::NotFound)?;
     let (person_id, org_id) = (db::id(&person_id)?, db::id(&org_id)?);
     // Someone else's report is as unknown as one that does not exist.
-    user.require_secretary(&state.db, org_id)
-        .await
-        .map_err(|_| AppError::NotFound)?;
+    roles::require_secretary(&state.db, &user, org_id, Seen::Unknown).await?;
 
     let now = clock::now_ms();
     let mut tx = db::begin_write(&state.writes).await?;
@@ -250,9 +249,7 @@ async fn evaluate(
     let mut conn = state.db.acquire().await?;
     let (person_id, org_id, _) = stop_state(&mut conn, stop_id).await?.ok_or(AppError::NotFound)?;
     drop(conn);
-    user.require_secretary(&state.db, org_id)
-        .await
-        .map_err(|_| AppError::NotFound)?;
+    roles::require_secretary(&state.db, &user, org_id, Seen::Unknown).await?;
     let now = clock::now_ms();
     let evaluation = new.checked(now).map_err(journey_error)?;
 

@@ -5,8 +5,8 @@
 //! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out); a member who has signed
 //! in before gets a new one from their township administrator (`POST /api/v1/people/{id}/activation`).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
@@ -16,11 +16,12 @@ use guihai_core::Id;
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 
-use crate::auth::{self, activation_code_hash, AuthUser};
+use crate::auth::{self, activation_code_hash};
 use crate::changes::{self, Audience, LogKey};
 use crate::error::{ApiJson, AppError};
+use crate::roles::{AdminOfMember, TownshipAdminOf};
 use crate::routes::Routes;
-use crate::{clock, db, orgs, profile, qr_image, rosters, AppState};
+use crate::{clock, db, orgs, profile, qr_image, AppState};
 
 /// Activation codes are valid this long unless the administrator says otherwise.
 const DEFAULT_DAYS: u32 = 14;
@@ -58,15 +59,12 @@ fn new_code() -> String {
 
 async fn import(
     State(state): State<AppState>,
-    user: AuthUser,
+    TownshipAdminOf { township }: TownshipAdminOf,
     headers: HeaderMap,
-    id: Result<Path<Id>, PathRejection>,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: String,
 ) -> Result<(StatusCode, Json<RosterImport>), AppError> {
-    let Path(township) = id?;
     let Query(query) = query?;
-    rosters::require_township_admin(&state.db, &user, township).await?;
     let days = query.days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(AppError::Invalid(format!("days must be 1 to {MAX_DAYS}")));
@@ -188,12 +186,9 @@ fn activation(
 /// It replaces any code they had, and opens PIN sign-in again.
 async fn reissue(
     State(state): State<AppState>,
-    user: AuthUser,
+    AdminOfMember { person_id: person }: AdminOfMember,
     headers: HeaderMap,
-    id: Result<Path<Id>, PathRejection>,
 ) -> Result<(StatusCode, Json<Activation>), AppError> {
-    let Path(person) = id?;
-    rosters::require_admin_of_member(&state.db, &user, person).await?;
     let code = new_code();
     let expires_at = clock::now_ms() + i64::from(REISSUED_DAYS) * 24 * 3_600_000;
     let mut tx = db::begin_write(&state.writes).await?;
@@ -248,11 +243,8 @@ async fn add_member(
 
 async fn sign_in_phone(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    AdminOfMember { person_id: person }: AdminOfMember,
 ) -> Result<Json<SignInPhone>, AppError> {
-    let Path(person) = id?;
-    rosters::require_admin_of_member(&state.db, &user, person).await?;
     let phone = sqlx::query_scalar("SELECT sign_in_phone FROM people WHERE id = ?")
         .bind(person.to_string())
         .fetch_one(&state.db)
@@ -265,12 +257,9 @@ async fn sign_in_phone(
 /// the thief's number.
 async fn set_sign_in_phone(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    AdminOfMember { person_id: person }: AdminOfMember,
     ApiJson(request): ApiJson<SignInPhone>,
 ) -> Result<Json<SignInPhone>, AppError> {
-    let Path(person) = id?;
-    rosters::require_admin_of_member(&state.db, &user, person).await?;
     let typed = request.phone.unwrap_or_default();
     let number = profile_rules::normalise(Field::Phone, &typed)
         .map_err(|problem| AppError::Invalid(format!("phone: {problem}")))?;

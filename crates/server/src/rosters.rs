@@ -3,8 +3,7 @@
 //! registers a member's return home (`GET /api/v1/orgs/{id}/members`, `POST /api/v1/people/{id}/return`).
 //! Both see who is out of contact (失联): nothing heard for `Config::lost_after_days`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::domain::ActivityKind;
@@ -12,8 +11,8 @@ use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingRepo
 use guihai_core::Id;
 use sqlx::SqlitePool;
 
-use crate::auth::AuthUser;
 use crate::error::AppError;
+use crate::roles::{AdminOfMember, CountyAdminOf, SecretaryOf, TownshipAdminOf};
 use crate::routes::Routes;
 use crate::{certificate, clock, db, orgs, reports, AppState};
 
@@ -131,14 +130,8 @@ async fn attended(
 
 async fn overview(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    SecretaryOf { org_id: id, .. }: SecretaryOf,
 ) -> Result<Json<OrgOverview>, AppError> {
-    let Path(id) = id?;
-    // Someone else's organisation is as unknown as one that does not exist.
-    user.require_secretary(&state.db, id)
-        .await
-        .map_err(|_| AppError::NotFound)?;
     let org = orgs::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let join = "JOIN stops s ON s.person_id = p.id";
     let members = roster(&state, join, "s.org_id = ? AND s.left_at IS NULL", id, "p.name").await?;
@@ -196,41 +189,10 @@ async fn pending_reports(db: &SqlitePool, org_id: Id) -> Result<Vec<PendingRepor
         .collect()
 }
 
-/// Passes only if this person administers the township `org_id`, or the county above it.
-pub async fn require_township_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM roles r JOIN organisations o ON o.id = ?2 AND o.kind = 'township'
-         WHERE r.person_id = ?1 AND ((r.role = 'township_admin' AND r.org_id = o.id)
-                                  OR (r.role = 'county_admin' AND r.org_id = o.parent_id))",
-    )
-    .bind(user.person_id.to_string())
-    .bind(org_id.to_string())
-    .fetch_optional(db)
-    .await?;
-    found.map(|_| ()).ok_or(AppError::NotFound)
-}
-
-/// Passes if `person_id` is a member (not an administrator or a secretary, whose accounts their township does
-/// not look after) of a township `user` administers; anyone else learns nothing of them.
-pub async fn require_admin_of_member(db: &SqlitePool, user: &AuthUser, person_id: Id) -> Result<(), AppError> {
-    let home: Option<String> = sqlx::query_scalar(
-        "SELECT home_org_id FROM people p WHERE id = ? AND certificate_no IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM roles r WHERE r.person_id = p.id)",
-    )
-    .bind(person_id.to_string())
-    .fetch_optional(db)
-    .await?;
-    let home = db::id(&home.ok_or(AppError::NotFound)?)?;
-    require_township_admin(db, user, home).await
-}
-
 async fn township_members(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    TownshipAdminOf { township: id }: TownshipAdminOf,
 ) -> Result<Json<Vec<RosterEntry>>, AppError> {
-    let Path(id) = id?;
-    require_township_admin(&state.db, &user, id).await?;
     // The latest open stop: a member who reported on without leaving has two, and is listed once.
     let join = "LEFT JOIN stops s ON s.id = (SELECT id FROM stops WHERE person_id = p.id AND left_at IS NULL
                                             ORDER BY arrived_at DESC LIMIT 1)";
@@ -242,11 +204,8 @@ async fn township_members(
 /// The member is back home: their open stops close and they have no current host organisation.
 async fn register_return(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    AdminOfMember { person_id }: AdminOfMember,
 ) -> Result<StatusCode, AppError> {
-    let Path(person_id) = id?;
-    require_admin_of_member(&state.db, &user, person_id).await?;
     let now = clock::now_ms();
     let mut tx = db::begin_write(&state.writes).await?;
     reports::close_open_stops(&mut tx, person_id, now).await?;
@@ -270,17 +229,8 @@ struct SummaryRow {
 /// with members, lost contact and waiting reports counted.
 async fn tree(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    CountyAdminOf { county }: CountyAdminOf,
 ) -> Result<Json<OrgTree>, AppError> {
-    let Path(county) = id?;
-    let admin: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM roles WHERE person_id = ? AND role = 'county_admin' AND org_id = ?")
-            .bind(user.person_id.to_string())
-            .bind(county.to_string())
-            .fetch_optional(&state.db)
-            .await?;
-    admin.ok_or(AppError::NotFound)?;
     let lost_before = clock::now_ms() - i64::from(state.lost_after_days) * 24 * 3_600_000;
     // Members of an organisation: home side, whose home it is (with a certificate: administrators are not
     // counted); host side, with an open stop there.

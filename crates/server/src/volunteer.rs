@@ -2,16 +2,15 @@
 //! counted from the attendance of the organisation's volunteer activities (the hours an activity credits, or
 //! those its secretary credited one attendee). The year is China's, where the organisations are.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::Method;
 use axum::Json;
 use guihai_core::attendance::{MemberHours, TeamHours, VolunteerHours};
-use guihai_core::Id;
 use serde::Deserialize;
 
-use crate::auth::AuthUser;
 use crate::error::AppError;
+use crate::roles::SecretaryOf;
 use crate::routes::Routes;
 use crate::{clock, db, AppState};
 
@@ -43,16 +42,10 @@ const OF_YEAR: &str = "WHERE a.org_id = ?1 AND a.kind = 'volunteer' AND a.cancel
 
 async fn hours(
     State(state): State<AppState>,
-    user: AuthUser,
-    id: Result<Path<Id>, PathRejection>,
+    SecretaryOf { org_id, .. }: SecretaryOf,
     query: Result<Query<HoursQuery>, QueryRejection>,
 ) -> Result<Json<VolunteerHours>, AppError> {
-    let Path(org_id) = id?;
     let Query(query) = query?;
-    // As for the organisation's other records: to anyone but its secretary, it does not exist.
-    user.require_secretary(&state.db, org_id)
-        .await
-        .map_err(|_| AppError::NotFound)?;
     let this_year = time::OffsetDateTime::from_unix_timestamp(clock::now_ms() / 1000)
         .map(|now| now.to_offset(CHINA).year())
         .unwrap_or(2026);

@@ -285,4 +285,13 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         let status = call(&server, &endpoint, &id, Some(&steward.token), body).await;
         assert!(status.is_success(), "{endpoint:?} as its steward: {status}");
     }
+
+    // A database that cannot say who holds which role is a failure of the server (500), never read as "not
+    // yours" (404) or "not allowed" (403).
+    server.execute("ALTER TABLE roles RENAME TO roles_unreadable").await;
+    for endpoint in endpoints(Rule::Steward) {
+        let (id, steward, body) = fixture(endpoint.path);
+        let status = call(&server, &endpoint, &id, Some(&steward.token), body).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{endpoint:?} without its roles");
+    }
 }
