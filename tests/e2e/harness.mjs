@@ -2,7 +2,8 @@
 // loopback port with its own data folder, and Chromium dressed up as a phone.
 //
 // `cargo xtask test` sets GUIHAI_SERVER_BIN and GUIHAI_DIST. Write tests with `e2eTest`: it stops
-// the servers and browsers a test started and prints the servers' logs when the test fails.
+// the servers and browsers a test started, checks that the servers' logs hold nothing personal, and
+// prints the logs when the test fails.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -46,6 +47,11 @@ export function e2eTest(name, fn) {
       await started.run(resources, () => fn(t));
       // The server's Content-Security-Policy holds for every page and worker the test opened.
       assert.deepEqual(resources.violations, [], 'the app broke its own Content-Security-Policy');
+      // Whatever the test did, the servers' logs hold nothing personal (docs/security.md).
+      await Promise.all(resources.servers.map((server) => server.stop()));
+      for (const server of resources.servers) {
+        assert.deepEqual(await personalData(server.logFile), [], `personal data in ${server.logFile}`);
+      }
     } catch (error) {
       for (const server of resources.servers) await server.printLogTail();
       throw error;
@@ -66,7 +72,8 @@ export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHA
   const bin = requiredEnv('GUIHAI_SERVER_BIN');
   dataDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-e2e-'));
   const logFile = path.join(dataDir, 'server.log');
-  const log = createWriteStream(logFile, { flags: 'a' });
+  // What it prints for its operator (the listening line, the demo's sign-in sheet) apart from its log.
+  const printed = createWriteStream(path.join(dataDir, 'server.out'), { flags: 'a' });
   const args = ['--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, '--dist', dist, '--demo', ...extra];
   // The log goes straight to the file, not through this process: a test busy in its own work must never
   // hold up a server writing its log (a full pipe blocks the writer), or it would measure its own delay.
@@ -81,7 +88,7 @@ export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHA
       START_TIMEOUT_MS,
     );
     createInterface({ input: proc.stdout }).on('line', (line) => {
-      log.write(line + '\n');
+      printed.write(line + '\n');
       const match = LISTENING.exec(line);
       if (match) {
         clearTimeout(timer);
@@ -118,6 +125,30 @@ export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHA
   liveServers.add(server);
   started.getStore()?.servers.push(server);
   return server;
+}
+
+/**
+ * What must never be in a server's log, by pattern: names and anything else in Chinese, phone numbers,
+ * activation codes (the demo's and real ones), codes after `/q/`, session tokens (43 characters of base64url)
+ * and the PIN the flows use.
+ */
+const PERSONAL = {
+  chinese: /\p{Script=Han}/u,
+  phone: /(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])/,
+  'demo code': /\bGH-[MSTC]\d{2}\b/,
+  'activation code': /\b[A-HJ-NP-Z2-9]{5}-[A-HJ-NP-Z2-9]{5}\b/,
+  'scanned code': /\/q\/(?!…)[A-Za-z0-9_-]/,
+  token: /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/,
+  pin: /\b246810\b/,
+};
+
+/** The lines of a server log that hold personal data, each with what it holds. */
+export async function personalData(logFile) {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    const kinds = Object.entries(PERSONAL).filter(([, pattern]) => pattern.test(line));
+    return kinds.length ? [`${kinds.map(([kind]) => kind).join(', ')}: ${line}`] : [];
+  });
 }
 
 async function printTail(logFile) {
