@@ -78,7 +78,11 @@ export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHA
   // The log goes straight to the file, not through this process: a test busy in its own work must never
   // hold up a server writing its log (a full pipe blocks the writer), or it would measure its own delay.
   const stderr = await open(logFile, 'a');
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', stderr.fd] });
+  // At debug level, so that the log check (`personalData`) covers more than a server logs by default. But for
+  // sqlx's statements: their text is the migrations' and the code's own (with Chinese in comments), never a
+  // bound value.
+  const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'debug,sqlx::query=info' };
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', stderr.fd], env });
   await stderr.close();
   const exited = new Promise((resolve) => proc.once('exit', (...codeAndSignal) => resolve(codeAndSignal)));
 
