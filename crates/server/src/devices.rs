@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::error::AppError;
-use crate::routes::Routes;
 use crate::roles::{self, AdminOfMember};
+use crate::routes::Routes;
 use crate::{clock, db, door_keys, AppState};
 
 pub fn routes() -> Routes {

@@ -292,6 +292,10 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     for endpoint in endpoints(Rule::Steward) {
         let (id, steward, body) = fixture(endpoint.path);
         let status = call(&server, &endpoint, &id, Some(&steward.token), body).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{endpoint:?} without its roles");
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{endpoint:?} without its roles"
+        );
     }
 }
