@@ -24,6 +24,7 @@ use crate::signin::SignIn;
 use crate::signout::SignOut;
 use crate::store::{Opened, StoreError};
 use crate::sync::{SyncBadge, SyncPage, SyncService};
+use crate::toast::{provide_toast, ToastBar};
 use crate::township::TownshipPage;
 
 /// The app, or, when the local data cannot be used by this build, only a screen that says why.
@@ -39,11 +40,13 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
         return view! { <Unusable key /> }.into_any();
     }
     provide_context(SyncService::start());
+    provide_toast();
     view! {
         <Router>
             <div class="app" data-testid="app">
                 <Header />
                 <UpdatePrompt />
+                <ToastBar />
                 <main>
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=Home />

@@ -27,6 +27,7 @@ mod signin;
 mod signout;
 pub mod store;
 pub mod sync;
+mod toast;
 mod township;
 
 /// Opens the phone's store (bringing its data to this build's schema), then mounts the app on the page, and

@@ -17,15 +17,37 @@ use crate::clock::{format_date, format_time};
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
 use crate::store::records;
+use crate::toast::{use_toast, Toast};
 
-/// The outcome of the last action, as a translation key.
-fn answer_key(answer: Answer) -> &'static str {
+/// A problem's translation key (what to do about it).
+fn problem_key(answer: Answer) -> &'static str {
     match answer {
         Answer::Done => "steward.done",
         Answer::Invalid => "steward.invalid",
         Answer::Conflict => "steward.conflict",
         Answer::Failed => "steward.failed",
     }
+}
+
+/// Says how an action went in the answer bar: `done` (words naming who or what) when it went through.
+pub fn tell(toast: Toast, i18n: I18n, answer: Answer, done: String) {
+    match answer {
+        Answer::Done => toast.ok(done),
+        problem => toast.problem(i18n.t(problem_key(problem))),
+    }
+}
+
+/// Asks before a step that cannot be undone, saying what it will do; `true` once the person agreed.
+pub fn confirmed(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
+}
+
+/// A staff action: the path to post to, its body, and the words that say it went through.
+#[derive(Clone)]
+pub struct Action {
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    pub done: String,
 }
 
 /// "组织生活 3 次、学习 1 次": what the member attended during the stop.
@@ -67,12 +89,13 @@ pub fn OrgPage() -> impl IntoView {
     let i18n = use_i18n();
     let org_id = id_param("id");
     let overview = fetched::<OrgOverview>(move || Some(format!("/orgs/{}/overview", org_id()?)));
-    let answer = RwSignal::new(None::<Answer>);
-    // Every action posts, shows its outcome, and reloads the lists.
-    let act = move |path: String, body: Option<serde_json::Value>| {
+    let toast = use_toast();
+    // Every action posts, says how it went where the eye is, and reloads the lists.
+    let act = move |action: Action| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            answer.set(Some(api::post(&session.token, &path, body.as_ref()).await));
+            let answer = api::post(&session.token, &action.path, action.body.as_ref()).await;
+            tell(toast, i18n, answer, action.done);
             overview.refetch();
         });
     };
@@ -85,20 +108,12 @@ pub fn OrgPage() -> impl IntoView {
                     Some(overview) => view! { <Overview overview act /> }.into_any(),
                 })}
             </Suspense>
-            {move || answer.get().map(|a| view! {
-                <p class=if a == Answer::Done { "success" } else { "error" } role="status" data-testid="steward-answer">
-                    {i18n.t(answer_key(a))}
-                </p>
-            })}
         </section>
     }
 }
 
 #[component]
-fn Overview(
-    overview: OrgOverview,
-    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn Overview(overview: OrgOverview, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let org_id = overview.org.id;
     view! {
@@ -129,20 +144,46 @@ fn Overview(
 }
 
 #[component]
-fn Pending(
-    report: PendingReport,
-    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn Pending(report: PendingReport, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let reason = RwSignal::new(String::new());
+    let needs_reason = RwSignal::new(false);
+    let reason_input = NodeRef::<leptos::html::Input>::new();
+    let reason_request = NodeRef::<leptos::html::P>::new();
+    // The request for a reason is brought into view with the box it is about.
+    Effect::new(move |_| {
+        if let Some(request) = reason_request.get() {
+            request.scroll_into_view_with_bool(false);
+        }
+    });
     let path = format!("/reports/{}/decision", report.id);
+    let name = report.name.clone();
     let decide = move |decision: Decision| {
-        act(
-            path.clone(),
-            Some(serde_json::to_value(decision).expect("decisions serialise")),
-        );
+        let done = match &decision {
+            Decision::Accept => i18n.t_with("steward.accepted", &[("name", &name)]),
+            Decision::Refuse { .. } => i18n.t_with("steward.refused", &[("name", &name)]),
+        };
+        act(Action {
+            path: path.clone(),
+            body: Some(serde_json::to_value(decision).expect("decisions serialise")),
+            done,
+        });
     };
     let decide = StoredValue::new(decide);
+    // Refusing needs a reason (the member is told it): asked for right there, with the cursor in the box.
+    let refuse = move |_| {
+        let reason = reason.get_untracked();
+        if reason.trim().is_empty() {
+            needs_reason.set(true);
+            if let Some(input) = reason_input.get_untracked() {
+                let _ = input.focus();
+            }
+            return;
+        }
+        needs_reason.set(false);
+        decide.with_value(|d| d(Decision::Refuse { reason }));
+    };
+    let reason_id = format!("refuse-reason-{}", report.id);
     let from = report
         .previous_org
         .as_ref()
@@ -160,10 +201,13 @@ fn Pending(
             <div class="row-actions">
                 <button class="button primary" data-testid="accept-report"
                     on:click=move |_| decide.with_value(|d| d(Decision::Accept))>{i18n.t("steward.accept")}</button>
-                <input type="text" data-testid="refuse-reason" placeholder=i18n.t("steward.refuse_reason")
-                    prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
-                <button class="button" data-testid="refuse-report"
-                    on:click=move |_| decide.with_value(|d| d(Decision::Refuse { reason: reason.get() }))>{i18n.t("steward.refuse")}</button>
+                <label class="visually-hidden" for=reason_id.clone()>{i18n.t("steward.refuse_reason")}</label>
+                <input type="text" id=reason_id data-testid="refuse-reason" placeholder=i18n.t("steward.refuse_reason")
+                    node_ref=reason_input prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev)) />
+                <button class="button" data-testid="refuse-report" on:click=refuse>{i18n.t("steward.refuse")}</button>
+                {move || needs_reason.get().then(|| view! {
+                    <p class="error" role="alert" data-testid="refuse-needs-reason" node_ref=reason_request>{i18n.t("steward.refuse_needs_reason")}</p>
+                })}
             </div>
         </li>
     }
@@ -171,10 +215,7 @@ fn Pending(
 
 /// A member here now, or one who left: their stop, contact, and the evaluation (written here if missing).
 #[component]
-fn Member(
-    entry: RosterEntry,
-    act: impl Fn(String, Option<serde_json::Value>) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn Member(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let attended = attended_words(i18n, &entry.attended);
     let writing = RwSignal::new(false);
@@ -182,18 +223,26 @@ fn Member(
     // The participation at this organisation, from the check-in log, starts the text.
     let text = RwSignal::new(i18n.t_with("steward.evaluation_start", &[("attended", &attended)]));
     let stop_id = entry.stop_id;
+    let name = StoredValue::new(entry.name.clone());
     let evaluate = move |_| {
-        if let Some(stop_id) = stop_id {
-            let body = NewEvaluation {
-                grade: grade.get(),
-                text: text.get(),
-            };
-            act(
-                format!("/stops/{stop_id}/evaluation"),
-                Some(serde_json::to_value(body).expect("evaluations serialise")),
-            );
+        let Some(stop_id) = stop_id else { return };
+        if !confirmed(&i18n.t_with("steward.evaluate_confirm", &[("name", &name.get_value())])) {
+            return;
         }
+        let body = NewEvaluation {
+            grade: grade.get(),
+            text: text.get(),
+        };
+        act(Action {
+            path: format!("/stops/{stop_id}/evaluation"),
+            body: Some(serde_json::to_value(body).expect("evaluations serialise")),
+            done: i18n.t_with("steward.evaluated", &[("name", &name.get_value())]),
+        });
     };
+    // Only for a member who said they are leaving, or who left without one.
+    let may_evaluate =
+        entry.evaluation.is_none() && stop_id.is_some() && (entry.leaving_at.is_some() || entry.left_at.is_some());
+    let form_id = stop_id.map(|id| id.to_string()).unwrap_or_default();
     let since = entry.arrived_at.map(format_date).unwrap_or_default();
     let until = entry.left_at.map(format_date);
     view! {
@@ -214,14 +263,15 @@ fn Member(
                     <span data-testid="evaluated">{i18n.t(&format!("grade.{}", e.grade.as_str()))}" · "{e.text.clone()}</span>
                 })}
             </span>
-            {(entry.evaluation.is_none() && stop_id.is_some()).then(|| view! {
+            {may_evaluate.then(|| view! {
                 <div class="row-actions">
                     <Show when=move || writing.get() fallback=move || view! {
                         <button class="button" data-testid="write-evaluation" on:click=move |_| writing.set(true)>
                             {i18n.t("steward.evaluate")}
                         </button>
                     }>
-                        <select data-testid="evaluation-grade" on:change=move |ev| {
+                        <label for=format!("grade-{form_id}")>{i18n.t("steward.grade_label")}</label>
+                        <select id=format!("grade-{form_id}") data-testid="evaluation-grade" on:change=move |ev| {
                             let chosen = event_target_value(&ev);
                             if let Some(g) = Grade::ALL.into_iter().find(|g| g.as_str() == chosen) {
                                 grade.set(g);
@@ -231,7 +281,8 @@ fn Member(
                                 <option value=g.as_str() selected=move || grade.get() == g>{i18n.t(&format!("grade.{}", g.as_str()))}</option>
                             }).collect_view()}
                         </select>
-                        <textarea data-testid="evaluation-text" prop:value=text
+                        <label for=format!("evaluation-{form_id}")>{i18n.t("steward.evaluation_label")}</label>
+                        <textarea id=format!("evaluation-{form_id}") data-testid="evaluation-text" prop:value=text
                             on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                         <button class="button primary" data-testid="submit-evaluation" on:click=evaluate>
                             {i18n.t("steward.submit_evaluation")}
@@ -247,7 +298,7 @@ fn Member(
 #[component]
 fn CodeTools(org_id: Id) -> impl IntoView {
     let i18n = use_i18n();
-    let message = RwSignal::new(None::<&'static str>);
+    let toast = use_toast();
     let poster = move |_| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
@@ -255,26 +306,23 @@ fn CodeTools(org_id: Id) -> impl IntoView {
                 Some(svg) => crate::pwa::download("guihai-poster.svg", "image/svg+xml", &svg).is_ok(),
                 None => false,
             };
-            message.set(Some(if saved {
-                "steward.poster_saved"
+            if saved {
+                toast.ok(i18n.t("steward.poster_saved"));
             } else {
-                "steward.failed"
-            }));
+                toast.problem(i18n.t("steward.failed"));
+            }
         });
     };
     let code = fetched::<CodeResponse>(move || Some(format!("/orgs/{org_id}/code")));
     let rotate = move |_| {
-        let confirmed = window()
-            .confirm_with_message(&i18n.t("steward.rotate_confirm"))
-            .unwrap_or(false);
-        if !confirmed {
+        if !confirmed(&i18n.t("steward.rotate_confirm")) {
             return;
         }
         spawn_local(async move {
             let Some(session) = records::session() else { return };
             let path = format!("/orgs/{org_id}/code");
-            let rotated = api::post(&session.token, &path, None::<&()>).await == Answer::Done;
-            message.set(Some(if rotated { "steward.rotated" } else { "steward.failed" }));
+            let answer = api::post(&session.token, &path, None::<&()>).await;
+            tell(toast, i18n, answer, i18n.t("steward.rotated"));
             // The link on screen is the withdrawn one until read again.
             code.refetch();
         });
@@ -287,6 +335,5 @@ fn CodeTools(org_id: Id) -> impl IntoView {
         {move || code.get().flatten().map(|code| view! {
             <p class="note code-link">{i18n.t("steward.code_link")}" "<a data-testid="org-code-link" href=code.link.clone()>{code.link.clone()}</a></p>
         })}
-        {move || message.get().map(|key| view! { <p class="note" role="status" data-testid="code-message">{i18n.t(key)}</p> })}
     }
 }

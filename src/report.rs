@@ -13,9 +13,11 @@ use leptos_router::components::A;
 
 use crate::clock::{format_date, new_id, now_ms};
 use crate::i18n::use_i18n;
+use crate::org::confirmed;
 use crate::store::records::{self, PendingReport};
 use crate::store::{cache, outbox, StoreError};
 use crate::sync::{reason_key, use_sync};
+use crate::toast::use_toast;
 
 /// Reports made here and not yet confirmed, each with the reason where the server refused it for good (as
 /// check-ins are shown: a refused report never comes back as a record, so it stays here with its reason).
@@ -172,15 +174,19 @@ pub fn Journey() -> impl IntoView {
     });
     let failed = RwSignal::new(None::<StoreError>);
     let leaving = RwSignal::new(false);
-    let leave = move |stop_id: Id| {
+    let toast = use_toast();
+    let leave = move |stop_id: Id, org: String| {
         // A second tap while the first is being kept would queue a second notice.
-        if leaving.get_untracked() {
+        if leaving.get_untracked() || !confirmed(&i18n.t_with("report.leave_confirm", &[("org", &org)])) {
             return;
         }
         leaving.set(true);
         spawn_local(async move {
             match outbox::enqueue_op(Op::Leave { stop_id }, now_ms(), None).await {
-                Ok(()) => sync.local_write(),
+                Ok(()) => {
+                    sync.local_write();
+                    toast.ok(i18n.t_with("report.leave_kept", &[("org", &org)]));
+                }
                 Err(error) => failed.set(Some(error)),
             }
             leaving.set(false);
@@ -228,7 +234,10 @@ pub fn Journey() -> impl IntoView {
                         view! { <p class="note" data-testid="leaving-told">{i18n.t("report.leaving_told")}</p> }.into_any()
                     } else {
                         view! {
-                            <button class="button" data-testid="leave" on:click=move |_| leave(id)>
+                            <button class="button" data-testid="leave" on:click={
+                                let org = stop.org.name.clone();
+                                move |_| leave(id, org.clone())
+                            }>
                                 {i18n.t("report.leave")}
                             </button>
                         }.into_any()

@@ -14,28 +14,37 @@ use crate::clock::format_time;
 use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
-use crate::org::{attended_words, Contact};
+use crate::org::{attended_words, confirmed, tell, Contact};
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
+use crate::toast::use_toast;
 
 #[component]
 pub fn TownshipPage() -> impl IntoView {
     let i18n = use_i18n();
     let township = id_param("id");
     let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
-    let answer = RwSignal::new(None::<Answer>);
-    let register_return = move |person: Id| {
+    let toast = use_toast();
+    let register_return = move |person: Id, name: String| {
+        if !confirmed(&i18n.t_with("township.return_confirm", &[("name", &name)])) {
+            return;
+        }
         spawn_local(async move {
             let Some(session) = records::session() else { return };
             let path = format!("/people/{person}/return");
-            answer.set(Some(api::post(&session.token, &path, None::<&()>).await));
+            let answer = api::post(&session.token, &path, None::<&()>).await;
+            tell(
+                toast,
+                i18n,
+                answer,
+                i18n.t_with("township.returned", &[("name", &name)]),
+            );
             members.refetch();
         });
     };
     view! {
         <section class="card" data-testid="township-page">
             <h1>{move || i18n.t("township.title")}</h1>
-            {move || township().map(|township| view! { <RosterImportForm township /> })}
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
@@ -61,7 +70,10 @@ pub fn TownshipPage() -> impl IntoView {
                                         </span>
                                         <div class="row-actions">
                                             {away.then(|| view! {
-                                                <button class="button" data-testid="register-return" on:click=move |_| register_return(person)>
+                                                <button class="button" data-testid="register-return" on:click={
+                                                    let name = entry.name.clone();
+                                                    move |_| register_return(person, name.clone())
+                                                }>
                                                     {i18n.t("township.register_return")}
                                                 </button>
                                             })}
@@ -74,11 +86,7 @@ pub fn TownshipPage() -> impl IntoView {
                     }.into_any(),
                 })}
             </Suspense>
-            {move || answer.get().map(|a| view! {
-                <p class=if a == Answer::Done { "success" } else { "error" } role="status" data-testid="steward-answer">
-                    {i18n.t(if a == Answer::Done { "township.returned" } else { "steward.failed" })}
-                </p>
-            })}
+            {move || township().map(|township| view! { <RosterImportForm township /> })}
         </section>
     }
 }

@@ -193,3 +193,28 @@ export async function attendeesOnceSynced(server, activity, page) {
   assert.equal(status, 200);
   return body.came;
 }
+
+/** Fails unless `locator` is wholly inside the page's viewport: where the person is looking. */
+export async function assertInView(page, locator) {
+  const box = await locator.boundingBox();
+  const { width, height } = page.viewportSize();
+  assert.ok(
+    // A pixel's slack for layout's fractions.
+    box && box.x >= -1 && box.y >= -1 && box.x + box.width <= width + 1 && box.y + box.height <= height + 1,
+    `in view of ${width}x${height}: ${JSON.stringify(box)}`,
+  );
+}
+
+/** Waits for the answer bar to say `text`, and checks it is in view. */
+export async function answered(page, text) {
+  const toast = page.getByTestId('toast').filter({ hasText: text });
+  await toast.waitFor();
+  await assertInView(page, toast);
+  return toast;
+}
+
+/** Taps `button`, which asks before a step that cannot be undone, and answers the question with `accept`. */
+export async function tapAndAnswer(page, button, accept) {
+  page.once('dialog', (dialog) => (accept ? dialog.accept() : dialog.dismiss()));
+  await button.click();
+}

@@ -6,7 +6,17 @@
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
 import { api, e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { apiSession, lastSynced, orgLink, signInOnPhone, signedInPhone, waitForFirstSync, waitForSync } from './flows.mjs';
+import {
+  answered,
+  assertInView,
+  lastSynced,
+  orgLink,
+  signInOnPhone,
+  signedInPhone,
+  tapAndAnswer,
+  waitForFirstSync,
+  waitForSync,
+} from './flows.mjs';
 import { outboxCount } from './store.mjs';
 
 const NEWCOMER = 'GH-M21'; // 孙立平, 新安镇, just arrived
@@ -72,8 +82,11 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   const pending = secretary.getByTestId('pending-report').filter({ hasText: '孙立平' });
   await pending.waitFor();
   await screenshot(secretary, 'secretary-reports');
+  // Refusing needs a reason: asked for right there, and nothing is sent.
+  await pending.getByTestId('refuse-report').click();
+  await assertInView(secretary, pending.getByTestId('refuse-needs-reason'));
   await pending.getByTestId('accept-report').click();
-  await secretary.locator('[data-testid=steward-answer]').filter({ hasText: '已完成' }).waitFor();
+  await answered(secretary, '已接收孙立平的报到');
   const row = secretary.locator('[data-testid=org-member][data-name=孙立平]');
   await row.waitFor();
 
@@ -82,8 +95,12 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   await page.goto('/');
   assert.equal(await page.getByTestId('current-org').textContent(), HANGZHOU);
   assert.match(await page.getByTestId('open-stop').textContent(), new RegExp(HANGZHOU));
-  await page.getByTestId('leave').click();
+  // Leaving cannot be taken back: asked first, and a "no" keeps nothing.
+  await tapAndAnswer(page, page.getByTestId('leave'), false);
+  assert.equal(await outboxCount(page), 0, 'not leaving after all');
+  await tapAndAnswer(page, page.getByTestId('leave'), true);
   await page.getByTestId('leaving-told').waitFor();
+  await answered(page, '联网后告诉');
   await syncNow(page);
 
   await secretary.reload();
@@ -92,7 +109,15 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   await row.getByTestId('evaluation-grade').selectOption('excellent');
   assert.match(await row.getByTestId('evaluation-text').inputValue(), /尚无活动签到/);
   await row.getByTestId('evaluation-text').fill('积极参加组织生活，主动参与社区志愿服务。');
-  await row.getByTestId('submit-evaluation').click();
+  await tapAndAnswer(secretary, row.getByTestId('submit-evaluation'), false);
+  await secretary.reload();
+  await row.getByTestId('leaving').waitFor();
+  assert.equal(await row.getByTestId('evaluated').count(), 0, 'a "no" sends nothing');
+  await row.getByTestId('write-evaluation').click();
+  await row.getByTestId('evaluation-text').fill('积极参加组织生活，主动参与社区志愿服务。');
+  await row.getByLabel('评价等次').selectOption('excellent');
+  await tapAndAnswer(secretary, row.getByTestId('submit-evaluation'), true);
+  await answered(secretary, '已为孙立平写好评价并办理离开');
   await secretary
     .getByTestId('org-departed')
     .locator('[data-testid=org-member][data-name=孙立平]')
@@ -124,9 +149,8 @@ e2eTest('a rotated code is refused offline, as a link and through the camera; a 
   assert.match(await page.getByTestId('report-left-question').textContent(), new RegExp(HANGZHOU));
 
   const secretary = await secretaryPhone(browser, server, 'GH-S02');
-  secretary.once('dialog', (dialog) => dialog.accept());
-  await secretary.getByTestId('rotate-code').click();
-  await secretary.getByTestId('code-message').filter({ hasText: '已更换' }).waitFor();
+  await tapAndAnswer(secretary, secretary.getByTestId('rotate-code'), true);
+  await answered(secretary, '已更换');
   await screenshot(secretary, 'secretary-code');
 
   await syncNow(page);
@@ -153,7 +177,10 @@ e2eTest('the township sees where its members are and who is out of contact, and 
   const luo = list.locator('[data-testid=township-member][data-name=罗小燕]');
   await luo.getByTestId('lost').waitFor();
   await screenshot(page, 'township');
-  await chen.getByTestId('register-return').click();
-  await page.locator('[data-testid=steward-answer]').filter({ hasText: '已登记返乡' }).waitFor();
+  await tapAndAnswer(page, chen.getByTestId('register-return'), false);
+  await page.reload();
+  await chen.getByTestId('whereabouts').filter({ hasText: '苏州' }).waitFor();
+  await tapAndAnswer(page, chen.getByTestId('register-return'), true);
+  await answered(page, '已登记陈明返乡');
   await chen.getByTestId('whereabouts').filter({ hasText: '在家' }).waitFor();
 });
