@@ -11,6 +11,7 @@ use leptos_router::components::Redirect;
 
 use crate::clock::format_date;
 use crate::i18n::{use_i18n, I18n};
+use crate::report::{my_situation, situation_words};
 use crate::store::{checkins, records};
 use crate::sync::use_sync;
 
@@ -51,6 +52,8 @@ pub fn CertificatePage() -> impl IntoView {
             return view! { <Redirect path="/signin" /> }.into_any();
         };
         let current = me.current_org.as_ref().map(|o| o.name.clone());
+        let situation = situation_words(i18n, &my_situation());
+        let returned_home_at = me.returned_home_at;
         view! {
             <section class="card certificate" data-testid="certificate">
                 <h1>{i18n.t("certificate.title")}</h1>
@@ -62,7 +65,7 @@ pub fn CertificatePage() -> impl IntoView {
                     <dt>{i18n.t("home.home_org")}</dt>
                     <dd>{me.home_org.name.clone()}</dd>
                     <dt>{i18n.t("home.current_org")}</dt>
-                    <dd>{current.unwrap_or_else(|| i18n.t("home.no_current_org"))}</dd>
+                    <dd data-testid="certificate-current">{current.unwrap_or(situation)}</dd>
                 </dl>
                 {move || {
                     let hours = volunteer.get().and_then(Result::ok).unwrap_or_default();
@@ -91,7 +94,7 @@ pub fn CertificatePage() -> impl IntoView {
                     if stops.is_empty() {
                         return view! { <p class="empty">{i18n.t("certificate.no_stops")}</p> }.into_any();
                     }
-                    stops.iter().map(|stop| stop_view(i18n, stop, &attended)).collect_view().into_any()
+                    stops.iter().map(|stop| stop_view(i18n, stop, &attended, returned_home_at)).collect_view().into_any()
                 }}
             </section>
             <section class="card">
@@ -127,7 +130,7 @@ fn by_year(hours: &[(i64, u16)]) -> BTreeMap<u32, u32> {
     years
 }
 
-fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
+fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended], returned_home_at: Option<i64>) -> impl IntoView {
     let until = stop.left_at.map_or_else(|| i18n.t("certificate.present"), format_date);
     let counts = attended_at(stop, attended);
     let each: Vec<_> = attended_during(stop, attended)
@@ -161,7 +164,16 @@ fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended]) -> impl IntoView {
             </p>
         }
         .into_any(),
-        (None, Some(_)) => view! { <p class="note">{i18n.t("certificate.not_evaluated")}</p> }.into_any(),
+        // Ended by the township's registering the return home: it says so, not just "no evaluation".
+        (None, Some(left)) if returned_home_at == Some(left) => {
+            view! { <p class="note" data-testid="stop-end">{i18n.t("certificate.ended_by_return")}</p> }.into_any()
+        }
+        (None, Some(_)) => {
+            view! { <p class="note" data-testid="stop-end">{i18n.t("certificate.not_evaluated")}</p> }.into_any()
+        }
+        (None, None) if stop.leaving_at.is_some() => {
+            view! { <p class="note" data-testid="stop-end">{i18n.t("certificate.leaving")}</p> }.into_any()
+        }
         (None, None) => ().into_any(),
     };
     view! {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::i18n::use_i18n;
-use crate::report::Journey;
+use crate::report::{my_situation, situation_words, Journey};
 use crate::store::records;
 use crate::sync::use_sync;
 
@@ -17,7 +17,9 @@ pub fn Home() -> impl IntoView {
     move || match me() {
         None => view! { <Redirect path="/signin" /> }.into_any(),
         Some(me) => {
+            // No host organisation: the words for where they stand instead (返乡, between cities, new).
             let current = me.current_org.as_ref().map(|org| org.name.clone());
+            let situation = situation_words(i18n, &my_situation());
             view! {
                 <section class="card profile" data-testid="home">
                     <h1 data-testid="member-name">{i18n.t_with("home.greeting", &[("name", &me.name)])}</h1>
@@ -25,7 +27,7 @@ pub fn Home() -> impl IntoView {
                         <dt>{i18n.t("home.home_org")}</dt>
                         <dd data-testid="home-org">{me.home_org.name.clone()}</dd>
                         <dt>{i18n.t("home.current_org")}</dt>
-                        <dd data-testid="current-org">{current.unwrap_or_else(|| i18n.t("home.no_current_org"))}</dd>
+                        <dd data-testid="current-org">{current.unwrap_or(situation)}</dd>
                         {me.certificate_no.clone().map(|no| view! {
                             <dt>{i18n.t("home.certificate_no")}</dt>
                             <dd>{no}</dd>

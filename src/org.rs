@@ -254,8 +254,9 @@ fn Member(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + 'stati
                 <br />
                 <span class="note" data-testid="attended">{attended}</span>
                 <br />
-                <Contact entry=entry.clone() />
-                {entry.leaving_at.map(|at| view! {
+                // Contact and a notice of leaving are this organisation's business only while the member is here.
+                {entry.left_at.is_none().then(|| view! { <Contact entry=entry.clone() /> })}
+                {entry.leaving_at.filter(|_| entry.left_at.is_none()).map(|at| view! {
                     <span class="pill waiting" data-testid="leaving">{i18n.t_with("steward.leaving", &[("time", &format_date(at))])}</span>
                 })}
                 {entry.evaluation.as_ref().map(|e| view! {

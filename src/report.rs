@@ -5,6 +5,7 @@
 use guihai_core::certificate::Stop;
 use guihai_core::qr::{Code, CodeError};
 use guihai_core::report::ReportState;
+use guihai_core::situation::{situation, Facts, Situation};
 use guihai_core::sync::{Op, Rejection};
 use guihai_core::Id;
 use leptos::prelude::*;
@@ -12,7 +13,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::clock::{format_date, new_id, now_ms};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 use crate::org::confirmed;
 use crate::store::records::{self, PendingReport};
 use crate::store::{cache, outbox, StoreError};
@@ -62,6 +63,53 @@ pub fn check(code: &Code, org_id: Id) -> Result<(), Refusal> {
 pub enum Refusal {
     Code(CodeError),
     Already,
+}
+
+/// Where the member stands now, from what this phone holds (its waiting notices counted).
+pub fn my_situation() -> Situation {
+    let stop = open_stop();
+    let leaving = stop.as_ref().is_some_and(|stop| {
+        cache::with(|c| {
+            c.others
+                .iter()
+                .any(|other| matches!(other.queued.op, Op::Leave { stop_id } if stop_id == stop.id))
+        })
+    });
+    let waiting = pending_reports()
+        .into_iter()
+        .find(|(_, refused)| refused.is_none())
+        .map(|(p, _)| p.org_name);
+    let pending = records::reports()
+        .into_iter()
+        .filter(|r| r.state == ReportState::Pending)
+        .max_by_key(|r| r.received_at)
+        .map(|r| r.org.name);
+    let last_left = records::stops()
+        .into_iter()
+        .filter_map(|s| Some((s.org.name, s.left_at?)))
+        .max_by_key(|(_, at)| *at);
+    let reported_to = waiting.or(pending);
+    situation(Facts {
+        open_stop: stop.as_ref(),
+        leaving,
+        reported_to: reported_to.as_deref(),
+        last_left: last_left.as_ref().map(|(org, at)| (org.as_str(), *at)),
+        returned_home_at: records::me().and_then(|me| me.returned_home_at),
+    })
+}
+
+/// A situation in words, as every screen says it.
+pub fn situation_words(i18n: I18n, situation: &Situation) -> String {
+    match situation {
+        Situation::Newcomer => i18n.t("situation.newcomer"),
+        Situation::Reported { org } => i18n.t_with("situation.reported", &[("org", org)]),
+        Situation::At { org, since } => i18n.t_with("situation.at", &[("org", org), ("since", &format_date(*since))]),
+        Situation::Leaving { org } => i18n.t_with("situation.leaving", &[("org", org)]),
+        Situation::Between { left, at } => {
+            i18n.t_with("situation.between", &[("org", left), ("date", &format_date(*at))])
+        }
+        Situation::ReturnedHome { at } => i18n.t_with("situation.returned_home", &[("date", &format_date(*at))]),
+    }
 }
 
 /// The stop the member is at: the open one at their current organisation, else the latest open one (a member
@@ -192,8 +240,19 @@ pub fn Journey() -> impl IntoView {
             leaving.set(false);
         })
     };
+    let now = sync.watch(my_situation);
     view! {
         <section class="card journey" data-testid="journey">
+            {move || {
+                let now = now();
+                let shown = !matches!(now, Situation::At { .. } | Situation::Leaving { .. } | Situation::Reported { .. });
+                view! {
+                    <p data-testid="situation" data-state=now.as_str() class:hidden=!shown>
+                        {situation_words(i18n, &now)}
+                    </p>
+                    {shown.then(|| view! { <p class="note">{i18n.t(&format!("situation.next.{}", now.as_str()))}</p> })}
+                }
+            }}
             {move || waiting().into_iter().map(|(p, refused)| match refused {
                 None => view! {
                     <p class="pill waiting" data-testid="report-status" data-state="waiting">

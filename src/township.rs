@@ -15,6 +15,7 @@ use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
 use crate::org::{attended_words, confirmed, tell, Contact};
+use crate::report::situation_words;
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
 use crate::toast::use_toast;
@@ -54,7 +55,7 @@ pub fn TownshipPage() -> impl IntoView {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();
                                 let place = entry.current_org.as_ref().map_or_else(
-                                    || i18n.t("township.at_home"),
+                                    || situation_words(i18n, &entry.situation),
                                     |org| format!("{} · {}", org.city.clone().unwrap_or_default(), org.name),
                                 );
                                 view! {
@@ -62,7 +63,7 @@ pub fn TownshipPage() -> impl IntoView {
                                         <span>
                                             <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
                                             <br />
-                                            <span data-testid="whereabouts">{place}</span>
+                                            <span data-testid="whereabouts" data-state=entry.situation.as_str()>{place}</span>
                                             <br />
                                             <span class="note">{attended_words(i18n, &entry.attended)}</span>
                                             <br />

@@ -464,6 +464,7 @@ fn me() -> Me {
         current_org: Some(org(ORG, "灌南县驻杭州流动党委", OrgKind::MobileCommittee)),
         certificate_no: Some("GN-0001".into()),
         roles: vec![Role::Member],
+        returned_home_at: None,
     }
 }
 

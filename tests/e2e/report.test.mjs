@@ -126,7 +126,7 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
 
   await syncNow(page);
   await page.goto('/');
-  assert.equal(await page.getByTestId('current-org').textContent(), '尚未报到');
+  assert.match(await page.getByTestId('current-org').textContent(), new RegExp(`离开${HANGZHOU}，尚未在新的地方报到`));
   await page.getByTestId('nav-certificate').click();
   const stop = page.locator('[data-testid=stop][data-open=false]').filter({ hasText: HANGZHOU });
   assert.match(await stop.getByTestId('evaluation').textContent(), /优秀.*积极参加组织生活/s);
@@ -182,5 +182,5 @@ e2eTest('the township sees where its members are and who is out of contact, and 
   await chen.getByTestId('whereabouts').filter({ hasText: '苏州' }).waitFor();
   await tapAndAnswer(page, chen.getByTestId('register-return'), true);
   await answered(page, '已登记陈明返乡');
-  await chen.getByTestId('whereabouts').filter({ hasText: '在家' }).waitFor();
+  await chen.getByTestId('whereabouts').filter({ hasText: '登记返乡' }).waitFor();
 });

@@ -9,6 +9,7 @@ mod server;
 mod service_worker;
 mod test;
 mod tools;
+mod translations;
 
 use std::process::ExitCode;
 

@@ -74,6 +74,9 @@ pub struct Me {
     pub current_org: Option<OrgRef>,
     pub certificate_no: Option<String>,
     pub roles: Vec<Role>,
+    /// When their township registered them as back home, since they were last accepted anywhere (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_home_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ pub mod profile;
 pub mod qr;
 pub mod report;
 pub mod roster;
+pub mod situation;
 pub mod sync;
 
 pub use id::Id;

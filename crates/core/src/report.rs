@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::situation::Situation;
+
 use crate::certificate::{Evaluation, Grade};
 use crate::domain::{ActivityKind, OrgRef};
 use crate::Id;
@@ -191,6 +193,13 @@ pub struct RosterEntry {
     pub last_contact: Option<i64>,
     /// Out of contact (失联): nothing heard for the configured number of days.
     pub lost: bool,
+    /// Where the member stands (core's `situation`).
+    #[serde(default = "newcomer")]
+    pub situation: Situation,
+}
+
+fn newcomer() -> Situation {
+    Situation::Newcomer
 }
 
 /// Whether a member last heard from at `last_contact` is out of contact at `now`.

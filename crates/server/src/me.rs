@@ -54,12 +54,13 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, A
 }
 
 pub async fn load(db: &SqlitePool, person_id: Id) -> Result<Option<Me>, AppError> {
-    let row: Option<(String, String, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT name, home_org_id, current_org_id, certificate_no FROM people WHERE id = ?")
-            .bind(person_id.to_string())
-            .fetch_optional(db)
-            .await?;
-    let Some((name, home_org_id, current_org_id, certificate_no)) = row else {
+    let row: Option<(String, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT name, home_org_id, current_org_id, certificate_no, returned_home_at FROM people WHERE id = ?",
+    )
+    .bind(person_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    let Some((name, home_org_id, current_org_id, certificate_no, returned_home_at)) = row else {
         return Ok(None);
     };
     let home_org = orgs::get(db, &home_org_id).await?;
@@ -74,6 +75,7 @@ pub async fn load(db: &SqlitePool, person_id: Id) -> Result<Option<Me>, AppError
         current_org,
         certificate_no,
         roles: roles(db, person_id).await?,
+        returned_home_at,
     }))
 }
 

@@ -292,11 +292,15 @@ pub async fn moved(conn: &mut SqliteConnection, person_id: Id, to: Option<Id>) -
             .fetch_one(&mut *conn)
             .await?;
     let (home, from) = (db::id(&home)?, from.as_deref().map(db::id).transpose()?);
-    sqlx::query("UPDATE people SET current_org_id = ? WHERE id = ?")
-        .bind(to.map(|id| id.to_string()))
-        .bind(person_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    // Accepted somewhere again: no longer "returned home".
+    sqlx::query(
+        "UPDATE people SET current_org_id = ?1,
+                           returned_home_at = CASE WHEN ?1 IS NULL THEN returned_home_at END WHERE id = ?2",
+    )
+    .bind(to.map(|id| id.to_string()))
+    .bind(person_id.to_string())
+    .execute(&mut *conn)
+    .await?;
     changes::touch(conn, LogKey::Person(person_id), &[Audience::Member(person_id)]).await?;
     if from == to {
         return Ok(());

@@ -6,8 +6,10 @@
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::Json;
+use guihai_core::certificate::Stop;
 use guihai_core::domain::ActivityKind;
 use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RosterEntry};
+use guihai_core::situation::{situation, Facts};
 use guihai_core::Id;
 use sqlx::SqlitePool;
 
@@ -48,6 +50,10 @@ struct Row {
     evaluation: Option<String>,
     evaluated_at: Option<i64>,
     last_contact: i64,
+    returned_home_at: Option<i64>,
+    last_left_org: Option<String>,
+    last_left_at: Option<i64>,
+    reported_to: Option<String>,
 }
 
 /// Members with a stop chosen by `stops`, a SQL condition on `s` (the stop) and `p` (the person) binding one
@@ -62,7 +68,12 @@ async fn roster(
     let sql = format!(
         "SELECT p.id AS person_id, p.name, f.value AS phone, h.name AS home_org, p.current_org_id,
                 s.id AS stop_id, s.org_id AS stop_org_id, s.arrived_at, s.leaving_at, s.left_at, s.grade,
-                s.evaluation, s.evaluated_at, {LAST_CONTACT} AS last_contact
+                s.evaluation, s.evaluated_at, {LAST_CONTACT} AS last_contact, p.returned_home_at,
+                (SELECT o.name FROM stops x JOIN organisations o ON o.id = x.org_id
+                 WHERE x.person_id = p.id AND x.left_at IS NOT NULL ORDER BY x.left_at DESC LIMIT 1) AS last_left_org,
+                (SELECT max(x.left_at) FROM stops x WHERE x.person_id = p.id) AS last_left_at,
+                (SELECT o.name FROM reports r JOIN organisations o ON o.id = r.org_id
+                 WHERE r.person_id = p.id AND r.state = 'pending' ORDER BY r.received_at DESC LIMIT 1) AS reported_to
          FROM people p {join}
          JOIN organisations h ON h.id = p.home_org_id
          LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
@@ -82,6 +93,24 @@ async fn roster(
             (Some(org), Some(arrived)) => attended(&state.db, person_id, org, arrived, row.left_at).await?,
             _ => Vec::new(),
         };
+        let open_stop = match (&row.stop_id, &row.stop_org_id, row.arrived_at, row.left_at) {
+            (Some(id), Some(org), Some(arrived_at), None) => Some(Stop {
+                id: db::id(id)?,
+                org: orgs::get(&state.db, org).await?,
+                arrived_at,
+                left_at: None,
+                leaving_at: row.leaving_at,
+                evaluation: None,
+            }),
+            _ => None,
+        };
+        let situation = situation(Facts {
+            open_stop: open_stop.as_ref(),
+            leaving: false,
+            reported_to: row.reported_to.as_deref(),
+            last_left: row.last_left_org.as_deref().zip(row.last_left_at),
+            returned_home_at: row.returned_home_at,
+        });
         entries.push(RosterEntry {
             person_id,
             name: row.name,
@@ -99,6 +128,7 @@ async fn roster(
             attended,
             last_contact,
             lost: is_lost(last_contact, now, state.lost_after_days),
+            situation,
         });
     }
     Ok(entries)
@@ -209,6 +239,11 @@ async fn register_return(
     let now = clock::now_ms();
     let mut tx = db::begin_write(&state.writes).await?;
     reports::close_open_stops(&mut tx, person_id, now).await?;
+    sqlx::query("UPDATE people SET returned_home_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(person_id.to_string())
+        .execute(&mut *tx)
+        .await?;
     reports::moved(&mut tx, person_id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
