@@ -394,7 +394,7 @@ struct AttendeeRow {
 
 async fn load_attendance(state: &AppState, user: &AuthUser, id: Id) -> Result<Attendance, AppError> {
     let (activity, _) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
+    roles::require_secretary(&state.db, user, activity.org_id, Seen::Known).await?;
     let org = activity.org_id.to_string();
     let rows: Vec<AttendeeRow> = sqlx::query_as(
         "SELECT c.person_id, p.name, h.name AS home_org, p.home_org_id, p.current_org_id, c.scanned_at,

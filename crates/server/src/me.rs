@@ -53,14 +53,30 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, A
     Ok(Json(load(&state.db, user.person_id).await?.ok_or(AppError::NotFound)?))
 }
 
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    name: String,
+    home_org_id: String,
+    current_org_id: Option<String>,
+    certificate_no: Option<String>,
+    returned_home_at: Option<i64>,
+}
+
 pub async fn load(db: &SqlitePool, person_id: Id) -> Result<Option<Me>, AppError> {
-    let row: Option<(String, String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    let row: Option<PersonRow> = sqlx::query_as(
         "SELECT name, home_org_id, current_org_id, certificate_no, returned_home_at FROM people WHERE id = ?",
     )
     .bind(person_id.to_string())
     .fetch_optional(db)
     .await?;
-    let Some((name, home_org_id, current_org_id, certificate_no, returned_home_at)) = row else {
+    let Some(PersonRow {
+        name,
+        home_org_id,
+        current_org_id,
+        certificate_no,
+        returned_home_at,
+    }) = row
+    else {
         return Ok(None);
     };
     let home_org = orgs::get(db, &home_org_id).await?;
