@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
 use crate::activities::{
@@ -22,8 +23,9 @@ use crate::pwa::UpdatePrompt;
 use crate::scan::ScanPage;
 use crate::signin::SignIn;
 use crate::signout::SignOut;
+use crate::store::records;
 use crate::store::{Opened, StoreError};
-use crate::sync::{SyncBadge, SyncPage, SyncService};
+use crate::sync::{use_sync, SyncBadge, SyncPage, SyncService};
 use crate::toast::{provide_toast, ToastBar};
 use crate::township::TownshipPage;
 
@@ -45,6 +47,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
         <Router>
             <div class="app" data-testid="app">
                 <Header />
+                <SignedInOnly />
                 <UpdatePrompt />
                 <ToastBar />
                 <main>
@@ -95,11 +98,55 @@ fn Unusable(key: &'static str) -> impl IntoView {
     }
 }
 
+/// Where "back" leads from `path`: one level up, to a page that exists (`/org/X/activities/new` to
+/// `/org/X/activities`, `/org/X` to home).
+fn up(path: &str) -> String {
+    let path = path.trim_end_matches('/');
+    match path.rfind('/') {
+        None | Some(0) => "/".into(),
+        Some(at) => {
+            let parent = &path[..at];
+            // `/org`, `/township`, `/county` and `/q` alone are not pages.
+            if parent.rfind('/') == Some(0) && !parent[1..].contains('/') && PREFIXES.contains(&parent) {
+                "/".into()
+            } else {
+                parent.into()
+            }
+        }
+    }
+}
+
+const PREFIXES: [&str; 4] = ["/org", "/township", "/county", "/q"];
+
+/// A page that needs a signed-in member leads to sign-in when nobody is (signed out here or in another tab, or
+/// the session ended). Signing in and opening a code link (which says so itself) are for anyone.
+#[component]
+fn SignedInOnly() -> impl IntoView {
+    let sync = use_sync();
+    let location = use_location();
+    let navigate = use_navigate();
+    let signed_in = sync.watch(|| records::session().is_some());
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        let open = path == "/signin" || path.starts_with("/q/");
+        if !signed_in() && !open {
+            navigate("/signin", Default::default());
+        }
+    });
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let i18n = use_i18n();
+    let location = use_location();
     view! {
         <header class="top">
+            {move || {
+                let path = location.pathname.get();
+                (path != "/" && path != "/signin").then(|| view! {
+                    <A href=up(&path) attr:class="back" attr:data-testid="back">{i18n.t("app.back")}</A>
+                })
+            }}
             <A href="/" attr:class="brand">
                 <span class="brand-name">{move || i18n.t("app.name")}</span>
             </A>

@@ -9,6 +9,7 @@ use crate::api;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
 use crate::store::records;
+use crate::toast::{confirmed, use_toast};
 
 /// "Chrome · Android" from a browser's description of itself: enough to tell one's phones apart.
 pub fn describe(user_agent: &str) -> Option<String> {
@@ -47,10 +48,18 @@ pub fn DevicesPage() -> impl IntoView {
     let failed = RwSignal::new(false);
     let forget_pin = RwSignal::new(false);
 
-    let revoke = move |id| {
+    let toast = use_toast();
+    let revoke = move |id, phone: String| {
+        if !confirmed(&i18n.t_with("devices.revoke_confirm", &[("phone", &phone)])) {
+            return;
+        }
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            failed.set(!api::revoke_device(&session.token, id, forget_pin.get_untracked()).await);
+            let revoked = api::revoke_device(&session.token, id, forget_pin.get_untracked()).await;
+            failed.set(!revoked);
+            if revoked {
+                toast.ok(i18n.t_with("devices.revoked", &[("phone", &phone)]));
+            }
             devices.refetch();
         });
     };
@@ -67,10 +76,11 @@ pub fn DevicesPage() -> impl IntoView {
                             {list.into_iter().map(|device| {
                                 let id = device.id;
                                 let seen = device.last_seen_at.unwrap_or(device.signed_in_at);
+                                let name = device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"));
                                 view! {
                                     <li data-testid="device" data-current=device.current.to_string()>
                                         <span>
-                                            {device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"))}
+                                            {name.clone()}
                                             <br />
                                             <time>{i18n.t_with("devices.seen", &[("time", &format_time(seen))])}</time>
                                         </span>
@@ -78,7 +88,7 @@ pub fn DevicesPage() -> impl IntoView {
                                             view! { <span class="pill synced">{i18n.t("devices.this_phone")}</span> }.into_any()
                                         } else {
                                             view! {
-                                                <button data-testid="device-revoke" on:click=move |_| revoke(id)>
+                                                <button data-testid="device-revoke" on:click=move |_| revoke(id, name.clone())>
                                                     {i18n.t("devices.revoke")}
                                                 </button>
                                             }.into_any()

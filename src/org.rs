@@ -12,35 +12,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::api::{self, Answer};
+use crate::api;
 use crate::clock::{format_date, format_time};
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
+use crate::qr_image::QrImage;
 use crate::store::records;
-use crate::toast::{use_toast, Toast};
-
-/// A problem's translation key (what to do about it).
-fn problem_key(answer: Answer) -> &'static str {
-    match answer {
-        Answer::Done => "steward.done",
-        Answer::Invalid => "steward.invalid",
-        Answer::Conflict => "steward.conflict",
-        Answer::Failed => "steward.failed",
-    }
-}
-
-/// Says how an action went in the answer bar: `done` (words naming who or what) when it went through.
-pub fn tell(toast: Toast, i18n: I18n, answer: Answer, done: String) {
-    match answer {
-        Answer::Done => toast.ok(done),
-        problem => toast.problem(i18n.t(problem_key(problem))),
-    }
-}
-
-/// Asks before a step that cannot be undone, saying what it will do; `true` once the person agreed.
-pub fn confirmed(question: &str) -> bool {
-    window().confirm_with_message(question).unwrap_or(false)
-}
+use crate::toast::{confirmed, tell, use_toast};
+use wasm_bindgen::JsCast;
 
 /// A staff action: the path to post to, its body, and the words that say it went through.
 #[derive(Clone)]
@@ -333,8 +312,40 @@ fn CodeTools(org_id: Id) -> impl IntoView {
             <button class="button" data-testid="download-poster" on:click=poster>{move || i18n.t("steward.poster")}</button>
             <button class="button" data-testid="rotate-code" on:click=rotate>{move || i18n.t("steward.rotate")}</button>
         </div>
-        {move || code.get().flatten().map(|code| view! {
-            <p class="note code-link">{i18n.t("steward.code_link")}" "<a data-testid="org-code-link" href=code.link.clone()>{code.link.clone()}</a></p>
+        {move || code.get().flatten().map(|code| {
+            let url = code.url.clone().unwrap_or_else(|| code.link.clone());
+            let copy = {
+                let url = url.clone();
+                move |_| {
+                    let url = url.clone();
+                    spawn_local(async move {
+                        let copied = crate::pwa::copy_text(&url).await;
+                        if copied {
+                            toast.ok(i18n.t("steward.link_copied"));
+                        } else {
+                            toast.problem(i18n.t("steward.link_not_copied"));
+                        }
+                    });
+                }
+            };
+            view! {
+                <figure class="org-code" data-testid="org-code">
+                    {code.qr.clone().map(|qr| view! {
+                        <QrImage path=qr.path modules=qr.modules label=i18n.t("steward.code_qr") />
+                    })}
+                    <figcaption class="note">{i18n.t("steward.code_explain")}</figcaption>
+                </figure>
+                <label for="org-code-link">{i18n.t("steward.code_link")}</label>
+                <div class="copy-row">
+                    <input id="org-code-link" data-testid="org-code-link" type="url" readonly prop:value=url.clone()
+                        on:focus=move |ev| {
+                            if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                                input.select();
+                            }
+                        } />
+                    <button class="button" data-testid="copy-org-link" on:click=copy>{i18n.t("steward.copy_link")}</button>
+                </div>
+            }
         })}
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use guihai_core::profile::{self, Conflict, Edit, Field, FieldError, Profile};
 use guihai_core::sync::Op;
+use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Redirect, A};
@@ -251,16 +252,17 @@ fn Conflicts(shown: Memo<Shown>, problem: RwSignal<Option<&'static str>>) -> imp
                         .into_iter()
                         .map(|conflict| {
                             let (kept, theirs) = (conflict.kept.clone(), conflict.theirs.clone());
+                            let (kept_from, theirs_from) = (source(i18n, conflict.kept_by), source(i18n, conflict.theirs_by));
                             let keep = conflict.clone();
                             let field = conflict.field;
                             view! {
                                 <div class="conflict" data-testid=format!("conflict-{}", field.as_str())>
                                     <h3>{label(i18n, field)}</h3>
                                     <button data-testid="conflict-keep" on:click=move |_| choose(&keep, &keep.kept)>
-                                        {i18n.t_with("profile.conflict_keep", &[("value", &kept)])}
+                                        {i18n.t_with("profile.conflict_use", &[("value", &kept), ("from", &kept_from)])}
                                     </button>
                                     <button data-testid="conflict-theirs" on:click=move |_| choose(&conflict, &conflict.theirs)>
-                                        {i18n.t_with("profile.conflict_theirs", &[("value", &theirs)])}
+                                        {i18n.t_with("profile.conflict_use", &[("value", &theirs), ("from", &theirs_from)])}
                                     </button>
                                 </div>
                             }
@@ -270,4 +272,15 @@ fn Conflicts(shown: Memo<Shown>, problem: RwSignal<Option<&'static str>>) -> imp
             }
         })
     }
+}
+
+/// Where a value in a conflict came from, as the member knows their phones: this one, another, or the
+/// organisation's records.
+fn source(i18n: I18n, by: Option<Id>) -> String {
+    let this_phone = records::session().map(|session| session.client_id);
+    i18n.t(match by {
+        None => "profile.from_org",
+        Some(phone) if Some(phone) == this_phone => "profile.from_this_phone",
+        Some(_) => "profile.from_other_phone",
+    })
 }

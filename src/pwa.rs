@@ -82,3 +82,10 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), wasm_bindgen
     link.click();
     web_sys::Url::revoke_object_url(&url)
 }
+
+/// Puts `text` on the clipboard; `false` where the browser will not (no permission, or not a secure page): the
+/// text is then on screen to select and copy by hand.
+pub async fn copy_text(text: &str) -> bool {
+    let promise = window().navigator().clipboard().write_text(text);
+    JsFuture::from(promise).await.is_ok()
+}

@@ -14,11 +14,10 @@ use leptos_router::components::A;
 
 use crate::clock::{format_date, new_id, now_ms};
 use crate::i18n::{use_i18n, I18n};
-use crate::org::confirmed;
 use crate::store::records::{self, PendingReport};
 use crate::store::{cache, outbox, StoreError};
 use crate::sync::{reason_key, use_sync};
-use crate::toast::use_toast;
+use crate::toast::{confirmed, use_toast};
 
 /// Reports made here and not yet confirmed, each with the reason where the server refused it for good (as
 /// check-ins are shown: a refused report never comes back as a record, so it stays here with its reason).

@@ -1,10 +1,12 @@
 //! The answer to a tap, where the eye is: a bar fixed to the bottom of the screen, in view however far the page
 //! was scrolled, that stays until the person closes it or the next answer replaces it. Pages say what happened
-//! in words that name the person or thing acted on; a problem says what to do.
+//! in words that name the person or thing acted on; a problem says what to do. And the question asked before a
+//! step that cannot be undone.
 
 use leptos::prelude::*;
 
-use crate::i18n::use_i18n;
+use crate::api::Answer;
+use crate::i18n::{use_i18n, I18n};
 
 /// What the bar shows: whether it went well, and the words.
 #[derive(Clone, PartialEq)]
@@ -51,4 +53,27 @@ pub fn ToastBar() -> impl IntoView {
             }
         })
     }
+}
+
+/// A problem's translation key (what to do about it).
+fn problem_key(answer: Answer) -> &'static str {
+    match answer {
+        Answer::Done => "steward.done",
+        Answer::Invalid => "steward.invalid",
+        Answer::Conflict => "steward.conflict",
+        Answer::Failed => "steward.failed",
+    }
+}
+
+/// Says how an action went in the answer bar: `done` (words naming who or what) when it went through.
+pub fn tell(toast: Toast, i18n: I18n, answer: Answer, done: String) {
+    match answer {
+        Answer::Done => toast.ok(done),
+        problem => toast.problem(i18n.t(problem_key(problem))),
+    }
+}
+
+/// Asks before a step that cannot be undone, saying what it will do; `true` once the person agreed.
+pub fn confirmed(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
 }

@@ -14,11 +14,11 @@ use crate::clock::format_time;
 use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
-use crate::org::{attended_words, confirmed, tell, Contact};
+use crate::org::{attended_words, Contact};
 use crate::report::situation_words;
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
-use crate::toast::use_toast;
+use crate::toast::{confirmed, tell, use_toast};
 
 #[component]
 pub fn TownshipPage() -> impl IntoView {
@@ -108,10 +108,18 @@ fn MemberPhones(person: Id, profile_phone: Option<String>) -> impl IntoView {
             new_code.set(Some(api::post_json::<Activation>(&session.token, &path, &()).await));
         });
     };
-    let revoke = move |id| {
+    let toast = use_toast();
+    let revoke = move |id, phone: String| {
+        if !confirmed(&i18n.t_with("devices.revoke_confirm", &[("phone", &phone)])) {
+            return;
+        }
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            api::revoke_device(&session.token, id, false).await;
+            if api::revoke_device(&session.token, id, false).await {
+                toast.ok(i18n.t_with("devices.revoked", &[("phone", &phone)]));
+            } else {
+                toast.problem(i18n.t("devices.revoke_failed"));
+            }
             phones.refetch();
         });
     };
@@ -127,13 +135,14 @@ fn MemberPhones(person: Id, profile_phone: Option<String>) -> impl IntoView {
                     list.into_iter().map(|device| {
                         let id = device.id;
                         let seen = device.last_seen_at.unwrap_or(device.signed_in_at);
+                        let name = device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"));
                         view! {
                             <li data-testid="member-phone">
                                 <span>
-                                    {device.user_agent.as_deref().and_then(describe).unwrap_or_else(|| i18n.t("devices.unknown"))}
+                                    {name.clone()}
                                     " · "{i18n.t_with("devices.seen", &[("time", &format_time(seen))])}
                                 </span>
-                                <button data-testid="member-phone-revoke" on:click=move |_| revoke(id)>{i18n.t("devices.revoke")}</button>
+                                <button data-testid="member-phone-revoke" on:click=move |_| revoke(id, name.clone())>{i18n.t("devices.revoke")}</button>
                             </li>
                         }
                     }).collect_view().into_any()

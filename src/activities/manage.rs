@@ -15,6 +15,7 @@ use crate::clock::now_ms;
 use crate::i18n::use_i18n;
 use crate::store::{activities, outbox};
 use crate::sync::use_sync;
+use crate::toast::confirmed;
 
 /// How many activities the list shows at first, and shows more by.
 const PAGE: usize = 20;
@@ -69,10 +70,7 @@ pub fn OrgActivitiesPage() -> impl IntoView {
         Some(listed)
     };
     let cancel = move |id: Id| {
-        let confirmed = window()
-            .confirm_with_message(&i18n.t("activities.cancel_confirm"))
-            .unwrap_or(false);
-        if !confirmed {
+        if !confirmed(&i18n.t("activities.cancel_confirm")) {
             return;
         }
         spawn_local(async move {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use super::use_sync;
 use crate::clock::format_time;
 use crate::i18n::use_i18n;
-use crate::store::cache;
+use crate::store::{cache, records};
 
 #[component]
 pub fn SyncBadge() -> impl IntoView {
@@ -14,6 +14,8 @@ pub fn SyncBadge() -> impl IntoView {
     // A kept count (`Cache::waiting`), never a walk over the outbox.
     let count = sync.watch(|| cache::with(cache::Cache::waiting));
     let waiting = Memo::new(move |_| count());
+    let last_synced_at = sync.watch(|| cache::with(|c| c.meta.last_synced_at));
+    let signed_in = sync.watch(|| records::session().is_some());
     let label = move || {
         let waiting = waiting.get();
         let mut parts = vec![i18n.t(if sync.online.get() {
@@ -24,17 +26,18 @@ pub fn SyncBadge() -> impl IntoView {
         if sync.syncing.get() {
             parts.push(i18n.t("sync.syncing"));
         }
-        parts.push(if waiting > 0 {
-            i18n.t_with("sync.waiting", &[("n", &waiting.to_string())])
-        } else {
-            i18n.t("sync.all_synced")
-        });
+        // "All synced" only once something has been: signed out, or before the first round, it is not news.
+        if waiting > 0 {
+            parts.push(i18n.t_with("sync.waiting", &[("n", &waiting.to_string())]));
+        } else if signed_in() && last_synced_at().is_some() {
+            parts.push(i18n.t("sync.all_synced"));
+        }
         parts.join(" · ")
     };
-    let last_synced_at = sync.watch(|| cache::with(|c| c.meta.last_synced_at));
     let last = move || match last_synced_at() {
-        Some(ms) => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
-        None => i18n.t("sync.never"),
+        Some(ms) if signed_in() => i18n.t_with("sync.last", &[("time", &format_time(ms))]),
+        _ if signed_in() => i18n.t("sync.never"),
+        _ => String::new(),
     };
     let state = move || {
         if !sync.online.get() {

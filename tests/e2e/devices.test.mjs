@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
-import { PIN, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import { PIN, answered, signInOnPhone, tapAndAnswer, waitForFirstSync } from './flows.mjs';
 import { kv, memberData } from './store.mjs';
 
 const MEMBER = 'GH-M07';
@@ -50,7 +50,12 @@ e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and th
   await screenshot(second, 'devices');
   // Lost, and its PIN may have been seen typed: forgotten with it.
   await second.getByTestId('device-forget-pin').check();
-  await second.locator('[data-testid=device][data-current=false]').getByTestId('device-revoke').click();
+  const revoke = second.locator('[data-testid=device][data-current=false]').getByTestId('device-revoke');
+  // Asked first: a "no" signs nothing out.
+  await tapAndAnswer(second, revoke, false);
+  assert.equal(await devices.count(), 2);
+  await tapAndAnswer(second, revoke, true);
+  await answered(second, '已退出登录');
   await devices.nth(1).waitFor({ state: 'detached' });
   const pinSignIn = (pin) =>
     api(server.url, '/api/v1/session/pin', {

@@ -63,12 +63,17 @@ e2eTest('two phones edit the profile offline; a clash is chosen once and both co
   await waitForSynced(second.page, 'job', '钢筋工');
   assert.match(await second.page.getByTestId('profile-phone').textContent(), /13900000001/);
   assert.match(await second.page.getByTestId('profile-employer').textContent(), /杭州建工集团/);
+  // Each choice says which phone its value came from.
+  const asked = second.page.getByTestId('conflict-phone');
+  assert.equal(await asked.getByTestId('conflict-keep').textContent(), '用另一部手机上的“13900000001”');
+  assert.equal(await asked.getByTestId('conflict-theirs').textContent(), '用这部手机上的“13900000002”');
   await screenshot(second.page, 'profile-conflict');
 
   // The first phone learns of the clash on its next sync and the member settles it there.
   await first.page.reload();
   const clash = first.page.getByTestId('conflict-phone');
   await clash.waitFor({ timeout: 30_000 });
+  assert.equal(await clash.getByTestId('conflict-keep').textContent(), '用这部手机上的“13900000001”');
   await clash.getByTestId('conflict-theirs').click();
   await clash.waitFor({ state: 'detached' });
   await waitForSynced(first.page, 'phone', '13900000002');

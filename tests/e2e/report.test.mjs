@@ -4,10 +4,12 @@
 // shows on the member's certificate. A rotated code is refused offline; the township sees where members are.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { launchCameraBrowser } from './camera.mjs';
 import { api, e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
 import {
   answered,
+  apiSession,
   assertInView,
   lastSynced,
   orgLink,
@@ -183,4 +185,29 @@ e2eTest('the township sees where its members are and who is out of contact, and 
   await tapAndAnswer(page, chen.getByTestId('register-return'), true);
   await answered(page, '已登记陈明返乡');
   await chen.getByTestId('whereabouts').filter({ hasText: '登记返乡' }).waitFor();
+});
+
+e2eTest('a report refused with its reason: the secretary sees it done, in view', async () => {
+  const server = await startServer();
+  const { link, org } = await orgLink(server.url);
+  // 钱桂芳 reports from her phone (here through the API, as her phone's sync sends it).
+  const member = await apiSession(server.url, 'GH-M22');
+  const payload = new URL(link, server.url).pathname.slice('/q/'.length);
+  const pushed = await api(server.url, '/api/v1/sync/push', {
+    method: 'POST',
+    token: member.token,
+    body: {
+      client_id: member.clientId,
+      mutations: [{ seq: 1, occurred_at: Date.now(), kind: 'report', args: { id: randomUUID(), code: payload, left_stop: null } }],
+    },
+  });
+  assert.equal(pushed.status, 200);
+
+  const { page } = await signedInPhone(server, 'GH-S01');
+  await page.goto(`/org/${org}`);
+  const pending = page.getByTestId('pending-report').filter({ hasText: '钱桂芳' });
+  await pending.getByTestId('refuse-reason').fill('不在本组织的服务范围，请到苏州报到。');
+  await pending.getByTestId('refuse-report').click();
+  await answered(page, '已不接收钱桂芳的报到');
+  await pending.waitFor({ state: 'detached' });
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
-import { PIN, setPinIfAsked, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { PIN, setPinIfAsked, signedInPhone, tapAndAnswer, waitForFirstSync } from './flows.mjs';
 import { memberData } from './store.mjs';
 
 const HEADER = '姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号';
@@ -58,7 +58,7 @@ e2eTest("the township administrator revokes a member's lost phone, which then ke
   const wang = page.locator('[data-testid=township-member][data-name=王建国]');
   await wang.getByTestId('member-phones').click();
   await wang.getByTestId('member-phone').first().waitFor();
-  await wang.getByTestId('member-phone-revoke').first().click();
+  await tapAndAnswer(page, wang.getByTestId('member-phone-revoke').first(), true);
   await wang.getByTestId('member-phone-list').filter({ hasText: '没有已登录的手机' }).waitFor();
 
   await lost.reload();

@@ -42,6 +42,9 @@ e2eTest('sign-out waits for unsynced records, then wipes the phone and ends the 
   await page.getByTestId('signout-submit').click();
   await page.getByTestId('activation-code').waitFor();
   assert.deepEqual(await memberData(page), NOTHING_LEFT);
+  // Signed out, the badge claims nothing about syncing (it said "all synced · never synced").
+  const badge = await page.getByTestId('sync-badge').textContent();
+  assert.doesNotMatch(badge, /已全部同步|尚未同步/, badge);
   assert.equal((await api(server.url, '/api/v1/me', { token })).status, 401, 'the session is revoked');
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1, 'the synced check-in is safe');
 });
@@ -64,12 +67,13 @@ e2eTest('a member may sign out past unsynced records only by saying they may be 
   await page.getByTestId('checkins-empty').waitFor();
 });
 
-/** The phone's sync hears that the session has ended; the screen asks to sign in again. */
+/** The phone's sync (the app's start runs one) hears that the session has ended; the app goes to sign-in and
+ * says why. */
 async function sessionEnds(page) {
   await endSession(page);
-  await page.goto('/sync');
-  await page.getByTestId('sync-page').getByRole('button').first().click();
+  await page.goto('/');
   await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor({ timeout: 30_000 });
+  await page.waitForURL((url) => url.pathname === '/signin');
 }
 
 e2eTest('a phone used in turn: once one member is signed out, the next signs in and syncs as themselves', async () => {

@@ -8,8 +8,8 @@ mod run;
 mod server;
 mod service_worker;
 mod test;
+mod tidy;
 mod tools;
-mod translations;
 
 use std::process::ExitCode;
 

@@ -143,6 +143,12 @@ pub struct Conflict {
     pub theirs: String,
     /// The profile version at which the conflict arose; an edit based on it (or later) settles it.
     pub version: u64,
+    /// The phone (client id) whose value is `kept`; `None` for the organisation's.
+    #[serde(default)]
+    pub kept_by: Option<Id>,
+    /// The phone whose value is `theirs`.
+    #[serde(default)]
+    pub theirs_by: Option<Id>,
 }
 
 /// The member's profile as the phone sees it.
@@ -210,6 +216,8 @@ impl ProfileState {
                     kept: current.value.clone(),
                     theirs: value.clone(),
                     version: next,
+                    kept_by: current.changed_by,
+                    theirs_by: by,
                 };
                 if self.conflicts.get(field).map(|c| (&c.kept, &c.theirs)) != Some((&conflict.kept, &conflict.theirs)) {
                     self.conflicts.insert(*field, conflict);
@@ -320,7 +328,9 @@ mod tests {
                 field: Field::Phone,
                 kept: "111111".into(),
                 theirs: "222222".into(),
-                version: 2
+                version: 2,
+                kept_by: phone(1),
+                theirs_by: phone(2),
             }]
         );
         // The member chooses on either phone, knowing the conflict: it is settled with the chosen value.

@@ -326,6 +326,10 @@ pub struct Device {
 pub struct CodeResponse {
     pub payload: String,
     pub link: String,
+    /// The link with the server's public origin, to copy into a message (a `/q/` path alone opens nothing
+    /// in WeChat): set with `qr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The link with the server's origin, drawn, for a code shown on a screen to be scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr: Option<QrDrawing>,

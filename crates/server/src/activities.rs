@@ -24,7 +24,7 @@ use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
 use crate::roles::{self, Seen};
 use crate::routes::Routes;
-use crate::{checkins, clock, db, orgs, qr_image, AppState};
+use crate::{checkins, clock, db, orgs, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -259,8 +259,7 @@ async fn code(
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
     let signed = sign_code(&state.keys(), &activity, &org_name, clock::now_ms());
-    let qr = qr_image::draw(&format!("{}{}", orgs::public_origin(&state, &headers), signed.link))?;
-    Ok(Json(CodeResponse { qr: Some(qr), ..signed }))
+    Ok(Json(orgs::for_screen(&state, &headers, signed)?))
 }
 
 /// How long before an activity starts its printed code is valid: members arrive early.

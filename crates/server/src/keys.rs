@@ -110,6 +110,7 @@ impl Keyring {
         CodeResponse {
             link: format!("{LINK_PATH}{payload}"),
             payload,
+            url: None,
             qr: None,
         }
     }

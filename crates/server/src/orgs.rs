@@ -104,18 +104,31 @@ fn sign(state: &AppState, id: Id, poster: &Poster) -> CodeResponse {
     })
 }
 
+/// A signed code as a screen shows it: its full link, to copy, and that link drawn, to scan.
+pub fn for_screen(state: &AppState, headers: &HeaderMap, signed: CodeResponse) -> Result<CodeResponse, AppError> {
+    let url = format!("{}{}", public_origin(state, headers), signed.link);
+    let qr = qr_image::draw(&url)?;
+    Ok(CodeResponse {
+        url: Some(url),
+        qr: Some(qr),
+        ..signed
+    })
+}
+
 async fn code(
     State(state): State<AppState>,
     SecretaryOf { user, org_id: id }: SecretaryOf,
+    headers: HeaderMap,
 ) -> Result<Json<CodeResponse>, AppError> {
     let poster = poster_facts(&state, &user, id).await?;
-    Ok(Json(sign(&state, id, &poster)))
+    Ok(Json(for_screen(&state, &headers, sign(&state, id, &poster))?))
 }
 
 /// Withdraws every earlier code of the organisation and answers the new one.
 async fn rotate(
     State(state): State<AppState>,
     SecretaryOf { user, org_id: id }: SecretaryOf,
+    headers: HeaderMap,
 ) -> Result<Json<CodeResponse>, AppError> {
     let mut tx = db::begin_write(&state.writes).await?;
     // Strictly later than the code in force, even when rotated twice within a second.
@@ -127,7 +140,7 @@ async fn rotate(
     changes::touch(&mut tx, LogKey::OrgCode(id), &[Audience::All]).await?;
     tx.commit().await?;
     let poster = poster_facts(&state, &user, id).await?;
-    Ok(Json(sign(&state, id, &poster)))
+    Ok(Json(for_screen(&state, &headers, sign(&state, id, &poster))?))
 }
 
 /// An A4 poster to print and hang: the organisation, its secretary, the code and how to use it.

@@ -59,11 +59,12 @@ async fn load_state(conn: &mut SqliteConnection, person_id: Id) -> Result<Profil
             .bind(&person)
             .fetch_all(&mut *conn)
             .await?;
-    let conflicts: Vec<(String, String, String, i64)> =
-        sqlx::query_as("SELECT field, kept, theirs, version FROM profile_conflicts WHERE person_id = ?")
-            .bind(&person)
-            .fetch_all(&mut *conn)
-            .await?;
+    let conflicts: Vec<ConflictRow> = sqlx::query_as(
+        "SELECT field, kept, theirs, version, kept_by, theirs_by FROM profile_conflicts WHERE person_id = ?",
+    )
+    .bind(&person)
+    .fetch_all(&mut *conn)
+    .await?;
     let mut state = ProfileState {
         version: unsigned(version),
         ..ProfileState::default()
@@ -79,19 +80,31 @@ async fn load_state(conn: &mut SqliteConnection, person_id: Id) -> Result<Profil
             },
         );
     }
-    for (field, kept, theirs, version) in conflicts {
-        let field = field_named(&field)?;
+    for row in conflicts {
+        let field = field_named(&row.field)?;
         state.conflicts.insert(
             field,
             Conflict {
                 field,
-                kept,
-                theirs,
-                version: unsigned(version),
+                kept: row.kept,
+                theirs: row.theirs,
+                version: unsigned(row.version),
+                kept_by: row.kept_by.as_deref().map(db::id).transpose()?,
+                theirs_by: row.theirs_by.as_deref().map(db::id).transpose()?,
             },
         );
     }
     Ok(state)
+}
+
+#[derive(sqlx::FromRow)]
+struct ConflictRow {
+    field: String,
+    kept: String,
+    theirs: String,
+    version: i64,
+    kept_by: Option<String>,
+    theirs_by: Option<String>,
 }
 
 /// Rewrites the person's few profile rows; a profile has at most seven fields and as many conflicts.
@@ -119,14 +132,19 @@ async fn save_state(conn: &mut SqliteConnection, person_id: Id, state: &ProfileS
             .await?;
     }
     for conflict in state.conflicts.values() {
-        sqlx::query("INSERT INTO profile_conflicts (person_id, field, kept, theirs, version) VALUES (?, ?, ?, ?, ?)")
-            .bind(&person)
-            .bind(conflict.field.as_str())
-            .bind(&conflict.kept)
-            .bind(&conflict.theirs)
-            .bind(db::seq(conflict.version)?)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO profile_conflicts (person_id, field, kept, theirs, version, kept_by, theirs_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&person)
+        .bind(conflict.field.as_str())
+        .bind(&conflict.kept)
+        .bind(&conflict.theirs)
+        .bind(db::seq(conflict.version)?)
+        .bind(conflict.kept_by.map(|id| id.to_string()))
+        .bind(conflict.theirs_by.map(|id| id.to_string()))
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

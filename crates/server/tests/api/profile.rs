@@ -86,6 +86,9 @@ async fn two_phones_of_one_member_merge_field_by_field_and_converge() {
             kept: "13900000001".into(),
             theirs: "13900000002".into(),
             version: on_first.version,
+            // Which phone each value came from, for the member to tell them apart.
+            kept_by: Some(first.client_id),
+            theirs_by: Some(second.client_id),
         }]
     );
 

@@ -1,6 +1,7 @@
-//! House rule, checked by `cargo xtask test` (the workspace's native tests): the app's words live in
-//! `src/locales/zh.json` and `en.json`, with the same keys in both, and every key the code names literally
-//! (`i18n.t("…")`, `i18n.t_with("…", …)`) is in them. A screen never shows a bare key to a member.
+//! House rules, checked by `cargo xtask test` (the workspace's native tests):
+//! - the app's words live in `src/locales/zh.json` and `en.json`, with the same keys in both, and every key the
+//!   code names literally (`i18n.t("…")`, `i18n.t_with("…", …)`) is in them: a screen never shows a bare key;
+//! - pages never touch storage or the network themselves: only `store/`, `api.rs`, `sync/` and `pwa.rs` do.
 
 #[cfg(test)]
 mod tests {
@@ -44,6 +45,36 @@ mod tests {
             }
         }
         named
+    }
+
+    #[test]
+    fn pages_reach_storage_and_the_network_only_through_the_edges() {
+        let mut files = Vec::new();
+        rust_files(&repo().join("src"), &mut files);
+        let src = repo().join("src");
+        let edges = ["store", "api.rs", "sync", "pwa.rs"];
+        let mut broken = Vec::new();
+        for file in files {
+            let relative = file.strip_prefix(&src).unwrap();
+            if edges.iter().any(|edge| relative.starts_with(edge)) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            for touch in [
+                "reqwest",
+                "indexed_db",
+                "Idb",
+                "local_storage",
+                "LocalStorage",
+                "gloo_storage",
+                "fetch_with",
+            ] {
+                if text.contains(touch) {
+                    broken.push(format!("{}: {touch}", relative.display()));
+                }
+            }
+        }
+        assert!(broken.is_empty(), "pages touching storage or the network: {broken:?}");
     }
 
     #[test]

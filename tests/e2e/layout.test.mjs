@@ -1,0 +1,109 @@
+// Every screen a member or a staff member can reach holds at 360 CSS pixels, the narrowest common phone, in
+// Chinese and in English: nothing runs out of its card and the page never scrolls sideways. Each page is
+// measured in the page itself, in both languages.
+
+import assert from 'node:assert/strict';
+import { activityLinks, orgLink, signInOnPhone, waitForFirstSync } from './flows.mjs';
+import { e2eTest, launchBrowser, newPhone, startServer } from './harness.mjs';
+
+const NARROW = { width: 360, height: 740 };
+
+/** What sticks out on the page as it is now: the page wider than the screen, or an element out of its card. */
+function overflows() {
+  const problems = [];
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width + 1) {
+    problems.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+  }
+  for (const card of document.querySelectorAll('.card, .sync-badge, header.top')) {
+    const edge = card.getBoundingClientRect();
+    for (const element of card.querySelectorAll('*')) {
+      const box = element.getBoundingClientRect();
+      if (box.width === 0 || box.height === 0 || element.closest('.visually-hidden')) continue;
+      if (box.right > edge.right + 1 || box.left < edge.left - 1) {
+        const text = (element.textContent || element.getAttribute('data-testid') || element.tagName).trim();
+        problems.push(`${element.tagName.toLowerCase()} "${text.slice(0, 40)}" runs out of its card`);
+      }
+    }
+  }
+  return [...new Set(problems)];
+}
+
+/** Opens each path on `page` and measures it in both languages; returns what stuck out, by path. */
+async function measure(page, paths) {
+  const found = [];
+  for (const path of paths) {
+    await page.goto(path);
+    await page.locator('main > *').first().waitFor();
+    // The screen's own content, loaded (online pages fetch theirs).
+    await page.waitForLoadState('networkidle');
+    for (const lang of ['zh-CN', 'en']) {
+      if ((await page.evaluate(() => document.documentElement.lang)) !== lang) {
+        await page.getByTestId('lang-switch').click();
+        await page.waitForFunction((lang) => document.documentElement.lang === lang, lang);
+      }
+      for (const problem of await page.evaluate(overflows)) found.push(`${path} (${lang}): ${problem}`);
+    }
+    await page.getByTestId('lang-switch').click();
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+  }
+  return found;
+}
+
+async function narrowPhone(browser, server, code) {
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await page.setViewportSize(NARROW);
+  await signInOnPhone(page, code);
+  await waitForFirstSync(page);
+  return page;
+}
+
+e2eTest('every screen holds at 360 px in Chinese and English', async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const { link: orgCode, org } = await orgLink(server.url);
+  const { running } = await activityLinks(server.url);
+  const signedOut = await (await newPhone(browser, server.url)).newPage();
+  await signedOut.setViewportSize(NARROW);
+  const found = await measure(signedOut, ['/signin']);
+
+  const member = await narrowPhone(browser, server, 'GH-M21');
+  found.push(
+    ...(await measure(member, [
+      '/',
+      '/certificate',
+      '/card',
+      '/profile',
+      '/checkins',
+      '/activities',
+      '/sync',
+      '/devices',
+      '/pin',
+      '/signout',
+      new URL(orgCode, server.url).pathname,
+    ])),
+  );
+  const secretary = await narrowPhone(browser, server, 'GH-S01');
+  const activity = running.activity.id;
+  found.push(
+    ...(await measure(secretary, [
+      `/org/${org}`,
+      `/org/${org}/activities`,
+      `/org/${org}/activities/new`,
+      `/org/${org}/activities/${activity}`,
+      `/org/${org}/activities/${activity}/attendance`,
+      `/org/${org}/volunteer`,
+      running.link,
+    ])),
+  );
+  const township = await narrowPhone(browser, server, 'GH-T01');
+  await township.getByTestId('nav-township').click();
+  await township.waitForURL(/\/township\//);
+  found.push(...(await measure(township, [new URL(township.url()).pathname])));
+  const county = await narrowPhone(browser, server, 'GH-C01');
+  await county.getByTestId('nav-county').click();
+  await county.waitForURL(/\/county\//);
+  found.push(...(await measure(county, [new URL(county.url()).pathname])));
+  assert.deepEqual(found, []);
+});
