@@ -55,7 +55,7 @@ fn Org(summary: OrgSummary) -> impl IntoView {
     );
     let title = match (org.kind, org.city.as_deref()) {
         (OrgKind::Township, _) => view! {
-            <A href=format!("/township/{}", org.id) attr:data-testid="county-township-link">{org.name.clone()}</A>
+            <A href=format!("/township/{}", org.id) attr:class="tap" attr:data-testid="county-township-link">{org.name.clone()}</A>
         }
         .into_any(),
         (_, city) => view! { <strong>{org.name.clone()}</strong>" · "{city.unwrap_or_default().to_owned()}" · "{i18n.t(&format!("org_kind.{}", org.kind.as_str()))}

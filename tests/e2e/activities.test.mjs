@@ -171,6 +171,11 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   const renamed = member.page.getByTestId('activity').filter({ hasText: '江边植树（延长一小时）' });
   await renamed.getByTestId('attended').waitFor();
 
+  // Asked first: a "no" cancels nothing.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await changed.getByTestId('cancel-activity').click();
+  await page.reload();
+  await changed.waitFor();
   page.once('dialog', (dialog) => dialog.accept());
   await changed.getByTestId('cancel-activity').click();
   await changed.waitFor({ state: 'detached', timeout: 30_000 });

@@ -1,12 +1,30 @@
 // Every screen a member or a staff member can reach holds at 360 CSS pixels, the narrowest common phone, in
-// Chinese and in English: nothing runs out of its card and the page never scrolls sideways. Each page is
-// measured in the page itself, in both languages.
+// Chinese and in English: nothing runs out of its card and the page never scrolls sideways; every form field has
+// a label; and axe-core (npm) finds no serious or critical accessibility problem. Each page is measured in the
+// page itself, in both languages.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { activityLinks, orgLink, signInOnPhone, waitForFirstSync } from './flows.mjs';
 import { e2eTest, launchBrowser, newPhone, startServer } from './harness.mjs';
 
 const NARROW = { width: 360, height: 740 };
+// axe-core's own build, run through the DevTools protocol (as the tests' other page code): no script tag, which
+// the app's Content-Security-Policy would refuse.
+const AXE = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** The serious and critical problems axe-core finds on the page, each with where. */
+async function accessibility(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${AXE}\n;0`);
+  const violations = await page.evaluate(async () => {
+    const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  });
+  return violations;
+}
 
 /** What sticks out on the page as it is now: the page wider than the screen, or an element out of its card. */
 function overflows() {
@@ -26,6 +44,22 @@ function overflows() {
       }
     }
   }
+  // A finger's size: 44 by 44 CSS pixels for anything tapped, but a link inside a sentence (WCAG's exception).
+  for (const tappable of document.querySelectorAll('a, button, select, input:not([type=hidden]), textarea')) {
+    const box = tappable.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || tappable.closest('.visually-hidden')) continue;
+    const inSentence = tappable.tagName === 'A' && tappable.parentElement?.closest('p');
+    const checkbox = tappable.type === 'checkbox' && tappable.closest('label');
+    if (!inSentence && !checkbox && (box.width < 44 || box.height < 44)) {
+      const name = (tappable.textContent || tappable.dataset.testid || tappable.tagName).trim().slice(0, 30);
+      problems.push(`${tappable.tagName.toLowerCase()} "${name}" is ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+  }
+  for (const field of document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')) {
+    const labelled =
+      field.labels?.length > 0 || field.getAttribute('aria-label') || field.getAttribute('aria-labelledby');
+    if (!labelled) problems.push(`a ${field.tagName.toLowerCase()} (${field.dataset.testid ?? field.name}) has no label`);
+  }
   return [...new Set(problems)];
 }
 
@@ -43,6 +77,7 @@ async function measure(page, paths) {
         await page.waitForFunction((lang) => document.documentElement.lang === lang, lang);
       }
       for (const problem of await page.evaluate(overflows)) found.push(`${path} (${lang}): ${problem}`);
+      for (const problem of await accessibility(page)) found.push(`${path} (${lang}): ${problem}`);
     }
     await page.getByTestId('lang-switch').click();
     await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');

@@ -151,8 +151,16 @@ e2eTest('a rotated code is refused offline, as a link and through the camera; a 
   assert.match(await page.getByTestId('report-left-question').textContent(), new RegExp(HANGZHOU));
 
   const secretary = await secretaryPhone(browser, server, 'GH-S02');
+  const before = await secretary.getByTestId('org-code-link').inputValue();
+  await tapAndAnswer(secretary, secretary.getByTestId('rotate-code'), false);
+  await secretary.reload();
+  assert.equal(await secretary.getByTestId('org-code-link').inputValue(), before, 'a "no" keeps the code');
   await tapAndAnswer(secretary, secretary.getByTestId('rotate-code'), true);
   await answered(secretary, '已更换');
+  await secretary.waitForFunction(
+    (before) => document.querySelector('[data-testid=org-code-link]')?.value !== before,
+    before,
+  );
   await screenshot(secretary, 'secretary-code');
 
   await syncNow(page);

@@ -80,7 +80,10 @@ e2eTest("a member's situation in its own words, from newcomer to back home", asy
   await synced(page);
   await page.getByTestId('nav-certificate').click();
   const open = page.locator('[data-testid=stop][data-open=true]');
-  assert.match(await open.getByTestId('stop-end').textContent(), /已告知将离开/);
+  assert.deepEqual(await inBothLanguages(page, open.getByTestId('stop-end')), {
+    zh: '已告知将离开，等待书记鉴定',
+    en: "Leaving told; waiting for the secretary's evaluation",
+  });
   await page.goto('/');
 
   // The secretary writes the evaluation: the stop ends, and the member is between cities.
