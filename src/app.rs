@@ -144,7 +144,7 @@ fn Header() -> impl IntoView {
             {move || {
                 let path = location.pathname.get();
                 (path != "/" && path != "/signin").then(|| view! {
-                    <A href=up(&path) attr:class="back" attr:data-testid="back">{i18n.t("app.back")}</A>
+                    <A href=up(&path) attr:class="back" attr:data-testid="back">{move || i18n.t("app.back")}</A>
                 })
             }}
             <A href="/" attr:class="brand">

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { activityLinks, orgLink, signInOnPhone, waitForFirstSync } from './flows.mjs';
-import { e2eTest, launchBrowser, newPhone, startServer } from './harness.mjs';
+import { e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
 
 const NARROW = { width: 360, height: 740 };
 // axe-core's own build, run through the DevTools protocol (as the tests' other page code): no script tag, which
@@ -104,6 +104,11 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
   const found = await measure(signedOut, ['/signin']);
 
   const member = await narrowPhone(browser, server, 'GH-M21');
+  await member.goto('/certificate');
+  await member.getByTestId('lang-switch').click();
+  await member.waitForFunction(() => document.documentElement.lang === 'en');
+  await screenshot(member, 'certificate-360-en');
+  await member.getByTestId('lang-switch').click();
   found.push(
     ...(await measure(member, [
       '/',
@@ -116,6 +121,7 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
       '/devices',
       '/pin',
       '/signout',
+      '/scan',
       new URL(orgCode, server.url).pathname,
     ])),
   );
@@ -128,6 +134,7 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
       `/org/${org}/activities/new`,
       `/org/${org}/activities/${activity}`,
       `/org/${org}/activities/${activity}/attendance`,
+      `/org/${org}/activities/${activity}/code`,
       `/org/${org}/volunteer`,
       running.link,
     ])),

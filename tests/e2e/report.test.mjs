@@ -89,6 +89,7 @@ e2eTest('scan the poster offline, accepted by the secretary, leave with an evalu
   await assertInView(secretary, pending.getByTestId('refuse-needs-reason'));
   await pending.getByTestId('accept-report').click();
   await answered(secretary, '已接收孙立平的报到');
+  await screenshot(secretary, 'secretary-answer');
   const row = secretary.locator('[data-testid=org-member][data-name=孙立平]');
   await row.waitFor();
 

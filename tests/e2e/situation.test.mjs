@@ -12,7 +12,7 @@ import {
   waitForFirstSync,
   waitForSync,
 } from './flows.mjs';
-import { api, e2eTest, startServer } from './harness.mjs';
+import { api, e2eTest, screenshot, startServer } from './harness.mjs';
 
 const NEWCOMER = 'GH-M21'; // 孙立平, 新安镇, just arrived
 const HANGZHOU = '灌南县驻杭州流动党委';
@@ -105,6 +105,7 @@ e2eTest("a member's situation in its own words, from newcomer to back home", asy
   assert.equal(returned.status, 204);
   await synced(page);
   await expectSituation(page, 'returned_home', /^已于.*登记返乡$/, /^Registered as returned home on /);
+  await screenshot(page, 'home-returned');
 });
 
 e2eTest('a stop ended by the return home says so on the certificate, and the township lists the member as home', async () => {
