@@ -23,7 +23,7 @@ use crate::pwa::UpdatePrompt;
 use crate::scan::ScanPage;
 use crate::signin::SignIn;
 use crate::signout::SignOut;
-use crate::store::records;
+use crate::store::{hints, records};
 use crate::store::{Opened, StoreError};
 use crate::sync::{use_sync, SyncBadge, SyncPage, SyncService};
 use crate::toast::{provide_toast, ToastBar};
@@ -150,11 +150,38 @@ fn Header() -> impl IntoView {
             <A href="/" attr:class="brand">
                 <span class="brand-name">{move || i18n.t("app.name")}</span>
             </A>
-            <button class="lang" data-testid="lang-switch" on:click=move |_| i18n.toggle()>
-                {move || i18n.t("lang.switch")}
-            </button>
+            <div class="top-actions">
+                <LargerText />
+                <button class="lang" data-testid="lang-switch" on:click=move |_| i18n.toggle()>
+                    {move || i18n.t("lang.switch")}
+                </button>
+            </div>
         </header>
         <SyncBadge />
+    }
+}
+
+/// 长辈模式: larger text and targets for older members (the national ageing-friendly guideline for apps: body
+/// text of 18 px or more, targets of 60 px or more), switched here and remembered on the phone.
+#[component]
+fn LargerText() -> impl IntoView {
+    let i18n = use_i18n();
+    let on = RwSignal::new(hints::larger_text());
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.class_list().toggle_with_force("larger-text", on.get());
+        }
+    });
+    view! {
+        <button class="lang larger" data-testid="larger-text" aria-pressed=move || on.get().to_string()
+            aria-label=move || i18n.t("app.larger_text")
+            on:click=move |_| {
+                let next = !on.get_untracked();
+                hints::set_larger_text(next);
+                on.set(next);
+            }>
+            {move || i18n.t("app.larger_text_short")}
+        </button>
     }
 }
 

@@ -1,11 +1,24 @@
 //! What the phone keeps in localStorage (gloo-storage) because losing it does no harm: the language chosen,
-//! and the code link to open once the member has signed in. Everything of the member is in IndexedDB.
+//! larger text (长辈模式), and the code link to open once the member has signed in. Everything of the member is
+//! in IndexedDB.
 
 use gloo_storage::{LocalStorage, Storage};
 
 // The keys the localStorage build used for the same things, so they carry over.
 const LOCALE: &str = "gh1:locale";
 const AFTER_SIGN_IN: &str = "gh1:after_sign_in";
+// Not under `gh1:`: the move from the localStorage build (`legacy.rs`) takes every other `gh1:` key for its data.
+const LARGER_TEXT: &str = "guihai.larger_text";
+
+/// Whether this phone shows larger text and targets (长辈模式).
+pub fn larger_text() -> bool {
+    LocalStorage::get(LARGER_TEXT).unwrap_or(false)
+}
+
+pub fn set_larger_text(on: bool) {
+    // Lost: the phone shows normal text until it is switched on again.
+    let _ = LocalStorage::set(LARGER_TEXT, on);
+}
 
 /// The language chosen on this phone (`"en"` or `"zh"`), if any.
 pub fn locale() -> Option<String> {

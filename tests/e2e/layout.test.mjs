@@ -26,8 +26,11 @@ async function accessibility(page) {
   return violations;
 }
 
-/** What sticks out on the page as it is now: the page wider than the screen, or an element out of its card. */
-function overflows() {
+/**
+ * What sticks out on the page as it is now: the page wider than the screen, an element out of its card, a control
+ * smaller than `tap` pixels, a form field without a label, text smaller than `text` pixels.
+ */
+function overflows({ tap, text }) {
   const problems = [];
   const width = document.documentElement.clientWidth;
   if (document.documentElement.scrollWidth > width + 1) {
@@ -44,13 +47,13 @@ function overflows() {
       }
     }
   }
-  // A finger's size: 44 by 44 CSS pixels for anything tapped, but a link inside a sentence (WCAG's exception).
+  // A finger's size: `tap` CSS pixels square for anything tapped, but a link inside a sentence (WCAG's exception).
   for (const tappable of document.querySelectorAll('a, button, select, input:not([type=hidden]), textarea')) {
     const box = tappable.getBoundingClientRect();
     if (box.width === 0 || box.height === 0 || tappable.closest('.visually-hidden')) continue;
     const inSentence = tappable.tagName === 'A' && tappable.parentElement?.closest('p');
     const checkbox = tappable.type === 'checkbox' && tappable.closest('label');
-    if (!inSentence && !checkbox && (box.width < 44 || box.height < 44)) {
+    if (!inSentence && !checkbox && (box.width < tap || box.height < tap)) {
       const name = (tappable.textContent || tappable.dataset.testid || tappable.tagName).trim().slice(0, 30);
       problems.push(`${tappable.tagName.toLowerCase()} "${name}" is ${Math.round(box.width)}x${Math.round(box.height)}`);
     }
@@ -60,11 +63,22 @@ function overflows() {
       field.labels?.length > 0 || field.getAttribute('aria-label') || field.getAttribute('aria-labelledby');
     if (!labelled) problems.push(`a ${field.tagName.toLowerCase()} (${field.dataset.testid ?? field.name}) has no label`);
   }
+  for (const element of document.querySelectorAll('body *')) {
+    const own = [...element.childNodes].some((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+    if (!own || element.closest('.visually-hidden, svg, noscript') || element.getBoundingClientRect().width === 0) continue;
+    const size = parseFloat(getComputedStyle(element).fontSize);
+    if (size < text) problems.push(`"${element.textContent.trim().slice(0, 30)}" is ${size}px`);
+  }
   return [...new Set(problems)];
 }
 
+/** As it must be on a phone: controls a finger can use, any text. */
+const PHONE = { tap: 44, text: 0 };
+/** 长辈模式: targets of 60 px, text of 18 px and more. */
+const LARGER = { tap: 60, text: 18 };
+
 /** Opens each path on `page` and measures it in both languages; returns what stuck out, by path. */
-async function measure(page, paths) {
+async function measure(page, paths, rules = PHONE) {
   const found = [];
   for (const path of paths) {
     await page.goto(path);
@@ -76,7 +90,7 @@ async function measure(page, paths) {
         await page.getByTestId('lang-switch').click();
         await page.waitForFunction((lang) => document.documentElement.lang === lang, lang);
       }
-      for (const problem of await page.evaluate(overflows)) found.push(`${path} (${lang}): ${problem}`);
+      for (const problem of await page.evaluate(overflows, rules)) found.push(`${path} (${lang}): ${problem}`);
       for (const problem of await accessibility(page)) found.push(`${path} (${lang}): ${problem}`);
     }
     await page.getByTestId('lang-switch').click();
@@ -147,5 +161,23 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
   await county.getByTestId('nav-county').click();
   await county.waitForURL(/\/county\//);
   found.push(...(await measure(county, [new URL(county.url()).pathname])));
+  assert.deepEqual(found, []);
+});
+
+e2eTest('长辈模式: larger text and targets on every member screen, remembered on the phone', async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const member = await narrowPhone(browser, server, 'GH-M01');
+  await member.getByTestId('larger-text').click();
+  await member.reload();
+  await member.getByTestId('home').waitFor();
+  assert.equal(await member.getByTestId('larger-text').getAttribute('aria-pressed'), 'true', 'remembered');
+  assert.ok(await member.evaluate(() => document.documentElement.classList.contains('larger-text')));
+  await screenshot(member, 'home-larger-text');
+  const found = await measure(
+    member,
+    ['/', '/certificate', '/card', '/profile', '/checkins', '/activities', '/sync', '/devices', '/signout'],
+    LARGER,
+  );
   assert.deepEqual(found, []);
 });
