@@ -16,6 +16,7 @@ use crate::report::{self, ReportConfirm};
 use crate::store::checkins::{self, Scanned, Shown};
 use crate::store::{hints, records, StoreError};
 use crate::sync::use_sync;
+use crate::wechat::OpenInBrowser;
 
 /// What opening a code led to.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +107,7 @@ pub fn CheckInLink() -> impl IntoView {
         }
         now
     });
-    move || {
+    let shown = move || {
         let Some(outcome) = outcome.get() else {
             return ().into_any();
         };
@@ -174,5 +175,9 @@ pub fn CheckInLink() -> impl IntoView {
         }
         .into_any(),
     }
+    };
+    view! {
+        <OpenInBrowser />
+        {shown}
     }
 }

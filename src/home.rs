@@ -8,6 +8,7 @@ use crate::i18n::use_i18n;
 use crate::report::{my_situation, situation_words, Journey};
 use crate::store::records;
 use crate::sync::use_sync;
+use crate::wechat::OpenInBrowser;
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -21,6 +22,7 @@ pub fn Home() -> impl IntoView {
             let current = me.current_org.as_ref().map(|org| org.name.clone());
             let situation = situation_words(i18n, &my_situation());
             view! {
+                <OpenInBrowser />
                 <section class="card profile" data-testid="home">
                     <h1 data-testid="member-name">{i18n.t_with("home.greeting", &[("name", &me.name)])}</h1>
                     <dl>

@@ -29,6 +29,7 @@ pub mod store;
 pub mod sync;
 mod toast;
 mod township;
+mod wechat;
 
 /// Opens the phone's store (bringing its data to this build's schema), then mounts the app on the page, and
 /// registers the service worker.

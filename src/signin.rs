@@ -15,6 +15,7 @@ use crate::clock::format_time;
 use crate::i18n::use_i18n;
 use crate::store::{hints, records, StoreError};
 use crate::sync::use_sync;
+use crate::wechat::OpenInBrowser;
 
 /// The two ways to sign in.
 #[derive(Clone, Copy)]
@@ -141,6 +142,7 @@ pub fn SignIn() -> impl IntoView {
     let with_pin = move |ev| submit(ev, Way::Pin);
 
     view! {
+        <OpenInBrowser />
         <section class="card signin">
             <h1>{move || i18n.t("signin.title")}</h1>
             <p>{move || i18n.t("signin.intro")}</p>

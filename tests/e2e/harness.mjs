@@ -251,8 +251,8 @@ function phoneOptions(baseURL) {
 }
 
 /** A fresh browser profile the size of a common phone, in Chinese. */
-export async function newPhone(browser, baseURL) {
-  return watchPolicy(await browser.newContext(phoneOptions(baseURL)));
+export async function newPhone(browser, baseURL, extra = {}) {
+  return watchPolicy(await browser.newContext({ ...phoneOptions(baseURL), ...extra }));
 }
 
 /** The reports of the Content-Security-Policy being broken so far in this test (a test that breaks it on purpose
