@@ -181,3 +181,21 @@ e2eTest('长辈模式: larger text and targets on every member screen, remembere
   );
   assert.deepEqual(found, []);
 });
+
+e2eTest('at 200 % zoom a 360 px phone is 180 CSS pixels wide: no screen scrolls sideways', async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const { org } = await orgLink(server.url);
+  const zoomed = { width: NARROW.width / 2, height: NARROW.height / 2 };
+  const member = await narrowPhone(browser, server, 'GH-M01');
+  await member.setViewportSize(zoomed);
+  const secretary = await narrowPhone(browser, server, 'GH-S01');
+  await secretary.setViewportSize(zoomed);
+  const found = [
+    ...(await measure(member, ['/', '/certificate', '/card', '/profile', '/checkins', '/activities', '/sync', '/devices'])),
+    ...(await measure(secretary, [`/org/${org}`, `/org/${org}/activities`])),
+  ];
+  await member.goto('/profile');
+  await screenshot(member, 'profile-200-percent');
+  assert.deepEqual(found, []);
+});
