@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
 use crate::i18n::use_i18n;
+use crate::pwa::InstallOffer;
 use crate::report::{my_situation, situation_words, Journey};
 use crate::store::records;
 use crate::sync::use_sync;
@@ -37,6 +38,7 @@ pub fn Home() -> impl IntoView {
                     </dl>
                 </section>
                 <Journey />
+                <InstallOffer />
                 <nav class="actions">
                     <A href="/scan" attr:class="button primary scan" attr:data-testid="nav-scan">{i18n.t("scan.title")}</A>
                     {me.roles.iter().filter_map(|role| match role {

@@ -57,3 +57,35 @@ export async function gzip(text) {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
+
+// The browser's offer to install the app, kept until the app makes it (on the home screen, after signing in)
+// rather than shown whenever the browser likes.
+let installOffer = null;
+const INSTALL_OFFER = 'guihai-install-offer';
+window.addEventListener('beforeinstallprompt', (event) => {
+  event.preventDefault();
+  installOffer = event;
+  window.dispatchEvent(new Event(INSTALL_OFFER));
+});
+window.addEventListener('appinstalled', () => {
+  installOffer = null;
+});
+
+export function canOfferInstall() {
+  return installOffer !== null;
+}
+
+// Shows the browser's install dialog; resolves to whether the member accepted.
+export async function offerInstall() {
+  const offer = installOffer;
+  if (!offer) return false;
+  installOffer = null;
+  await offer.prompt();
+  const { outcome } = await offer.userChoice;
+  return outcome === 'accepted';
+}
+
+// Running as the installed app (from the home screen) already.
+export function runsInstalled() {
+  return matchMedia('(display-mode: standalone)').matches || navigator.standalone === true;
+}

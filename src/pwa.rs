@@ -4,11 +4,13 @@
 use std::future::Future;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::i18n::use_i18n;
+use crate::store::hints;
 
 #[wasm_bindgen(module = "/src/pwa.js")]
 extern "C" {
@@ -22,6 +24,12 @@ extern "C" {
     fn js_storage_estimate() -> js_sys::Promise;
     #[wasm_bindgen(js_name = gzip)]
     fn js_gzip(text: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = canOfferInstall)]
+    fn can_offer_install() -> bool;
+    #[wasm_bindgen(js_name = offerInstall)]
+    fn js_offer_install() -> js_sys::Promise;
+    #[wasm_bindgen(js_name = runsInstalled)]
+    fn runs_installed() -> bool;
 }
 
 /// Runs `work` holding the app-wide sync lock. When another tab (or this one) holds it: with `wait`, runs once
@@ -88,4 +96,55 @@ pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), wasm_bindgen
 pub async fn copy_text(text: &str) -> bool {
     let promise = window().navigator().clipboard().write_text(text);
     JsFuture::from(promise).await.is_ok()
+}
+
+/// Adding the app to the home screen, offered on purpose once the member has signed in: the browser's own
+/// dialog where it has one (Chrome on Android), otherwise the steps for this phone (Safari on iPhone, others).
+/// Not offered when the app already runs installed, once the member said no, or inside WeChat (which cannot
+/// install; `wechat.rs` says what to do there).
+#[component]
+pub fn InstallOffer() -> impl IntoView {
+    let i18n = use_i18n();
+    let toast = crate::toast::use_toast();
+    let wanted = !runs_installed() && !hints::install_declined() && !crate::wechat::in_wechat();
+    let shown = RwSignal::new(wanted);
+    let offer = RwSignal::new(can_offer_install());
+    let _ = window_event_listener_untyped("guihai-install-offer", move |_| offer.set(true));
+    let install = move |_| {
+        spawn_local(async move {
+            let accepted = JsFuture::from(js_offer_install())
+                .await
+                .is_ok_and(|answer| answer.as_bool() == Some(true));
+            offer.set(false);
+            if accepted {
+                shown.set(false);
+                toast.ok(i18n.t("install.added"));
+            }
+        });
+    };
+    let decline = move |_| {
+        hints::set_install_declined();
+        shown.set(false);
+    };
+    let iphone = window()
+        .navigator()
+        .user_agent()
+        .is_ok_and(|agent| agent.contains("iPhone") || agent.contains("iPad"));
+    view! {
+        <Show when=move || shown.get()>
+            <section class="card install" data-testid="install-offer">
+                <h2>{move || i18n.t("install.title")}</h2>
+                <p>{move || i18n.t("install.why")}</p>
+                {move || if offer.get() {
+                    view! {
+                        <button class="button primary" data-testid="install-app" on:click=install>{i18n.t("install.add")}</button>
+                    }.into_any()
+                } else {
+                    let steps = if iphone { "install.steps_iphone" } else { "install.steps_browser" };
+                    view! { <p class="note" data-testid="install-steps">{i18n.t(steps)}</p> }.into_any()
+                }}
+                <button class="button" data-testid="install-decline" on:click=decline>{move || i18n.t("install.decline")}</button>
+            </section>
+        </Show>
+    }
 }

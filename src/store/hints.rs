@@ -9,6 +9,17 @@ const LOCALE: &str = "gh1:locale";
 const AFTER_SIGN_IN: &str = "gh1:after_sign_in";
 // Not under `gh1:`: the move from the localStorage build (`legacy.rs`) takes every other `gh1:` key for its data.
 const LARGER_TEXT: &str = "guihai.larger_text";
+const INSTALL_DECLINED: &str = "guihai.install_declined";
+
+/// Whether the member said no to adding the app to the home screen on this phone.
+pub fn install_declined() -> bool {
+    LocalStorage::get(INSTALL_DECLINED).unwrap_or(false)
+}
+
+pub fn set_install_declined() {
+    // Lost: the offer shows once more.
+    let _ = LocalStorage::set(INSTALL_DECLINED, true);
+}
 
 /// Whether this phone shows larger text and targets (长辈模式).
 pub fn larger_text() -> bool {

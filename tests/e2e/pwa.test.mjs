@@ -1,11 +1,13 @@
 // The installable app around the pages: a new version is only taken when the member says yes, the
-// language choice survives a reload, and the browser finds a web app manifest it can install from.
+// language choice survives a reload, the browser finds a web app manifest it can install from, and home offers
+// to add the app to the home screen once the member has signed in.
 
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answered, signedInPhone } from './flows.mjs';
 import { e2eTest, launchBrowser, newPhone, startServer, waitForServiceWorker } from './harness.mjs';
 
 const LOCALES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'locales');
@@ -141,4 +143,35 @@ e2eTest('the browser finds an installable manifest', async () => {
   // Playwright's browser contexts are incognito profiles, where Chromium never offers to install.
   const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
   assert.deepEqual(installabilityErrors.filter((error) => error.errorId !== 'in-incognito'), []);
+});
+
+e2eTest('after signing in, home offers to add the app to the home screen, by the browser or by its steps', async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-M01');
+  // Headless Chromium makes no offer of its own: the steps for this browser are shown.
+  const offer = page.getByTestId('install-offer');
+  await offer.getByTestId('install-steps').waitFor();
+  assert.match(await offer.getByTestId('install-steps').textContent(), /添加到主屏幕/);
+
+  // The browser's offer, as Chrome on Android makes it: kept, and made when the member taps the button.
+  await page.evaluate(() => {
+    const offer = new Event('beforeinstallprompt', { cancelable: true });
+    offer.prompt = async () => {
+      window.installPrompted = true;
+    };
+    offer.userChoice = Promise.resolve({ outcome: 'accepted', platform: 'web' });
+    window.dispatchEvent(offer);
+  });
+  await offer.getByTestId('install-app').click();
+  await answered(page, '已添加');
+  assert.equal(await page.evaluate(() => window.installPrompted), true);
+  await offer.waitFor({ state: 'detached' });
+
+  // "No thanks" is remembered on the phone.
+  await page.reload();
+  await offer.getByTestId('install-decline').click();
+  await offer.waitFor({ state: 'detached' });
+  await page.reload();
+  await page.getByTestId('home').waitFor();
+  assert.equal(await offer.count(), 0);
 });
