@@ -96,8 +96,11 @@ e2eTest('a phone used in turn: once one member is signed out, the next signs in 
 e2eTest("a member's writes still waiting keep the phone theirs until they are sent", async () => {
   const server = await startServer();
   const { phone, page } = await checkedInOffline(server, MEMBER);
-  // Ended before the phone is back online, or its first round could send the check-in first.
+  // Ended before the phone is back online, or its first round could send the check-in first; and read by the
+  // app (opened again, offline) before then, or its first round could still use the session it holds in memory.
   await endSession(page);
+  await page.goto('/');
+  await page.getByTestId('home').waitFor();
   await phone.setOffline(false);
   await sessionEnds(page);
   assert.equal(await outboxCount(page), 1, 'an ended session keeps what waits');

@@ -8,7 +8,6 @@ mod run;
 mod server;
 mod service_worker;
 mod test;
-mod tidy;
 mod tools;
 
 use std::process::ExitCode;

@@ -109,6 +109,14 @@ fn every_key_the_app_uses_is_translated() {
     for column in guihai_core::roster::Column::ALL {
         missing.insert(format!("roster.col.{}", column.as_str()));
     }
+    // Where a member stands (`situation_words`), and what to do next where the home screen says it.
+    let situations = ["newcomer", "reported", "at", "leaving", "between", "returned_home"];
+    for situation in situations {
+        missing.insert(format!("situation.{situation}"));
+    }
+    for situation in ["newcomer", "between", "returned_home"] {
+        missing.insert(format!("situation.next.{situation}"));
+    }
     missing.retain(|key| !keys.contains(key));
     assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
 }
