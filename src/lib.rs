@@ -39,6 +39,10 @@ pub fn start() {
     // Leptos's own executor starts with the mount, so the store is opened on wasm-bindgen's.
     wasm_bindgen_futures::spawn_local(async {
         let opened = store::open().await;
+        // The page the HTML painted while the app downloaded (index.html) gives way to the app.
+        if let Some(loading) = leptos::prelude::document().get_element_by_id("loading") {
+            loading.remove();
+        }
         leptos::mount::mount_to_body(move || app::App(app::AppProps { opened }));
     });
 }

@@ -97,3 +97,24 @@ e2eTest("the organisation's code is on the secretary's screen to scan, with a fu
   await member.goto(link);
   await member.getByTestId('report-confirm').waitFor();
 });
+
+e2eTest('the page is never blank while the app downloads: the HTML paints its frame and a moving bar', async () => {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const page = await (await newPhone(browser, server.url)).newPage();
+  // A slow link: the app's wasm arrives only when the test lets it.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/', { waitUntil: 'commit' });
+  const loading = page.getByTestId('loading');
+  await loading.waitFor();
+  assert.match(await loading.textContent(), /正在打开归海/);
+  await screenshot(page, 'loading');
+  release();
+  await page.getByTestId('activation-code').waitFor();
+  assert.equal(await loading.count(), 0, 'the app took its place');
+});
