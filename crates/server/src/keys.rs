@@ -353,7 +353,7 @@ pub async fn watch(state: AppState, dir: KeyDir) {
     let mut known = None;
     loop {
         every.tick().await;
-        let now = match fingerprint(&state.writes).await {
+        let now = match fingerprint(&state.db).await {
             Ok(now) => now,
             Err(error) => {
                 tracing::warn!(%error, "cannot read the signing keys");
