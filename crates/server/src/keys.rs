@@ -409,7 +409,7 @@ async fn list(State(state): State<AppState>) -> Json<KeysResponse> {
 /// `guihai-server keys list|rotate|revoke ID`: what it did, for the operator. Run beside a server or with none
 /// running; a running server takes the change within `RELOAD_EVERY`.
 pub async fn command(db: &SqlitePool, dir: &KeyDir, action: KeysCommand) -> Result<String, KeyError> {
-    move_secrets(db, dir).await?;
+    // An older database's secrets are moved by the `load_or_create` below, as at the server's start.
     let done = match action {
         KeysCommand::List => String::new(),
         KeysCommand::Rotate => {

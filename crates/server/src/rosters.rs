@@ -3,11 +3,13 @@
 //! registers a member's return home (`GET /api/v1/orgs/{id}/members`, `POST /api/v1/people/{id}/return`).
 //! Both see who is out of contact (失联): nothing heard for `Config::lost_after_days`.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::certificate::Stop;
-use guihai_core::domain::ActivityKind;
+use guihai_core::domain::{ActivityKind, OrgRef};
 use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RosterEntry};
 use guihai_core::situation::{situation, Facts};
 use guihai_core::Id;
@@ -85,6 +87,8 @@ async fn roster(
         .await?;
     let now = clock::now_ms();
     let mut entries = Vec::with_capacity(rows.len());
+    // Hundreds of members live in a handful of organisations: each is read once per list.
+    let mut known: HashMap<String, OrgRef> = HashMap::new();
     for row in rows {
         let last_contact = (row.last_contact > 0).then_some(row.last_contact);
         let evaluation = certificate::evaluation_of(row.grade, row.evaluation, row.evaluated_at)?;
@@ -96,7 +100,7 @@ async fn roster(
         let open_stop = match (&row.stop_id, &row.stop_org_id, row.arrived_at, row.left_at) {
             (Some(id), Some(org), Some(arrived_at), None) => Some(Stop {
                 id: db::id(id)?,
-                org: orgs::get(&state.db, org).await?,
+                org: org_once(&state.db, &mut known, org).await?,
                 arrived_at,
                 left_at: None,
                 leaving_at: row.leaving_at,
@@ -117,7 +121,7 @@ async fn roster(
             phone: row.phone,
             home_org: row.home_org,
             current_org: match row.current_org_id {
-                Some(id) => Some(orgs::get(&state.db, &id).await?),
+                Some(id) => Some(org_once(&state.db, &mut known, &id).await?),
                 None => None,
             },
             stop_id: row.stop_id.as_deref().map(db::id).transpose()?,
@@ -132,6 +136,16 @@ async fn roster(
         });
     }
     Ok(entries)
+}
+
+/// Organisation `id`, read from the database the first time a list meets it.
+async fn org_once(db: &SqlitePool, known: &mut HashMap<String, OrgRef>, id: &str) -> Result<OrgRef, AppError> {
+    if let Some(org) = known.get(id) {
+        return Ok(org.clone());
+    }
+    let org = orgs::get(db, id).await?;
+    known.insert(id.to_owned(), org.clone());
+    Ok(org)
 }
 
 /// What the member attended at `org_id` during a stop, by kind, from the server's check-in log.

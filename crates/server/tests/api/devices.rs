@@ -329,3 +329,23 @@ async fn revoking_a_lost_phone_can_forget_the_pin_whoever_saw_it_typed() {
     assert_eq!(server.set_pin(&kept, "135790").await, StatusCode::NO_CONTENT);
     assert_eq!(server.sign_in_with_pin(PHONE_OF_M07, "135790").await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn one_number_given_to_two_members_at_once_goes_to_one_of_them() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    // Both of 新安镇 (GH-T01's township).
+    let first = server.sign_in("GH-M01").await;
+    let second = server.sign_in("GH-M04").await;
+    let (a, b) = tokio::join!(
+        sign_in_phone(&server, &admin, &first, Some("13812340000")),
+        sign_in_phone(&server, &admin, &second, Some("138 1234 0000")),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
+    let holders = server
+        .count("SELECT count(*) FROM people WHERE sign_in_phone = '13812340000'")
+        .await;
+    assert_eq!(holders, 1);
+}
