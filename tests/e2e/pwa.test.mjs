@@ -50,10 +50,15 @@ e2eTest('a new version waits for the member\'s yes', async () => {
     await writeFile(swFile, `${oldWorker.replace(SW_VERSION, `const VERSION = "${newVersion}";`)}\n// ${newVersion}\n`);
     await Promise.all(['.gz', '.br'].map((suffix) => rm(swFile + suffix)));
 
-    // The app asks for updates whenever the page becomes visible again.
-    await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    // The app asks for updates whenever the page becomes visible again. Asked again every 2 s until it shows: the
+    // app hears the event only once its worker's registration has resolved, and the browser may answer a check
+    // that was already under way with the old worker.
     const prompt = page.getByTestId('update-prompt');
-    await prompt.waitFor();
+    for (let asked = 0; !(await prompt.isVisible()); asked += 1) {
+      assert.ok(asked < 15, 'no update prompt after 30 s of asking');
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+      await prompt.waitFor({ timeout: 2_000 }).catch(() => {});
+    }
     // Installed and waiting: the old worker still serves this page until the member accepts.
     const waiting = await page.evaluate(async () => {
       const registration = await navigator.serviceWorker.getRegistration();
