@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::activities::RecordCard;
-use crate::clock::{format_time, new_id, now_ms, server_now_secs, Timing};
+use crate::clock::{after_paint, format_time, new_id, now_ms, server_now_secs, Timing};
 use crate::i18n::use_i18n;
 use crate::report::{self, ReportConfirm};
 use crate::store::checkins::{self, Scanned, Shown};
@@ -20,7 +20,7 @@ use crate::wechat::OpenInBrowser;
 
 /// What opening a code led to.
 #[derive(Debug, Clone, PartialEq)]
-enum Outcome {
+pub enum Outcome {
     SignInFirst,
     Invalid(CodeError),
     CheckedIn {
@@ -60,8 +60,8 @@ async fn check_in(code: Code, payload: String) -> Outcome {
     }
 }
 
-/// Opens the payload of a `/q/` link.
-async fn open(payload: String) -> Outcome {
+/// Opens the payload of a `/q/` link: what it is, checked, and acted on (an activity's code checks in).
+pub async fn open(payload: String) -> Outcome {
     let link = format!("{}{payload}", qr::LINK_PATH);
     if records::session().is_none() {
         hints::remember_after_sign_in(&link);
@@ -84,14 +84,25 @@ async fn open(payload: String) -> Outcome {
 
 #[component]
 pub fn CheckInLink() -> impl IntoView {
-    let i18n = use_i18n();
-    let sync = use_sync();
     let params = use_params_map();
     // Opening the link is the act of checking in: run it once per payload, not on every re-render.
-    let outcome = LocalResource::new(move || open(params.read().get("payload").unwrap_or_default()));
+    let opened = LocalResource::new(move || open(params.read().get("payload").unwrap_or_default()));
+    view! {
+        <OpenInBrowser />
+        <CodeOutcome outcome=Signal::derive(move || opened.get()) reopen=Callback::new(move |()| opened.refetch()) />
+    }
+}
+
+/// What opening a code led to (`open`; `None` while it is being opened), shown where it was opened: its own
+/// `/q/` page, or the scanner. `reopen` opens the code again (once the phone learnt the key it was signed by).
+#[component]
+pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
     Effect::new(move |_| {
         match outcome.get() {
-            Some(Outcome::CheckedIn { already: false, .. }) => sync.local_write(),
+            // Stored before it was shown: sending it waits for the confirmation to be on screen.
+            Some(Outcome::CheckedIn { already: false, .. }) => after_paint(move || sync.local_write()),
             // Signed by a key the server made since this phone last synced: a sync (online) brings it.
             Some(Outcome::Invalid(CodeError::UnknownKey)) => sync.sync_now(),
             _ => {}
@@ -103,7 +114,7 @@ pub fn CheckInLink() -> impl IntoView {
         let now = known_keys.get();
         let waiting = matches!(outcome.get_untracked(), Some(Outcome::Invalid(CodeError::UnknownKey)));
         if waiting && before.is_some_and(|before| before != now) {
-            outcome.refetch();
+            reopen.run(());
         }
         now
     });
@@ -176,8 +187,5 @@ pub fn CheckInLink() -> impl IntoView {
         .into_any(),
     }
     };
-    view! {
-        <OpenInBrowser />
-        {shown}
-    }
+    view! { {shown} }
 }

@@ -13,6 +13,11 @@ pub fn server_now_secs() -> u32 {
     ((now_ms() + offset) / 1000) as u32
 }
 
+/// Runs `f` once the next frame is painted: work that may follow a confirmation, but must not hold it up.
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    leptos::prelude::request_animation_frame(move || leptos::prelude::set_timeout(f, std::time::Duration::ZERO));
+}
+
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     let crypto = web_sys::window()

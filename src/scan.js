@@ -10,6 +10,8 @@ const MAX_WIDTH = 640;
 const MAX_HEIGHT = 480;
 // About 8 frames a second, at most one in the worker at a time: a slow phone skips frames instead of queueing.
 const FRAME_INTERVAL_MS = 125;
+// How long after a code is found the camera is let go: once the next screen is painted.
+const RELEASE_AFTER_MS = 300;
 // Decode times kept for the benchmark (tests/bench/decode.mjs), newest last.
 const TIMINGS_KEPT = 30;
 
@@ -151,13 +153,18 @@ export class Scanner {
     }
   }
 
-  /** Lets the camera go (its light goes off) and ends the worker; nothing is heard after this. */
+  /**
+   * Nothing is heard after this. The camera is let go (its light goes off) and the worker ended a moment later:
+   * on a slow phone that takes tens of milliseconds, which the screen a found code leads to must not wait for.
+   */
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.worker) this.worker.terminate();
-    if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
-    this.video.srcObject = null;
+    setTimeout(() => {
+      if (this.worker) this.worker.terminate();
+      if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
+      this.video.srcObject = null;
+    }, RELEASE_AFTER_MS);
   }
 }
 

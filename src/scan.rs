@@ -1,15 +1,17 @@
 //! The in-app scanner (扫码): the rear camera, frames decoded by the qr-decoder worker (`scan.js` drives both),
-//! and typing the link by hand when there is no camera. A code link goes to its `/q/` page, which verifies it;
+//! and typing the link by hand when there is no camera. A code link is opened right here, as its `/q/` page
+//! would open it (`checkin::open`: verified, and an activity's code checks in), with a tap to scan the next;
 //! any other text is said so on this page and scanning goes on.
 
 use guihai_core::qr;
 use guihai_core::sync::QrDrawing;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::checkin::{self, CodeOutcome, Outcome};
+use crate::clock::after_paint;
 use crate::i18n::use_i18n;
 
 #[wasm_bindgen(module = "/src/scan.js")]
@@ -83,7 +85,6 @@ impl CameraState {
 #[component]
 pub fn ScanPage() -> impl IntoView {
     let i18n = use_i18n();
-    let navigate = use_navigate();
     let video = NodeRef::<leptos::html::Video>::new();
     let state = RwSignal::new(CameraState::Opening);
     let not_ours = RwSignal::new(false);
@@ -92,9 +93,23 @@ pub fn ScanPage() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let camera = StoredValue::new_local(None::<Camera>);
 
+    let outcome = RwSignal::new(None::<Outcome>);
+    // The keys a code is checked with, decoded now rather than when the first code is read.
+    let _ = crate::store::records::verifier();
+    // A found code is opened at once (verified, and an activity's code checked in), and the screen changes only
+    // when that is done: one new screen to build and paint, the confirmation.
+    let open = move |payload: String| {
+        spawn_local(async move {
+            let opened = checkin::open(payload).await;
+            outcome.set(Some(opened));
+        })
+    };
     // The first code link wins; repeats of it from the next frames change nothing.
     let take = move |payload: Option<&str>| match payload {
-        Some(payload) if found.get_untracked().is_none() => found.set(Some(payload.to_owned())),
+        Some(payload) if found.get_untracked().is_none() => {
+            found.set(Some(payload.to_owned()));
+            open(payload.to_owned());
+        }
         Some(_) => {}
         None => not_ours.set(true),
     };
@@ -120,12 +135,10 @@ pub fn ScanPage() -> impl IntoView {
             _on_event: on_event,
         }));
     });
-    // Navigating from an effect, not from inside the camera's callback, which stopping the camera frees.
+    // Letting the camera go from an effect, not from inside the camera's callback, which that frees.
     Effect::new(move |_| {
-        if let Some(payload) = found.get() {
+        if found.with(Option::is_some) {
             camera.set_value(None);
-            let path = format!("{}{}", qr::LINK_PATH, js_sys::encode_uri_component(&payload));
-            navigate(&path, Default::default());
         }
     });
 
@@ -145,7 +158,43 @@ pub fn ScanPage() -> impl IntoView {
         take(qr::typed_payload(&typed.get_untracked()));
     };
 
+    let scanning = move || outcome.with(Option::is_none);
+    // The camera's view leaves the page only once the outcome is painted: taking out a playing video costs a slow
+    // phone tens of milliseconds the confirmation must not wait for. Until then it is hidden.
+    let in_page = RwSignal::new(true);
+    Effect::new(move |_| {
+        if scanning() {
+            in_page.set(true);
+        } else {
+            after_paint(move || in_page.set(false));
+        }
+    });
+    let scan_again = move |_| {
+        not_ours.set(false);
+        state.set(CameraState::Opening);
+        outcome.set(None);
+        found.set(None);
+    };
+    let reopen = Callback::new(move |()| {
+        if let Some(payload) = found.get_untracked() {
+            open(payload);
+        }
+    });
+    // What it led to is shown here, in place: no new page to build first, so a check-in at the door is
+    // confirmed as soon as it is stored (docs/benchmarks.md), and the next member's code is one tap away.
+    let opened = move || {
+        (!scanning()).then(|| {
+            view! {
+                <CodeOutcome outcome=outcome.into() reopen />
+                <button class="scan-again" data-testid="scan-again" on:click=scan_again>{move || i18n.t("scan.again")}</button>
+            }
+        })
+    };
+
     view! {
+        {opened}
+        <Show when=move || in_page.get()>
+        <div class="scanning" class:hidden=move || !scanning()>
         <section class="card scanner" data-testid="scanner" data-state=move || state.get().as_str()>
             <h1>{move || i18n.t("scan.title")}</h1>
             <div class="scan-view" class:off=move || !matches!(state.get(), CameraState::On { .. })>
@@ -178,5 +227,7 @@ pub fn ScanPage() -> impl IntoView {
                 <button type="submit" class="primary" data-testid="scan-typed-submit">{move || i18n.t("scan.open")}</button>
             </form>
         </section>
+        </div>
+        </Show>
     }
 }

@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use futures_util::future::try_join;
 use guihai_core::checkin::CheckIn;
 use guihai_core::domain::{Activity, ActivityKind, VolunteerTeam};
 use guihai_core::qr::Code;
@@ -182,13 +183,34 @@ async fn get_stored(tx: &Tx, activity_id: &[u8; 16]) -> Result<Option<Facts>, St
         .and_then(decode))
 }
 
+/// What the phone knows of an activity whose code names `org_id`, and the name of `org_id`'s record ("" when
+/// the phone holds none), both asked at once (`put_named` takes the name back).
+pub(super) async fn get_for_code(
+    tx: &Tx,
+    activity_id: &[u8; 16],
+    org_id: Id,
+) -> Result<(Option<Facts>, String), StoreError> {
+    let (stored, record) = try_join(get_stored(tx, activity_id), record_name(tx, org_id)).await?;
+    let Some(mut facts) = stored else {
+        return Ok((None, record));
+    };
+    if facts.org_name.is_empty() {
+        facts.org_name = match facts.org_id == *org_id.as_bytes() {
+            true => record.clone(),
+            false => record_name(tx, Id::from_bytes(facts.org_id)).await?,
+        };
+    }
+    Ok((Some(facts), record))
+}
+
 /// Stores the facts, leaving the organisation's name out where its record has it.
 pub async fn put(tx: &Tx, activity_id: &[u8; 16], facts: &Facts) -> Result<(), StoreError> {
     let record = record_name(tx, Id::from_bytes(facts.org_id)).await?;
-    put_stored(tx, activity_id, facts, &record)
+    put_named(tx, activity_id, facts, &record)
 }
 
-fn put_stored(tx: &Tx, activity_id: &[u8; 16], facts: &Facts, record_name: &str) -> Result<(), StoreError> {
+/// `put`, with the name of the organisation's record already read.
+pub(super) fn put_named(tx: &Tx, activity_id: &[u8; 16], facts: &Facts, record_name: &str) -> Result<(), StoreError> {
     if !facts.org_name.is_empty() && facts.org_name == record_name {
         let facts = Facts {
             org_name: String::new(),
@@ -272,7 +294,7 @@ impl Batch {
             match self.known.get(&id).cloned().flatten() {
                 Some(facts) => {
                     let record = self.org_name(tx, Id::from_bytes(facts.org_id)).await?;
-                    put_stored(tx, &id, &facts, &record)?;
+                    put_named(tx, &id, &facts, &record)?;
                 }
                 None => tx.delete(ACTIVITIES, &id_key(&id))?,
             }

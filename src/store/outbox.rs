@@ -12,6 +12,7 @@
 //! keeps them itself only when they differ. Any other write is `{k: kind, v: JSON}`, listed by the `kind`
 //! index, and few: the cache holds them.
 
+use futures_util::future::try_join;
 use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
 use guihai_core::outbox::{self as rows, Fate, Found};
 use guihai_core::qr::{Code, DoorSigner, Subject};
@@ -270,8 +271,18 @@ pub(super) async fn last_row(tx: &Tx) -> Result<Option<u64>, StoreError> {
 /// Stores a new write in the transaction `tx`, with the next row (core's `outbox::enqueue`); returns the row.
 /// The bookkeeping is read, not written. The caller stores the records that show it in the same transaction.
 pub(super) async fn enqueue(tx: &Tx, queued: Queued) -> Result<u64, StoreError> {
-    let meta = meta(tx).await?;
-    let row = rows::enqueue(&meta, last_row(tx).await?);
+    let (meta, last) = try_join(meta(tx), last_row(tx)).await?;
+    enqueue_after(tx, &meta, last, queued)
+}
+
+/// `enqueue`, with the bookkeeping and the last row already read in `tx`.
+pub(super) fn enqueue_after(
+    tx: &Tx,
+    meta: &SyncMeta,
+    last_row: Option<u64>,
+    queued: Queued,
+) -> Result<u64, StoreError> {
+    let row = rows::enqueue(meta, last_row);
     put_row(tx, row, &queued)?;
     Ok(row)
 }

@@ -229,8 +229,25 @@ pub fn revoked_door_keys() -> Vec<RevokedDoorKey> {
 }
 
 /// The codes this phone accepts: signed by the server's keys, or by a door key it certified and did not revoke.
+/// Decoding the keys costs a slow phone milliseconds at every scan, so the verifier is kept while they stay the
+/// same (the scanner asks for it as it opens, before any code is read).
 pub fn verifier() -> Verifier {
-    Verifier::new(&trusted_keys()).revoking(&revoked_door_keys())
+    type Kept = Option<((Vec<TrustedKey>, Vec<RevokedDoorKey>), Verifier)>;
+    thread_local! {
+        static KEPT: std::cell::RefCell<Kept> = const { std::cell::RefCell::new(None) };
+    }
+    let keys = (trusted_keys(), revoked_door_keys());
+    KEPT.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        match kept.as_ref() {
+            Some((of, verifier)) if *of == keys => verifier.clone(),
+            _ => {
+                let verifier = Verifier::new(&keys.0).revoking(&keys.1);
+                *kept = Some((keys, verifier.clone()));
+                verifier
+            }
+        }
+    })
 }
 
 /// The member card kept for offline use.

@@ -1,11 +1,10 @@
 // A fake rear camera for the end-to-end tests: Chromium plays a Y4M file as the camera, and this paints a QR
 // code into one, so the in-app scanner reads a real code through getUserMedia, the canvas and the decoder.
 
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import QRCode from 'qrcode';
-import { launchBrowser } from './harness.mjs';
+import { launchBrowser, temporaryFolder } from './harness.mjs';
 
 const WIDTH = 640;
 const HEIGHT = 480;
@@ -47,7 +46,7 @@ export async function writeQrVideo(text, file) {
 
 /** Chromium whose camera shows `text` as a QR code, and which grants the camera without asking. */
 export async function launchCameraBrowser(text) {
-  const folder = await mkdtemp(path.join(tmpdir(), 'guihai-camera-'));
+  const folder = await temporaryFolder('guihai-camera-');
   const video = await writeQrVideo(text, path.join(folder, 'camera.y4m'));
   return launchBrowser([
     '--use-fake-device-for-media-stream',

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,7 +42,8 @@ function requiredEnv(name) {
  */
 export function e2eTest(name, fn) {
   return test(name, async (t) => {
-    const resources = { servers: [], browsers: [], violations: [] };
+    // `folders`: the temporary folders made for it (data, profiles), removed once it passed.
+    const resources = { servers: [], browsers: [], violations: [], folders: [] };
     try {
       await started.run(resources, () => fn(t));
       // The server's Content-Security-Policy holds for every page and worker the test opened.
@@ -52,6 +53,8 @@ export function e2eTest(name, fn) {
       for (const server of resources.servers) {
         assert.deepEqual(await personalData(server.logFile), [], `personal data in ${server.logFile}`);
       }
+      await Promise.all(resources.browsers.map((browser) => browser.close()));
+      await Promise.all(resources.folders.map((folder) => rm(folder, { recursive: true, force: true })));
     } catch (error) {
       for (const server of resources.servers) await server.printLogTail();
       throw error;
@@ -70,7 +73,7 @@ export function e2eTest(name, fn) {
  */
 export async function startServer({ dataDir, port = 0, dist = requiredEnv('GUIHAI_DIST'), args: extra = [] } = {}) {
   const bin = requiredEnv('GUIHAI_SERVER_BIN');
-  dataDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-e2e-'));
+  dataDir ??= await temporaryFolder('guihai-e2e-');
   const logFile = path.join(dataDir, 'server.log');
   // What it prints for its operator (the listening line, the demo's sign-in sheet) apart from its log.
   const printed = createWriteStream(path.join(dataDir, 'server.out'), { flags: 'a' });
@@ -155,6 +158,13 @@ export async function personalData(logFile) {
   });
 }
 
+/** A new temporary folder, removed when the running test passes (kept for a look when it fails). */
+export async function temporaryFolder(prefix) {
+  const folder = await mkdtemp(path.join(tmpdir(), prefix));
+  started.getStore()?.folders.push(folder);
+  return folder;
+}
+
 async function printTail(logFile) {
   const text = await readFile(logFile, 'utf8').catch(() => '');
   const tail = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
@@ -187,7 +197,7 @@ const CHROMIUM_FLAGS = [
  * Phone-sized, in Chinese, with `baseURL`. `context` is its one browser context; `close` ends it gently.
  */
 export async function diskPhone({ profileDir, baseURL } = {}) {
-  profileDir ??= await mkdtemp(path.join(tmpdir(), 'guihai-profile-'));
+  profileDir ??= await temporaryFolder('guihai-profile-');
   const context = watchPolicy(
     await chromium.launchPersistentContext(profileDir, {
       executablePath: '/usr/bin/chromium',

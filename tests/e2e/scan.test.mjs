@@ -34,8 +34,14 @@ e2eTest('scanning an activity code checks in, with no network at all', async () 
   await server.stop();
   await page.getByTestId('nav-scan').click();
   await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
-  assert.equal(new URL(page.url()).pathname, `/q/${running.payload}`);
+  // Opened in place, on the scanner's page: no page to build before the confirmation.
+  assert.equal(new URL(page.url()).pathname, '/scan');
   assert.equal(await page.getByTestId('checkin-activity').textContent(), running.activity.title);
+  assert.equal(await outboxCount(page), 1);
+
+  // The next code is one tap away: the camera comes back, and the same code again is found checked in.
+  await page.getByTestId('scan-again').click();
+  await page.locator('[data-testid=checkin-result][data-result=already]').waitFor();
   assert.equal(await outboxCount(page), 1);
 });
 

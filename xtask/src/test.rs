@@ -56,12 +56,15 @@ fn browser_tests(ws: &Workspace) -> Result {
     std::fs::create_dir_all(&folder)?;
     let capabilities = folder.join("webdriver.json");
     std::fs::write(&capabilities, webdriver_json())?;
-    run(cargo(ws, &format!("test -p guihai --target {WASM_TARGET}"))
+    let scratch = Scratch::new()?;
+    let outcome = run(cargo(ws, &format!("test -p guihai --target {WASM_TARGET}"))
+        .env("TMPDIR", scratch.path())
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("WASM_BINDGEN_USE_BROWSER", "1")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &capabilities)
-        .env("CHROMEDRIVER", CHROMEDRIVER))
+        .env("CHROMEDRIVER", CHROMEDRIVER));
+    scratch.finish(outcome)
 }
 
 fn webdriver_json() -> String {
@@ -94,5 +97,33 @@ fn end_to_end_tests(ws: &Workspace, only: &[String]) -> Result {
         return Err("no end-to-end tests found (tests/e2e/*.test.mjs, or none by the names given)".into());
     }
     files.sort();
-    run(server::node(ws).args(["--test", "--test-concurrency=1"]).args(&files))
+    let scratch = Scratch::new()?;
+    let outcome = run(server::node(ws)
+        .env("TMPDIR", scratch.path())
+        .args(["--test", "--test-concurrency=1"])
+        .args(&files));
+    scratch.finish(outcome)
+}
+
+/// The temporary folder of one run of browser tests: every server data folder, browser profile and camera video
+/// the tests make, and what Chromium and chromedriver leave behind when a test kills them (`TMPDIR` points here).
+/// Without it each run left gigabytes in the system's temporary folder. Removed when the tests pass; kept, and
+/// named, when they fail, for the logs.
+struct Scratch(tempfile::TempDir);
+
+impl Scratch {
+    fn new() -> Result<Self> {
+        Ok(Self(tempfile::Builder::new().prefix("guihai-tests-").tempdir()?))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+
+    fn finish(self, outcome: Result) -> Result {
+        if outcome.is_err() {
+            eprintln!("the tests' temporary files are kept in {}", self.0.keep().display());
+        }
+        outcome
+    }
 }
