@@ -5,7 +5,7 @@
 
 use guihai_core::certificate::Grade;
 use guihai_core::domain::ActivityKind;
-use guihai_core::report::{Decision, NewEvaluation, OrgOverview, PendingReport, RosterEntry};
+use guihai_core::report::{ContactWay, Decision, NewContact, NewEvaluation, OrgOverview, PendingReport, RosterEntry};
 use guihai_core::sync::CodeResponse;
 use guihai_core::Id;
 use leptos::prelude::*;
@@ -13,7 +13,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 
 use crate::api;
-use crate::clock::{format_date, format_time};
+use crate::clock::{format_date, format_time, input_time, now_ms, parse_input_time};
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
 use crate::qr_image::QrImage;
@@ -49,17 +49,82 @@ pub fn attended_words(i18n: I18n, attended: &[(ActivityKind, u32)]) -> String {
         .join(i18n.t("list.separator").as_str())
 }
 
-/// Last contact and the out-of-contact flag, shared with the township's screen.
+/// Last contact and the out-of-contact flag, the last contact recorded outside the app, and recording one (a
+/// phone call, a visit, word through the family), which counts as hearing from the member. Shared with the
+/// township's screen.
 #[component]
-pub fn Contact(entry: RosterEntry) -> impl IntoView {
+pub fn Contact(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let seen = entry
         .last_contact
         .map(|at| i18n.t_with("steward.last_contact", &[("time", &format_date(at))]))
         .unwrap_or_else(|| i18n.t("steward.never_contacted"));
+    let recorded = entry.recorded_contact.as_ref().map(|contact| {
+        let words = i18n.t_with(
+            "contact.recorded",
+            &[
+                ("way", &i18n.t(&format!("contact.way.{}", contact.way.as_str()))),
+                ("time", &format_date(contact.contacted_at)),
+                ("by", &contact.recorded_by),
+                ("note", &contact.note),
+            ],
+        );
+        view! { <br /><span class="note" data-testid="recorded-contact">{words}</span> }
+    });
+    let way = RwSignal::new(ContactWay::Phone);
+    let note = RwSignal::new(String::new());
+    let when = RwSignal::new(input_time(now_ms()));
+    let path = format!("/people/{}/contacts", entry.person_id);
+    let name = entry.name.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let contact = NewContact {
+            way: way.get_untracked(),
+            note: note.get_untracked(),
+            contacted_at: parse_input_time(&when.get_untracked()).unwrap_or_else(now_ms),
+        };
+        act(Action {
+            path: path.clone(),
+            body: serde_json::to_value(contact).ok(),
+            done: i18n.t_with("contact.saved", &[("name", &name)]),
+        });
+    };
     view! {
         <span class="note">{seen}</span>
+        " "
         {entry.lost.then(|| view! { <span class="pill refused" data-testid="lost">{i18n.t("steward.lost")}</span> })}
+        {recorded}
+        <details class="record-contact" data-testid="record-contact">
+            <summary>{move || i18n.t("contact.record")}</summary>
+            <form on:submit=submit>
+                <label>
+                    {move || i18n.t("contact.way")}
+                    <select data-testid="contact-way" on:change=move |ev| {
+                        if let Some(chosen) = ContactWay::parse(&event_target_value(&ev)) {
+                            way.set(chosen);
+                        }
+                    }>
+                        {ContactWay::ALL.map(|option| view! {
+                            <option value=option.as_str() selected=option == ContactWay::Phone>
+                                {move || i18n.t(&format!("contact.way.{}", option.as_str()))}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    {move || i18n.t("contact.when")}
+                    <input type="datetime-local" data-testid="contact-when" required prop:value=when
+                        on:input=move |ev| when.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    {move || i18n.t("contact.note")}
+                    <textarea data-testid="contact-note" required maxlength="500" prop:value=note
+                        placeholder=move || i18n.t("contact.note_hint")
+                        on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+                <button type="submit" class="primary" data-testid="contact-submit">{move || i18n.t("contact.submit")}</button>
+            </form>
+        </details>
     }
 }
 
@@ -234,7 +299,7 @@ fn Member(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + 'stati
                 <span class="note" data-testid="attended">{attended}</span>
                 <br />
                 // Contact and a notice of leaving are this organisation's business only while the member is here.
-                {entry.left_at.is_none().then(|| view! { <Contact entry=entry.clone() /> })}
+                {entry.left_at.is_none().then(|| view! { <Contact entry=entry.clone() act /> })}
                 {entry.leaving_at.filter(|_| entry.left_at.is_none()).map(|at| view! {
                     <span class="pill waiting" data-testid="leaving">{i18n.t_with("steward.leaving", &[("time", &format_date(at))])}</span>
                 })}

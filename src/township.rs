@@ -10,11 +10,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{self, Answer};
-use crate::clock::format_time;
+use crate::clock::{format_time, now_ms};
 use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
-use crate::org::{attended_words, Contact};
+use crate::org::{attended_words, Action, Contact};
 use crate::report::situation_words;
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
@@ -26,22 +26,23 @@ pub fn TownshipPage() -> impl IntoView {
     let township = id_param("id");
     let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
     let toast = use_toast();
-    let register_return = move |person: Id, name: String| {
-        if !confirmed(&i18n.t_with("township.return_confirm", &[("name", &name)])) {
-            return;
-        }
+    // Every action posts, says how it went where the eye is, and reloads the list.
+    let act = move |action: Action| {
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            let path = format!("/people/{person}/return");
-            let answer = api::post(&session.token, &path, None::<&()>).await;
-            tell(
-                toast,
-                i18n,
-                answer,
-                i18n.t_with("township.returned", &[("name", &name)]),
-            );
+            let answer = api::post(&session.token, &action.path, action.body.as_ref()).await;
+            tell(toast, i18n, answer, action.done);
             members.refetch();
         });
+    };
+    let register_return = move |person: Id, name: String| {
+        if confirmed(&i18n.t_with("township.return_confirm", &[("name", &name)])) {
+            act(Action {
+                path: format!("/people/{person}/return"),
+                body: None,
+                done: i18n.t_with("township.returned", &[("name", &name)]),
+            });
+        }
     };
     view! {
         <section class="card" data-testid="township-page">
@@ -50,6 +51,8 @@ pub fn TownshipPage() -> impl IntoView {
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
                     Some(members) => view! {
+                        <OutOfContact members=members.clone() act />
+                        <h2>{i18n.t("township.everyone")}</h2>
                         <ul class="queue roster no-print" data-testid="township-members">
                             {members.into_iter().map(|entry| {
                                 let person = entry.person_id;
@@ -67,7 +70,7 @@ pub fn TownshipPage() -> impl IntoView {
                                             <br />
                                             <span class="note">{attended_words(i18n, &entry.attended)}</span>
                                             <br />
-                                            <Contact entry=entry.clone() />
+                                            <Contact entry=entry.clone() act />
                                         </span>
                                         <div class="row-actions">
                                             {away.then(|| view! {
@@ -91,6 +94,47 @@ pub fn TownshipPage() -> impl IntoView {
         </section>
     }
 }
+
+/// The members out of contact (失联), the longest silent first, each with the way to record a contact made
+/// outside the app.
+#[component]
+fn OutOfContact(members: Vec<RosterEntry>, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let mut lost: Vec<RosterEntry> = members.into_iter().filter(|entry| entry.lost).collect();
+    // Never heard from (`None`) sorts first.
+    lost.sort_by_key(|entry| entry.last_contact);
+    let now = now_ms();
+    view! {
+        <h2>{i18n.t_with("township.lost_title", &[("n", &lost.len().to_string())])}</h2>
+        {if lost.is_empty() {
+            view! { <p class="empty">{i18n.t("township.none_lost")}</p> }.into_any()
+        } else {
+            view! {
+                <ul class="queue roster no-print" data-testid="lost-members">
+                    {lost.into_iter().map(|entry| {
+                        let silent = entry.last_contact.map_or_else(
+                            || i18n.t("steward.never_contacted"),
+                            |at| i18n.t_with("township.silent_days", &[("days", &((now - at) / DAY_MS).to_string())]),
+                        );
+                        view! {
+                            <li data-testid="lost-member" data-name=entry.name.clone()>
+                                <span>
+                                    <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
+                                    <br />
+                                    <span class="pill refused">{silent}</span>
+                                    <br />
+                                    <Contact entry=entry.clone() act />
+                                </span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+    }
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A member's signed-in phones, for their administrator to revoke one (a member who lost their only phone), and
 /// a new one-time activation code (a member who lost their phones, forgot their PIN, or is kept locked out of

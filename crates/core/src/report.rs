@@ -172,6 +172,82 @@ impl NewEvaluation {
     }
 }
 
+/// How a member was reached outside the app (联系方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactWay {
+    Phone,
+    Visit,
+    Family,
+    Other,
+}
+
+impl ContactWay {
+    pub const ALL: [ContactWay; 4] = [
+        ContactWay::Phone,
+        ContactWay::Visit,
+        ContactWay::Family,
+        ContactWay::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactWay::Phone => "phone",
+            ContactWay::Visit => "visit",
+            ContactWay::Family => "family",
+            ContactWay::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ContactWay> {
+        ContactWay::ALL.into_iter().find(|way| way.as_str() == text)
+    }
+}
+
+/// A contact made outside the app (a phone call, a visit, through the family), as the member's township or
+/// host secretary records it (`POST /api/v1/people/{id}/contacts`): it counts as hearing from the member, so an
+/// out-of-contact flag clears until the next period of silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContact {
+    pub way: ContactWay,
+    pub note: String,
+    /// When the contact was made (Unix ms).
+    pub contacted_at: i64,
+}
+
+/// How far a recorded contact may lie ahead of the server's clock (a phone's clock a little fast).
+const CONTACT_AHEAD_MS: i64 = 5 * 60 * 1000;
+/// How far back a contact may be recorded: a year, as a quarterly report might catch up on.
+const CONTACT_BACK_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error("a note must be given, at most 500 characters")]
+    Note,
+    #[error("the contact's time is in the future or more than a year ago")]
+    When,
+}
+
+impl NewContact {
+    /// The contact, its note trimmed, if it can be recorded at `now`.
+    pub fn checked(&self, now: i64) -> Result<NewContact, ContactError> {
+        let note = checked_text(&self.note).map_err(|_| ContactError::Note)?;
+        if self.contacted_at > now + CONTACT_AHEAD_MS || self.contacted_at < now - CONTACT_BACK_MS {
+            return Err(ContactError::When);
+        }
+        Ok(NewContact { note, ..self.clone() })
+    }
+}
+
+/// A contact recorded outside the app, with who recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedContact {
+    pub way: ContactWay,
+    pub note: String,
+    pub contacted_at: i64,
+    pub recorded_by: String,
+}
+
 /// One member on an organisation's roster, for its secretary or (home side) its township.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterEntry {
@@ -196,6 +272,9 @@ pub struct RosterEntry {
     /// Where the member stands (core's `situation`).
     #[serde(default = "newcomer")]
     pub situation: Situation,
+    /// The last contact recorded outside the app, if any.
+    #[serde(default)]
+    pub recorded_contact: Option<RecordedContact>,
 }
 
 fn newcomer() -> Situation {
@@ -264,6 +343,34 @@ pub struct OrgCodeSince {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contact_needs_a_note_and_a_time_from_the_last_year_up_to_now() {
+        let now = 1_800_000_000_000;
+        let contact = |note: &str, contacted_at: i64| NewContact {
+            way: ContactWay::Phone,
+            note: note.into(),
+            contacted_at,
+        };
+        let kept = contact("  电话联系上了，在上海  ", now).checked(now).unwrap();
+        assert_eq!(kept.note, "电话联系上了，在上海");
+        assert_eq!(contact("   ", now).checked(now), Err(ContactError::Note));
+        assert_eq!(contact(&"长".repeat(501), now).checked(now), Err(ContactError::Note));
+        assert!(contact(&"长".repeat(500), now).checked(now).is_ok());
+        assert!(contact("a", now + CONTACT_AHEAD_MS).checked(now).is_ok());
+        assert_eq!(
+            contact("a", now + CONTACT_AHEAD_MS + 1).checked(now),
+            Err(ContactError::When)
+        );
+        assert!(contact("a", now - CONTACT_BACK_MS).checked(now).is_ok());
+        assert_eq!(
+            contact("a", now - CONTACT_BACK_MS - 1).checked(now),
+            Err(ContactError::When)
+        );
+        for way in ContactWay::ALL {
+            assert_eq!(ContactWay::parse(way.as_str()), Some(way));
+        }
+    }
 
     fn id(n: u8) -> Id {
         Id::new_v7(1_700_000_000_000, [n; 10])

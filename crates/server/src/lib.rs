@@ -15,6 +15,7 @@ mod changes;
 mod checkins;
 mod clock;
 pub mod config;
+mod contacts;
 mod db;
 mod demo;
 mod devices;
@@ -183,6 +184,7 @@ fn api_routes(limits: &guard::Limits) -> Routes {
         .merge(orgs::routes())
         .merge(reports::routes())
         .merge(rosters::routes())
+        .merge(contacts::routes())
         .merge(roster::routes())
 }
 

@@ -81,6 +81,26 @@ pub async fn require_admin_of_member(db: &SqlitePool, user: &AuthUser, person_id
     require_township_admin(db, user, home).await
 }
 
+/// Passes if `user` looks after the member `person_id`: administers their township (`require_admin_of_member`),
+/// or is the secretary of a host organisation where they are now (an open stop); otherwise 404.
+pub async fn require_caretaker(db: &SqlitePool, user: &AuthUser, person_id: Id) -> Result<(), AppError> {
+    match require_admin_of_member(db, user, person_id).await {
+        Err(AppError::NotFound) => {}
+        decided => return decided,
+    }
+    let hosting: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM stops s JOIN roles r ON r.org_id = s.org_id AND r.role = 'secretary' AND r.person_id = ?1
+         JOIN people p ON p.id = s.person_id AND p.certificate_no IS NOT NULL
+         WHERE s.person_id = ?2 AND s.left_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM roles x WHERE x.person_id = p.id)",
+    )
+    .bind(user.person_id.to_string())
+    .bind(person_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    hosting.map(|_| ()).ok_or(Seen::Unknown.refuse())
+}
+
 /// Passes if `user` administers the county `org_id`; otherwise 404.
 pub async fn require_county_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
     let found: Option<(i64,)> =
@@ -113,6 +133,23 @@ impl FromRequestParts<AppState> for SecretaryOf {
         // Its code, poster, door keys, roster and volunteer hours are not anyone else's to know of.
         require_secretary(&state.db, &user, org_id, Seen::Unknown).await?;
         Ok(SecretaryOf { user, org_id })
+    }
+}
+
+/// Whoever looks after the member `{id}` (`require_caretaker`), and who they are (a contact they record names
+/// them).
+pub struct CaretakerOf {
+    pub user: AuthUser,
+    pub person_id: Id,
+}
+
+impl FromRequestParts<AppState> for CaretakerOf {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<CaretakerOf, AppError> {
+        let (user, person_id) = caller_and_id(parts, state).await?;
+        require_caretaker(&state.db, &user, person_id).await?;
+        Ok(CaretakerOf { user, person_id })
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use axum::Json;
 use guihai_core::certificate::Stop;
 use guihai_core::domain::{ActivityKind, OrgRef};
-use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RosterEntry};
+use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RecordedContact, RosterEntry};
 use guihai_core::situation::{situation, Facts};
 use guihai_core::Id;
 use sqlx::SqlitePool;
@@ -18,7 +18,7 @@ use sqlx::SqlitePool;
 use crate::error::AppError;
 use crate::roles::{AdminOfMember, CountyAdminOf, SecretaryOf, TownshipAdminOf};
 use crate::routes::Routes;
-use crate::{certificate, clock, db, orgs, reports, AppState};
+use crate::{certificate, clock, contacts, db, orgs, reports, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -56,6 +56,10 @@ struct Row {
     last_left_org: Option<String>,
     last_left_at: Option<i64>,
     reported_to: Option<String>,
+    contact_way: Option<String>,
+    contact_note: Option<String>,
+    contacted_at: Option<i64>,
+    contact_by: Option<String>,
 }
 
 /// Members with a stop chosen by `stops`, a SQL condition on `s` (the stop) and `p` (the person) binding one
@@ -75,8 +79,12 @@ async fn roster(
                  WHERE x.person_id = p.id AND x.left_at IS NOT NULL ORDER BY x.left_at DESC LIMIT 1) AS last_left_org,
                 (SELECT max(x.left_at) FROM stops x WHERE x.person_id = p.id) AS last_left_at,
                 (SELECT o.name FROM reports r JOIN organisations o ON o.id = r.org_id
-                 WHERE r.person_id = p.id AND r.state = 'pending' ORDER BY r.received_at DESC LIMIT 1) AS reported_to
+                 WHERE r.person_id = p.id AND r.state = 'pending' ORDER BY r.received_at DESC LIMIT 1) AS reported_to,
+                c.way AS contact_way, c.note AS contact_note, c.contacted_at, cr.name AS contact_by
          FROM people p {join}
+         LEFT JOIN contacts c ON c.id = (SELECT id FROM contacts WHERE person_id = p.id
+                                         ORDER BY contacted_at DESC, recorded_at DESC LIMIT 1)
+         LEFT JOIN people cr ON cr.id = c.recorded_by
          JOIN organisations h ON h.id = p.home_org_id
          LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
          WHERE {filter} ORDER BY {order} LIMIT 1000"
@@ -115,6 +123,15 @@ async fn roster(
             last_left: row.last_left_org.as_deref().zip(row.last_left_at),
             returned_home_at: row.returned_home_at,
         });
+        let recorded_contact = match (row.contact_way, row.contact_note, row.contacted_at, row.contact_by) {
+            (Some(way), Some(note), Some(contacted_at), Some(recorded_by)) => Some(RecordedContact {
+                way: contacts::stored_way(&way)?,
+                note,
+                contacted_at,
+                recorded_by,
+            }),
+            _ => None,
+        };
         entries.push(RosterEntry {
             person_id,
             name: row.name,
@@ -133,6 +150,7 @@ async fn roster(
             last_contact,
             lost: is_lost(last_contact, now, state.lost_after_days),
             situation,
+            recorded_contact,
         });
     }
     Ok(entries)

@@ -61,6 +61,8 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::GET, "/people/{id}/sign-in-phone", Rule::Steward),
     (Method::POST, "/people/{id}/sign-in-phone", Rule::Steward),
     (Method::GET, "/orgs/{id}/tree", Rule::Steward),
+    (Method::POST, "/people/{id}/contacts", Rule::Steward),
+    (Method::GET, "/people/{id}/contacts", Rule::Steward),
 ];
 
 fn rule(endpoint: &Endpoint) -> Option<Rule> {
@@ -256,6 +258,11 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         .stop_id
         .unwrap();
 
+    // A phone call an hour ago.
+    let contact = format!(
+        r#"{{"way":"phone","note":"通了电话","contacted_at":{}}}"#,
+        now_ms() - 3_600_000
+    );
     let fixture = |path: &str| -> (String, &Session, &str) {
         match path {
             "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
@@ -268,6 +275,7 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             | "/people/{id}/devices"
             | "/people/{id}/activation"
             | "/people/{id}/sign-in-phone" => (member.me.id.to_string(), &township_admin, "{}"),
+            "/people/{id}/contacts" => (member.me.id.to_string(), &township_admin, &contact),
             _ => (hangzhou.to_string(), &secretary, "{}"),
         }
     };

@@ -8,6 +8,7 @@ mod attacks;
 mod attendance;
 mod certificate;
 mod codes;
+mod contacts;
 mod devices;
 mod door;
 mod exactly_once;
