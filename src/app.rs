@@ -16,6 +16,7 @@ use crate::county::CountyPage;
 use crate::devices::DevicesPage;
 use crate::home::Home;
 use crate::i18n::{use_i18n, I18n};
+use crate::notices::{NoticePage, NoticesPage, ReceiptsPage};
 use crate::org::OrgPage;
 use crate::pin::SetPinPage;
 use crate::profile::ProfilePage;
@@ -61,6 +62,9 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/certificate") view=CertificatePage />
                         <Route path=path!("/card") view=CardPage />
                         <Route path=path!("/checkins") view=MyCheckIns />
+                        <Route path=path!("/notices") view=NoticesPage />
+                        <Route path=path!("/notices/:id") view=NoticePage />
+                        <Route path=path!("/notices/:id/receipts") view=ReceiptsPage />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />

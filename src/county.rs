@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::i18n::use_i18n;
+use crate::notices::SendNotices;
 use crate::online::{fetched, id_param};
 
 #[component]
@@ -38,6 +39,7 @@ pub fn CountyPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        {move || county().map(|org_id| view! { <SendNotices org_id /> })}
     }
 }
 

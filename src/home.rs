@@ -16,6 +16,7 @@ pub fn Home() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let me = sync.watch(records::me);
+    let unread = sync.watch(records::unread_notices);
     move || match me() {
         None => view! { <Redirect path="/signin" /> }.into_any(),
         Some(me) => {
@@ -54,6 +55,12 @@ pub fn Home() -> impl IntoView {
                         }.into_any()),
                         Role::Member => None,
                     }).collect_view()}
+                    <A href="/notices" attr:class="button" attr:data-testid="nav-notices">
+                        {i18n.t("notice.title")}
+                        {(unread() > 0).then(|| view! {
+                            " "<span class="badge" data-testid="notices-unread">{unread()}</span>
+                        })}
+                    </A>
                     <A href="/activities" attr:class="button" attr:data-testid="nav-activities">{i18n.t("activities.title")}</A>
                     <A href="/card" attr:class="button" attr:data-testid="nav-card">{i18n.t("card.title")}</A>
                     <A href="/certificate" attr:class="button" attr:data-testid="nav-certificate">{i18n.t("certificate.title")}</A>

@@ -14,6 +14,7 @@ mod county;
 mod devices;
 mod home;
 pub mod i18n;
+mod notices;
 mod online;
 mod org;
 mod pin;

@@ -15,6 +15,7 @@ use leptos_router::components::A;
 use crate::api;
 use crate::clock::{format_date, format_time, input_time, now_ms, parse_input_time};
 use crate::i18n::{use_i18n, I18n};
+use crate::notices::SendNotices;
 use crate::online::{fetched, id_param};
 use crate::qr_image::QrImage;
 use crate::store::records;
@@ -89,13 +90,12 @@ pub fn Contact(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + '
             done: i18n.t_with("contact.saved", &[("name", &name)]),
         });
     };
-    view! {
-        <span class="note">{seen}</span>
-        " "
-        {entry.lost.then(|| view! { <span class="pill refused" data-testid="lost">{i18n.t("steward.lost")}</span> })}
-        {recorded}
-        <details class="record-contact" data-testid="record-contact">
-            <summary>{move || i18n.t("contact.record")}</summary>
+    // The form is built when it is opened: a list of hundreds of members holds a summary line each, no more.
+    let open = RwSignal::new(false);
+    let form = move || {
+        open.get().then(|| {
+            let submit = submit.clone();
+            view! {
             <form on:submit=submit>
                 <label>
                     {move || i18n.t("contact.way")}
@@ -124,7 +124,73 @@ pub fn Contact(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + '
                 </label>
                 <button type="submit" class="primary" data-testid="contact-submit">{move || i18n.t("contact.submit")}</button>
             </form>
+            }
+        })
+    };
+    view! {
+        <span class="note">{seen}</span>
+        " "
+        {entry.lost.then(|| view! { <span class="pill refused" data-testid="lost">{i18n.t("steward.lost")}</span> })}
+        {recorded}
+        <details class="record-contact" data-testid="record-contact"
+            on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
+            <summary>{move || i18n.t("contact.record")}</summary>
+            {form}
         </details>
+    }
+}
+
+/// Members shown at once in a staff list; more at a tap.
+const MEMBERS_SHOWN: usize = 30;
+
+/// A staff list of members that holds hundreds: found by name or phone number, `MEMBERS_SHOWN` at a time, each
+/// drawn by `row`.
+#[component]
+pub fn MemberList(
+    entries: Vec<RosterEntry>,
+    testid: &'static str,
+    row: impl Fn(RosterEntry) -> AnyView + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = RwSignal::new(String::new());
+    let shown = RwSignal::new(MEMBERS_SHOWN);
+    let entries = StoredValue::new(entries);
+    let found = move || {
+        let query = query.get();
+        let query = query.trim();
+        entries.with_value(|entries| {
+            entries
+                .iter()
+                .filter(|entry| {
+                    query.is_empty()
+                        || entry.name.contains(query)
+                        || entry.phone.as_deref().is_some_and(|phone| phone.contains(query))
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let searchable = entries.with_value(|entries| entries.len() > MEMBERS_SHOWN);
+    view! {
+        {searchable.then(|| view! {
+            <input type="search" class="list-search" data-testid=format!("{testid}-search")
+                aria-label=i18n.t("members.search") placeholder=i18n.t("members.search") prop:value=query
+                on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(MEMBERS_SHOWN); } />
+        })}
+        {move || {
+            let found = found();
+            let more = found.len().saturating_sub(shown.get());
+            view! {
+                <ul class="queue roster no-print" data-testid=testid>
+                    {found.into_iter().take(shown.get()).map(row).collect_view()}
+                </ul>
+                {(more > 0).then(|| view! {
+                    <button class="button" data-testid=format!("{testid}-more") on:click=move |_| shown.update(|n| *n += MEMBERS_SHOWN)>
+                        {i18n.t_with("members.more", &[("n", &more.to_string())])}
+                    </button>
+                })}
+            }
+        }}
     }
 }
 
@@ -153,6 +219,7 @@ pub fn OrgPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        {move || org_id().map(|org_id| view! { <SendNotices org_id /> })}
     }
 }
 
@@ -177,13 +244,9 @@ fn Overview(overview: OrgOverview, act: impl Fn(Action) + Copy + Send + Sync + '
             }.into_any()
         }}
         <h2>{move || i18n.t("steward.members_title")}</h2>
-        <ul class="queue roster" data-testid="org-members">
-            {overview.members.into_iter().map(|entry| view! { <Member entry act /> }).collect_view()}
-        </ul>
+        <MemberList entries=overview.members testid="org-members" row=move |entry| view! { <Member entry act /> }.into_any() />
         <h2>{move || i18n.t("steward.departed_title")}</h2>
-        <ul class="queue roster" data-testid="org-departed">
-            {overview.departed.into_iter().map(|entry| view! { <Member entry act /> }).collect_view()}
-        </ul>
+        <MemberList entries=overview.departed testid="org-departed" row=move |entry| view! { <Member entry act /> }.into_any() />
     }
 }
 

@@ -13,8 +13,9 @@ use crate::api::{self, Answer};
 use crate::clock::{format_time, now_ms};
 use crate::devices::describe;
 use crate::i18n::use_i18n;
+use crate::notices::SendNotices;
 use crate::online::{fetched, id_param};
-use crate::org::{attended_words, Action, Contact};
+use crate::org::{attended_words, Action, Contact, MemberList};
 use crate::report::situation_words;
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
@@ -53,8 +54,7 @@ pub fn TownshipPage() -> impl IntoView {
                     Some(members) => view! {
                         <OutOfContact members=members.clone() act />
                         <h2>{i18n.t("township.everyone")}</h2>
-                        <ul class="queue roster no-print" data-testid="township-members">
-                            {members.into_iter().map(|entry| {
+                        <MemberList entries=members testid="township-members" row=move |entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();
                                 let place = entry.current_org.as_ref().map_or_else(
@@ -85,13 +85,14 @@ pub fn TownshipPage() -> impl IntoView {
                                         </div>
                                     </li>
                                 }
-                            }).collect_view()}
-                        </ul>
+                                .into_any()
+                            } />
                     }.into_any(),
                 })}
             </Suspense>
             {move || township().map(|township| view! { <RosterImportForm township /> })}
         </section>
+        {move || township().map(|org_id| view! { <SendNotices org_id /> })}
     }
 }
 
@@ -110,25 +111,24 @@ fn OutOfContact(members: Vec<RosterEntry>, act: impl Fn(Action) + Copy + Send + 
             view! { <p class="empty">{i18n.t("township.none_lost")}</p> }.into_any()
         } else {
             view! {
-                <ul class="queue roster no-print" data-testid="lost-members">
-                    {lost.into_iter().map(|entry| {
-                        let silent = entry.last_contact.map_or_else(
-                            || i18n.t("steward.never_contacted"),
-                            |at| i18n.t_with("township.silent_days", &[("days", &((now - at) / DAY_MS).to_string())]),
-                        );
-                        view! {
-                            <li data-testid="lost-member" data-name=entry.name.clone()>
-                                <span>
-                                    <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
-                                    <br />
-                                    <span class="pill refused">{silent}</span>
-                                    <br />
-                                    <Contact entry=entry.clone() act />
-                                </span>
-                            </li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <MemberList entries=lost testid="lost-members" row=move |entry| {
+                    let silent = entry.last_contact.map_or_else(
+                        || i18n.t("steward.never_contacted"),
+                        |at| i18n.t_with("township.silent_days", &[("days", &((now - at) / DAY_MS).to_string())]),
+                    );
+                    view! {
+                        <li data-testid="lost-member" data-name=entry.name.clone()>
+                            <span>
+                                <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
+                                <br />
+                                <span class="pill refused">{silent}</span>
+                                <br />
+                                <Contact entry=entry.clone() act />
+                            </span>
+                        </li>
+                    }
+                    .into_any()
+                } />
             }.into_any()
         }}
     }

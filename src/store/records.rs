@@ -4,11 +4,12 @@
 use guihai_core::certificate::{MemberCard, Review, Stop};
 use guihai_core::domain::Me;
 use guihai_core::engine::{Reply, Round, Settled};
+use guihai_core::notice::Notice;
 use guihai_core::outbox as rows;
 use guihai_core::profile::Profile;
 use guihai_core::qr::{RevokedDoorKey, TrustedKey, Verifier};
 use guihai_core::report::Report;
-use guihai_core::sync::{Change, CodeResponse, PullResponse, Record, SessionResponse};
+use guihai_core::sync::{Change, CodeResponse, Op, PullResponse, Record, SessionResponse};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -226,6 +227,39 @@ pub fn revoked_door_keys() -> Vec<RevokedDoorKey> {
         Record::DoorKey(key) => Some(key.clone()),
         _ => None,
     })
+}
+
+/// The notices on this phone, the newest first.
+pub fn notices() -> Vec<Notice> {
+    let mut notices = each("notice:", |r| match r {
+        Record::Notice(notice) => Some(notice.clone()),
+        _ => None,
+    });
+    notices.sort_by_key(|notice| std::cmp::Reverse(notice.published_at));
+    notices
+}
+
+/// The notices the member has read: on any of their phones (the server says so), or here and not yet sent.
+pub fn notices_read() -> std::collections::HashSet<Id> {
+    let mut read: std::collections::HashSet<Id> = each("noticeread:", |r| match r {
+        Record::NoticeRead(read) => Some(read.notice_id),
+        _ => None,
+    })
+    .into_iter()
+    .collect();
+    cache::with(|c| {
+        read.extend(c.others.iter().filter_map(|other| match other.queued.op {
+            Op::ReadNotice { notice_id } => Some(notice_id),
+            _ => None,
+        }))
+    });
+    read
+}
+
+/// How many notices the member has not read.
+pub fn unread_notices() -> usize {
+    let read = notices_read();
+    notices().iter().filter(|notice| !read.contains(&notice.id)).count()
 }
 
 /// The codes this phone accepts: signed by the server's keys, or by a door key it certified and did not revoke.

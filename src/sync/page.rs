@@ -54,6 +54,7 @@ fn describe(i18n: I18n, what: &What) -> String {
             "sync.kind.credit_hours",
             &[("hours", &hours_text(u32::from(*hours_tenths)))],
         ),
+        What::Op(Op::ReadNotice { .. }) => i18n.t("sync.kind.read_notice"),
         What::Op(Op::Skip) => String::new(),
         What::Unreadable(stored) => i18n.t_with("sync.kind.unreadable", &[("stored", stored)]),
     }

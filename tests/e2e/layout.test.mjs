@@ -130,6 +130,7 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
       '/card',
       '/profile',
       '/checkins',
+      '/notices',
       '/activities',
       '/sync',
       '/devices',
@@ -176,7 +177,7 @@ e2eTest('长辈模式: larger text and targets on every member screen, remembere
   await screenshot(member, 'home-larger-text');
   const found = await measure(
     member,
-    ['/', '/certificate', '/card', '/profile', '/checkins', '/activities', '/sync', '/devices', '/signout'],
+    ['/', '/certificate', '/card', '/profile', '/checkins', '/notices', '/activities', '/sync', '/devices', '/signout'],
     LARGER,
   );
   assert.deepEqual(found, []);
@@ -192,7 +193,7 @@ e2eTest('at 200 % zoom a 360 px phone is 180 CSS pixels wide: no screen scrolls 
   const secretary = await narrowPhone(browser, server, 'GH-S01');
   await secretary.setViewportSize(zoomed);
   const found = [
-    ...(await measure(member, ['/', '/certificate', '/card', '/profile', '/checkins', '/activities', '/sync', '/devices'])),
+    ...(await measure(member, ['/', '/certificate', '/card', '/profile', '/checkins', '/notices', '/activities', '/sync', '/devices'])),
     ...(await measure(secretary, [`/org/${org}`, `/org/${org}/activities`])),
   ];
   await member.goto('/profile');

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::certificate::{Review, Stop};
 use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
+use crate::notice::{Notice, NoticeRead};
 use crate::profile::{self, Profile};
 use crate::qr::{CodeError, RevokedDoorKey, TrustedKey};
 use crate::report::{OrgCodeSince, Report};
@@ -74,6 +75,8 @@ pub enum Op {
         member_id: Id,
         hours_tenths: u16,
     },
+    /// The member read a notice (`notice`), on this phone, offline or not.
+    ReadNotice { notice_id: Id },
     /// Fills a number the phone no longer holds (a write lost on the phone before it was sent), so the
     /// numbering stays contiguous without ever giving a number to a second mutation.
     Skip,
@@ -248,6 +251,9 @@ pub enum Record {
     Key(TrustedKey),
     /// A secretary's phone key that signs no more door codes (`qr::door`).
     DoorKey(RevokedDoorKey),
+    Notice(Notice),
+    /// The member read this notice (on any of their phones).
+    NoticeRead(NoticeRead),
 }
 
 impl Record {
@@ -264,6 +270,8 @@ impl Record {
             Record::CheckIn(check_in) => format!("checkin:{}", check_in.id),
             Record::Key(key) => format!("key:{}", key.key_id),
             Record::DoorKey(key) => format!("doorkey:{}", key.id),
+            Record::Notice(notice) => format!("notice:{}", notice.id),
+            Record::NoticeRead(read) => format!("noticeread:{}", read.notice_id),
         }
     }
 }

@@ -59,7 +59,8 @@ impl Server {
                     | Op::CancelActivity { .. }
                     | Op::RecordAttendance { .. }
                     | Op::WriteMinutes { .. }
-                    | Op::CreditHours { .. } => Outcome::Applied,
+                    | Op::CreditHours { .. }
+                    | Op::ReadNotice { .. } => Outcome::Applied,
                     Op::CheckIn { code, .. } if code == REFUSED_CODE => {
                         self.refused.insert(m.seq);
                         Outcome::Rejected {

@@ -39,7 +39,15 @@ async fn main() -> Result {
     let [data_dir, members, activities] = args.as_slice() else {
         return Err("usage: bench_seed DATA_DIR MEMBERS ACTIVITIES".into());
     };
-    let config = Config::parse(["--data-dir".into(), data_dir.clone(), "--demo".into()], |_| None)?;
+    // Behind a proxy, so that each member signs in from an address of their own (`sign_in`), as a thousand phones
+    // would: from one address, the per-address sign-in limit would stop the seeding.
+    let args = [
+        "--data-dir".into(),
+        data_dir.clone(),
+        "--demo".into(),
+        "--behind-proxy".into(),
+    ];
+    let config = Config::parse(args, |_| None)?;
     let state = AppState::open(&config).await?;
     let seeded = json!({
         "members": seed_members(&state, members.parse()?).await?,
@@ -88,15 +96,16 @@ async fn seed_members(state: &AppState, count: usize) -> Result<Vec<Value>> {
 
     let router = guihai_server::router(state.clone());
     let mut members = Vec::with_capacity(count);
-    for code in codes {
+    for (n, code) in codes.into_iter().enumerate() {
         let client_id = new_id();
-        let session = sign_in(&router, &code, client_id).await?;
+        let session = sign_in(&router, &code, client_id, n).await?;
         members.push(json!({ "code": code, "token": session.token, "client_id": client_id }));
     }
     Ok(members)
 }
 
-async fn sign_in(router: &Router, code: &str, client_id: Id) -> Result<SessionResponse> {
+/// Signs in as the `n`-th phone, from an address of its own (10.x.y.z, as the proxy says).
+async fn sign_in(router: &Router, code: &str, client_id: Id, n: usize) -> Result<SessionResponse> {
     let body = serde_json::to_vec(&SessionRequest {
         activation_code: code.to_owned(),
         client_id,
@@ -105,6 +114,10 @@ async fn sign_in(router: &Router, code: &str, client_id: Id) -> Result<SessionRe
         .method(Method::POST)
         .uri("/api/v1/session")
         .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            "x-forwarded-for",
+            format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255),
+        )
         .body(Body::from(body))?;
     let response = router.clone().oneshot(request).await?;
     let status = response.status();

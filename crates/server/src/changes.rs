@@ -38,6 +38,10 @@ pub enum LogKey {
     Key(u16),
     /// A revoked door key (`door_keys`); for everyone.
     DoorKey(Id),
+    /// A notice (`notices`); for the members it is for.
+    Notice(Id),
+    /// That a member read a notice; for that member only, so it is named by both.
+    NoticeRead(Id, Id),
 }
 
 impl LogKey {
@@ -46,6 +50,7 @@ impl LogKey {
         match self {
             LogKey::Person(_) => "me".to_owned(),
             LogKey::Profile(_) => "profile".to_owned(),
+            LogKey::NoticeRead(notice, _) => format!("noticeread:{notice}"),
             other => other.to_string(),
         }
     }
@@ -65,6 +70,8 @@ impl fmt::Display for LogKey {
             LogKey::CheckIn(id) => write!(f, "checkin:{id}"),
             LogKey::Key(key_id) => write!(f, "key:{key_id}"),
             LogKey::DoorKey(id) => write!(f, "doorkey:{id}"),
+            LogKey::Notice(id) => write!(f, "notice:{id}"),
+            LogKey::NoticeRead(notice, person) => write!(f, "noticeread:{notice}:{person}"),
         }
     }
 }
@@ -87,6 +94,12 @@ impl FromStr for LogKey {
             "activity" => LogKey::Activity(id()?),
             "checkin" => LogKey::CheckIn(id()?),
             "doorkey" => LogKey::DoorKey(id()?),
+            "notice" => LogKey::Notice(id()?),
+            "noticeread" => {
+                let (notice, person) = rest.split_once(':').ok_or_else(bad)?;
+                let parse = |text: &str| Id::parse(text).map_err(|_| bad());
+                LogKey::NoticeRead(parse(notice)?, parse(person)?)
+            }
             "key" => LogKey::Key(rest.parse().map_err(|_| bad())?),
             _ => return Err(bad()),
         })

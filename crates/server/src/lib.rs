@@ -25,6 +25,7 @@ pub mod faults;
 mod guard;
 mod keys;
 mod me;
+mod notices;
 mod orgs;
 mod profile;
 mod push;
@@ -185,6 +186,7 @@ fn api_routes(limits: &guard::Limits) -> Routes {
         .merge(reports::routes())
         .merge(rosters::routes())
         .merge(contacts::routes())
+        .merge(notices::routes())
         .merge(roster::routes())
 }
 

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::checkins::{self, Attended, Origin, Scan};
 use crate::error::AppError;
 use crate::faults::{self, Fault};
-use crate::{activities, db, profile, reports, sync};
+use crate::{activities, db, notices, profile, reports, sync};
 
 /// A batch stops growing at this many mutations (five full pushes), so one transaction stays short.
 const MAX_BATCH_MUTATIONS: usize = 1_000;
@@ -212,7 +212,8 @@ impl Job {
             | Op::CancelActivity { .. }
             | Op::RecordAttendance { .. }
             | Op::WriteMinutes { .. }
-            | Op::CreditHours { .. } => true,
+            | Op::CreditHours { .. }
+            | Op::ReadNotice { .. } => true,
             Op::CheckIn { .. } | Op::Skip => false,
         })
     }
@@ -347,6 +348,7 @@ impl Plan {
                     },
                     _,
                 ) => activities::credit_hours(conn, &origin, *activity_id, *member_id, *hours_tenths).await?,
+                (Op::ReadNotice { notice_id }, _) => notices::read_from_phone(conn, &origin, *notice_id).await?,
                 (op, _) => return Err(AppError::Internal(format!("{op:?} has no outcome"))),
             };
             self.outcomes[index] = Some(outcome);

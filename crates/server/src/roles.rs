@@ -101,6 +101,20 @@ pub async fn require_caretaker(db: &SqlitePool, user: &AuthUser, person_id: Id) 
     hosting.map(|_| ()).ok_or(Seen::Unknown.refuse())
 }
 
+/// Passes if `user` speaks for the organisation `org_id` to its members: its secretary (a host organisation),
+/// its administrator (a township, or the county above it), or the county's; otherwise 404.
+pub async fn require_steward_of(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM roles r JOIN organisations o ON o.id = ?2
+         WHERE r.person_id = ?1 AND (r.org_id = o.id OR (r.role = 'county_admin' AND r.org_id = o.parent_id))",
+    )
+    .bind(user.person_id.to_string())
+    .bind(org_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    found.map(|_| ()).ok_or(Seen::Unknown.refuse())
+}
+
 /// Passes if `user` administers the county `org_id`; otherwise 404.
 pub async fn require_county_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
     let found: Option<(i64,)> =
@@ -150,6 +164,22 @@ impl FromRequestParts<AppState> for CaretakerOf {
         let (user, person_id) = caller_and_id(parts, state).await?;
         require_caretaker(&state.db, &user, person_id).await?;
         Ok(CaretakerOf { user, person_id })
+    }
+}
+
+/// Whoever speaks for the organisation `{id}` to its members (`require_steward_of`), and who they are.
+pub struct StewardOf {
+    pub user: AuthUser,
+    pub org_id: Id,
+}
+
+impl FromRequestParts<AppState> for StewardOf {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<StewardOf, AppError> {
+        let (user, org_id) = caller_and_id(parts, state).await?;
+        require_steward_of(&state.db, &user, org_id).await?;
+        Ok(StewardOf { user, org_id })
     }
 }
 

@@ -36,6 +36,10 @@ const LAST_CONTACT: &str = "max(
     coalesce((SELECT max(c.received_at) FROM check_ins c WHERE c.person_id = p.id), 0),
     coalesce((SELECT max(r.received_at) FROM reports r WHERE r.person_id = p.id), 0))";
 
+/// A list holds at most this many members: a whole county's mobile members (about 2,200 in the seed's county),
+/// with room to grow; the screens find and page through them.
+const LISTED_AT_MOST: u32 = 20_000;
+
 #[derive(sqlx::FromRow)]
 struct Row {
     person_id: String,
@@ -87,7 +91,7 @@ async fn roster(
          LEFT JOIN people cr ON cr.id = c.recorded_by
          JOIN organisations h ON h.id = p.home_org_id
          LEFT JOIN profile_fields f ON f.person_id = p.id AND f.field = 'phone'
-         WHERE {filter} ORDER BY {order} LIMIT 1000"
+         WHERE {filter} ORDER BY {order} LIMIT {LISTED_AT_MOST}"
     );
     let rows: Vec<Row> = sqlx::query_as(&sql)
         .bind(org_id.to_string())

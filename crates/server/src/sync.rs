@@ -18,7 +18,7 @@ use crate::changes::{self, Audience, Entry, LogKey};
 use crate::checkins;
 use crate::error::{ApiJson, AppError};
 use crate::routes::Routes;
-use crate::{activities, certificate, clock, db, door_keys, keys, me, orgs, profile, reports, AppState};
+use crate::{activities, certificate, clock, db, door_keys, keys, me, notices, orgs, profile, reports, AppState};
 
 /// Header naming the installation that pulls, so the answer can carry its `last_seq`.
 const CLIENT_ID_HEADER: &str = "x-client-id";
@@ -229,6 +229,8 @@ async fn resolve(db: &SqlitePool, entry: &Entry) -> Result<Change, AppError> {
             LogKey::CheckIn(id) => checkins::load(db, id).await?.map(Record::CheckIn),
             LogKey::Key(key_id) => keys::load(db, key_id).await?.map(Record::Key),
             LogKey::DoorKey(id) => door_keys::load_revoked(db, id).await?.map(Record::DoorKey),
+            LogKey::Notice(id) => notices::load(db, id).await?.map(Record::Notice),
+            LogKey::NoticeRead(notice, person) => notices::load_read(db, notice, person).await?.map(Record::NoticeRead),
         }
     };
     Ok(match record {

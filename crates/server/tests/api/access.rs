@@ -63,6 +63,9 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::GET, "/orgs/{id}/tree", Rule::Steward),
     (Method::POST, "/people/{id}/contacts", Rule::Steward),
     (Method::GET, "/people/{id}/contacts", Rule::Steward),
+    (Method::POST, "/orgs/{id}/notices", Rule::Steward),
+    (Method::GET, "/orgs/{id}/notices", Rule::Steward),
+    (Method::GET, "/notices/{id}/receipts", Rule::Steward),
 ];
 
 fn rule(endpoint: &Endpoint) -> Option<Rule> {
@@ -263,6 +266,16 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         r#"{{"way":"phone","note":"通了电话","contacted_at":{}}}"#,
         now_ms() - 3_600_000
     );
+    let notice = r#"{"title":"十二月主题党日","body":"12 月 6 日晚 7 点线上学习。"}"#;
+    let sent: guihai_core::notice::Notice = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/orgs/{hangzhou}/notices"),
+            Some(&secretary.token),
+            Some(&serde_json::from_str::<serde_json::Value>(notice).unwrap()),
+        )
+        .await
+        .json();
     let fixture = |path: &str| -> (String, &Session, &str) {
         match path {
             "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
@@ -276,6 +289,8 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             | "/people/{id}/activation"
             | "/people/{id}/sign-in-phone" => (member.me.id.to_string(), &township_admin, "{}"),
             "/people/{id}/contacts" => (member.me.id.to_string(), &township_admin, &contact),
+            "/orgs/{id}/notices" => (hangzhou.to_string(), &secretary, notice),
+            "/notices/{id}/receipts" => (sent.id.to_string(), &secretary, "{}"),
             _ => (hangzhou.to_string(), &secretary, "{}"),
         }
     };

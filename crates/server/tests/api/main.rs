@@ -13,6 +13,7 @@ mod devices;
 mod door;
 mod exactly_once;
 mod keys;
+mod notices;
 mod phone;
 mod process;
 mod profile;
