@@ -216,11 +216,11 @@ pub async fn get_file(token: &str, path: &str) -> Option<Vec<u8>> {
 }
 
 /// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).
-pub async fn post_csv<T: DeserializeOwned>(token: &str, path: &str, csv: String) -> Option<T> {
+pub async fn post_csv<T: DeserializeOwned>(token: &str, path: &str, csv: Vec<u8>) -> Option<T> {
     let response = api(Method::POST, path)
         .timeout(push_deadline(csv.len()))
         .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(reqwest::header::CONTENT_TYPE, "text/csv")
         .body(csv)
         .send()
         .await

@@ -10,6 +10,7 @@ use leptos_router::components::A;
 use crate::i18n::use_i18n;
 use crate::notices::SendNotices;
 use crate::online::{fetched, id_param};
+use crate::org::DownloadSheet;
 
 #[component]
 pub fn CountyPage() -> impl IntoView {
@@ -26,6 +27,8 @@ pub fn CountyPage() -> impl IntoView {
                             tree.orgs.into_iter().partition(|o| !o.org.kind.is_host_side());
                         view! {
                             <h1>{tree.county.name.clone()}</h1>
+                            <DownloadSheet path=format!("/orgs/{}/tree.csv", tree.county.id) filename="county.csv"
+                                label="sheet.county" testid="county-csv" />
                             <h2>{i18n.t("county.townships")}</h2>
                             <ul class="queue roster" data-testid="county-townships">
                                 {home.into_iter().map(|o| view! { <Org summary=o /> }).collect_view()}

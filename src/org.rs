@@ -140,6 +140,29 @@ pub fn Contact(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + '
     }
 }
 
+/// A button that downloads the spreadsheet at `path` (CSV that Excel in Chinese opens) as `filename`, and says
+/// so where it is when it cannot.
+#[component]
+pub fn DownloadSheet(path: String, filename: &'static str, label: &'static str, testid: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let failed = RwSignal::new(false);
+    let download = move |_| {
+        let path = path.clone();
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            let saved = match api::get_file(&session.token, &path).await {
+                Some(csv) => crate::pwa::download(filename, "text/csv;charset=utf-8", &csv).is_ok(),
+                None => false,
+            };
+            failed.set(!saved);
+        });
+    };
+    view! {
+        <button class="button no-print" data-testid=testid on:click=download>{move || i18n.t(label)}</button>
+        {move || failed.get().then(|| view! { <p class="error" role="alert">{i18n.t("steward.failed")}</p> })}
+    }
+}
+
 /// Members shown at once in a staff list; more at a tap.
 const MEMBERS_SHOWN: usize = 30;
 
@@ -243,6 +266,7 @@ fn Overview(overview: OrgOverview, act: impl Fn(Action) + Copy + Send + Sync + '
                 </ul>
             }.into_any()
         }}
+        <DownloadSheet path=format!("/orgs/{org_id}/overview.csv") filename="members.csv" label="sheet.members" testid="members-csv" />
         <h2>{move || i18n.t("steward.members_title")}</h2>
         <MemberList entries=overview.members testid="org-members" row=move |entry| view! { <Member entry act /> }.into_any() />
         <h2>{move || i18n.t("steward.departed_title")}</h2>

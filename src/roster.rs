@@ -15,10 +15,12 @@ use crate::i18n::{use_i18n, I18n};
 use crate::qr_image::QrImage;
 use crate::store::records;
 
-/// The chosen file's text, or `None` when there is none or it cannot be read.
-async fn chosen_file(input: &web_sys::HtmlInputElement) -> Option<String> {
+/// The chosen file as it is (the server reads UTF-8 and the GBK of Excel in Chinese), or `None` when there is
+/// none or it cannot be read.
+async fn chosen_file(input: &web_sys::HtmlInputElement) -> Option<Vec<u8>> {
     let file = input.files()?.get(0)?;
-    JsFuture::from(file.text()).await.ok()?.as_string()
+    let buffer = JsFuture::from(file.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 #[derive(Clone)]

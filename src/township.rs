@@ -15,7 +15,7 @@ use crate::devices::describe;
 use crate::i18n::use_i18n;
 use crate::notices::SendNotices;
 use crate::online::{fetched, id_param};
-use crate::org::{attended_words, Action, Contact, MemberList};
+use crate::org::{attended_words, Action, Contact, DownloadSheet, MemberList};
 use crate::report::situation_words;
 use crate::roster::{ActivationCard, RosterImportForm};
 use crate::store::records;
@@ -54,6 +54,10 @@ pub fn TownshipPage() -> impl IntoView {
                     Some(members) => view! {
                         <OutOfContact members=members.clone() act />
                         <h2>{i18n.t("township.everyone")}</h2>
+                        {move || township().map(|township| view! {
+                            <DownloadSheet path=format!("/orgs/{township}/members.csv") filename="township-members.csv"
+                                label="sheet.members" testid="members-csv" />
+                        })}
                         <MemberList entries=members testid="township-members" row=move |entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();

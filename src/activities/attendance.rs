@@ -13,11 +13,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{record, ActivitySummary};
-use crate::api;
 use crate::clock::{format_time, now_ms};
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
-use crate::store::{outbox, records};
+use crate::org::DownloadSheet;
+use crate::store::outbox;
 use crate::sync::{use_sync, SyncService};
 
 #[component]
@@ -25,20 +25,6 @@ pub fn AttendancePage() -> impl IntoView {
     let i18n = use_i18n();
     let id = id_param("aid");
     let attendance = fetched::<Attendance>(move || Some(format!("/activities/{}/attendance", id()?)));
-    let message = RwSignal::new(None::<&'static str>);
-    let download = move |_| {
-        spawn_local(async move {
-            let (Some(session), Some(id)) = (records::session(), id()) else {
-                return;
-            };
-            let path = format!("/activities/{id}/attendance.csv");
-            let saved = match api::get_file(&session.token, &path).await {
-                Some(csv) => crate::pwa::download("attendance.csv", "text/csv;charset=utf-8", &csv).is_ok(),
-                None => false,
-            };
-            message.set((!saved).then_some("steward.failed"));
-        });
-    };
     view! {
         <section class="card" data-testid="attendance">
             <h1>{move || i18n.t("attendance.title")}</h1>
@@ -57,7 +43,8 @@ pub fn AttendancePage() -> impl IntoView {
                         view! {
                             <ActivitySummary activity=attendance.activity.clone() i18n />
                             <p data-testid="attendance-counts"><strong>{counts}</strong></p>
-                            <button class="button" data-testid="attendance-csv" on:click=download>{i18n.t("attendance.csv")}</button>
+                            <DownloadSheet path=format!("/activities/{}/attendance.csv", attendance.activity.id)
+                                filename="attendance.csv" label="attendance.csv" testid="attendance-csv" />
                             <ul class="queue roster" data-testid="attendees">
                                 {attendance.came.into_iter().map(|attendee| {
                                     let flag = attendee.flag.map(|flag| match flag {
@@ -97,7 +84,6 @@ pub fn AttendancePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            {move || message.get().map(|key| view! { <p class="error" role="alert">{i18n.t(key)}</p> })}
         </section>
     }
 }

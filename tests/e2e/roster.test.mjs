@@ -5,6 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import iconv from 'iconv-lite';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
 import { PIN, setPinIfAsked, signedInPhone, tapAndAnswer, waitForFirstSync } from './flows.mjs';
 import { memberData } from './store.mjs';
@@ -78,6 +80,23 @@ e2eTest("the township administrator revokes a member's lost phone, which then ke
   assert.match(await lost.getByTestId('member-name').textContent(), /王建国/);
 });
 
+e2eTest('a roster saved by Excel in Chinese (GBK, CRLF, a quoted field across lines) imports as it is', async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-T01'); // 新安镇
+  await page.getByTestId('nav-township').click();
+  const text = `${HEADER}\r\n"欧阳\r\n思远",13911114444,男,1991,新安镇,2016-07-01,GN-2026-9101\r\n孙丽,13911115555,女,1993,新安镇,2018-03-01,GN-2026-9102\r\n`;
+  const gbk = iconv.encode(text, 'gbk');
+  assert.ok(!gbk.equals(Buffer.from(text)), 'really not UTF-8');
+  await page.getByTestId('roster-file').setInputFiles({ name: 'roster.csv', mimeType: 'text/csv', buffer: gbk });
+  await page.getByTestId('roster-submit').click();
+  const sheet = page.getByTestId('activation-sheet');
+  await sheet.waitFor();
+  assert.equal(await sheet.getByTestId('activation').count(), 2);
+  assert.match(await sheet.textContent(), /孙丽/);
+  await page.reload();
+  await page.getByTestId('township-members').locator('[data-testid=township-member][data-name=孙丽]').waitFor();
+});
+
 e2eTest("the county administrator sees the county's organisations and opens a township", async () => {
   const server = await startServer();
   const { page } = await signedInPhone(server, 'GH-C01');
@@ -88,6 +107,11 @@ e2eTest("the county administrator sees the county's organisations and opens a to
   assert.match(await shanghai.textContent(), /嘉定区城中路/);
   assert.equal(await page.getByTestId('county-townships').getByTestId('county-org').count(), 5);
   await screenshot(page, 'county');
+  // The same counts as a spreadsheet.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('county-csv').click()]);
+  const sheet = (await readFile(await download.path())).toString('utf8');
+  assert.match(sheet, /^\uFEFF组织,类别,城市,党员,失联,待确认的报到\r?\n/);
+  assert.match(sheet, /\n灌南县驻上海流动党员联系点,流动党员联系点,上海,4,2,\d+\r?\n/);
   await page.getByTestId('county-township-link').filter({ hasText: '新安镇' }).click();
   await page.locator('[data-testid=township-member][data-name=王建国]').waitFor();
 });

@@ -2,7 +2,8 @@
 // the township's screen finds one of them with one search, and lists who is out of contact a page at a time.
 
 import assert from 'node:assert/strict';
-import { e2eTest, startServer } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { api, e2eTest, startServer } from './harness.mjs';
 import { apiSession, signedInPhone } from './flows.mjs';
 
 const MEMBERS = 2_200;
@@ -51,4 +52,14 @@ e2eTest('a township of 2,200 members: one search finds a member, and 失联 is l
   await page.getByTestId('township-members-search').fill(`139${50_000_000 + 42}`);
   await everyone.locator(`[data-testid=township-member][data-name=${names[42]}]`).waitFor();
   assert.equal(await everyone.getByTestId('township-member').count(), 1);
+
+  // The whole list as a spreadsheet Excel in Chinese opens: every member, one row each.
+  const { body: listed } = await api(server.url, `/api/v1/orgs/${admin.me.home_org.id}/members`, { token: admin.token });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('members-csv').click()]);
+  const sheet = await readFile(await download.path());
+  assert.deepEqual([...sheet.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte order mark, for Excel');
+  const lines = sheet.toString('utf8').trim().split(/\r?\n/);
+  assert.equal(lines.length, 1 + listed.length);
+  assert.ok(listed.length >= MEMBERS);
+  assert.ok(lines.some((line) => line.startsWith(`${wanted},139${50_000_000 + 1_733},新安镇,`)));
 });

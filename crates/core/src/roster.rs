@@ -189,32 +189,44 @@ pub struct RosterImport {
     pub problems: Vec<RowProblem>,
 }
 
-/// Splits one CSV line into fields (RFC 4180 quotes, `""` for a quote inside); `None` for an unclosed quote.
-fn fields(line: &str) -> Option<Vec<String>> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
+/// The file's rows that hold anything, each with the line it starts on (1 for the header) and its fields
+/// trimmed, as a CSV reader reads them: quoted fields may hold commas, quotes and line breaks. `None` for a row it
+/// cannot read.
+fn records(text: &str) -> Vec<(usize, Option<Vec<String>>)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    // The line a row starts on, counted in the text: the reader's position is where it started reading, before
+    // any blank lines it skipped.
+    let line_of = |position: Option<&csv::Position>| {
+        position.map_or(0, |p| {
+            let bytes = text.as_bytes();
+            let mut start = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+            while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                start += 1;
             }
-            (true, '"') => quoted = false,
-            (false, '"') if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
+            bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+        })
+    };
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let fields: Vec<String> = record.iter().map(|field| field.trim().to_owned()).collect();
+                if fields.iter().any(|field| !field.is_empty()) {
+                    rows.push((line_of(record.position()), Some(fields)));
+                }
             }
-            (false, ',') => out.push(std::mem::take(&mut field)),
-            (_, c) => field.push(c),
+            Err(error) => {
+                rows.push((line_of(error.position()), None));
+                break;
+            }
         }
     }
-    if quoted {
-        return None;
-    }
-    out.push(field);
-    Some(out.into_iter().map(|f| f.trim().to_owned()).collect())
+    rows
 }
 
 fn looks_like_national_id(header: &str) -> bool {
@@ -265,7 +277,24 @@ pub fn parse(text: &str, township: &str, today: &str) -> Result<Vec<RosterRow>, 
     if text.trim().is_empty() || text.len() > MAX_BYTES {
         return whole(Problem::File);
     }
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    check_rows(records(text), township, today)
+}
+
+/// `parse`, for a file already read into rows (a spreadsheet's): each row with the line it was on (1 for the
+/// header) and its fields, `None` for one that could not be read.
+pub fn check_rows(
+    rows: Vec<(usize, Option<Vec<String>>)>,
+    township: &str,
+    today: &str,
+) -> Result<Vec<RosterRow>, Vec<RowProblem>> {
+    let whole = |problem| {
+        Err(vec![RowProblem {
+            line: 0,
+            column: None,
+            problem,
+        }])
+    };
+    let mut lines = rows.into_iter();
     let Some((_, header)) = lines.next() else {
         return whole(Problem::File);
     };
@@ -274,7 +303,7 @@ pub fn parse(text: &str, township: &str, today: &str) -> Result<Vec<RosterRow>, 
         problems.push(RowProblem { line, column, problem })
     };
 
-    let Some(headers) = fields(header) else {
+    let Some(headers) = header else {
         return whole(Problem::Shape);
     };
     let mut columns = Vec::with_capacity(headers.len());
@@ -310,12 +339,11 @@ pub fn parse(text: &str, township: &str, today: &str) -> Result<Vec<RosterRow>, 
     let mut rows = Vec::new();
     let mut certificates = std::collections::BTreeSet::new();
     let mut phones = std::collections::BTreeSet::new();
-    for (count, (index, line)) in lines.enumerate() {
-        let n = index + 1;
+    for (count, (n, values)) in lines.enumerate() {
         if count >= MAX_ROWS {
             return whole(Problem::File);
         }
-        let Some(values) = fields(line).filter(|v| v.len() == columns.len()) else {
+        let Some(values) = values.filter(|v| v.len() == columns.len()) else {
             at(&mut problems, n, None, Problem::Shape);
             continue;
         };
@@ -483,6 +511,25 @@ mod tests {
                 (9, None, Problem::Shape),
             ]
         );
+    }
+
+    #[test]
+    fn a_quoted_field_may_hold_a_line_break_and_problems_name_the_line_its_row_starts_on() {
+        let text = file(&[
+            "王小明,13900001111,男,1985,新安镇,2010-07-01,B1",
+            "\"李\n红\",13900002222,女,1990,新安镇,2015-06-30,\"B\"\"2\"",
+            "",
+            "张三,1234,男,1990,新安镇,2015-06-30,B3",
+        ]);
+        assert_eq!(problems(&text), [(6, Some("phone"), Problem::Phone)]);
+        let rows = parse(
+            &file(&text.lines().take(4).collect::<Vec<_>>()[1..]),
+            "新安镇",
+            "2026-11-28",
+        )
+        .unwrap();
+        assert_eq!((rows[1].line, rows[1].name.as_str()), (3, "李\n红"));
+        assert_eq!(rows[1].certificate_no, "B\"2");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use guihai_core::attendance::{check_minutes, hours_text, Attendance, Attendee, How, Missing};
 use guihai_core::checkin::CheckInFlag;
@@ -24,6 +24,7 @@ use crate::error::{ApiJson, AppError};
 use crate::keys::Keyring;
 use crate::roles::{self, Seen};
 use crate::routes::Routes;
+use crate::sheets::{china_time, Sheet};
 use crate::{checkins, clock, db, orgs, AppState};
 
 pub fn routes() -> Routes {
@@ -303,12 +304,10 @@ async fn attendance_csv(
     State(state): State<AppState>,
     user: AuthUser,
     id: Result<Path<Id>, PathRejection>,
-) -> Result<impl IntoResponse, AppError> {
+) -> Result<Response, AppError> {
     let Path(id) = id?;
     let attendance = load_attendance(&state, &user, id).await?;
-    let mut csv = csv::Writer::from_writer(BOM.as_bytes().to_vec());
-    let failed = |error: csv::Error| AppError::Internal(error.to_string());
-    csv.write_record([
+    let mut sheet = Sheet::new(&[
         "姓名",
         "家乡组织",
         "身份",
@@ -318,8 +317,7 @@ async fn attendance_csv(
         "标记",
         "说明",
         "志愿服务时长（小时）",
-    ])
-    .map_err(failed)?;
+    ])?;
     for attendee in &attendance.came {
         let flag = match attendee.flag {
             None => "",
@@ -327,7 +325,7 @@ async fn attendance_csv(
             Some(CheckInFlag::ClockSkew) => "手机时间不准",
             Some(CheckInFlag::StaleCode) => "签到码已过时（可能是转发的照片）",
         };
-        csv.write_record([
+        sheet.row([
             attendee.name.as_str(),
             &attendee.home_org,
             if attendee.visitor {
@@ -348,32 +346,9 @@ async fn attendance_csv(
                 .hours_tenths
                 .map(|tenths| hours_text(u32::from(tenths)))
                 .unwrap_or_default(),
-        ])
-        .map_err(failed)?;
+        ])?;
     }
-    let bytes = csv
-        .into_inner()
-        .map_err(|error| AppError::Internal(error.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"attendance.csv\""),
-        ],
-        bytes,
-    ))
-}
-
-/// Makes Excel read the file as UTF-8.
-const BOM: &str = "\u{feff}";
-
-/// `2026-11-30 14:05`, in China Standard Time (UTC+8, no daylight saving).
-fn china_time(ms: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(|at| at.to_offset(time::macros::offset!(+8)))
-        .ok()
-        .and_then(|at| at.format(&format).ok())
-        .unwrap_or_default()
+    sheet.download("attendance.csv")
 }
 
 #[derive(sqlx::FromRow)]

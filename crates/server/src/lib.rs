@@ -35,6 +35,7 @@ mod roles;
 mod roster;
 mod rosters;
 pub mod routes;
+mod sheets;
 mod static_files;
 mod sync;
 mod volunteer;

@@ -1,10 +1,14 @@
-//! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the CSV file as the body): core's
+//! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the CSV file as the body, UTF-8 or the
+//! GBK that Excel in Chinese saves): core's
 //! `roster::parse` checks every row, the server adds what only it knows (certificate numbers already taken), and
 //! a file with any problem imports nothing. Each new member gets a one-time activation code valid for `days`,
 //! as text and as a QR code of a sign-in link, for the administrator to print and hand out. Importing the same
 //! file again gives fresh codes to whoever has not signed in yet (codes lost, or run out); a member who has signed
 //! in before gets a new one from their township administrator (`POST /api/v1/people/{id}/activation`).
 
+use std::borrow::Cow;
+
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
@@ -22,6 +26,15 @@ use crate::error::{ApiJson, AppError};
 use crate::roles::{AdminOfMember, TownshipAdminOf};
 use crate::routes::Routes;
 use crate::{clock, db, orgs, profile, qr_image, AppState};
+
+/// A roster file's text: UTF-8 (with or without Excel's mark), or GBK as Excel in Chinese saves a CSV file (read
+/// as GB18030, which contains it); `None` for anything else.
+fn roster_text(bytes: &[u8]) -> Option<Cow<'_, str>> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Some(Cow::Borrowed(text)),
+        Err(_) => encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes),
+    }
+}
 
 /// Activation codes are valid this long unless the administrator says otherwise.
 const DEFAULT_DAYS: u32 = 14;
@@ -62,7 +75,7 @@ async fn import(
     TownshipAdminOf { township }: TownshipAdminOf,
     headers: HeaderMap,
     query: Result<Query<ImportQuery>, QueryRejection>,
-    body: String,
+    body: Bytes,
 ) -> Result<(StatusCode, Json<RosterImport>), AppError> {
     let Query(query) = query?;
     let days = query.days.unwrap_or(DEFAULT_DAYS);
@@ -80,7 +93,15 @@ async fn import(
             }),
         ))
     };
-    let rows = match roster::parse(&body, &org.name, &clock::date_of(now)) {
+    let Some(text) = roster_text(&body) else {
+        let unreadable = RowProblem {
+            line: 0,
+            column: None,
+            problem: Problem::File,
+        };
+        return rejected(vec![unreadable]);
+    };
+    let rows = match roster::parse(&text, &org.name, &clock::date_of(now)) {
         Ok(rows) => rows,
         Err(problems) => return rejected(problems),
     };

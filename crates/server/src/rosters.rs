@@ -7,10 +7,13 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use axum::Json;
 use guihai_core::certificate::Stop;
-use guihai_core::domain::{ActivityKind, OrgRef};
-use guihai_core::report::{is_lost, OrgOverview, OrgSummary, OrgTree, PendingReport, RecordedContact, RosterEntry};
+use guihai_core::domain::{ActivityKind, OrgKind, OrgRef};
+use guihai_core::report::{
+    is_lost, ContactWay, OrgOverview, OrgSummary, OrgTree, PendingReport, RecordedContact, RosterEntry,
+};
 use guihai_core::situation::{situation, Facts};
 use guihai_core::Id;
 use sqlx::SqlitePool;
@@ -18,14 +21,18 @@ use sqlx::SqlitePool;
 use crate::error::AppError;
 use crate::roles::{AdminOfMember, CountyAdminOf, SecretaryOf, TownshipAdminOf};
 use crate::routes::Routes;
+use crate::sheets::{china_date, Sheet};
 use crate::{certificate, clock, contacts, db, orgs, reports, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
         .route(Method::GET, "/orgs/{id}/overview", overview)
+        .route(Method::GET, "/orgs/{id}/overview.csv", overview_csv)
         .route(Method::GET, "/orgs/{id}/members", township_members)
+        .route(Method::GET, "/orgs/{id}/members.csv", township_members_csv)
         .route(Method::POST, "/people/{id}/return", register_return)
         .route(Method::GET, "/orgs/{id}/tree", tree)
+        .route(Method::GET, "/orgs/{id}/tree.csv", tree_csv)
 }
 
 /// The last time the member was heard from: a sync, a check-in, a report, or contact noted outside the app.
@@ -198,23 +205,85 @@ async fn overview(
     State(state): State<AppState>,
     SecretaryOf { org_id: id, .. }: SecretaryOf,
 ) -> Result<Json<OrgOverview>, AppError> {
+    Ok(Json(load_overview(&state, id).await?))
+}
+
+/// The organisation's members, here now and gone, as a spreadsheet.
+async fn overview_csv(
+    State(state): State<AppState>,
+    SecretaryOf { org_id: id, .. }: SecretaryOf,
+) -> Result<Response, AppError> {
+    let overview = load_overview(&state, id).await?;
+    members_sheet(overview.members.iter().chain(&overview.departed))?.download("members.csv")
+}
+
+async fn load_overview(state: &AppState, id: Id) -> Result<OrgOverview, AppError> {
     let org = orgs::load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let join = "JOIN stops s ON s.person_id = p.id";
-    let members = roster(&state, join, "s.org_id = ? AND s.left_at IS NULL", id, "p.name").await?;
+    let members = roster(state, join, "s.org_id = ? AND s.left_at IS NULL", id, "p.name").await?;
     let departed = roster(
-        &state,
+        state,
         join,
         "s.org_id = ? AND s.left_at IS NOT NULL",
         id,
         "s.left_at DESC",
     )
     .await?;
-    Ok(Json(OrgOverview {
+    Ok(OrgOverview {
         org,
         pending: pending_reports(&state.db, id).await?,
         members,
         departed,
-    }))
+    })
+}
+
+/// Members as a spreadsheet: one row each, with where they are, their stay, what they attended and their last
+/// contact.
+fn members_sheet<'a>(entries: impl IntoIterator<Item = &'a RosterEntry>) -> Result<Sheet, AppError> {
+    let mut sheet = Sheet::new(&[
+        "姓名",
+        "手机号",
+        "家乡组织",
+        "现在所在城市",
+        "现在所在组织",
+        "到达日期",
+        "离开日期",
+        "参加活动次数",
+        "最近联系",
+        "失联",
+        "最近一次线下联系",
+    ])?;
+    for entry in entries {
+        let date = |ms: Option<i64>| ms.map(china_date).unwrap_or_default();
+        let contact = entry.recorded_contact.as_ref().map(|c| {
+            let way = match c.way {
+                ContactWay::Phone => "电话联系",
+                ContactWay::Visit => "上门走访",
+                ContactWay::Family => "通过家属",
+                ContactWay::Other => "其他方式",
+            };
+            format!("{way} {} {}：{}", china_date(c.contacted_at), c.recorded_by, c.note)
+        });
+        let attended: u32 = entry.attended.iter().map(|(_, n)| n).sum();
+        sheet.row([
+            entry.name.as_str(),
+            entry.phone.as_deref().unwrap_or_default(),
+            &entry.home_org,
+            entry
+                .current_org
+                .as_ref()
+                .and_then(|o| o.city.as_deref())
+                .unwrap_or_default(),
+            entry.current_org.as_ref().map_or("", |o| o.name.as_str()),
+            &date(entry.arrived_at),
+            &date(entry.left_at),
+            &attended.to_string(),
+            &date(entry.last_contact),
+            if entry.lost { "是" } else { "" },
+            &contact.unwrap_or_default(),
+        ])?;
+    }
+    Ok(sheet)
 }
 
 #[derive(sqlx::FromRow)]
@@ -259,12 +328,23 @@ async fn township_members(
     State(state): State<AppState>,
     TownshipAdminOf { township: id }: TownshipAdminOf,
 ) -> Result<Json<Vec<RosterEntry>>, AppError> {
+    Ok(Json(township_roster(&state, id).await?))
+}
+
+async fn township_members_csv(
+    State(state): State<AppState>,
+    TownshipAdminOf { township: id }: TownshipAdminOf,
+) -> Result<Response, AppError> {
+    members_sheet(&township_roster(&state, id).await?)?.download("township-members.csv")
+}
+
+async fn township_roster(state: &AppState, id: Id) -> Result<Vec<RosterEntry>, AppError> {
     // The latest open stop: a member who reported on without leaving has two, and is listed once.
     let join = "LEFT JOIN stops s ON s.id = (SELECT id FROM stops WHERE person_id = p.id AND left_at IS NULL
                                             ORDER BY arrived_at DESC LIMIT 1)";
     // Members only: the township's and the county's administrators, and secretaries, live there too.
     let members = "p.home_org_id = ? AND p.certificate_no IS NOT NULL";
-    Ok(Json(roster(&state, join, members, id, "p.name").await?))
+    roster(state, join, members, id, "p.name").await
 }
 
 /// The member is back home: their open stops close and they have no current host organisation.
@@ -302,6 +382,38 @@ async fn tree(
     State(state): State<AppState>,
     CountyAdminOf { county }: CountyAdminOf,
 ) -> Result<Json<OrgTree>, AppError> {
+    Ok(Json(load_tree(&state, county).await?))
+}
+
+/// The county's organisations with their counts, as a spreadsheet.
+async fn tree_csv(
+    State(state): State<AppState>,
+    CountyAdminOf { county }: CountyAdminOf,
+) -> Result<Response, AppError> {
+    let tree = load_tree(&state, county).await?;
+    let mut sheet = Sheet::new(&["组织", "类别", "城市", "党员", "失联", "待确认的报到"])?;
+    for summary in &tree.orgs {
+        let kind = match summary.org.kind {
+            OrgKind::County => "县委",
+            OrgKind::Township => "乡镇党委",
+            OrgKind::MobileCommittee => "流动党委",
+            OrgKind::GeneralBranch => "流动党总支",
+            OrgKind::Branch => "流动党支部",
+            OrgKind::ContactPoint => "流动党员联系点",
+        };
+        sheet.row([
+            summary.org.name.as_str(),
+            kind,
+            summary.org.city.as_deref().unwrap_or_default(),
+            &summary.members.to_string(),
+            &summary.lost.to_string(),
+            &summary.pending.to_string(),
+        ])?;
+    }
+    sheet.download("county.csv")
+}
+
+async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
     let lost_before = clock::now_ms() - i64::from(state.lost_after_days) * 24 * 3_600_000;
     // Members of an organisation: home side, whose home it is (with a certificate: administrators are not
     // counted); host side, with an open stop there.
@@ -336,8 +448,8 @@ async fn tree(
             pending: count(row.pending),
         });
     }
-    Ok(Json(OrgTree {
+    Ok(OrgTree {
         county: orgs::load(&state.db, county).await?.ok_or(AppError::NotFound)?,
         orgs,
-    }))
+    })
 }

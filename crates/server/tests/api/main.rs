@@ -22,6 +22,7 @@ mod push;
 mod reports;
 mod roster;
 mod session;
+mod sheets;
 mod spawned;
 mod static_files;
 

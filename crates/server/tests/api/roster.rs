@@ -11,16 +11,39 @@ use crate::{fresh_id, Server, Session};
 const HEADER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号";
 
 async fn import(server: &Server, admin: &Session, csv: &str) -> (StatusCode, RosterImport) {
+    import_bytes(server, admin, csv.as_bytes().to_vec()).await
+}
+
+async fn import_bytes(server: &Server, admin: &Session, file: Vec<u8>) -> (StatusCode, RosterImport) {
     let township = admin.me.home_org.id;
     let request = Request::builder()
         .method(Method::POST)
         .uri(format!("/api/v1/orgs/{township}/roster?days=7"))
         .header(header::AUTHORIZATION, format!("Bearer {}", admin.token))
         .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv.to_owned()))
+        .body(Body::from(file))
         .unwrap();
     let reply = server.request(request).await;
     (reply.status, reply.json())
+}
+
+#[tokio::test]
+async fn a_file_saved_by_excel_in_chinese_is_gbk_and_imports_as_well() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    // As Excel saves "CSV" on a Chinese Windows: GBK, CRLF, and a quoted field with a comma.
+    let csv = format!("{HEADER}\r\n\"欧阳,思远\",13911114444,男,1991,新安镇,2016-07-01,GN-2026-9101\r\n");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&csv);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&gbk).is_err(), "really not UTF-8");
+    let (status, report) = import_bytes(&server, &admin, gbk.into_owned()).await;
+    assert_eq!(status, StatusCode::CREATED, "{report:?}");
+    assert_eq!(report.imported[0].name, "欧阳,思远");
+
+    // Bytes that are neither UTF-8 nor GBK: the file is refused as a whole, and nothing is imported.
+    let (status, report) = import_bytes(&server, &admin, vec![0xff, 0xfe, 0x00, 0x81, 0x30]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report.problems[0].problem, Problem::File);
 }
 
 #[tokio::test]
