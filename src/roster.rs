@@ -60,7 +60,7 @@ pub fn RosterImportForm(township: Id) -> impl IntoView {
             <h2>{move || i18n.t("roster.title")}</h2>
             <p class="note">{move || i18n.t("roster.explain")}</p>
             <label for="roster-file">{move || i18n.t("roster.file")}</label>
-            <input id="roster-file" type="file" accept=".csv,text/csv" node_ref=file data-testid="roster-file" />
+            <input id="roster-file" type="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" node_ref=file data-testid="roster-file" />
             <label>{move || i18n.t("roster.days")}
                 <input type="number" min="1" max="90" prop:value=days on:input=move |ev| days.set(event_target_value(&ev)) />
             </label>

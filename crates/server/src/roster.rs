@@ -1,5 +1,5 @@
-//! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the CSV file as the body, UTF-8 or the
-//! GBK that Excel in Chinese saves): core's
+//! A township's roster import (`POST /api/v1/orgs/{id}/roster?days=N`, the file as the body: CSV in UTF-8 or in
+//! the GBK that Excel in Chinese saves, or an Excel workbook): core's
 //! `roster::parse` checks every row, the server adds what only it knows (certificate numbers already taken), and
 //! a file with any problem imports nothing. Each new member gets a one-time activation code valid for `days`,
 //! as text and as a QR code of a sign-in link, for the administrator to print and hand out. Importing the same
@@ -14,6 +14,8 @@ use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::handler::Handler;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::Json;
+use calamine::{Data, Reader};
+use chrono::Datelike;
 use guihai_core::profile::{self as profile_rules, phone_digits, Edit, Field};
 use guihai_core::roster::{self, Activation, Problem, RosterImport, RosterRow, RowProblem, SignInPhone};
 use guihai_core::Id;
@@ -33,6 +35,44 @@ fn roster_text(bytes: &[u8]) -> Option<Cow<'_, str>> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Some(Cow::Borrowed(text)),
         Err(_) => encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes),
+    }
+}
+
+/// How a zip file, and so an Excel workbook (`.xlsx`), begins.
+const ZIP: &[u8] = b"PK\x03\x04";
+
+/// A roster saved as an Excel workbook: its first sheet's rows that hold anything, each with its row number and its
+/// cells as text (core's `roster::check_rows`); `None` for a workbook that cannot be read.
+fn workbook_rows(bytes: &[u8]) -> Option<Vec<(usize, Option<Vec<String>>)>> {
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).ok()?;
+    let range = workbook.worksheet_range_at(0)?.ok()?;
+    let first = range.start().map_or(0, |(row, _)| row as usize);
+    let rows = range.rows().enumerate().filter_map(|(index, cells)| {
+        let fields: Vec<String> = cells.iter().map(cell_text).collect();
+        fields
+            .iter()
+            .any(|field| !field.is_empty())
+            .then_some((first + index + 1, Some(fields)))
+    });
+    Some(rows.collect())
+}
+
+/// A cell as the administrator sees it in Excel: a number with no decimals as a whole number (a phone number or a
+/// year typed as a number), a date as `YYYY-MM-DD`.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::String(text) => text.trim().to_owned(),
+        Data::Int(n) => n.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(at) => at
+            .as_datetime()
+            .map(|at| format!("{:04}-{:02}-{:02}", at.year(), at.month(), at.day()))
+            .unwrap_or_default(),
+        Data::DateTimeIso(text) => text.get(..10).unwrap_or(text).to_owned(),
+        Data::DurationIso(text) => text.clone(),
+        Data::Error(_) | Data::Empty => String::new(),
     }
 }
 
@@ -93,7 +133,12 @@ async fn import(
             }),
         ))
     };
-    let Some(text) = roster_text(&body) else {
+    let today = clock::date_of(now);
+    let read = match body.starts_with(ZIP) {
+        true => workbook_rows(&body).map(|rows| roster::check_rows(rows, &org.name, &today)),
+        false => roster_text(&body).map(|text| roster::parse(&text, &org.name, &today)),
+    };
+    let Some(read) = read else {
         let unreadable = RowProblem {
             line: 0,
             column: None,
@@ -101,7 +146,7 @@ async fn import(
         };
         return rejected(vec![unreadable]);
     };
-    let rows = match roster::parse(&text, &org.name, &clock::date_of(now)) {
+    let rows = match read {
         Ok(rows) => rows,
         Err(problems) => return rejected(problems),
     };

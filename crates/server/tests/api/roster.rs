@@ -47,6 +47,56 @@ async fn a_file_saved_by_excel_in_chinese_is_gbk_and_imports_as_well() {
 }
 
 #[tokio::test]
+async fn an_excel_workbook_imports_with_numbers_and_dates_as_excel_shows_them() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, title) in HEADER.split(',').enumerate() {
+        sheet.write_string(0, col as u16, title).unwrap();
+    }
+    // As a township types it: the phone and the year as numbers, the date as a date.
+    let date = Format::new().set_num_format("yyyy年m月d日");
+    sheet.write_string(1, 0, "欧阳思远").unwrap();
+    sheet.write_number(1, 1, 13911116666.0).unwrap();
+    sheet.write_string(1, 2, "男").unwrap();
+    sheet.write_number(1, 3, 1991.0).unwrap();
+    sheet.write_string(1, 4, "新安镇").unwrap();
+    sheet
+        .write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2016, 7, 1).unwrap(), &date)
+        .unwrap();
+    sheet.write_string(1, 6, "GN-2026-9201").unwrap();
+    // A row the township left half done: named by its row, and nothing is imported.
+    let mut broken = Workbook::new();
+    let broken_sheet = broken.add_worksheet();
+    for (col, title) in HEADER.split(',').enumerate() {
+        broken_sheet.write_string(0, col as u16, title).unwrap();
+    }
+    broken_sheet.write_string(2, 0, "孙丽").unwrap();
+
+    let (status, report) = import_bytes(&server, &admin, broken.save_to_buffer().unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(report.problems.iter().all(|p| p.line == 3), "{:?}", report.problems);
+    let (status, report) = import_bytes(&server, &admin, workbook.save_to_buffer().unwrap()).await;
+    assert_eq!(status, StatusCode::CREATED, "{report:?}");
+    let imported = &report.imported[0];
+    assert_eq!(
+        (imported.name.as_str(), imported.certificate_no.as_str()),
+        ("欧阳思远", "GN-2026-9201")
+    );
+    let phone = server
+        .count("SELECT count(*) FROM people WHERE sign_in_phone = '13911116666' AND name = '欧阳思远'")
+        .await;
+    assert_eq!(phone, 1, "the phone typed as a number");
+
+    // A file that starts like a workbook but is not one.
+    let (status, report) = import_bytes(&server, &admin, b"PK\x03\x04 not a workbook".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report.problems[0].problem, Problem::File);
+}
+
+#[tokio::test]
 async fn a_good_file_makes_members_whose_codes_work_once() {
     let server = Server::start().await;
     let admin = server.sign_in("GH-T01").await;
