@@ -133,61 +133,13 @@ async fn caller_and_id(parts: &mut Parts, state: &AppState) -> Result<(AuthUser,
     Ok((user, id))
 }
 
-/// A secretary of the organisation `{id}`, and who they are (a poster names them).
-pub struct SecretaryOf {
-    pub user: AuthUser,
-    pub org_id: Id,
-}
-
-impl FromRequestParts<AppState> for SecretaryOf {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<SecretaryOf, AppError> {
-        let (user, org_id) = caller_and_id(parts, state).await?;
-        // Its code, poster, door keys, roster and volunteer hours are not anyone else's to know of.
-        require_secretary(&state.db, &user, org_id, Seen::Unknown).await?;
-        Ok(SecretaryOf { user, org_id })
-    }
-}
-
-/// Whoever looks after the member `{id}` (`require_caretaker`), and who they are (a contact they record names
-/// them).
-pub struct CaretakerOf {
-    pub user: AuthUser,
-    pub person_id: Id,
-}
-
-impl FromRequestParts<AppState> for CaretakerOf {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<CaretakerOf, AppError> {
-        let (user, person_id) = caller_and_id(parts, state).await?;
-        require_caretaker(&state.db, &user, person_id).await?;
-        Ok(CaretakerOf { user, person_id })
-    }
-}
-
-/// Whoever speaks for the organisation `{id}` to its members (`require_steward_of`), and who they are.
-pub struct StewardOf {
-    pub user: AuthUser,
-    pub org_id: Id,
-}
-
-impl FromRequestParts<AppState> for StewardOf {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<StewardOf, AppError> {
-        let (user, org_id) = caller_and_id(parts, state).await?;
-        require_steward_of(&state.db, &user, org_id).await?;
-        Ok(StewardOf { user, org_id })
-    }
-}
-
-/// Declares an extractor for an administrator's role over the path's `{id}`, checked by `$check`.
-macro_rules! admin_over_path {
-    ($(#[$doc:meta])* $name:ident, $field:ident, $check:expr) => {
+/// Declares an extractor for a role over the path's `{id}`, checked by `$check`: the id, and who the caller is
+/// for the handlers that name them (`{ org_id, user }`).
+macro_rules! role_over_path {
+    ($(#[$doc:meta])* $name:ident { $field:ident $(, $user:ident)? }, $check:expr) => {
         $(#[$doc])*
         pub struct $name {
+            $(pub $user: AuthUser,)?
             pub $field: Id,
         }
 
@@ -197,27 +149,45 @@ macro_rules! admin_over_path {
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<$name, AppError> {
                 let (user, $field) = caller_and_id(parts, state).await?;
                 $check(&state.db, &user, $field).await?;
-                Ok($name { $field })
+                Ok($name { $($user: user,)? $field })
             }
         }
     };
 }
 
-admin_over_path!(
+/// `require_secretary` for what only the secretary may know of: an organisation's code, poster, door keys,
+/// roster and volunteer hours.
+async fn secretary_only(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
+    require_secretary(db, user, org_id, Seen::Unknown).await
+}
+
+role_over_path!(
+    /// A secretary of the organisation `{id}`, and who they are (a poster names them).
+    SecretaryOf { org_id, user },
+    secretary_only
+);
+role_over_path!(
+    /// Whoever looks after the member `{id}` (`require_caretaker`): a contact they record names them.
+    CaretakerOf { person_id, user },
+    require_caretaker
+);
+role_over_path!(
+    /// Whoever speaks for the organisation `{id}` to its members (`require_steward_of`).
+    StewardOf { org_id, user },
+    require_steward_of
+);
+role_over_path!(
     /// An administrator of the township `{id}` (or of its county).
-    TownshipAdminOf,
-    township,
+    TownshipAdminOf { township },
     require_township_admin
 );
-admin_over_path!(
+role_over_path!(
     /// An administrator of the township of the member `{id}`.
-    AdminOfMember,
-    person_id,
+    AdminOfMember { person_id },
     require_admin_of_member
 );
-admin_over_path!(
+role_over_path!(
     /// The administrator of the county `{id}`.
-    CountyAdminOf,
-    county,
+    CountyAdminOf { county },
     require_county_admin
 );

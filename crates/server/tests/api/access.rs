@@ -229,11 +229,7 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     ];
     let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
     let township = township_admin.me.home_org.id;
-    let county = county_admin.me.roles.iter().find_map(|role| match role {
-        guihai_core::domain::Role::CountyAdmin { org_id } => Some(*org_id),
-        _ => None,
-    });
-    let county = county.unwrap();
+    let county = county_admin.county();
 
     // A pending report to Hangzhou, and the member's open stop there.
     let newcomer = server.sign_in("GH-M21").await;

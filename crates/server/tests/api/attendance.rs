@@ -235,21 +235,7 @@ async fn only_the_activitys_own_secretary_records_attendance() {
 
 /// Publishes `new` as `secretary` through the API.
 async fn publish(server: &Server, secretary: &Session, new: &NewActivity) -> Activity {
-    let reply = server
-        .send(
-            axum::http::Method::POST,
-            "/api/v1/activities",
-            Some(&secretary.token),
-            Some(new),
-        )
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()
+    server.create("/api/v1/activities", &secretary.token, new).await
 }
 
 fn now_on(secretary: &Session, kind: ActivityKind) -> NewActivity {

@@ -165,6 +165,20 @@ pub fn config_in(dir: &std::path::Path, demo: bool) -> Config {
     }
 }
 
+impl Session {
+    /// The county this session administers (the county administrator's).
+    pub fn county(&self) -> Id {
+        self.me
+            .roles
+            .iter()
+            .find_map(|role| match role {
+                guihai_core::domain::Role::CountyAdmin { org_id } => Some(*org_id),
+                _ => None,
+            })
+            .expect("a county administrator")
+    }
+}
+
 impl Server {
     pub async fn start() -> Server {
         let dir = TempDir::new().unwrap();
@@ -197,6 +211,18 @@ impl Server {
             None => Body::empty(),
         };
         self.request(request.body(body).unwrap()).await
+    }
+
+    /// Posts `body` to `path` and reads back what the server created (201), failing with its answer otherwise.
+    pub async fn create<T: DeserializeOwned>(&self, path: &str, token: &str, body: &impl Serialize) -> T {
+        let reply = self.send(Method::POST, path, Some(token), Some(body)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -1,7 +1,6 @@
 //! Notices: who they reach, what a read does, and what the author sees.
 
 use axum::http::{Method, StatusCode};
-use guihai_core::domain::Role;
 use guihai_core::notice::{NewNotice, Notice, Receipts, SentNotice};
 use guihai_core::sync::{Mutation, Op, Outcome, PushResponse, Record, Rejection};
 use guihai_core::Id;
@@ -17,16 +16,7 @@ fn new_notice(title: &str) -> NewNotice {
 
 async fn send(server: &Server, author: &Session, org_id: Id, title: &str) -> Notice {
     let path = format!("/api/v1/orgs/{org_id}/notices");
-    let reply = server
-        .send(Method::POST, &path, Some(&author.token), Some(&new_notice(title)))
-        .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.json()
+    server.create(&path, &author.token, &new_notice(title)).await
 }
 
 /// The notices on the member's phone after a full pull.
@@ -99,15 +89,7 @@ async fn a_township_notice_reaches_its_members_and_their_reads_reach_the_author(
 async fn a_county_notice_reaches_every_township_and_an_organisation_notice_its_members_there() {
     let server = Server::start().await;
     let county_admin = server.sign_in("GH-C01").await;
-    let county = county_admin
-        .me
-        .roles
-        .iter()
-        .find_map(|role| match role {
-            Role::CountyAdmin { org_id } => Some(*org_id),
-            _ => None,
-        })
-        .unwrap();
+    let county = county_admin.county();
     let to_all = send(&server, &county_admin, county, "全县流动党员通知").await;
     let hangzhou_secretary = server.sign_in("GH-S01").await;
     let hangzhou = hangzhou_secretary.me.current_org.as_ref().unwrap().id;

@@ -385,15 +385,7 @@ async fn the_township_sees_where_its_members_are_who_is_out_of_contact_and_regis
 async fn the_county_sees_its_tree_with_members_lost_contact_and_waiting_reports() {
     let server = Server::start().await;
     let admin = server.sign_in("GH-C01").await;
-    let county = admin
-        .me
-        .roles
-        .iter()
-        .find_map(|role| match role {
-            guihai_core::domain::Role::CountyAdmin { org_id } => Some(*org_id),
-            _ => None,
-        })
-        .unwrap();
+    let county = admin.county();
     let newcomer = server.sign_in("GH-M21").await;
     let code = org_code(&server, &server.sign_in("GH-S05").await).await;
     push_one(&server, &newcomer, report(1, &code, None)).await;

@@ -2,7 +2,6 @@
 //! count is what the database holds, counted here on its own.
 
 use axum::http::{header, StatusCode};
-use guihai_core::domain::Role;
 
 use crate::{Server, Session};
 
@@ -25,15 +24,7 @@ async fn sheet(server: &Server, path: &str, caller: &Session) -> Vec<Vec<String>
 async fn the_county_sheet_counts_what_the_database_holds() {
     let server = Server::start().await;
     let admin = server.sign_in("GH-C01").await;
-    let county = admin
-        .me
-        .roles
-        .iter()
-        .find_map(|role| match role {
-            Role::CountyAdmin { org_id } => Some(*org_id),
-            _ => None,
-        })
-        .unwrap();
+    let county = admin.county();
     let rows = sheet(&server, &format!("/api/v1/orgs/{county}/tree.csv"), &admin).await;
     assert_eq!(rows[0], ["组织", "类别", "城市", "党员", "失联", "待确认的报到"]);
     let townships: Vec<_> = rows.iter().filter(|row| row[1] == "乡镇党委").collect();
