@@ -27,7 +27,7 @@ pub fn CountyPage() -> impl IntoView {
                             tree.orgs.into_iter().partition(|o| !o.org.kind.is_host_side());
                         view! {
                             <h1>{tree.county.name.clone()}</h1>
-                            <DownloadSheet path=format!("/orgs/{}/tree.csv", tree.county.id) filename="county.csv"
+                            <DownloadSheet path=format!("/orgs/{}/tree.csv", tree.county.id) filename="county-organisations.csv"
                                 label="sheet.county" testid="county-csv" />
                             <h2>{i18n.t("county.townships")}</h2>
                             <ul class="queue roster" data-testid="county-townships">

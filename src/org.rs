@@ -266,7 +266,7 @@ fn Overview(overview: OrgOverview, act: impl Fn(Action) + Copy + Send + Sync + '
                 </ul>
             }.into_any()
         }}
-        <DownloadSheet path=format!("/orgs/{org_id}/overview.csv") filename="members.csv" label="sheet.members" testid="members-csv" />
+        <DownloadSheet path=format!("/orgs/{org_id}/overview.csv") filename="organisation-members.csv" label="sheet.members" testid="members-csv" />
         <h2>{move || i18n.t("steward.members_title")}</h2>
         <MemberList entries=overview.members testid="org-members" row=move |entry| view! { <Member entry act /> }.into_any() />
         <h2>{move || i18n.t("steward.departed_title")}</h2>

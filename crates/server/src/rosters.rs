@@ -214,7 +214,7 @@ async fn overview_csv(
     SecretaryOf { org_id: id, .. }: SecretaryOf,
 ) -> Result<Response, AppError> {
     let overview = load_overview(&state, id).await?;
-    members_sheet(overview.members.iter().chain(&overview.departed))?.download("members.csv")
+    members_sheet(overview.members.iter().chain(&overview.departed))?.download("organisation-members.csv")
 }
 
 async fn load_overview(state: &AppState, id: Id) -> Result<OrgOverview, AppError> {
@@ -410,7 +410,7 @@ async fn tree_csv(
             &summary.pending.to_string(),
         ])?;
     }
-    sheet.download("county.csv")
+    sheet.download("county-organisations.csv")
 }
 
 async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
