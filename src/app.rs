@@ -5,30 +5,30 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::activities::{
+use crate::i18n::{use_i18n, I18n};
+use crate::pages::activities::{
     ActivitiesPage, AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage, VolunteerPage,
 };
-use crate::card::CardPage;
-use crate::certificate::CertificatePage;
-use crate::checkin::CheckInLink;
-use crate::checkins::MyCheckIns;
-use crate::county::CountyPage;
-use crate::devices::DevicesPage;
-use crate::home::Home;
-use crate::i18n::{use_i18n, I18n};
-use crate::notices::{NoticePage, NoticesPage, ReceiptsPage};
-use crate::org::OrgPage;
-use crate::pin::SetPinPage;
-use crate::profile::ProfilePage;
+use crate::pages::card::CardPage;
+use crate::pages::certificate::CertificatePage;
+use crate::pages::checkin::CheckInLink;
+use crate::pages::checkins::MyCheckIns;
+use crate::pages::county::CountyPage;
+use crate::pages::devices::DevicesPage;
+use crate::pages::home::Home;
+use crate::pages::notices::{NoticePage, NoticesPage, ReceiptsPage};
+use crate::pages::org::OrgPage;
+use crate::pages::pin::SetPinPage;
+use crate::pages::profile::ProfilePage;
+use crate::pages::scan::ScanPage;
+use crate::pages::signin::SignIn;
+use crate::pages::signout::SignOut;
+use crate::pages::township::TownshipPage;
 use crate::pwa::UpdatePrompt;
-use crate::scan::ScanPage;
-use crate::signin::SignIn;
-use crate::signout::SignOut;
 use crate::store::{hints, records};
 use crate::store::{Opened, StoreError};
 use crate::sync::{use_sync, SyncBadge, SyncPage, SyncService};
 use crate::toast::{provide_toast, ToastBar};
-use crate::township::TownshipPage;
 
 /// The app, or, when the local data cannot be used by this build, only a screen that says why.
 #[component]

@@ -1,35 +1,18 @@
 //! Guihai's phone app: a client-side Leptos PWA that keeps a mobile member's records on the phone and syncs
-//! them when it can. Pages live in modules named for what the member does; I/O sits at the edges (`api`,
+//! them when it can. Pages live in `pages`, in modules named for what people do; I/O sits at the edges (`api`,
 //! `store`, `pwa`), the sync decisions in `guihai_core::engine`.
 
-mod activities;
 mod api;
 mod app;
-mod card;
-mod certificate;
-pub mod checkin;
-mod checkins;
 mod clock;
-mod county;
-mod devices;
-mod home;
 pub mod i18n;
-mod notices;
 mod online;
-mod org;
-mod pin;
-mod profile;
+mod pages;
 mod pwa;
 mod qr_image;
-mod report;
-mod roster;
-mod scan;
-mod signin;
-mod signout;
 pub mod store;
 pub mod sync;
 mod toast;
-mod township;
 mod wechat;
 
 /// Opens the phone's store (bringing its data to this build's schema), then mounts the app on the page, and

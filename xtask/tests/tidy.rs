@@ -164,3 +164,18 @@ fn only_the_store_touches_storage() {
         .collect();
     assert!(offenders.is_empty(), "storage used outside src/store: {offenders:?}");
 }
+
+/// Pages are screens only: the network is `api`'s (with its deadlines and session handling), never a page's own.
+#[test]
+fn pages_reach_the_network_through_api() {
+    let offenders: Vec<_> = sources(&["src/pages"])
+        .into_iter()
+        .filter(|path| {
+            let text = fs::read_to_string(path).unwrap();
+            ["reqwest", "fetch_with", "XMLHttpRequest"]
+                .iter()
+                .any(|api| text.contains(api))
+        })
+        .collect();
+    assert!(offenders.is_empty(), "network used outside src/api.rs: {offenders:?}");
+}

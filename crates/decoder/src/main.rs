@@ -1,5 +1,5 @@
 //! The scanner's Web Worker: Trunk builds this binary (`data-type="worker"` in index.html) with a loader
-//! shim that runs `main`. Protocol with `src/scan.js`: the worker says `{ready: true}` once it can take frames;
+//! shim that runs `main`. Protocol with `src/pages/scan.js`: the worker says `{ready: true}` once it can take frames;
 //! then each `{width, height, pixels}` (an RGBA ArrayBuffer, transferred) gets `{text, ms}` back: the decoded
 //! text or `null`, and how long decoding took. The secretary's door code uses it the other way round: each
 //! `{draw: text}` gets `{path, modules}` back (core's `qr::drawing`), or `{path: null}` for a text too long.

@@ -12,10 +12,10 @@ use guihai_core::profile::{Edit, Field};
 use guihai_core::Id;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::auth::{self, activation_code_hash};
-use crate::changes::{self, Audience, LogKey};
 use crate::error::AppError;
-use crate::{activities, certificate, clock, db, profile, AppState};
+use crate::identity::auth::{self, activation_code_hash};
+use crate::sync::changes::{self, Audience, LogKey};
+use crate::{activities, clock, db, identity::profile, organisations::certificate, AppState};
 
 const COUNTY: &str = "灌南县";
 const TOWNSHIPS: [&str; 5] = ["新安镇", "堆沟港镇", "田楼镇", "北陈集镇", "三口镇"];

@@ -20,10 +20,10 @@ use rand::rngs::OsRng;
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::changes::{self, Audience, LogKey};
 use crate::config::KeysCommand;
 use crate::error::AppError;
 use crate::routes::Routes;
+use crate::sync::changes::{self, Audience, LogKey};
 use crate::{clock, db, AppState};
 
 /// The key that signs new codes, and every key a code may have been signed with.

@@ -1,7 +1,7 @@
 //! Guihai's server: sign-in, the sync protocol (push and pull), signed activity codes, and the built app.
 //!
-//! Where to start: `serve` opens the state and listens; `router` is the whole HTTP surface, one `router()` per
-//! user-facing area (`auth`, `me`, `keys`, `sync`, `activities`) under `/api/v1`, and the app's files from
+//! Where to start: `serve` opens the state and listens; `router` is the whole HTTP surface, one `routes()` per
+//! area, each a folder (`identity`, `sync`, `organisations`, `activities`; `keys` alone) under `/api/v1`, and the app's files from
 //! `--dist` for everything else. Tests build `AppState::open` + `router` and call it directly.
 //!
 //! Architecture invariants: the wire types are core's (`guihai_core::sync`, `qr`, `domain`), never redefined
@@ -9,36 +9,21 @@
 //! error leaves through `AppError`, which logs internals and answers core's `ErrorBody`.
 
 mod activities;
-mod auth;
-mod certificate;
-mod changes;
-mod checkins;
 mod clock;
 pub mod config;
-mod contacts;
 mod db;
 mod demo;
-mod devices;
-mod door_keys;
 mod error;
 pub mod faults;
 mod guard;
+mod identity;
 mod keys;
-mod me;
-mod notices;
-mod orgs;
-mod profile;
-mod push;
+mod organisations;
 mod qr_image;
-mod reports;
-mod roles;
-mod roster;
-mod rosters;
 pub mod routes;
 mod sheets;
 mod static_files;
 mod sync;
-mod volunteer;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -64,10 +49,10 @@ use routes::{Endpoint, Routes};
 #[doc(hidden)]
 pub mod bench_support {
     pub use crate::activities::{insert as insert_activity, sign_code};
-    pub use crate::auth::activation_code_hash;
-    pub use crate::changes::{touch, Audience, LogKey};
     pub use crate::clock::{new_id, now_ms};
     pub use crate::db::begin_write;
+    pub use crate::identity::auth::activation_code_hash;
+    pub use crate::sync::changes::{touch, Audience, LogKey};
 }
 
 /// Largest request body the API reads, for anyone (signing in among them): a form's worth. The two endpoints
@@ -84,7 +69,7 @@ pub struct AppState {
     /// The one connection write transactions queue for (`db::begin_write`; see `db::Db`).
     pub writes: SqlitePool,
     /// The writer that settles pushes, many to a transaction.
-    pushes: push::Pushes,
+    pushes: sync::push::Pushes,
     checkpoints: db::Checkpoints,
     /// Replaced whole when the keys change while the server runs (`keys::watch`).
     keys: Arc<RwLock<Arc<Keyring>>>,
@@ -97,7 +82,7 @@ pub struct AppState {
     /// The PIN checks that may run at once (`guard`).
     hashing: Arc<guard::HashPool>,
     limits: guard::Limits,
-    /// `Config::behind_proxy` and `Config::public_url`: where printed links point (`orgs::public_origin`).
+    /// `Config::behind_proxy` and `Config::public_url`: where printed links point (`organisations::public_origin`).
     behind_proxy: bool,
     public_url: Option<Arc<str>>,
 }
@@ -125,7 +110,7 @@ impl AppState {
         }
         Ok(AppState {
             db: read,
-            pushes: push::Pushes::start(write.clone()),
+            pushes: sync::push::Pushes::start(write.clone()),
             writes: write,
             checkpoints,
             keys,
@@ -174,21 +159,12 @@ fn api_routes(limits: &guard::Limits) -> Routes {
         .route(Method::GET, "/health", || async {
             Json(serde_json::json!({ "ok": true }))
         })
-        .merge(auth::sign_in_routes().layer(limits.sign_in()))
-        .merge(auth::routes())
-        .merge(devices::routes())
-        .merge(me::routes())
+        .merge(identity::auth::sign_in_routes().layer(limits.sign_in()))
+        .merge(identity::routes())
         .merge(keys::routes())
         .merge(sync::routes())
         .merge(activities::routes())
-        .merge(door_keys::routes())
-        .merge(volunteer::routes())
-        .merge(orgs::routes())
-        .merge(reports::routes())
-        .merge(rosters::routes())
-        .merge(contacts::routes())
-        .merge(notices::routes())
-        .merge(roster::routes())
+        .merge(organisations::routes())
 }
 
 /// The API's endpoints (method and path under `/api/v1`), from the same table the router is built from.

@@ -1,0 +1,191 @@
+//! Opening a code link `/q/<payload>`, from the phone's camera, WeChat or the in-app scanner: an activity's
+//! code checks in (签到), an organisation's code leads to reporting there (报到, `report.rs`). The code is
+//! checked on the phone with the cached public keys, so this works with no network; the check-in is stored
+//! (on disk, before the screen says so) and synced later.
+
+use guihai_core::qr::{self, Code, CodeError, Subject};
+use guihai_core::Id;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::clock::{after_paint, format_time, new_id, now_ms, server_now_secs, Timing};
+use crate::i18n::use_i18n;
+use crate::pages::activities::RecordCard;
+use crate::pages::report::{self, ReportConfirm};
+use crate::store::checkins::{self, Scanned, Shown};
+use crate::store::{hints, records, StoreError};
+use crate::sync::use_sync;
+use crate::wechat::OpenInBrowser;
+
+/// What opening a code led to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    SignInFirst,
+    Invalid(CodeError),
+    CheckedIn {
+        check_in: Shown,
+        already: bool,
+    },
+    Report {
+        code: Code,
+        org_id: Id,
+        payload: String,
+    },
+    AlreadyReported(Code),
+    /// A member's card, checked: a secretary sees who is in front of them, and may record them at an activity.
+    Member {
+        code: Code,
+        link: String,
+    },
+    NotSaved(StoreError),
+}
+
+/// Checks in with a verified activity code (one transaction: the member's earlier check-in to the activity is
+/// found, or this one stored), and times it from the verified code to the stored check-in.
+async fn check_in(code: Code, payload: String) -> Outcome {
+    let timing = Timing::start("guihai:check-in");
+    let stored = checkins::check_in(&code, &payload, new_id(), now_ms()).await;
+    timing.end();
+    match stored {
+        Ok(Scanned::New(check_in)) => Outcome::CheckedIn {
+            check_in,
+            already: false,
+        },
+        Ok(Scanned::Already(check_in)) => Outcome::CheckedIn {
+            check_in,
+            already: true,
+        },
+        Err(error) => Outcome::NotSaved(error),
+    }
+}
+
+/// Opens the payload of a `/q/` link: what it is, checked, and acted on (an activity's code checks in).
+pub async fn open(payload: String) -> Outcome {
+    let link = format!("{}{payload}", qr::LINK_PATH);
+    if records::session().is_none() {
+        hints::remember_after_sign_in(&link);
+        return Outcome::SignInFirst;
+    }
+    let verified = records::verifier().verify(&link);
+    match verified.and_then(|code| code.check_time(server_now_secs()).map(|()| code)) {
+        Err(error) => Outcome::Invalid(error),
+        Ok(code) => match code.subject {
+            Subject::Activity { .. } => check_in(code, payload).await,
+            Subject::Organisation { org_id } => match report::check(&code, org_id) {
+                Ok(()) => Outcome::Report { code, org_id, payload },
+                Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
+                Err(report::Refusal::Already) => Outcome::AlreadyReported(code),
+            },
+            Subject::Member { .. } => Outcome::Member { code, link },
+        },
+    }
+}
+
+#[component]
+pub fn CheckInLink() -> impl IntoView {
+    let params = use_params_map();
+    // Opening the link is the act of checking in: run it once per payload, not on every re-render.
+    let opened = LocalResource::new(move || open(params.read().get("payload").unwrap_or_default()));
+    view! {
+        <OpenInBrowser />
+        <CodeOutcome outcome=Signal::derive(move || opened.get()) reopen=Callback::new(move |()| opened.refetch()) />
+    }
+}
+
+/// What opening a code led to (`open`; `None` while it is being opened), shown where it was opened: its own
+/// `/q/` page, or the scanner. `reopen` opens the code again (once the phone learnt the key it was signed by).
+#[component]
+pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    Effect::new(move |_| {
+        match outcome.get() {
+            // Stored before it was shown: sending it waits for the confirmation to be on screen.
+            Some(Outcome::CheckedIn { already: false, .. }) => after_paint(move || sync.local_write()),
+            // Signed by a key the server made since this phone last synced: a sync (online) brings it.
+            Some(Outcome::Invalid(CodeError::UnknownKey)) => sync.sync_now(),
+            _ => {}
+        }
+    });
+    // Once new keys arrive, the code that needed one is read again.
+    let known_keys = Memo::new(move |_| sync.watch(|| records::trusted_keys().len())());
+    Effect::new(move |before: Option<usize>| {
+        let now = known_keys.get();
+        let waiting = matches!(outcome.get_untracked(), Some(Outcome::Invalid(CodeError::UnknownKey)));
+        if waiting && before.is_some_and(|before| before != now) {
+            reopen.run(());
+        }
+        now
+    });
+    let shown = move || {
+        let Some(outcome) = outcome.get() else {
+            return ().into_any();
+        };
+        match outcome {
+        Outcome::SignInFirst => view! {
+            <section class="card" data-testid="checkin-result" data-result="sign-in">
+                <p>{i18n.t("checkin.sign_in_first")}</p>
+                <A href="/signin" attr:class="button primary">{i18n.t("signin.title")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::Invalid(error) => view! {
+            <section class="card problem" data-testid="checkin-result" data-result="invalid" data-error=error.as_str()>
+                <h1>{i18n.t("checkin.title")}</h1>
+                <p class="error" role="alert">{i18n.t(&format!("code.{}", error.as_str()))}</p>
+                <A href="/">{i18n.t("app.back_home")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::NotSaved(error) => view! {
+            <section class="card problem" data-testid="checkin-result" data-result="not-saved">
+                <p class="error" role="alert">{i18n.t(error.message_key())}</p>
+            </section>
+        }
+        .into_any(),
+        Outcome::Report { code, org_id, payload } => view! { <ReportConfirm code org_id payload /> }.into_any(),
+        Outcome::AlreadyReported(code) => view! {
+            <section class="card" data-testid="checkin-result" data-result="already-reported">
+                <p>{i18n.t_with("report.already", &[("org", &code.name)])}</p>
+                <A href="/">{i18n.t("app.back_home")}</A>
+            </section>
+        }
+        .into_any(),
+        Outcome::Member { code, link } => {
+            let member_id = match code.subject {
+                Subject::Member { member_id } => Some(member_id),
+                _ => None,
+            };
+            view! {
+                <section class="card success" data-testid="checkin-result" data-result="member">
+                    <h1>{i18n.t("card.verified")}</h1>
+                    <p class="card-name" data-testid="verified-name">{code.name.clone()}</p>
+                    <p>{code.detail.clone()}</p>
+                    <p class="note">{i18n.t_with("card.valid_until", &[("time", &format_time(i64::from(code.valid_until) * 1000))])}</p>
+                    {member_id.map(|member_id| view! { <RecordCard member_id link /> })}
+                    <A href="/">{i18n.t("app.back_home")}</A>
+                </section>
+            }
+            .into_any()
+        }
+        Outcome::CheckedIn { check_in, already } => view! {
+            <section class="card success" data-testid="checkin-result" data-result=if already { "already" } else { "done" }>
+                <h1>{i18n.t(if already { "checkin.already" } else { "checkin.done" })}</h1>
+                <dl>
+                    <dt>{i18n.t("checkin.activity")}</dt>
+                    <dd data-testid="checkin-activity">{check_in.title.clone()}</dd>
+                    <dt>{i18n.t("checkin.org")}</dt>
+                    <dd>{check_in.org_name.clone()}</dd>
+                    <dt>{i18n.t("checkin.time")}</dt>
+                    <dd>{format_time(check_in.scanned_at)}</dd>
+                </dl>
+                <p class="note">{i18n.t("checkin.waiting_note")}</p>
+                <A href="/checkins" attr:class="button primary" attr:data-testid="view-checkins">{i18n.t("checkin.view_all")}</A>
+            </section>
+        }
+        .into_any(),
+    }
+    };
+    view! { {shown} }
+}
