@@ -85,6 +85,36 @@ export async function apiSession(url, code) {
   return { token: body.token, clientId, me: body.me };
 }
 
+const SURNAMES = [...'王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗'];
+const GIVEN = [...'文华明国建立志海春秀英'];
+
+/** A name of its own for each of up to 2,200 members: 20 surnames, 110 two-character given names. */
+export function nameOf(n) {
+  const pair = Math.floor(n / SURNAMES.length);
+  const first = GIVEN[Math.floor(pair / (GIVEN.length - 1))];
+  const others = GIVEN.filter((c) => c !== first);
+  return `${SURNAMES[n % SURNAMES.length]}${first}${others[pair % others.length]}`;
+}
+
+/** A township roster (CSV, as its import takes it) of members of 新安镇 named `names`, phone numbers 13950000000 up. */
+export function rosterCsv(names) {
+  const rows = names.map(
+    (name, n) => `${name},139${String(50_000_000 + n)},男,1990,新安镇,2015-07-01,GN-2027-${String(n + 1).padStart(4, '0')}`,
+  );
+  return ['姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号', ...rows].join('\n');
+}
+
+/** Imports `csv` into the township `admin` administers; returns the activations (one-time codes). */
+export async function importRoster(url, admin, csv) {
+  const imported = await fetch(new URL(`/api/v1/orgs/${admin.me.home_org.id}/roster`, url), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'text/csv; charset=utf-8' },
+    body: csv,
+  });
+  assert.equal(imported.status, 201, await imported.clone().text());
+  return (await imported.json()).imported;
+}
+
 /** Every record the server shows this session, following the pull pages to the end. */
 export async function pullAll(url, session) {
   const records = [];

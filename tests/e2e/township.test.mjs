@@ -4,35 +4,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { api, e2eTest, startServer } from './harness.mjs';
-import { apiSession, signedInPhone } from './flows.mjs';
+import { apiSession, importRoster, nameOf, rosterCsv, signedInPhone } from './flows.mjs';
 
 const MEMBERS = 2_200;
-const SURNAMES = [...'王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗'];
-const GIVEN = [...'文华明国建立志海春秀英'];
-
-/** A name of its own for each of 2,200 members: 20 surnames, 110 two-character given names. */
-function nameOf(n) {
-  const pair = Math.floor(n / SURNAMES.length);
-  const first = GIVEN[Math.floor(pair / (GIVEN.length - 1))];
-  const others = GIVEN.filter((c) => c !== first);
-  return `${SURNAMES[n % SURNAMES.length]}${first}${others[pair % others.length]}`;
-}
 
 e2eTest('a township of 2,200 members: one search finds a member, and 失联 is listed a page at a time', async () => {
   const server = await startServer();
   const admin = await apiSession(server.url, 'GH-T01'); // 新安镇
   const names = Array.from({ length: MEMBERS }, (_, n) => nameOf(n));
   assert.equal(new Set(names).size, MEMBERS, 'every name its own');
-  const rows = names.map(
-    (name, n) => `${name},139${String(50_000_000 + n)},男,1990,新安镇,2015-07-01,GN-2027-${String(n + 1).padStart(4, '0')}`,
-  );
-  const csv = ['姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号', ...rows].join('\n');
-  const imported = await fetch(new URL(`/api/v1/orgs/${admin.me.home_org.id}/roster`, server.url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'text/csv; charset=utf-8' },
-    body: csv,
-  });
-  assert.equal(imported.status, 201, await imported.text());
+  await importRoster(server.url, admin, rosterCsv(names));
 
   const { page } = await signedInPhone(server, 'GH-T01');
   await page.getByTestId('nav-township').click();
