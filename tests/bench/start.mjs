@@ -3,6 +3,8 @@
 //
 //   cold            a fresh browser profile (empty HTTP and service worker caches), the server running:
 //                   from navigation start until the sign-in form is on the screen.
+//   cold, slow link the same on an emulated network (Lighthouse's slow 4G, and a poor link): also when the
+//                   page's own frame and progress bar (index.html, before any wasm) is on the screen.
 //   repeat offline  a signed-in member whose service worker holds the app, the network off and the server
 //                   stopped, reloading: from navigation start until the home screen is on the screen.
 //
@@ -16,24 +18,49 @@ import { PHONE_SCREEN, launchBrowser, newPhone, startServer, waitForServiceWorke
 const RUNS = 5;
 const CPU_SLOWDOWN = 4;
 const MEMBER = 'GH-M01';
+/** Cold starts on each slow link: fewer, as each takes seconds. */
+const LINK_RUNS = 3;
 const SIGN_IN_SCREEN = '[data-testid=app] [data-testid=activation-code]';
 const HOME_SCREEN = '[data-testid=app] [data-testid=home]';
+/** The frame and progress bar index.html paints by itself while the wasm downloads. */
+const LOADING_FRAME = '[data-testid=loading]';
+/**
+ * The links a first visit is measured on (1 kbit = 1000 bits), with the goals: usable (the sign-in form) within
+ * `usableGoalMs`, and the page's own frame within `frameGoalMs`.
+ */
+const LINKS = [
+  { name: 'slow 4G', latencyMs: 150, downKbps: 1600, upKbps: 750, usableGoalMs: 2000 },
+  { name: 'poor link', latencyMs: 400, downKbps: 400, upKbps: 400, usableGoalMs: 6000, frameGoalMs: 1500 },
+];
 
-/** Slows the page's CPU down, loads it with `navigate`, and returns the milliseconds until `selector` showed. */
-async function timeStart(phone, page, selector, navigate) {
-  await phone.addInitScript(markWhenShown, selector);
+/**
+ * Slows the page's CPU down (and its network, given a `link`), loads it with `navigate`, and returns the
+ * milliseconds until `selector` showed; with `frame`, also until index.html's loading frame showed.
+ */
+async function timeStart(phone, page, selector, navigate, { link, frame = false } = {}) {
+  await phone.addInitScript(markWhenShown, [selector, '__shownAt']);
+  if (frame) await phone.addInitScript(markWhenShown, [LOADING_FRAME, '__frameAt']);
   const cdp = await phone.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+  if (link) {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: link.latencyMs,
+      downloadThroughput: (link.downKbps * 1000) / 8,
+      uploadThroughput: (link.upKbps * 1000) / 8,
+    });
+  }
   await navigate();
   await page.waitForFunction(() => window.__shownAt !== undefined, null, { timeout: 120_000 });
-  return page.evaluate(() => window.__shownAt);
+  return page.evaluate(() => ({ usable: window.__shownAt, frame: window.__frameAt }));
 }
 
-async function cold(browser, server) {
+async function cold(browser, server, link) {
   const phone = await newPhone(browser, server.url);
   try {
     const page = await phone.newPage();
-    return await timeStart(phone, page, SIGN_IN_SCREEN, () => page.goto('/'));
+    return await timeStart(phone, page, SIGN_IN_SCREEN, () => page.goto('/'), { link, frame: link !== undefined });
   } finally {
     await phone.close();
   }
@@ -49,22 +76,32 @@ async function repeatOffline(browser) {
     await waitForServiceWorker(page);
     await server.stop();
     await phone.setOffline(true);
-    return await timeStart(phone, page, HOME_SCREEN, () => page.reload());
+    return (await timeStart(phone, page, HOME_SCREEN, () => page.reload())).usable;
   } finally {
     await phone.close();
     await server.stop();
   }
 }
 
-/** `RUNS` timings, after one that is not kept: the first page of a new browser also pays for its warming up. */
-async function repeat(name, measure) {
+/** `count` timings, after one that is not kept: the first page of a new browser also pays for its warming up. */
+async function repeat(name, measure, count = RUNS) {
   await measure();
   const runs = [];
-  for (let run = 1; run <= RUNS; run += 1) {
-    runs.push(Math.round(await measure()));
-    console.error(`${name} ${run}/${RUNS}: ${runs.at(-1)} ms`);
+  for (let run = 1; run <= count; run += 1) {
+    runs.push(await measure());
+    console.error(`${name} ${run}/${count}: ${JSON.stringify(runs.at(-1))}`);
   }
   return runs;
+}
+
+/** Cold starts on `link`: the frame's and the sign-in form's times, each run. */
+async function onLink(browser, server, link) {
+  const runs = await repeat(link.name, () => cold(browser, server, link), LINK_RUNS);
+  return {
+    ...link,
+    frameMs: runs.map((run) => Math.round(run.frame)),
+    usableMs: runs.map((run) => Math.round(run.usable)),
+  };
 }
 
 const server = await startServer();
@@ -75,9 +112,11 @@ try {
     chromium: browser.version(),
     cpuSlowdown: CPU_SLOWDOWN,
     screen: PHONE_SCREEN,
-    coldMs: await repeat('cold', () => cold(browser, server)),
-    repeatOfflineMs: await repeat('repeat offline', () => repeatOffline(browser)),
+    coldMs: (await repeat('cold', () => cold(browser, server))).map((run) => Math.round(run.usable)),
+    links: [],
+    repeatOfflineMs: (await repeat('repeat offline', () => repeatOffline(browser))).map(Math.round),
   };
+  for (const link of LINKS) result.links.push(await onLink(browser, server, link));
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await browser.close();
