@@ -159,6 +159,7 @@ pub async fn pull(token: &str, client_id: Id, cursor: u64) -> Reply<PullResponse
 }
 
 /// What a secretary or administrator screen gets back from a call that changes something.
+#[cfg(feature = "staff")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     Done,
@@ -182,6 +183,7 @@ pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T>
 }
 
 /// `POST` for the online-only screens, with an optional JSON body.
+#[cfg(feature = "staff")]
 pub async fn post(token: &str, path: &str, body: Option<&impl serde::Serialize>) -> Answer {
     let mut post = api(Method::POST, path).bearer_auth(token);
     if let Some(body) = body {
@@ -211,11 +213,13 @@ pub async fn post_json<T: DeserializeOwned>(token: &str, path: &str, body: &impl
 
 /// `GET` of a file to save (a poster, a spreadsheet), as it is; `None` when the server cannot be asked or says
 /// no. Bytes, not text: decoding text drops a byte order mark, which Excel needs.
+#[cfg(feature = "staff")]
 pub async fn get_file(token: &str, path: &str) -> Option<Vec<u8>> {
     Some(get_ok(token, path).await?.bytes().await.ok()?.to_vec())
 }
 
 /// Sends a CSV file and reads the JSON answer whatever its status (a refused import explains itself).
+#[cfg(feature = "staff")]
 pub async fn post_csv<T: DeserializeOwned>(token: &str, path: &str, csv: Vec<u8>) -> Option<T> {
     let response = api(Method::POST, path)
         .timeout(push_deadline(csv.len()))

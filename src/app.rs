@@ -3,27 +3,22 @@
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::path;
+use leptos_router::{path, MatchNestedRoutes};
 
 use crate::i18n::{use_i18n, I18n};
-use crate::pages::activities::{
-    ActivitiesPage, AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage, VolunteerPage,
-};
+use crate::pages::activities::ActivitiesPage;
 use crate::pages::card::CardPage;
 use crate::pages::certificate::CertificatePage;
 use crate::pages::checkin::CheckInLink;
 use crate::pages::checkins::MyCheckIns;
-use crate::pages::county::CountyPage;
 use crate::pages::devices::DevicesPage;
 use crate::pages::home::Home;
-use crate::pages::notices::{NoticePage, NoticesPage, ReceiptsPage};
-use crate::pages::org::OrgPage;
+use crate::pages::notices::{NoticePage, NoticesPage};
 use crate::pages::pin::SetPinPage;
 use crate::pages::profile::ProfilePage;
 use crate::pages::scan::ScanPage;
 use crate::pages::signin::SignIn;
 use crate::pages::signout::SignOut;
-use crate::pages::township::TownshipPage;
 use crate::pwa::UpdatePrompt;
 use crate::store::{hints, records};
 use crate::store::{Opened, StoreError};
@@ -64,26 +59,57 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
                         <Route path=path!("/checkins") view=MyCheckIns />
                         <Route path=path!("/notices") view=NoticesPage />
                         <Route path=path!("/notices/:id") view=NoticePage />
-                        <Route path=path!("/notices/:id/receipts") view=ReceiptsPage />
                         <Route path=path!("/sync") view=SyncPage />
                         <Route path=path!("/scan") view=ScanPage />
                         <Route path=path!("/q/:payload") view=CheckInLink />
-                        <Route path=path!("/org/:id") view=OrgPage />
                         <Route path=path!("/activities") view=ActivitiesPage />
-                        <Route path=path!("/org/:id/activities") view=OrgActivitiesPage />
-                        <Route path=path!("/org/:id/activities/new") view=NewActivityPage />
-                        <Route path=path!("/org/:id/activities/:aid") view=EditActivityPage />
-                        <Route path=path!("/org/:id/activities/:aid/code") view=DoorCodePage />
-                        <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
-                        <Route path=path!("/org/:id/volunteer") view=VolunteerPage />
-                        <Route path=path!("/township/:id") view=TownshipPage />
-                        <Route path=path!("/county/:id") view=CountyPage />
+                        <StaffRoutes />
                     </Routes>
                 </main>
             </div>
         </Router>
     }
     .into_any()
+}
+
+/// The staff screens (core's `screens::STAFF_PATHS`), in the staff app.
+#[cfg(feature = "staff")]
+#[component(transparent)]
+fn StaffRoutes() -> impl MatchNestedRoutes + Clone {
+    use crate::pages::activities::{
+        AttendancePage, DoorCodePage, EditActivityPage, NewActivityPage, OrgActivitiesPage, VolunteerPage,
+    };
+    use crate::pages::county::CountyPage;
+    use crate::pages::org::OrgPage;
+    use crate::pages::send_notices::ReceiptsPage;
+    use crate::pages::township::TownshipPage;
+    view! {
+        <Route path=path!("/org/:id") view=OrgPage />
+        <Route path=path!("/org/:id/activities") view=OrgActivitiesPage />
+        <Route path=path!("/org/:id/activities/new") view=NewActivityPage />
+        <Route path=path!("/org/:id/activities/:aid") view=EditActivityPage />
+        <Route path=path!("/org/:id/activities/:aid/code") view=DoorCodePage />
+        <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
+        <Route path=path!("/org/:id/volunteer") view=VolunteerPage />
+        <Route path=path!("/township/:id") view=TownshipPage />
+        <Route path=path!("/county/:id") view=CountyPage />
+        <Route path=path!("/receipts/:id") view=ReceiptsPage />
+        <Route path=path!("/record/:payload") view=CheckInLink />
+    }
+    .into_inner()
+}
+
+/// The member app has none: it leaves for the staff app with a full page load (`StaffLink`).
+#[cfg(not(feature = "staff"))]
+#[component(transparent)]
+fn StaffRoutes() -> impl MatchNestedRoutes + Clone {}
+
+/// A link to a staff screen. In the member app, a page load (the server answers it with the staff app); in the
+/// staff app, a move inside it.
+#[component]
+pub fn StaffLink(href: String, testid: &'static str, children: Children) -> impl IntoView {
+    let external = (!cfg!(feature = "staff")).then_some("external");
+    view! { <a href=href class="button" rel=external data-testid=testid>{children()}</a> }
 }
 
 /// Nothing is read, written or synced: the member's data stays as it is until a build that can use it runs.
@@ -110,7 +136,7 @@ fn up(path: &str) -> String {
         None | Some(0) => "/".into(),
         Some(at) => {
             let parent = &path[..at];
-            // `/org`, `/township`, `/county` and `/q` alone are not pages.
+            // `/org`, `/township`, `/county`, `/q`, `/receipts` and `/record` alone are not pages.
             if parent.rfind('/') == Some(0) && !parent[1..].contains('/') && PREFIXES.contains(&parent) {
                 "/".into()
             } else {
@@ -120,7 +146,7 @@ fn up(path: &str) -> String {
     }
 }
 
-const PREFIXES: [&str; 4] = ["/org", "/township", "/county", "/q"];
+const PREFIXES: [&str; 6] = ["/org", "/township", "/county", "/q", "/receipts", "/record"];
 
 /// A page that needs a signed-in member leads to sign-in when nobody is (signed out here or in another tab, or
 /// the session ended). Signing in and opening a code link (which says so itself) are for anyone.

@@ -51,11 +51,13 @@ pub fn format_date(ms: i64) -> String {
 }
 
 /// Local date and time as a `datetime-local` input takes it: `2026-11-30T14:00`.
+#[cfg(feature = "staff")]
 pub fn input_time(ms: i64) -> String {
     format_time(ms).replacen(' ', "T", 1)
 }
 
 /// A `datetime-local` input's value (local time) in Unix milliseconds, if it is one.
+#[cfg(feature = "staff")]
 pub fn parse_input_time(text: &str) -> Option<i64> {
     if text.len() != "2026-11-30T14:00".len() {
         return None;

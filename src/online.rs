@@ -5,10 +5,6 @@
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use serde::de::DeserializeOwned;
-
-use crate::api;
-use crate::store::records;
 
 /// The id in the route's parameter `name`, when it is one.
 pub fn id_param(name: &'static str) -> impl Fn() -> Option<Id> + Copy + 'static {
@@ -17,11 +13,12 @@ pub fn id_param(name: &'static str) -> impl Fn() -> Option<Id> + Copy + 'static 
 }
 
 /// `GET` of `path()` with the session, again whenever it changes; `None` offline, signed out, or refused.
-pub fn fetched<T: DeserializeOwned + 'static>(
+#[cfg(feature = "staff")]
+pub fn fetched<T: serde::de::DeserializeOwned + 'static>(
     path: impl Fn() -> Option<String> + Copy + 'static,
 ) -> LocalResource<Option<T>> {
     LocalResource::new(move || async move {
-        let token = records::session()?.token;
-        api::get_json::<T>(&token, &path()?).await
+        let token = crate::store::records::session()?.token;
+        crate::api::get_json::<T>(&token, &path()?).await
     })
 }

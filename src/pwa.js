@@ -24,6 +24,12 @@ export function registerServiceWorker() {
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
 }
 
+// Asks the service worker to keep the staff app on this phone (a staff member's), for use with no network.
+export function keepStaffApp() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: 'CACHE_STAFF' }));
+}
+
 export function applyUpdate() {
   navigator.serviceWorker.getRegistration().then((registration) => {
     if (!registration || !registration.waiting) {

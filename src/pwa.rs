@@ -18,6 +18,9 @@ extern "C" {
     pub fn register_service_worker();
     #[wasm_bindgen(js_name = applyUpdate)]
     fn apply_update();
+    /// Has the service worker keep the staff app on this phone, for a staff member's use with no network.
+    #[wasm_bindgen(js_name = keepStaffApp)]
+    pub fn keep_staff_app();
     #[wasm_bindgen(js_name = withSyncLock)]
     fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>, wait: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storageEstimate)]

@@ -5,8 +5,9 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "staff")]
 use crate::api::Answer;
-use crate::i18n::{use_i18n, I18n};
+use crate::i18n::use_i18n;
 
 /// What the bar shows: whether it went well, and the words.
 #[derive(Clone, PartialEq)]
@@ -56,6 +57,7 @@ pub fn ToastBar() -> impl IntoView {
 }
 
 /// A problem's translation key (what to do about it).
+#[cfg(feature = "staff")]
 fn problem_key(answer: Answer) -> &'static str {
     match answer {
         Answer::Done => "steward.done",
@@ -66,7 +68,8 @@ fn problem_key(answer: Answer) -> &'static str {
 }
 
 /// Says how an action went in the answer bar: `done` (words naming who or what) when it went through.
-pub fn tell(toast: Toast, i18n: I18n, answer: Answer, done: String) {
+#[cfg(feature = "staff")]
+pub fn tell(toast: Toast, i18n: crate::i18n::I18n, answer: Answer, done: String) {
     match answer {
         Answer::Done => toast.ok(done),
         problem => toast.problem(i18n.t(problem_key(problem))),

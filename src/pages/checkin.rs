@@ -11,7 +11,6 @@ use leptos_router::hooks::use_params_map;
 
 use crate::clock::{after_paint, format_time, new_id, now_ms, server_now_secs, Timing};
 use crate::i18n::use_i18n;
-use crate::pages::activities::RecordCard;
 use crate::pages::report::{self, ReportConfirm};
 use crate::store::checkins::{self, Scanned, Shown};
 use crate::store::{hints, records, StoreError};
@@ -80,6 +79,29 @@ pub async fn open(payload: String) -> Outcome {
             Subject::Member { .. } => Outcome::Member { code, link },
         },
     }
+}
+
+/// Recording a scanned member card at one of the secretary's activities: here in the staff app; from the member
+/// app, the same card opened in the staff app (`/record/<payload>`), for a secretary.
+#[cfg(feature = "staff")]
+#[component]
+fn RecordAtDoor(member_id: Id, link: String) -> impl IntoView {
+    view! { <crate::pages::activities::RecordCard member_id link /> }
+}
+
+#[cfg(not(feature = "staff"))]
+#[component]
+fn RecordAtDoor(member_id: Id, link: String) -> impl IntoView {
+    let _ = member_id;
+    let i18n = use_i18n();
+    let payload = link.strip_prefix(qr::LINK_PATH).unwrap_or_default().to_owned();
+    (!records::secretary_of().is_empty()).then(|| {
+        view! {
+            <crate::app::StaffLink href=format!("/record/{payload}") testid="record-card">
+                {i18n.t("card.record_at_door")}
+            </crate::app::StaffLink>
+        }
+    })
 }
 
 #[component]
@@ -163,7 +185,7 @@ pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> im
                     <p class="card-name" data-testid="verified-name">{code.name.clone()}</p>
                     <p>{code.detail.clone()}</p>
                     <p class="note">{i18n.t_with("card.valid_until", &[("time", &format_time(i64::from(code.valid_until) * 1000))])}</p>
-                    {member_id.map(|member_id| view! { <RecordCard member_id link /> })}
+                    {member_id.map(|member_id| view! { <RecordAtDoor member_id link /> })}
                     <A href="/">{i18n.t("app.back_home")}</A>
                 </section>
             }

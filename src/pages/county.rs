@@ -9,8 +9,8 @@ use leptos_router::components::A;
 
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
-use crate::pages::notices::SendNotices;
 use crate::pages::org::DownloadSheet;
+use crate::pages::send_notices::SendNotices;
 
 #[component]
 pub fn CountyPage() -> impl IntoView {

@@ -4,6 +4,7 @@ use guihai_core::domain::Role;
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
+use crate::app::StaffLink;
 use crate::i18n::use_i18n;
 use crate::pages::report::{my_situation, situation_words, Journey};
 use crate::pwa::InstallOffer;
@@ -17,6 +18,14 @@ pub fn Home() -> impl IntoView {
     let sync = use_sync();
     let me = sync.watch(records::me);
     let unread = sync.watch(records::unread_notices);
+    // A staff member's phone keeps the staff app too: their screens at an event with no signal are in it.
+    Effect::new(move |kept: Option<bool>| {
+        let staff = me().is_some_and(|me| me.roles.iter().any(|role| *role != Role::Member));
+        if staff && kept != Some(true) {
+            crate::pwa::keep_staff_app();
+        }
+        staff
+    });
     move || match me() {
         None => view! { <Redirect path="/signin" /> }.into_any(),
         Some(me) => {
@@ -44,14 +53,14 @@ pub fn Home() -> impl IntoView {
                     <A href="/scan" attr:class="button primary scan" attr:data-testid="nav-scan">{i18n.t("scan.title")}</A>
                     {me.roles.iter().filter_map(|role| match role {
                         Role::Secretary { org_id } => Some(view! {
-                            <A href=format!("/org/{org_id}/activities") attr:class="button" attr:data-testid="nav-org-activities">{i18n.t("activities.manage_title")}</A>
-                            <A href=format!("/org/{org_id}") attr:class="button" attr:data-testid="nav-org">{i18n.t("home.my_org")}</A>
+                            <StaffLink href=format!("/org/{org_id}/activities") testid="nav-org-activities">{i18n.t("activities.manage_title")}</StaffLink>
+                            <StaffLink href=format!("/org/{org_id}") testid="nav-org">{i18n.t("home.my_org")}</StaffLink>
                         }.into_any()),
                         Role::TownshipAdmin { org_id } => Some(view! {
-                            <A href=format!("/township/{org_id}") attr:class="button" attr:data-testid="nav-township">{i18n.t("home.my_township")}</A>
+                            <StaffLink href=format!("/township/{org_id}") testid="nav-township">{i18n.t("home.my_township")}</StaffLink>
                         }.into_any()),
                         Role::CountyAdmin { org_id } => Some(view! {
-                            <A href=format!("/county/{org_id}") attr:class="button" attr:data-testid="nav-county">{i18n.t("home.my_county")}</A>
+                            <StaffLink href=format!("/county/{org_id}") testid="nav-county">{i18n.t("home.my_county")}</StaffLink>
                         }.into_any()),
                         Role::Member => None,
                     }).collect_view()}

@@ -16,7 +16,7 @@ use crate::api;
 use crate::clock::{format_date, format_time, input_time, now_ms, parse_input_time};
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
-use crate::pages::notices::SendNotices;
+use crate::pages::send_notices::SendNotices;
 use crate::qr_image::QrImage;
 use crate::store::records;
 use crate::toast::{confirmed, tell, use_toast};

@@ -4,7 +4,6 @@
 //! any other text is said so on this page and scanning goes on.
 
 use guihai_core::qr;
-use guihai_core::sync::QrDrawing;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::prelude::*;
@@ -29,10 +28,11 @@ extern "C" {
 
 /// `text` drawn as a QR code by the scanner's worker (the encoder is not in the app's first load); `None` when
 /// the worker cannot be started or the text is too long.
-pub async fn draw(text: &str) -> Option<QrDrawing> {
+#[cfg(feature = "staff")]
+pub async fn draw(text: &str) -> Option<guihai_core::sync::QrDrawing> {
     let answer = JsFuture::from(draw_qr(text)).await.ok()?;
     let field = |name: &str| js_sys::Reflect::get(&answer, &name.into()).ok();
-    Some(QrDrawing {
+    Some(guihai_core::sync::QrDrawing {
         path: field("path")?.as_string()?,
         modules: field("modules")?.as_f64()? as u32,
     })

@@ -14,10 +14,10 @@ use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
 use crate::pages::devices::describe;
-use crate::pages::notices::SendNotices;
 use crate::pages::org::{attended_words, Action, Contact, DownloadSheet, MemberList};
 use crate::pages::report::situation_words;
 use crate::pages::roster::{ActivationCard, RosterImportForm};
+use crate::pages::send_notices::SendNotices;
 use crate::store::records;
 use crate::toast::{confirmed, tell, use_toast};
 

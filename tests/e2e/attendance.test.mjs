@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
-import { e2eTest, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import { e2eTest, newPhone, screenshot, startServer, waitForServiceWorker, waitForStaffApp } from './harness.mjs';
 import {
   activityLinks,
   apiSession,
@@ -26,16 +26,21 @@ e2eTest('the secretary scans a card offline, the member scans the code too: one 
   await member.page.goto('/card');
   const cardLink = await member.page.getByTestId('card-qr').getAttribute('data-link');
 
-  // The secretary's phone, with no signal, scans it and records the member at the running activity.
+  // The secretary's phone, with no signal, scans it and records the member at the running activity: the
+  // scanner (member app) verifies the card, and the staff app, kept on the phone, records it.
   const browser = await launchCameraBrowser(cardLink);
   const phone = await newPhone(browser, server.url);
   const secretary = await phone.newPage();
   await signInOnPhone(secretary, 'GH-S01');
   await waitForServiceWorker(secretary);
   await waitForFirstSync(secretary);
+  await waitForStaffApp(secretary);
   await phone.setOffline(true);
   await secretary.getByTestId('nav-scan').click();
   await secretary.locator('[data-testid=checkin-result][data-result=member]').waitFor();
+  await secretary.getByTestId('record-card').click();
+  await secretary.locator('[data-testid=checkin-result][data-result=member]').waitFor();
+  assert.ok(new URL(secretary.url()).pathname.startsWith('/record/'), 'the staff app records it');
   const record = secretary.getByTestId('record-attendance').filter({ hasText: activity.title });
   await record.click();
   await secretary.getByTestId('attendance-recorded').waitFor();

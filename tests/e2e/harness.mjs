@@ -306,6 +306,25 @@ export async function waitForServiceWorker(page, { timeout = 30_000 } = {}) {
   }
 }
 
+/**
+ * Waits until the service worker keeps the staff app on this phone (a staff member's home screen asks it to),
+ * so that the staff screens open with no network.
+ */
+export async function waitForStaffApp(page, { timeout = 30_000 } = {}) {
+  const kept = () =>
+    page.evaluate(async () => {
+      for (const name of await caches.keys()) {
+        if (await (await caches.open(name)).match('/staff/index.html')) return true;
+      }
+      return false;
+    });
+  // Asked again and again from here: the predicate is asynchronous, which waitForFunction does not wait for.
+  for (const started = Date.now(); !(await kept()); ) {
+    if (Date.now() - started > timeout) throw new Error(`the staff app was not kept within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Saves a screenshot as docs/screenshots/<name>.png and returns its path. */
 export async function screenshot(page, name) {
   const folder = path.join(REPO_ROOT, 'docs', 'screenshots');

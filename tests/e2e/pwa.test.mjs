@@ -7,8 +7,8 @@ import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answered, signedInPhone } from './flows.mjs';
-import { e2eTest, launchBrowser, newPhone, startServer, waitForServiceWorker } from './harness.mjs';
+import { answered, signedInPhone, waitForFirstSync } from './flows.mjs';
+import { e2eTest, launchBrowser, newPhone, startServer, waitForServiceWorker, waitForStaffApp } from './harness.mjs';
 
 const LOCALES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'locales');
 const SW_VERSION = /const VERSION = "([^"]+)";/;
@@ -179,4 +179,55 @@ e2eTest('after signing in, home offers to add the app to the home screen, by the
   await page.reload();
   await page.getByTestId('home').waitFor();
   assert.equal(await offer.count(), 0);
+});
+
+e2eTest("a member downloads the member app only; a secretary's phone keeps the staff app, for use offline", async () => {
+  const server = await startServer();
+  const fetchedStaffFiles = (page) => {
+    const staff = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/staff/')) staff.push(request.url());
+    });
+    return staff;
+  };
+  const cachedStaffFiles = (page) =>
+    page.evaluate(async () => {
+      const kept = [];
+      for (const name of await caches.keys()) {
+        const requests = await (await caches.open(name)).keys();
+        kept.push(...requests.map((request) => new URL(request.url).pathname).filter((at) => at.startsWith('/staff/')));
+      }
+      return kept;
+    });
+
+  // A member: signed in, synced, home shown, the service worker installed; not a byte of the staff app.
+  const member = await signedInPhone(server, 'GH-M01');
+  const memberFetched = fetchedStaffFiles(member.page);
+  await waitForServiceWorker(member.page);
+  await waitForFirstSync(member.page);
+  await member.page.reload();
+  await member.page.getByTestId('home').waitFor();
+  assert.deepEqual(memberFetched, []);
+  assert.deepEqual(await cachedStaffFiles(member.page), []);
+
+  // A secretary: home asks the service worker to keep the staff app, and their screens open in it.
+  const { phone, page } = await signedInPhone(server, 'GH-S01');
+  const secretaryFetched = fetchedStaffFiles(page);
+  await waitForServiceWorker(page);
+  await waitForStaffApp(page);
+  const kept = await cachedStaffFiles(page);
+  assert.ok(kept.some((at) => at.endsWith('_bg.wasm')), `the staff app is kept: ${kept}`);
+  await page.getByTestId('nav-org').click();
+  await page.getByTestId('org-page').waitFor();
+  assert.ok(secretaryFetched.some((url) => url.endsWith('_bg.wasm')), 'the staff screen runs the staff app');
+
+  await page.getByTestId('org-activities-link').click();
+  await page.getByTestId('org-activities').waitFor();
+
+  // With no network, the secretary's activities open from the phone, and home too.
+  await phone.setOffline(true);
+  await page.reload();
+  await page.getByTestId('org-activities').waitFor();
+  await page.goto('/');
+  await page.getByTestId('home').waitFor();
 });

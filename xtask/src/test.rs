@@ -18,10 +18,15 @@ pub fn test(ws: &Workspace) -> Result {
             "clippy --workspace --exclude guihai --all-targets -- -D warnings",
         ))
     })?;
-    step("lints: app (wasm)", || {
+    // The member app and the staff app are two builds of the crate (its `staff` feature): both are linted.
+    step("lints: app (wasm), member and staff", || {
         run(&mut cargo(
             ws,
             &format!("clippy -p guihai --target {WASM_TARGET} --all-targets -- -D warnings"),
+        ))?;
+        run(&mut cargo(
+            ws,
+            &format!("clippy -p guihai --target {WASM_TARGET} --all-targets --features staff -- -D warnings"),
         ))
     })?;
     step("unit tests: core, server, xtask", || {

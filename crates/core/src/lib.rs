@@ -16,6 +16,7 @@ pub mod profile;
 pub mod qr;
 pub mod report;
 pub mod roster;
+pub mod screens;
 pub mod situation;
 pub mod sync;
 

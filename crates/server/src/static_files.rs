@@ -1,6 +1,7 @@
 //! The built app from `--dist`: files as they are (with the `.br`/`.gz` siblings xtask wrote, when the browser
-//! takes them), `index.html` for the app's own routes (`/q/<payload>`, `/checkins`, ...), and cache headers that
-//! let a phone keep hashed assets forever while always revalidating what names them.
+//! takes them), `index.html` for the app's own routes (`/q/<payload>`, `/checkins`, ...), the staff app's page
+//! `staff/index.html` for the staff screens (core's `screens`), and cache headers that let a phone keep hashed
+//! assets forever while always revalidating what names them.
 
 use std::path::{Path, PathBuf};
 
@@ -12,22 +13,40 @@ use axum::Router;
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
+use guihai_core::screens::{is_staff_path, STAFF_APP_DIR};
+
 use crate::guard;
 
 #[derive(Clone)]
 struct Dist {
     files: ServeDir,
-    index: ServeFile,
-    index_path: PathBuf,
+    member: Page,
+    /// `None` for a `--dist` built without the staff app: its screens are then the member app's `index.html`.
+    staff: Option<Page>,
+}
+
+/// An app's page, served in place of the routes it handles.
+#[derive(Clone)]
+struct Page {
+    file: ServeFile,
+    path: PathBuf,
+}
+
+impl Page {
+    fn at(path: PathBuf) -> Page {
+        Page {
+            file: ServeFile::new(&path).precompressed_br().precompressed_gzip(),
+            path,
+        }
+    }
 }
 
 pub fn router(dist: &Path) -> Router {
+    let staff = dist.join(STAFF_APP_DIR).join("index.html");
     let dist = Dist {
         files: ServeDir::new(dist).precompressed_br().precompressed_gzip(),
-        index: ServeFile::new(dist.join("index.html"))
-            .precompressed_br()
-            .precompressed_gzip(),
-        index_path: dist.join("index.html"),
+        member: Page::at(dist.join("index.html")),
+        staff: staff.exists().then(|| Page::at(staff)),
     };
     Router::new().fallback(serve).with_state(dist)
 }
@@ -41,24 +60,34 @@ async fn serve(State(dist): State<Dist>, request: Request) -> Response {
     *index_request.method_mut() = request.method().clone();
     *index_request.headers_mut() = request.headers().clone();
 
+    let staff_page = format!("/{STAFF_APP_DIR}/index.html");
     let Ok(response) = dist.files.oneshot(request).await;
     let (mut response, cache, page) = if response.status() == StatusCode::NOT_FOUND && is_read && is_app_route(&path) {
-        let Ok(index) = dist.index.oneshot(index_request).await;
-        (index.into_response(), NO_CACHE, true)
+        let page = match &dist.staff {
+            Some(staff) if is_staff_path(&path) => staff,
+            _ => &dist.member,
+        };
+        let Ok(index) = page.file.clone().oneshot(index_request).await;
+        (index.into_response(), NO_CACHE, Some(page))
     } else {
         let cache = if is_hashed_asset(&path) { IMMUTABLE } else { NO_CACHE };
-        (response.into_response(), cache, path == "/" || path == "/index.html")
+        let page = match path.as_str() {
+            "/" | "/index.html" => Some(&dist.member),
+            _ if path == staff_page => dist.staff.as_ref(),
+            _ => None,
+        };
+        (response.into_response(), cache, page)
     };
     if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
-    if page {
+    if let Some(page) = page {
         // The page's policy names its start-up script by hash: read from the file being served, so a new build
         // copied into place is served under its own hash without a restart. A 304 carries it too: the browser
         // takes the headers of a 304 for the copy it keeps.
-        let html = tokio::fs::read_to_string(&dist.index_path).await.ok();
+        let html = tokio::fs::read_to_string(&page.path).await.ok();
         if let Ok(policy) = HeaderValue::from_str(&guard::content_security_policy(html.as_deref())) {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
         }

@@ -2,31 +2,41 @@
 //! store (`list.rs`); and for a secretary, their organisation's activities to publish, change and cancel,
 //! offline through the outbox like every write (`manage.rs`, `form.rs`), the check-in code to show at the
 //! door (`door.rs`), who came (`attendance.rs`, `record.rs` for the card scanned at the door and entries by
-//! hand), and the year's volunteer hours (`volunteer.rs`).
+//! hand), and the year's volunteer hours (`volunteer.rs`). The secretary's are in the staff app only.
 
+#[cfg(feature = "staff")]
 mod attendance;
+#[cfg(feature = "staff")]
 mod door;
+#[cfg(feature = "staff")]
 mod form;
 mod list;
+#[cfg(feature = "staff")]
 mod manage;
+#[cfg(feature = "staff")]
 mod record;
+#[cfg(feature = "staff")]
 mod volunteer;
 
 use guihai_core::attendance::hours_text;
 use guihai_core::domain::{Activity, ActivityKind};
-use guihai_core::sync::Op;
 use leptos::prelude::*;
 
 use crate::clock::{format_date, format_time};
 use crate::i18n::I18n;
-use crate::store::cache;
 
+#[cfg(feature = "staff")]
 pub use attendance::AttendancePage;
+#[cfg(feature = "staff")]
 pub use door::DoorCodePage;
+#[cfg(feature = "staff")]
 pub use form::{EditActivityPage, NewActivityPage};
 pub use list::ActivitiesPage;
+#[cfg(feature = "staff")]
 pub use manage::OrgActivitiesPage;
+#[cfg(feature = "staff")]
 pub use record::RecordCard;
+#[cfg(feature = "staff")]
 pub use volunteer::VolunteerPage;
 
 /// "志愿服务 · 绿化队 · 2.5 小时 · 只限本组织党员": the kind, the team and hours for volunteer service, and whether
@@ -69,19 +79,20 @@ fn ActivitySummary(activity: Activity, i18n: I18n) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "staff")]
 /// What this phone's outbox still holds for activities (the secretary's own writes, not yet on the server):
 /// the latest version of each published or changed one, and the cancelled ones.
 fn waiting_writes() -> (Vec<Activity>, Vec<guihai_core::Id>) {
-    cache::with(|c| {
+    crate::store::cache::with(|c| {
         let mut published: Vec<Activity> = Vec::new();
         let mut cancelled = Vec::new();
         for other in &c.others {
             match &other.queued.op {
-                Op::PublishActivity(activity) => {
+                guihai_core::sync::Op::PublishActivity(activity) => {
                     published.retain(|a| a.id != activity.id);
                     published.push(activity.clone());
                 }
-                Op::CancelActivity { id } => cancelled.push(*id),
+                guihai_core::sync::Op::CancelActivity { id } => cancelled.push(*id),
                 _ => {}
             }
         }
@@ -89,6 +100,7 @@ fn waiting_writes() -> (Vec<Activity>, Vec<guihai_core::Id>) {
     })
 }
 
+#[cfg(feature = "staff")]
 /// Activity `id` as the secretary last saw it: their own change still waiting, or as published.
 async fn current(id: guihai_core::Id) -> Option<Activity> {
     match waiting_writes().0.into_iter().find(|a| a.id == id) {
@@ -97,6 +109,7 @@ async fn current(id: guihai_core::Id) -> Option<Activity> {
     }
 }
 
+#[cfg(feature = "staff")]
 /// Whether `kind` is one `ActivityKind` names, for a form's select.
 fn kind_of(value: &str) -> ActivityKind {
     ActivityKind::parse(value).unwrap_or_default()

@@ -4,6 +4,8 @@
 use std::ops::Add;
 use std::path::Path;
 
+use guihai_core::screens::STAFF_APP_DIR;
+
 use super::kb;
 use crate::{build, compress, Result};
 
@@ -43,11 +45,14 @@ enum Part {
     /// Only in the service worker's precache, fetched in the background once it installs (the icons, the
     /// scanner's decoder worker).
     Later,
+    /// The staff app (`staff/`): fetched when a staff member opens a staff screen, never by a member.
+    Staff,
 }
 
 fn part(file: &str) -> Part {
     let at_root = !file.contains('/');
     match file {
+        _ if file.starts_with(&format!("{STAFF_APP_DIR}/")) => Part::Staff,
         "manifest.webmanifest" | "sw.js" => Part::Alongside,
         "index.html" => Part::App,
         _ if file.starts_with("snippets/") => Part::Alongside,
@@ -60,6 +65,7 @@ fn part(file: &str) -> Part {
 pub struct FirstLoad {
     app: Vec<(String, Size)>,
     alongside: Vec<(String, Size)>,
+    staff: Vec<(String, Size)>,
     /// How many files are fetched later, and their bytes as built.
     later_files: usize,
     later_raw: u64,
@@ -69,6 +75,7 @@ pub fn measure(dist: &Path) -> Result<FirstLoad> {
     let mut first_load = FirstLoad {
         app: Vec::new(),
         alongside: Vec::new(),
+        staff: Vec::new(),
         later_files: 0,
         later_raw: 0,
     };
@@ -78,6 +85,7 @@ pub fn measure(dist: &Path) -> Result<FirstLoad> {
         let list = match part(&file) {
             Part::App => &mut first_load.app,
             Part::Alongside => &mut first_load.alongside,
+            Part::Staff => &mut first_load.staff,
             Part::Later => {
                 first_load.later_files += 1;
                 first_load.later_raw += raw;
@@ -138,6 +146,7 @@ impl FirstLoad {
         };
         let app = total(&self.app);
         let everything = app + total(&self.alongside);
+        let staff = total(&self.staff);
         format!(
             "\
 ## First-load transfer size
@@ -157,7 +166,18 @@ they are to a browser that accepts them. The first visit fetches `index.html`, w
 reads the manifest. The total counts all of them; HTTP headers are not counted. Once installed, the service
 worker also precaches the {later_files} other files (the icons and the scanner's QR decoder worker, {later_raw} as
 built) in the background; they are not counted. 1 KB = 1000 bytes.
-",
+
+### The staff app
+
+A member never downloads it. The staff screens (an organisation's, a township's, a county's, running activities,
+sending notices) are a second build of the app with its `staff` feature, in `dist/staff/`: the server gives its
+page to the staff paths, and the service worker keeps it on staff members' phones only. It holds the member
+screens too, so a staff member moves on inside it. Fetched the first time a staff member opens a staff screen:
+{staff_gzip} gzip ({staff_brotli} brotli), against the member's {member_gzip} above.
+
+| file | raw | gzip | brotli |
+|---|--:|--:|--:|
+{staff_files}{staff_total}",
             verdict = verdict(everything.gzip),
             brotli = kb(everything.brotli),
             app_files = files(&self.app),
@@ -166,6 +186,11 @@ built) in the background; they are not counted. 1 KB = 1000 bytes.
             everything_total = row("**total**", everything),
             later_files = self.later_files,
             later_raw = kb(self.later_raw),
+            staff_gzip = kb(staff.gzip),
+            staff_brotli = kb(staff.brotli),
+            member_gzip = kb(everything.gzip),
+            staff_files = files(&self.staff),
+            staff_total = row("**the staff app**", staff),
         )
     }
 }
@@ -190,6 +215,13 @@ mod tests {
             "qr-decoder_bg.wasm",
         ] {
             assert_eq!(part(file), Part::Later, "{file}");
+        }
+        for file in [
+            "staff/index.html",
+            "staff/guihai-7a8b_bg.wasm",
+            "staff/snippets/guihai-5e6f/src/pwa.js",
+        ] {
+            assert_eq!(part(file), Part::Staff, "{file}");
         }
     }
 
