@@ -104,6 +104,19 @@ export function rosterCsv(names) {
   return ['姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号', ...rows].join('\n');
 }
 
+/**
+ * On a staff list of members (`org::MemberList`, test id `list`, its rows `row`), one search finds the member
+ * `n` of `names` (a roster made by `rosterCsv`) by name, and another by phone number: one row each time.
+ */
+export async function findsByNameAndPhone(page, { list, row, names, byName, byPhone }) {
+  const shown = page.getByTestId(list);
+  for (const [query, n] of [[names[byName], byName], [`139${50_000_000 + byPhone}`, byPhone]]) {
+    await page.getByTestId(`${list}-search`).fill(query);
+    await shown.locator(`[data-testid=${row}][data-name=${names[n]}]`).waitFor();
+    assert.equal(await shown.getByTestId(row).count(), 1, `one ${row} for ${query}`);
+  }
+}
+
 /** Imports `csv` into the township `admin` administers; returns the activations (one-time codes). */
 export async function importRoster(url, admin, csv) {
   const imported = await fetch(new URL(`/api/v1/orgs/${admin.me.home_org.id}/roster`, url), {

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { api, e2eTest, startServer } from './harness.mjs';
 import {
   apiSession,
+  findsByNameAndPhone,
   importRoster,
   nameOf,
   orgLink,
@@ -96,13 +97,7 @@ e2eTest('an organisation of 500 members and 200 activities: the secretary finds 
   assert.equal(await members.getByTestId('org-member').count(), 30);
   await page.getByTestId('org-members-more').click();
   assert.equal(await members.getByTestId('org-member').count(), 60);
-  const wanted = names[417];
-  await page.getByTestId('org-members-search').fill(wanted);
-  await members.locator(`[data-testid=org-member][data-name=${wanted}]`).waitFor();
-  assert.equal(await members.getByTestId('org-member').count(), 1);
-  await page.getByTestId('org-members-search').fill(`139${50_000_000 + 9}`);
-  await members.locator(`[data-testid=org-member][data-name=${names[9]}]`).waitFor();
-  assert.equal(await members.getByTestId('org-member').count(), 1);
+  await findsByNameAndPhone(page, { list: 'org-members', row: 'org-member', names, byName: 417, byPhone: 9 });
 
   // The activities, from the phone's own store: a page, more at a tap, one by its title.
   await page.goto(`/org/${org}/activities`);
