@@ -5,6 +5,7 @@
 
 use guihai_core::certificate::Grade;
 use guihai_core::domain::ActivityKind;
+use guihai_core::listing::{self, MemberFilter, Standing};
 use guihai_core::report::{ContactWay, Decision, NewContact, NewEvaluation, OrgOverview, PendingReport, RosterEntry};
 use guihai_core::sync::CodeResponse;
 use guihai_core::Id;
@@ -166,35 +167,73 @@ pub fn DownloadSheet(path: String, filename: &'static str, label: &'static str, 
 /// Members shown at once in a staff list; more at a tap.
 const MEMBERS_SHOWN: usize = 30;
 
-/// A staff list of members that holds hundreds: found by name or phone number, `MEMBERS_SHOWN` at a time, each
-/// drawn by `row`.
+/// A staff list of members that holds hundreds: found by name or phone number, narrowed (with `filters`) by city,
+/// organisation and where they stand (core's `listing`), `MEMBERS_SHOWN` at a time, each drawn by `row`.
 #[component]
 pub fn MemberList(
     entries: Vec<RosterEntry>,
     testid: &'static str,
     row: impl Fn(RosterEntry) -> AnyView + Copy + Send + Sync + 'static,
+    #[prop(optional)] filters: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let query = RwSignal::new(String::new());
     let shown = RwSignal::new(MEMBERS_SHOWN);
+    let narrowed = RwSignal::new(MemberFilter::default());
+    let (cities, orgs) = listing::choices(&entries);
     let entries = StoredValue::new(entries);
     let found = move || {
         let query = query.get();
         let query = query.trim();
+        let narrowed = narrowed.get();
         entries.with_value(|entries| {
             entries
                 .iter()
                 .filter(|entry| {
-                    query.is_empty()
-                        || entry.name.contains(query)
-                        || entry.phone.as_deref().is_some_and(|phone| phone.contains(query))
+                    narrowed.matches(entry)
+                        && (query.is_empty()
+                            || entry.name.contains(query)
+                            || entry.phone.as_deref().is_some_and(|phone| phone.contains(query)))
                 })
                 .cloned()
                 .collect::<Vec<_>>()
         })
     };
     let searchable = entries.with_value(|entries| entries.len() > MEMBERS_SHOWN);
+    // A new choice starts the list from its first page.
+    let narrow = move |change: &dyn Fn(&mut MemberFilter)| {
+        narrowed.update(|filter| change(filter));
+        shown.set(MEMBERS_SHOWN);
+    };
+    let choose = move |label: &'static str,
+                       which: &'static str,
+                       options: Vec<(String, String)>,
+                       pick: fn(&mut MemberFilter, String)| {
+        view! {
+            <label class="list-filter">
+                {i18n.t(label)}
+                <select data-testid=format!("{testid}-{which}") on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    narrow(&|filter| pick(filter, value.clone()));
+                }>
+                    <option value="">{i18n.t("members.any")}</option>
+                    {options.into_iter().map(|(value, words)| view! { <option value=value>{words}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    };
     view! {
+        {filters.then(|| view! {
+            <div class="list-filters no-print">
+                {choose("members.city", "city", cities.into_iter().map(|city| (city.clone(), city)).collect(),
+                    |filter, city| filter.city = (!city.is_empty()).then_some(city))}
+                {choose("members.org", "org", orgs.into_iter().map(|org| (org.id.to_string(), org.name)).collect(),
+                    |filter, org| filter.org = Id::parse(&org).ok())}
+                {choose("members.standing", "standing",
+                    Standing::ALL.into_iter().map(|s| (s.as_str().to_owned(), i18n.t(&format!("standing.{}", s.as_str())))).collect(),
+                    |filter, standing| filter.standing = Standing::parse(&standing))}
+            </div>
+        })}
         {searchable.then(|| view! {
             <input type="search" class="list-search" data-testid=format!("{testid}-search")
                 aria-label=i18n.t("members.search") placeholder=i18n.t("members.search") prop:value=query
@@ -202,8 +241,14 @@ pub fn MemberList(
         })}
         {move || {
             let found = found();
-            let more = found.len().saturating_sub(shown.get());
+            let count = found.len();
+            let more = count.saturating_sub(shown.get());
             view! {
+                {filters.then(|| view! {
+                    <p class="note" data-testid=format!("{testid}-count") data-count=count.to_string()>
+                        {i18n.t_with("members.count", &[("n", &count.to_string())])}
+                    </p>
+                })}
                 <ul class="queue roster no-print" data-testid=testid>
                     {found.into_iter().take(shown.get()).map(row).collect_view()}
                 </ul>

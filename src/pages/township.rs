@@ -58,7 +58,7 @@ pub fn TownshipPage() -> impl IntoView {
                             <DownloadSheet path=format!("/orgs/{township}/members.csv") filename="township-members.csv"
                                 label="sheet.members" testid="members-csv" />
                         })}
-                        <MemberList entries=members testid="township-members" row=move |entry| {
+                        <MemberList entries=members testid="township-members" filters=true row=move |entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();
                                 let place = entry.current_org.as_ref().map_or_else(

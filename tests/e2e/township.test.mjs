@@ -1,5 +1,6 @@
 // A township the size of a real one: 2,200 members imported through the township's own roster import, then
-// the township's screen finds one of them with one search, and lists who is out of contact a page at a time.
+// the township's screen finds one of them with one search, narrows them by where they stand, city and
+// organisation, and lists who is out of contact a page at a time.
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -27,9 +28,34 @@ e2eTest('a township of 2,200 members: one search finds a member, and 失联 is l
   // One search, by name or by phone number, finds the member among all of them.
   await findsByNameAndPhone(page, { list: 'township-members', row: 'township-member', names, byName: 1_733, byPhone: 42 });
   const wanted = names[1_733];
+  await page.getByTestId('township-members-search').fill('');
+
+  // Narrowed by where they stand, by city and by organisation: each count is the server's list counted here.
+  const { body: listed } = await api(server.url, `/api/v1/orgs/${admin.me.home_org.id}/members`, { token: admin.token });
+  const shownCount = async () => Number(await page.getByTestId('township-members-count').getAttribute('data-count'));
+  assert.equal(await shownCount(), listed.length);
+  await page.getByTestId('township-members-standing').selectOption('out_of_contact');
+  assert.equal(await shownCount(), listed.filter((entry) => entry.lost).length);
+  assert.ok((await shownCount()) >= MEMBERS, 'never heard from, all the imported');
+  await page.getByTestId('township-members-standing').selectOption('at_organisation');
+  const atOrganisation = listed.filter((entry) => ['at', 'leaving'].includes(entry.situation.state));
+  assert.ok(atOrganisation.length > 0);
+  assert.equal(await shownCount(), atOrganisation.length);
+  const city = atOrganisation[0].current_org.city;
+  await page.getByTestId('township-members-city').selectOption(city);
+  assert.equal(await shownCount(), atOrganisation.filter((entry) => entry.current_org.city === city).length);
+  await page.getByTestId('township-members-standing').selectOption('');
+  await page.getByTestId('township-members-city').selectOption('');
+  const org = atOrganisation[0].current_org;
+  await page.getByTestId('township-members-org').selectOption(org.id);
+  assert.equal(await shownCount(), listed.filter((entry) => entry.current_org?.id === org.id).length);
+  await page
+    .getByTestId('township-members')
+    .locator(`[data-testid=township-member][data-name=${atOrganisation[0].name}]`)
+    .waitFor();
+  await page.getByTestId('township-members-org').selectOption('');
 
   // The whole list as a spreadsheet Excel in Chinese opens: every member, one row each.
-  const { body: listed } = await api(server.url, `/api/v1/orgs/${admin.me.home_org.id}/members`, { token: admin.token });
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('members-csv').click()]);
   const sheet = await readFile(await download.path());
   assert.deepEqual([...sheet.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'a byte order mark, for Excel');

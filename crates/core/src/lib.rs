@@ -10,6 +10,7 @@ pub mod checkin;
 pub mod domain;
 pub mod engine;
 pub mod id;
+pub mod listing;
 pub mod notice;
 pub mod outbox;
 pub mod profile;
