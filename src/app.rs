@@ -83,6 +83,7 @@ fn StaffRoutes() -> impl MatchNestedRoutes + Clone {
     use crate::pages::org::OrgPage;
     use crate::pages::send_notices::ReceiptsPage;
     use crate::pages::township::TownshipPage;
+    use crate::pages::township_member::TownshipMemberPage;
     view! {
         <Route path=path!("/org/:id") view=OrgPage />
         <Route path=path!("/org/:id/activities") view=OrgActivitiesPage />
@@ -92,6 +93,7 @@ fn StaffRoutes() -> impl MatchNestedRoutes + Clone {
         <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
         <Route path=path!("/org/:id/volunteer") view=VolunteerPage />
         <Route path=path!("/township/:id") view=TownshipPage />
+        <Route path=path!("/township/:id/:mid") view=TownshipMemberPage />
         <Route path=path!("/county/:id") view=CountyPage />
         <Route path=path!("/receipts/:id") view=ReceiptsPage />
         <Route path=path!("/record/:payload") view=CheckInLink />

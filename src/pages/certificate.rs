@@ -104,12 +104,7 @@ pub fn CertificatePage() -> impl IntoView {
                     if reviews.is_empty() {
                         return view! { <p class="empty">{i18n.t("certificate.no_reviews")}</p> }.into_any();
                     }
-                    reviews.into_iter().map(|review| view! {
-                        <article class="stop" data-testid="review">
-                            <h3>{i18n.t_with("certificate.review_of", &[("year", &review.year.to_string()), ("org", &review.org_name)])}</h3>
-                            <p><span class="pill grade">{i18n.t(&format!("grade.{}", review.grade.as_str()))}</span>{review.text}</p>
-                        </article>
-                    }).collect_view().into_any()
+                    reviews.into_iter().map(|review| review_view(i18n, review)).collect_view().into_any()
                 }}
             </section>
             <button class="button no-print" data-testid="certificate-print" on:click=move |_| { let _ = window().print(); }>
@@ -130,7 +125,18 @@ fn by_year(hours: &[(i64, u16)]) -> BTreeMap<u32, u32> {
     years
 }
 
-fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended], returned_home_at: Option<i64>) -> impl IntoView {
+/// The township's review of one year.
+pub fn review_view(i18n: I18n, review: Review) -> impl IntoView {
+    view! {
+        <article class="stop" data-testid="review">
+            <h3>{i18n.t_with("certificate.review_of", &[("year", &review.year.to_string()), ("org", &review.org_name)])}</h3>
+            <p><span class="pill grade">{i18n.t(&format!("grade.{}", review.grade.as_str()))}</span>{review.text}</p>
+        </article>
+    }
+}
+
+/// One stop: where and when, what was attended there (of `attended`, counted and listed), and how it ended.
+pub fn stop_view(i18n: I18n, stop: &Stop, attended: &[Attended], returned_home_at: Option<i64>) -> impl IntoView {
     let until = stop.left_at.map_or_else(|| i18n.t("certificate.present"), format_date);
     let counts = attended_at(stop, attended);
     let each: Vec<_> = attended_during(stop, attended)

@@ -31,3 +31,5 @@ pub mod signin;
 pub mod signout;
 #[cfg(feature = "staff")]
 pub mod township;
+#[cfg(feature = "staff")]
+pub mod township_member;

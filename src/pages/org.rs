@@ -31,6 +31,20 @@ pub struct Action {
     pub done: String,
 }
 
+/// Carries out staff actions: each posts, says how it went where the eye is, and reloads `shown`.
+pub fn acting<T: 'static>(shown: LocalResource<T>) -> impl Fn(Action) + Copy + Send + Sync + 'static {
+    let i18n = use_i18n();
+    let toast = use_toast();
+    move |action: Action| {
+        spawn_local(async move {
+            let Some(session) = records::session() else { return };
+            let answer = api::post(&session.token, &action.path, action.body.as_ref()).await;
+            tell(toast, i18n, answer, action.done);
+            shown.refetch();
+        });
+    }
+}
+
 /// "组织生活 3 次、学习 1 次": what the member attended during the stop.
 pub fn attended_words(i18n: I18n, attended: &[(ActivityKind, u32)]) -> String {
     if attended.is_empty() {
@@ -267,16 +281,8 @@ pub fn OrgPage() -> impl IntoView {
     let i18n = use_i18n();
     let org_id = id_param("id");
     let overview = fetched::<OrgOverview>(move || Some(format!("/orgs/{}/overview", org_id()?)));
-    let toast = use_toast();
     // Every action posts, says how it went where the eye is, and reloads the lists.
-    let act = move |action: Action| {
-        spawn_local(async move {
-            let Some(session) = records::session() else { return };
-            let answer = api::post(&session.token, &action.path, action.body.as_ref()).await;
-            tell(toast, i18n, answer, action.done);
-            overview.refetch();
-        });
-    };
+    let act = acting(overview);
 
     view! {
         <section class="card" data-testid="org-page">

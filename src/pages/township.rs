@@ -8,34 +8,26 @@ use guihai_core::sync::Device;
 use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 
 use crate::api::{self, Answer};
 use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
 use crate::online::{fetched, id_param};
 use crate::pages::devices::describe;
-use crate::pages::org::{attended_words, Action, Contact, DownloadSheet, MemberList};
+use crate::pages::org::{acting, attended_words, Action, Contact, DownloadSheet, MemberList};
 use crate::pages::report::situation_words;
 use crate::pages::roster::{ActivationCard, RosterImportForm};
 use crate::pages::send_notices::SendNotices;
 use crate::store::records;
-use crate::toast::{confirmed, tell, use_toast};
+use crate::toast::{confirmed, use_toast};
 
 #[component]
 pub fn TownshipPage() -> impl IntoView {
     let i18n = use_i18n();
     let township = id_param("id");
     let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
-    let toast = use_toast();
-    // Every action posts, says how it went where the eye is, and reloads the list.
-    let act = move |action: Action| {
-        spawn_local(async move {
-            let Some(session) = records::session() else { return };
-            let answer = api::post(&session.token, &action.path, action.body.as_ref()).await;
-            tell(toast, i18n, answer, action.done);
-            members.refetch();
-        });
-    };
+    let act = acting(members);
     let register_return = move |person: Id, name: String| {
         if confirmed(&i18n.t_with("township.return_confirm", &[("name", &name)])) {
             act(Action {
@@ -61,6 +53,8 @@ pub fn TownshipPage() -> impl IntoView {
                         <MemberList entries=members testid="township-members" filters=true row=move |entry| {
                                 let person = entry.person_id;
                                 let away = entry.current_org.is_some();
+                                let page = format!("/township/{}/{person}", township().map(|t| t.to_string()).unwrap_or_default());
+                                let shown_name = entry.name.clone();
                                 let place = entry.current_org.as_ref().map_or_else(
                                     || situation_words(i18n, &entry.situation),
                                     |org| format!("{} · {}", org.city.clone().unwrap_or_default(), org.name),
@@ -68,7 +62,8 @@ pub fn TownshipPage() -> impl IntoView {
                                 view! {
                                     <li data-testid="township-member" data-name=entry.name.clone()>
                                         <span>
-                                            <strong>{entry.name.clone()}</strong>" · "{entry.phone.clone()}
+                                            <A href=page attr:class="tap" attr:data-testid="member-detail-link"><strong>{shown_name}</strong></A>
+                                            " · "{entry.phone.clone()}
                                             <br />
                                             <span data-testid="whereabouts" data-state=entry.situation.as_str()>{place}</span>
                                             <br />

@@ -1,10 +1,11 @@
 // Out of contact (失联), handled: the township sees who has been silent longest and records a phone call made
 // outside the app, which clears the flag until the next period of silence; the host secretary can record one
-// too (a visit), from the organisation's screen.
+// too (a visit), from the organisation's screen; and a member's own page shows the township all of them.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { api, e2eTest, screenshot, startServer } from './harness.mjs';
-import { answered, apiSession, signedInPhone } from './flows.mjs';
+import { answered, apiSession, codeLink, publishActivity, signedInPhone } from './flows.mjs';
 
 /** Opens the contact form inside `where` (a member's row), unless it is open. */
 async function openContactForm(where) {
@@ -67,4 +68,47 @@ e2eTest('the host secretary records a visit from the organisation screen', async
   await township.page.getByTestId('nav-township').click();
   const row = township.page.getByTestId('township-members').locator('[data-testid=township-member][data-name=马长海]');
   assert.match(await row.getByTestId('recorded-contact').textContent(), /上门走访 · .* · 沈玉梅：到宿舍看望/);
+});
+
+e2eTest("a member's own page for their township: stops, what they attended, evaluations, and a contact recorded", async () => {
+  const server = await startServer();
+  // 罗小燕's organisation in 上海 holds an activity, and her phone checks in (its sync, here through the API).
+  const secretary = await apiSession(server.url, 'GH-S05');
+  const now = Date.now();
+  const activity = await publishActivity(server.url, secretary, {
+    title: '主题党日：重温入党誓词',
+    startsAt: now - 3_600_000,
+    endsAt: now + 3_600_000,
+  });
+  const running = await codeLink(server.url, secretary, activity);
+  const member = await apiSession(server.url, 'GH-M20');
+  const pushed = await api(server.url, '/api/v1/sync/push', {
+    method: 'POST',
+    token: member.token,
+    body: {
+      client_id: member.clientId,
+      mutations: [{ seq: 1, occurred_at: Date.now(), kind: 'check_in', args: { id: randomUUID(), code: running.payload } }],
+    },
+  });
+  assert.equal(pushed.status, 200);
+  const admin = await apiSession(server.url, 'GH-T05');
+  const { body: detail } = await api(server.url, `/api/v1/people/${member.me.id}`, { token: admin.token });
+  assert.equal(detail.entry.name, member.me.name);
+  assert.ok(detail.attended.some((a) => a.title === running.activity.title));
+
+  const { page } = await signedInPhone(server, 'GH-T05');
+  await page.getByTestId('nav-township').click();
+  const row = page.getByTestId('township-members').locator(`[data-testid=township-member][data-name=${member.me.name}]`);
+  await row.getByTestId('member-detail-link').click();
+  const card = page.getByTestId('member-detail');
+  assert.equal(await card.getByTestId('member-detail-name').textContent(), member.me.name);
+  assert.equal(Number(await card.getByTestId('attended-year').getAttribute('data-count')), detail.attended.length);
+  assert.equal(await page.getByTestId('stop').count(), detail.stops.length);
+  assert.equal(await page.getByTestId('review').count(), detail.reviews.length);
+  await screenshot(page, 'township-member');
+
+  // A call recorded from here is on her page at once.
+  await recordContact(card, { note: '电话联系上了，一切都好' });
+  await answered(page, `已记录与${member.me.name}的联系`);
+  assert.match(await card.getByTestId('recorded-contact').textContent(), /电话联系上了，一切都好/);
 });

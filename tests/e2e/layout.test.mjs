@@ -158,6 +158,10 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
   await township.getByTestId('nav-township').click();
   await township.waitForURL(/\/township\//);
   found.push(...(await measure(township, [new URL(township.url()).pathname])));
+  // A member's own page, from the township's list.
+  await township.getByTestId('member-detail-link').first().click();
+  await township.getByTestId('member-detail').waitFor();
+  found.push(...(await measure(township, [new URL(township.url()).pathname])));
   const county = await narrowPhone(browser, server, 'GH-C01');
   await county.getByTestId('nav-county').click();
   await county.waitForURL(/\/county\//);

@@ -99,7 +99,7 @@ impl MemberCard {
 }
 
 /// One check-in as the certificate counts it: where, when, and what kind of activity.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attended {
     pub org_id: Id,
     pub at: i64,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::situation::Situation;
 
-use crate::certificate::{Evaluation, Grade};
+use crate::certificate::{Attended, Evaluation, Grade, Review, Stop};
 use crate::domain::{ActivityKind, OrgRef};
 use crate::Id;
 
@@ -331,6 +331,20 @@ pub struct OrgTree {
     pub county: OrgRef,
     pub orgs: Vec<OrgSummary>,
 }
+
+/// One member as their township (or county) sees them (`GET /api/v1/people/{id}`): the list's entry, every stop
+/// with its evaluation (the latest first), the township's reviews by year, and what they attended in the last 12
+/// months (the latest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberDetail {
+    pub entry: RosterEntry,
+    pub stops: Vec<Stop>,
+    pub reviews: Vec<Review>,
+    pub attended: Vec<Attended>,
+}
+
+/// How far back a member's page lists what they attended.
+pub const ATTENDED_LISTED_FOR_MS: i64 = 365 * 24 * 3_600_000;
 
 /// An organisation code's revocation: codes of `org_id` signed to be valid before `valid_since` (Unix seconds)
 /// were withdrawn when the secretary rotated it. Every phone holds these, to refuse a torn-down poster offline.

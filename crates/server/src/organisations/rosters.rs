@@ -9,10 +9,11 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use guihai_core::certificate::Stop;
+use guihai_core::certificate::{Attended, Stop};
 use guihai_core::domain::{ActivityKind, OrgKind, OrgRef};
 use guihai_core::report::{
-    is_lost, ContactWay, OrgOverview, OrgSummary, OrgTree, PendingReport, RecordedContact, RosterEntry,
+    is_lost, ContactWay, MemberDetail, OrgOverview, OrgSummary, OrgTree, PendingReport, RecordedContact, RosterEntry,
+    ATTENDED_LISTED_FOR_MS,
 };
 use guihai_core::situation::{situation, Facts};
 use guihai_core::Id;
@@ -32,6 +33,7 @@ pub fn routes() -> Routes {
         .route(Method::GET, "/orgs/{id}/overview.csv", overview_csv)
         .route(Method::GET, "/orgs/{id}/members", township_members)
         .route(Method::GET, "/orgs/{id}/members.csv", township_members_csv)
+        .route(Method::GET, "/people/{id}", member_detail)
         .route(Method::POST, "/people/{id}/return", register_return)
         .route(Method::GET, "/orgs/{id}/tree", tree)
         .route(Method::GET, "/orgs/{id}/tree.csv", tree_csv)
@@ -340,13 +342,69 @@ async fn township_members_csv(
     members_sheet(&township_roster(&state, id).await?)?.download("township-members.csv")
 }
 
+/// The latest open stop: a member who reported on without leaving has two, and is listed once.
+const LATEST_OPEN_STOP: &str =
+    "LEFT JOIN stops s ON s.id = (SELECT id FROM stops WHERE person_id = p.id AND left_at IS NULL
+                                                            ORDER BY arrived_at DESC LIMIT 1)";
+
 async fn township_roster(state: &AppState, id: Id) -> Result<Vec<RosterEntry>, AppError> {
-    // The latest open stop: a member who reported on without leaving has two, and is listed once.
-    let join = "LEFT JOIN stops s ON s.id = (SELECT id FROM stops WHERE person_id = p.id AND left_at IS NULL
-                                            ORDER BY arrived_at DESC LIMIT 1)";
     // Members only: the township's and the county's administrators, and secretaries, live there too.
     let members = "p.home_org_id = ? AND p.certificate_no IS NOT NULL";
-    roster(state, join, members, id, "p.name").await
+    roster(state, LATEST_OPEN_STOP, members, id, "p.name").await
+}
+
+/// One member on a page of their own, for their township or county: the list's entry, every stop, the reviews,
+/// and the last 12 months' activities.
+async fn member_detail(
+    State(state): State<AppState>,
+    AdminOfMember { person_id }: AdminOfMember,
+) -> Result<Json<MemberDetail>, AppError> {
+    let entry = roster(&state, LATEST_OPEN_STOP, "p.id = ?", person_id, "p.name")
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    let person = person_id.to_string();
+    let stop_ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM stops WHERE person_id = ? ORDER BY arrived_at DESC")
+        .bind(&person)
+        .fetch_all(&state.db)
+        .await?;
+    let mut stops = Vec::with_capacity(stop_ids.len());
+    for (id,) in stop_ids {
+        stops.extend(certificate::load_stop(&state.db, db::id(&id)?).await?);
+    }
+    let review_ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM reviews WHERE person_id = ? ORDER BY year DESC")
+        .bind(&person)
+        .fetch_all(&state.db)
+        .await?;
+    let mut reviews = Vec::with_capacity(review_ids.len());
+    for (id,) in review_ids {
+        reviews.extend(certificate::load_review(&state.db, db::id(&id)?).await?);
+    }
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT a.title, a.kind, c.org_id, c.scanned_at FROM check_ins c JOIN activities a ON a.id = c.activity_id
+         WHERE c.person_id = ? AND c.scanned_at >= ? ORDER BY c.scanned_at DESC",
+    )
+    .bind(&person)
+    .bind(clock::now_ms() - ATTENDED_LISTED_FOR_MS)
+    .fetch_all(&state.db)
+    .await?;
+    let attended = rows
+        .into_iter()
+        .map(|(title, kind, org_id, at)| {
+            Ok(Attended {
+                org_id: db::id(&org_id)?,
+                at,
+                kind: db::from_wire_name(&kind)?,
+                title,
+            })
+        })
+        .collect::<Result<_, AppError>>()?;
+    Ok(Json(MemberDetail {
+        entry,
+        stops,
+        reviews,
+        attended,
+    }))
 }
 
 /// The member is back home: their open stops close and they have no current host organisation.

@@ -55,6 +55,7 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/stops/{id}/evaluation", Rule::Steward),
     (Method::GET, "/orgs/{id}/members", Rule::Steward),
     (Method::POST, "/orgs/{id}/roster", Rule::Steward),
+    (Method::GET, "/people/{id}", Rule::Steward),
     (Method::POST, "/people/{id}/return", Rule::Steward),
     (Method::GET, "/people/{id}/devices", Rule::Steward),
     (Method::POST, "/people/{id}/activation", Rule::Steward),
@@ -283,7 +284,8 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
             "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
             "/orgs/{id}/tree" | "/orgs/{id}/tree.csv" => (county.to_string(), &county_admin, "{}"),
             "/orgs/{id}/door-key" => (hangzhou.to_string(), &secretary, crate::door::KEY_BODY),
-            "/people/{id}/return"
+            "/people/{id}"
+            | "/people/{id}/return"
             | "/people/{id}/devices"
             | "/people/{id}/activation"
             | "/people/{id}/sign-in-phone" => (member.me.id.to_string(), &township_admin, "{}"),
