@@ -51,8 +51,11 @@ self.addEventListener('message', (event) => {
     self.skipWaiting();
   }
   // Sent by the app to a staff member's phone: the staff app, kept for use with no network.
+  // Home asks on every visit: once kept (`addAll` keeps all or none), the files are not fetched again.
   if (event.data && event.data.type === 'CACHE_STAFF') {
-    event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(STAFF)));
+    event.waitUntil(
+      caches.open(CACHE).then(async (cache) => (await cache.match(STAFF_PAGE)) || cache.addAll(STAFF)),
+    );
   }
 });
 

@@ -220,9 +220,13 @@ fn LargerText() -> impl IntoView {
 #[component]
 fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
+    // In the member app, a staff screen is here only when the staff app could not be had: offline, on a phone
+    // that has not kept it yet.
+    let staff =
+        !cfg!(feature = "staff") && guihai_core::screens::is_staff_path(&use_location().pathname.get_untracked());
     view! {
-        <section class="card">
-            <p>{move || i18n.t("app.not_found")}</p>
+        <section class="card" data-testid=staff.then_some("staff-offline")>
+            <p>{move || i18n.t(if staff { "app.staff_offline" } else { "app.not_found" })}</p>
             <A href="/">{move || i18n.t("app.back_home")}</A>
         </section>
     }

@@ -209,6 +209,11 @@ e2eTest("a member downloads the member app only; a secretary's phone keeps the s
   await member.page.getByTestId('home').waitFor();
   assert.deepEqual(memberFetched, []);
   assert.deepEqual(await cachedStaffFiles(member.page), []);
+  // Offline, a staff screen on a phone without the staff app says how to get it, instead of "not found".
+  await member.phone.setOffline(true);
+  await member.page.goto('/township/any');
+  await member.page.getByTestId('staff-offline').waitFor();
+  await member.phone.setOffline(false);
 
   // A secretary: home asks the service worker to keep the staff app, and their screens open in it.
   const { phone, page } = await signedInPhone(server, 'GH-S01');
