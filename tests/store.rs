@@ -13,7 +13,7 @@ use guihai::store::{cache, outbox, records, StoreError};
 use guihai_core::checkin::{CheckIn, PendingCheckIn};
 use guihai_core::domain::{Activity, ActivityKind, Me, OrgKind, OrgRef, Role};
 use guihai_core::engine::{Reply, Round, Settled, Step};
-use guihai_core::qr::{encode_public_key, Code, DoorCertificate, Subject, TrustedKey};
+use guihai_core::qr::{encode_public_key, Code, CodeError, DoorCertificate, Subject, TrustedKey};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::{
     Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
@@ -78,7 +78,7 @@ fn code(n: u8, title: &str) -> (Code, String) {
 
 async fn check_in(n: u8, title: &str, at: i64) -> Scanned {
     let (code, payload) = code(n, title);
-    checkins::check_in(&code, &payload, id(100 + n), at)
+    checkins::check_in((id(n), id(ORG)), &payload, || Ok(code), id(100 + n), at)
         .await
         .expect("stored")
 }
@@ -122,6 +122,25 @@ async fn a_check_in_is_one_write_and_found_again_by_its_activity() {
 }
 
 #[wasm_bindgen_test]
+async fn a_code_that_fails_its_check_stores_nothing() {
+    fresh().await;
+    let (_, payload) = code(1, "学习会");
+    let refused = checkins::check_in((id(1), id(ORG)), &payload, || Err(CodeError::Forged), id(101), 1_000)
+        .await
+        .expect("nothing to store is no failure");
+    assert_eq!(refused, Scanned::Refused(CodeError::Forged));
+    assert_eq!(
+        (stored("outbox").await, stored("activities").await, waiting()),
+        (0, 0, 0)
+    );
+    // A code of another activity than it claimed (it cannot be, as the claim is read from it) is not stored.
+    let (other, _) = code(2, "主题党日");
+    let wrong = checkins::check_in((id(1), id(ORG)), &payload, || Ok(other), id(101), 1_000).await;
+    assert!(wrong.is_err());
+    assert_eq!(stored("outbox").await, 0);
+}
+
+#[wasm_bindgen_test]
 async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_for_byte() {
     fresh().await;
     check_in(1, "学习会", 1_000).await;
@@ -162,7 +181,9 @@ async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() 
         .unwrap();
     let code = guihai_core::qr::read_unverified(&payload).unwrap();
     assert!(code.door.is_some());
-    checkins::check_in(&code, &payload, id(102), 2_000).await.unwrap();
+    checkins::check_in((id(2), id(ORG)), &payload, || Ok(code), id(102), 2_000)
+        .await
+        .unwrap();
     assert_eq!(
         numbered_head().await,
         [

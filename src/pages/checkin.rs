@@ -40,11 +40,11 @@ pub enum Outcome {
     NotSaved(StoreError),
 }
 
-/// Checks in with a verified activity code (one transaction: the member's earlier check-in to the activity is
-/// found, or this one stored), and times it from the verified code to the stored check-in.
-async fn check_in(code: Code, payload: String) -> Outcome {
+/// Checks in with an activity code once `verify` passes it (one transaction: the member's earlier check-in to
+/// the activity is found, or this one stored), and times it from the code read to the stored check-in.
+async fn check_in(claimed: (Id, Id), payload: String, verify: impl FnOnce() -> Result<Code, CodeError>) -> Outcome {
     let timing = Timing::start("guihai:check-in");
-    let stored = checkins::check_in(&code, &payload, new_id(), now_ms()).await;
+    let stored = checkins::check_in(claimed, &payload, verify, new_id(), now_ms()).await;
     timing.end();
     match stored {
         Ok(Scanned::New(check_in)) => Outcome::CheckedIn {
@@ -55,6 +55,7 @@ async fn check_in(code: Code, payload: String) -> Outcome {
             check_in,
             already: true,
         },
+        Ok(Scanned::Refused(error)) => Outcome::Invalid(error),
         Err(error) => Outcome::NotSaved(error),
     }
 }
@@ -66,11 +67,19 @@ pub async fn open(payload: String) -> Outcome {
         hints::remember_after_sign_in(&link);
         return Outcome::SignInFirst;
     }
-    let verified = records::verifier().verify(&link);
-    match verified.and_then(|code| code.check_time(server_now_secs()).map(|()| code)) {
+    let verify = || {
+        let code = records::verifier().verify(&link)?;
+        code.check_time(server_now_secs()).map(|()| code)
+    };
+    // An activity's code is checked inside the check-in's transaction, while the storage answers its reads.
+    if let Some(Subject::Activity { activity_id, org_id }) = qr::read_unverified(&link).map(|code| code.subject) {
+        return check_in((activity_id, org_id), payload, verify).await;
+    }
+    match verify() {
         Err(error) => Outcome::Invalid(error),
         Ok(code) => match code.subject {
-            Subject::Activity { .. } => check_in(code, payload).await,
+            // Read above as an activity's code when it is one: a code is not two kinds.
+            Subject::Activity { .. } => Outcome::Invalid(CodeError::Damaged),
             Subject::Organisation { org_id } => match report::check(&code, org_id) {
                 Ok(()) => Outcome::Report { code, org_id, payload },
                 Err(report::Refusal::Code(error)) => Outcome::Invalid(error),
@@ -123,8 +132,9 @@ pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> im
     let sync = use_sync();
     Effect::new(move |_| {
         match outcome.get() {
-            // Stored before it was shown: sending it waits for the confirmation to be on screen.
-            Some(Outcome::CheckedIn { already: false, .. }) => after_paint(move || sync.local_write()),
+            // Stored before it was shown (the store tells the other screens once it is painted): sending it
+            // waits for the confirmation to be on screen.
+            Some(Outcome::CheckedIn { already: false, .. }) => after_paint(move || sync.sync_now()),
             // Signed by a key the server made since this phone last synced: a sync (online) brings it.
             Some(Outcome::Invalid(CodeError::UnknownKey)) => sync.sync_now(),
             _ => {}

@@ -181,14 +181,13 @@ pub fn ScanPage() -> impl IntoView {
         }
     });
     // What it led to is shown here, in place: no new page to build first, so a check-in at the door is
-    // confirmed as soon as it is stored (docs/benchmarks.md), and the next member's code is one tap away.
-    let opened = move || {
-        (!scanning()).then(|| {
-            view! {
-                <CodeOutcome outcome=outcome.into() reopen />
-                <button class="scan-again" data-testid="scan-again" on:click=scan_again>{move || i18n.t("scan.again")}</button>
-            }
-        })
+    // confirmed as soon as it is stored (docs/benchmarks.md), and the next member's code is one tap away. Its
+    // component is in the page from the start: when a code is read, only what it shows is built.
+    let opened = view! {
+        <CodeOutcome outcome=outcome.into() reopen />
+        <Show when=move || !scanning()>
+            <button class="scan-again" data-testid="scan-again" on:click=scan_again>{move || i18n.t("scan.again")}</button>
+        </Show>
     };
 
     view! {

@@ -7,14 +7,19 @@ use futures_util::future::try_join3;
 use guihai_core::certificate::Attended;
 use guihai_core::checkin::{CheckIn, CheckInFlag, CheckInRow, RowState};
 use guihai_core::outbox::Fate;
-use guihai_core::qr::{self, Code, Subject};
+use guihai_core::qr::{self, Code, CodeError, Subject};
 use guihai_core::sync::Op;
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 
 use std::collections::HashMap;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 
 use wasm_bindgen::JsValue;
+
+use crate::clock::after_paint;
 
 use super::activities::{self, Batch, Facts, Mine};
 use super::codec::{from_binary, from_binary_with_tail, to_binary, to_binary_with_tail};
@@ -56,34 +61,51 @@ pub enum Scanned {
     New(Shown),
     /// The member has checked in to this activity before (here, or on another phone).
     Already(Shown),
+    /// The code did not pass its checks: nothing was stored.
+    Refused(CodeError),
 }
 
-/// Checks in with a verified activity code, unless the member has already: one transaction.
-pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Result<Scanned, StoreError> {
-    let Subject::Activity { activity_id, org_id } = code.subject else {
-        return Err(StoreError::Failed);
-    };
+/// Checks in with the activity code `payload` (claiming `activity_id` of `org_id`) once `verify` passes it,
+/// unless the member has already: one transaction. What the check-in reads is asked of the browser's storage
+/// before the code's signatures are checked, so that it answers while the phone computes.
+pub async fn check_in(
+    (activity_id, org_id): (Id, Id),
+    payload: &str,
+    verify: impl FnOnce() -> Result<Code, CodeError>,
+    id: Id,
+    scanned_at: i64,
+) -> Result<Scanned, StoreError> {
     let signature = qr::signature_of(payload).ok_or(StoreError::Failed)?;
     let activity = *activity_id.as_bytes();
     let (scanned, row) = write(&[KV, OUTBOX, ACTIVITIES, RECORDS], Durability::Strict, async |tx| {
         // Everything the check-in reads, asked at once: each answer waited for alone costs a slow phone a turn.
-        let ((known, record_name), meta, last_row) = try_join3(
+        let mut reads = pin!(try_join3(
             activities::get_for_code(tx, &activity, org_id),
             outbox::meta(tx),
             outbox::last_row(tx),
-        )
-        .await?;
+        ));
+        // Polled once, the reads are asked; the answers are taken after the check.
+        let asked = poll_fn(|cx| Poll::Ready(reads.as_mut().poll(cx))).await;
+        let code = match verify() {
+            Ok(code) if code.subject == (Subject::Activity { activity_id, org_id }) => code,
+            Ok(_) => return Err(StoreError::Failed),
+            Err(error) => return Ok((Scanned::Refused(error), None)),
+        };
+        let ((known, record_name), meta, last_row) = match asked {
+            Poll::Ready(answers) => answers?,
+            Poll::Pending => reads.await?,
+        };
         if let Some(facts) = known.as_ref() {
             if let Some(mine) = facts.mine {
                 return Ok((Scanned::Already(shown(facts, mine.at)), None));
             }
         }
-        let mut facts = known.unwrap_or_else(|| Facts::from_code(code, org_id));
+        let mut facts = known.unwrap_or_else(|| Facts::from_code(&code, org_id));
         // A pulled activity does not name its organisation; its signed code does.
         if facts.org_name.is_empty() && facts.org_id == *org_id.as_bytes() {
             facts.org_name = code.detail.clone();
         }
-        let queued = QueuedCheckIn::new(id, scanned_at, code, signature, Some(&facts)).ok_or(StoreError::Failed)?;
+        let queued = QueuedCheckIn::new(id, scanned_at, &code, signature, Some(&facts)).ok_or(StoreError::Failed)?;
         let row = outbox::enqueue_after(tx, &meta, last_row, Queued::CheckIn(queued))?;
         facts.mine = Some(Mine {
             id: *id.as_bytes(),
@@ -100,7 +122,9 @@ pub async fn check_in(code: &Code, payload: &str, id: Id, scanned_at: i64) -> Re
     .await?;
     if let Some(row) = row {
         cache::update(|c| c.last_row = c.last_row.max(Some(row)));
-        super::changed();
+        // What else shows the change (the waiting count) is told once the confirmation is painted: before, it
+        // would be redrawn first, on the way to the screen the member waits for.
+        after_paint(super::changed);
     }
     Ok(scanned)
 }

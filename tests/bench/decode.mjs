@@ -24,7 +24,7 @@ import { decodeFrameSet } from '../frames/browser.mjs';
 import { markWhenShown } from './paint.mjs';
 
 const FRAMES = 30;
-const RUNS = 5;
+const RUNS = 9;
 const CPU_SLOWDOWN = 4;
 const CONFIRMATION = '[data-testid=checkin-result]';
 

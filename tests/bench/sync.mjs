@@ -1,7 +1,7 @@
 // Check-ins made offline by the real app, then synced, in Chromium:
 // - 1,000 check-ins, then online on loopback and on a 3G network: how long until the outbox is empty
 //   (three runs on each network, each with a fresh server and browser profile);
-// - 10,000 check-ins on one phone: the time each takes from a verified code to the stored record, the 1st and
+// - 10,000 check-ins on one phone: the time each takes from the code read (and checked) to the stored record, the 1st and
 //   the 10,000th, with the CPU as it is and slowed down 4x; what they take of the phone's storage, waiting and
 //   synced (`navigator.storage.estimate()`); and the time to sync them on loopback. In the same run, in the same
 //   Chromium, `peer.mjs` does the same with PouchDB, for the comparison.
@@ -88,7 +88,7 @@ function checkInEverywhere(page, activities) {
   }, activities);
 }
 
-/** The app's own measure of each check-in, from the verified code to the stored record, in milliseconds. */
+/** The app's own measure of each check-in, from the code read (and checked) to the stored record, in milliseconds. */
 function checkInTimes(page) {
   return page.evaluate(() => performance.getEntriesByName('guihai:check-in').map((entry) => entry.duration));
 }

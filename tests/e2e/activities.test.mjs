@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { e2eTest, screenshot, startServer } from './harness.mjs';
+import { e2eTest, screenshot, startServer, waitForStaffApp } from './harness.mjs';
 import {
   apiSession,
   lastSynced,
@@ -69,6 +69,8 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   const secretary = await signedInPhone(server, SECRETARY);
   await waitForFirstSync(secretary.page);
   const page = secretary.page;
+  // The secretary's screens are the staff app's, kept on the phone once it was opened online.
+  await waitForStaffApp(page);
 
   await secretary.phone.setOffline(true);
   await openOrgActivities(page);
@@ -179,6 +181,9 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   page.once('dialog', (dialog) => dialog.accept());
   await changed.getByTestId('cancel-activity').click();
   await changed.waitFor({ state: 'detached', timeout: 30_000 });
+  // Gone from the secretary's list at once (it is their phone's own write); the member's phone learns of it once
+  // it has reached the server.
+  await until(async () => (await outboxCount(page)) === 0);
   await memberSees(member.page);
   const kept = member.page.getByTestId('activity').filter({ hasText: '江边植树' });
   assert.equal(await kept.count(), 0, 'a cancelled activity leaves the members’ list');

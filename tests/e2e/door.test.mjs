@@ -5,7 +5,15 @@
 
 import assert from 'node:assert/strict';
 import { launchCameraBrowser } from './camera.mjs';
-import { e2eTest, launchBrowser, newPhone, screenshot, startServer, waitForServiceWorker } from './harness.mjs';
+import {
+  e2eTest,
+  launchBrowser,
+  newPhone,
+  screenshot,
+  startServer,
+  waitForServiceWorker,
+  waitForStaffApp,
+} from './harness.mjs';
 import { activityLinks, apiSession, attendeesOnceSynced, signInOnPhone, waitForFirstSync } from './flows.mjs';
 import { kv, outboxCount } from './store.mjs';
 
@@ -41,6 +49,8 @@ async function secretaryOffline(server, activity) {
     assert.ok(tries < 100, 'the door key is certified in the first sync round');
     await secretary.page.waitForTimeout(100);
   }
+  // The door's screen is the staff app's, kept on the phone once it was opened online.
+  await waitForStaffApp(secretary.page);
   await secretary.phone.setOffline(true);
   return secretary;
 }

@@ -234,7 +234,8 @@ loopback. Goals: the {count}th check-in costs at most {growth_goal}× the 1st, a
 CPU as it is; at most {bytes_goal} bytes of storage per check-in, waiting and synced, and at most a third of the
 peer's; syncing at least {faster_goal}× faster than the peer at its best.
 
-**Storing one check-in**, from the verified code to the stored record (its transaction completed), in milliseconds:
+**Storing one check-in**, from the code read to the stored record (its signatures checked and its transaction
+completed), in milliseconds:
 
 | CPU | the 1st | the {count}th | {count}th ÷ 1st | goal | |
 |---|--:|--:|--:|---|---|
@@ -268,8 +269,8 @@ Offline, it opens the {count} links; the CPU is slowed down with `Emulation.setC
 {slow_from}–{slow_to} and {last_slow_from}–{count_plain}, and not otherwise. *The 1st* is the median of check-ins
 1–{window} (on an empty store), slowed down {window_plus}–{slow_to}; *the {count}th* the median of
 {last_from}–{last_to} (with {last_from_before} stored), slowed down {last_slow_from}–{count_plain}. Each time is
-the app's own measure (`performance.measure`, `guihai:check-in`): from the code verified on the phone to the
-IndexedDB transaction that stores the check-in having completed with `durability: \"strict\"`. The bytes are the
+the app's own measure (`performance.measure`, `guihai:check-in`): from the code read (its signatures are checked
+while the transaction's reads are answered) to the IndexedDB transaction that stores the check-in having completed with `durability: \"strict\"`. The bytes are the
 origin's usage as Chromium reports it to the page, after the {count} check-ins minus before them (the {count}
 activities, pulled before, are in both), divided by {count}; *synced* once the round has pulled them back. The
 profile is Playwright's fresh context, which Chromium keeps in memory: its usage is what Chromium's in-memory
