@@ -84,6 +84,7 @@ fn StaffRoutes() -> impl MatchNestedRoutes + Clone {
     use crate::pages::send_notices::ReceiptsPage;
     use crate::pages::township::TownshipPage;
     use crate::pages::township_member::TownshipMemberPage;
+    use crate::pages::township_summary::TownshipSummaryPage;
     view! {
         <Route path=path!("/org/:id") view=OrgPage />
         <Route path=path!("/org/:id/activities") view=OrgActivitiesPage />
@@ -93,6 +94,7 @@ fn StaffRoutes() -> impl MatchNestedRoutes + Clone {
         <Route path=path!("/org/:id/activities/:aid/attendance") view=AttendancePage />
         <Route path=path!("/org/:id/volunteer") view=VolunteerPage />
         <Route path=path!("/township/:id") view=TownshipPage />
+        <Route path=path!("/township/:id/summary") view=TownshipSummaryPage />
         <Route path=path!("/township/:id/:mid") view=TownshipMemberPage />
         <Route path=path!("/county/:id") view=CountyPage />
         <Route path=path!("/receipts/:id") view=ReceiptsPage />

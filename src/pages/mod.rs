@@ -10,6 +10,8 @@
 pub mod activities;
 pub mod card;
 pub mod certificate;
+#[cfg(feature = "staff")]
+pub mod charts;
 pub mod checkin;
 pub mod checkins;
 #[cfg(feature = "staff")]
@@ -33,3 +35,5 @@ pub mod signout;
 pub mod township;
 #[cfg(feature = "staff")]
 pub mod township_member;
+#[cfg(feature = "staff")]
+pub mod township_summary;

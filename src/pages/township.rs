@@ -40,6 +40,11 @@ pub fn TownshipPage() -> impl IntoView {
     view! {
         <section class="card" data-testid="township-page">
             <h1>{move || i18n.t("township.title")}</h1>
+            {move || township().map(|township| view! {
+                <A href=format!("/township/{township}/summary") attr:class="button" attr:data-testid="township-summary-link">
+                    {i18n.t("summary.open")}
+                </A>
+            })}
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),

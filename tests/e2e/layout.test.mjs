@@ -157,11 +157,14 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
   const township = await narrowPhone(browser, server, 'GH-T01');
   await township.getByTestId('nav-township').click();
   await township.waitForURL(/\/township\//);
-  found.push(...(await measure(township, [new URL(township.url()).pathname])));
+  const townshipPath = new URL(township.url()).pathname;
+  found.push(...(await measure(township, [townshipPath])));
   // A member's own page, from the township's list.
   await township.getByTestId('member-detail-link').first().click();
   await township.getByTestId('member-detail').waitFor();
-  found.push(...(await measure(township, [new URL(township.url()).pathname])));
+  // The member's page, and the township's one-page summary with its charts.
+  found.push(...(await measure(township, [new URL(township.url()).pathname, `${townshipPath}/summary`])));
+
   const county = await narrowPhone(browser, server, 'GH-C01');
   await county.getByTestId('nav-county').click();
   await county.waitForURL(/\/county\//);

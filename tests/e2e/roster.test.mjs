@@ -1,14 +1,16 @@
 // A township's roster import in the browser: a file with a national ID column is refused whole with the
 // problem named; the fixed file imports, the activation sheet shows each code as text and QR code; a new
-// member opens their printed link on their own phone and is in. The administrator revokes a member's phone and
+// member opens their printed link on their own phone and is in. Rosters as Excel in Chinese saves them (a GBK CSV,
+// an .xlsx) import as they are. The administrator revokes a member's phone and
 // gives them a new activation code, and moves their sign-in to the new number they put on their profile.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { api, e2eTest, launchBrowser, newPhone, screenshot, startServer } from './harness.mjs';
-import { PIN, setPinIfAsked, signedInPhone, tapAndAnswer, waitForFirstSync } from './flows.mjs';
+import { PIN, apiSession, setPinIfAsked, signedInPhone, tapAndAnswer, waitForFirstSync } from './flows.mjs';
 import { memberData } from './store.mjs';
 
 const HEADER = '姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号';
@@ -97,21 +99,84 @@ e2eTest('a roster saved by Excel in Chinese (GBK, CRLF, a quoted field across li
   await page.getByTestId('township-members').locator('[data-testid=township-member][data-name=孙丽]').waitFor();
 });
 
+e2eTest('a roster kept in Excel as .xlsx (a number, a date cell) imports through the browser; a bad row imports nothing', async () => {
+  const server = await startServer();
+  const { page } = await signedInPhone(server, 'GH-T01'); // 新安镇
+  await page.getByTestId('nav-township').click();
+  // As Excel keeps them: the phone number a number, the joining date a date cell.
+  const workbook = async (rows) => {
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('名册');
+    sheet.addRow(HEADER.split(','));
+    for (const row of rows) sheet.addRow(row);
+    return {
+      name: '流动党员名册.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: Buffer.from(await book.xlsx.writeBuffer()),
+    };
+  };
+  const ouyang = ['欧阳思远', 13911116666, '男', 1991, '新安镇', new Date(Date.UTC(2016, 6, 1)), 'GN-2026-9201'];
+  const sun = ['孙丽', 13911117777, '女', 1993, '新安镇', new Date(Date.UTC(2018, 2, 1)), 'GN-2026-9202'];
+
+  // One row's gender is neither: that row is named, and nothing is imported.
+  await page.getByTestId('roster-file').setInputFiles(await workbook([ouyang, [...sun.slice(0, 2), '未知', ...sun.slice(3)]]));
+  await page.getByTestId('roster-submit').click();
+  await page.locator('[data-testid=roster-problem][data-problem=gender]').waitFor();
+  const admin = await apiSession(server.url, 'GH-T01');
+  const names = async () =>
+    (await api(server.url, `/api/v1/orgs/${admin.me.home_org.id}/members`, { token: admin.token })).body.map(
+      (entry) => entry.name,
+    );
+  assert.ok(!(await names()).includes('欧阳思远'), 'nothing imported');
+
+  await page.getByTestId('roster-file').setInputFiles(await workbook([ouyang, sun]));
+  await page.getByTestId('roster-submit').click();
+  const activations = page.getByTestId('activation-sheet');
+  await activations.waitFor();
+  assert.equal(await activations.getByTestId('activation').count(), 2);
+  assert.ok((await names()).includes('欧阳思远'));
+  await page.reload();
+  await page.getByTestId('township-members').locator('[data-testid=township-member][data-name=欧阳思远]').waitFor();
+});
+
 e2eTest("the county administrator sees the county's organisations and opens a township", async () => {
   const server = await startServer();
   const { page } = await signedInPhone(server, 'GH-C01');
   await page.getByTestId('nav-county').click();
   const hosts = page.getByTestId('county-hosts');
   const shanghai = hosts.locator('[data-testid=county-org][data-name=灌南县驻上海流动党员联系点]');
-  assert.match(await shanghai.textContent(), /党员 4 名，失联 2 名/);
+  assert.match(await shanghai.textContent(), /党员 4 名，已报到 4 名，失联 2 名/);
   assert.match(await shanghai.textContent(), /嘉定区城中路/);
   assert.equal(await page.getByTestId('county-townships').getByTestId('county-org').count(), 5);
   await screenshot(page, 'county');
   // The same counts as a spreadsheet.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('county-csv').click()]);
   const sheet = (await readFile(await download.path())).toString('utf8');
-  assert.match(sheet, /^\uFEFF组织,类别,城市,党员,失联,待确认的报到\r?\n/);
-  assert.match(sheet, /\n灌南县驻上海流动党员联系点,流动党员联系点,上海,4,2,\d+\r?\n/);
+  assert.match(sheet, /^\uFEFF组织,类别,城市,党员,已报到,失联,待确认的报到,近12个月活动,参加率,志愿服务小时\r?\n/);
+  assert.match(sheet, /\n灌南县驻上海流动党员联系点,流动党员联系点,上海,4,4,2,\d+,\d+,[\d%]*,[\d.]+\r?\n/);
+
+  // The county's totals and its chart: each township's members, reported and out of contact counted here from
+  // the township's own list.
+  const admin = await apiSession(server.url, 'GH-C01');
+  const county = new URL(page.url()).pathname.split('/').at(-1);
+  const { body: tree } = await api(server.url, `/api/v1/orgs/${county}/tree`, { token: admin.token });
+  const townships = tree.orgs.filter((o) => o.org.kind === 'township');
+  const counted = { members: 0, reported: 0, lost: 0 };
+  for (const township of townships) {
+    const { body: listed } = await api(server.url, `/api/v1/orgs/${township.org.id}/members`, { token: admin.token });
+    const bar = page.locator(`[data-testid=county-chart-bar][data-name="${township.org.name}"]`);
+    assert.equal(Number(await bar.getAttribute('data-count')), listed.length, township.org.name);
+    counted.members += listed.length;
+    counted.reported += listed.filter((entry) => entry.current_org).length;
+    counted.lost += listed.filter((entry) => entry.lost).length;
+  }
+  const totals = page.getByTestId('county-totals');
+  const shown = async (name) => Number(await totals.getAttribute(`data-${name}`));
+  assert.deepEqual(
+    { members: await shown('members'), reported: await shown('reported'), lost: await shown('lost') },
+    counted,
+  );
+  assert.ok(counted.members > 0 && counted.reported > 0);
   await page.getByTestId('county-township-link').filter({ hasText: '新安镇' }).click();
   await page.locator('[data-testid=township-member][data-name=王建国]').waitFor();
 });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { api, e2eTest, startServer } from './harness.mjs';
+import { api, e2eTest, screenshot, startServer } from './harness.mjs';
 import { apiSession, findsByNameAndPhone, importRoster, nameOf, rosterCsv, signedInPhone } from './flows.mjs';
 
 const MEMBERS = 2_200;
@@ -63,4 +63,31 @@ e2eTest('a township of 2,200 members: one search finds a member, and 失联 is l
   assert.equal(lines.length, 1 + listed.length);
   assert.ok(listed.length >= MEMBERS);
   assert.ok(lines.some((line) => line.startsWith(`${wanted},139${50_000_000 + 1_733},新安镇,`)));
+
+  // The one-page summary: where the 2,200 and more stand, and 流向 by city, by organisation and by month, each
+  // count the server's list counted here.
+  await page.getByTestId('township-summary-link').click();
+  const summary = page.getByTestId('township-summary');
+  await summary.waitFor();
+  const figure = async (testid) => Number(await summary.getByTestId(testid).getAttribute('data-count'));
+  assert.equal(await figure('summary-members'), listed.length);
+  assert.equal(await figure('summary-lost'), listed.filter((entry) => entry.lost).length);
+  assert.equal(await figure('summary-at'), atOrganisation.length);
+  const away = listed.filter((entry) => entry.current_org);
+  const bars = async (testid) =>
+    Object.fromEntries(
+      await summary
+        .getByTestId(testid)
+        .locator('g')
+        .evaluateAll((gs) => gs.map((g) => [g.dataset.name, Number(g.dataset.count)])),
+    );
+  const tally = (key) => away.reduce((counts, entry) => ({ ...counts, [key(entry)]: (counts[key(entry)] ?? 0) + 1 }), {});
+  assert.deepEqual(await bars('flow-cities'), tally((entry) => entry.current_org.city));
+  assert.deepEqual(await bars('flow-orgs'), tally((entry) => entry.current_org.name));
+  const months = await summary.getByTestId('flow-month').evaluateAll((gs) => gs.map((g) => Number(g.dataset.count)));
+  assert.equal(months.length, 12);
+  assert.equal(months.at(-1), away.length, 'this month: those away now');
+  await screenshot(page, 'township-summary');
+  const [flowSheet] = await Promise.all([page.waitForEvent('download'), page.getByTestId('flow-csv').click()]);
+  assert.match((await readFile(await flowSheet.path())).toString('utf8'), /^\uFEFF月份,在外党员,城市,党员\r?\n/);
 });

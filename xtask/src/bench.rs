@@ -1,9 +1,10 @@
 //! `cargo xtask bench`: builds the app and the server as `test` does, then measures what the app costs a phone
 //! (the bytes of the first visit, the time until the first screen, syncing 1,000 check-ins made offline, local
-//! storage), how fast the scanner reads a code, and what pushes cost the server (check-ins a second, latency with
+//! storage), how fast the scanner reads a code, how the staff screens hold a county, and what pushes cost the server (check-ins a second, latency with
 //! 1,000 devices) into `docs/benchmarks.md`.
 
 mod decode;
+mod oversight;
 mod push;
 mod start;
 mod sync;
@@ -41,12 +42,17 @@ pub fn bench(ws: &Workspace) -> Result {
     let pushes = step("pushes into the server, with autocannon", || {
         push::parse(&capture(&mut seeded_node(ws, &seeder, push::SCRIPT))?)
     })?;
+    let oversight = step("township and county screens with 2,200 members, in Chromium", || {
+        oversight::parse(&capture(server::node(ws).arg(oversight::SCRIPT))?)
+    })?;
     let machine = Machine::describe(ws)?;
     let report = render(&machine, &first_load, &start)
         + "\n"
         + &offline_sync.markdown()
         + "\n"
         + &decoding.markdown(&candidates)
+        + "\n"
+        + &oversight.markdown()
         + "\n"
         + &pushes.markdown();
     fs::write(ws.root.join(REPORT), report)?;

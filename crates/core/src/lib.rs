@@ -9,6 +9,7 @@ pub mod certificate;
 pub mod checkin;
 pub mod domain;
 pub mod engine;
+pub mod flow;
 pub mod id;
 pub mod listing;
 pub mod notice;

@@ -45,7 +45,7 @@ impl Standing {
         Standing::ALL.into_iter().find(|standing| standing.as_str() == text)
     }
 
-    fn holds_for(self, entry: &RosterEntry) -> bool {
+    pub fn holds_for(self, entry: &RosterEntry) -> bool {
         match self {
             Standing::OutOfContact => entry.lost,
             Standing::NotReported => matches!(entry.situation, Situation::Newcomer | Situation::Between { .. }),

@@ -322,6 +322,64 @@ pub struct OrgSummary {
     pub lost: u32,
     /// Host side: reports waiting for its secretary.
     pub pending: u32,
+    /// Home side: of its members, those at a host organisation now. Host side: as `members`.
+    pub reported: u32,
+    /// Over the last 12 months (`ATTENDED_LISTED_FOR_MS`), of activities that ended and were not cancelled:
+    /// how many the organisation held,
+    pub activities: u32,
+    /// how many times its members came to one held by the organisation they are at, and how many times they
+    /// were expected to (each member at each of those activities),
+    pub attended: u32,
+    pub expected: u32,
+    /// and volunteer hours in tenths: home side, credited to its members; host side, at its activities.
+    pub hours_tenths: u32,
+}
+
+impl OrgSummary {
+    /// Attended of expected, in whole percent; `None` when nobody was expected.
+    pub fn attendance_percent(&self) -> Option<u32> {
+        percent(self.attended, self.expected)
+    }
+}
+
+fn percent(part: u32, whole: u32) -> Option<u32> {
+    (whole > 0).then(|| u32::try_from(u64::from(part) * 100 / u64::from(whole)).unwrap_or(100))
+}
+
+/// The county's figures: its townships' members added up (every member has one home), the host organisations'
+/// activities, and everyone's attendance and hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CountyTotals {
+    pub members: u32,
+    pub reported: u32,
+    pub lost: u32,
+    pub activities: u32,
+    pub attended: u32,
+    pub expected: u32,
+    pub hours_tenths: u32,
+}
+
+impl CountyTotals {
+    pub fn of(orgs: &[OrgSummary]) -> CountyTotals {
+        let mut totals = CountyTotals::default();
+        for org in orgs {
+            if org.org.kind.is_host_side() {
+                totals.activities += org.activities;
+            } else {
+                totals.members += org.members;
+                totals.reported += org.reported;
+                totals.lost += org.lost;
+                totals.attended += org.attended;
+                totals.expected += org.expected;
+                totals.hours_tenths += org.hours_tenths;
+            }
+        }
+        totals
+    }
+
+    pub fn attendance_percent(&self) -> Option<u32> {
+        percent(self.attended, self.expected)
+    }
 }
 
 /// A county's organisations (`GET /api/v1/orgs/{id}/tree`): its townships and the host organisations it set

@@ -3,12 +3,13 @@
 //! every earlier code: phones learn the withdrawal (core's `OrgCodeSince`) on their next pull. Also how
 //! organisations look on a phone (core's `OrgRef`).
 //!
-//! The area's other modules: `reports` (报到 and leaving), `rosters` (who is where, for each kind of staff),
+//! The area's other modules: `reports` (报到 and leaving), `rosters` (who is where, for each kind of staff), `flow` (流向 month by month),
 //! `roster` (a township's import), `contacts` (made outside the app), `notices`, and `certificate` (a member's
 //! stops and evaluations); `routes` serves them all.
 
 pub mod certificate;
 pub mod contacts;
+pub mod flow;
 pub mod notices;
 pub mod reports;
 pub mod roster;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .route(Method::GET, "/orgs/{id}/poster.svg", poster)
         .merge(reports::routes())
         .merge(rosters::routes())
+        .merge(flow::routes())
         .merge(contacts::routes())
         .merge(notices::routes())
         .merge(roster::routes())

@@ -434,6 +434,86 @@ struct SummaryRow {
     members: i64,
     lost: i64,
     pending: i64,
+    reported: i64,
+}
+
+/// How an organisation's members took part over the last 12 months (`OrgSummary`'s fields of the same names).
+#[derive(Debug, Clone, Copy, Default)]
+struct TakingPart {
+    activities: i64,
+    attended: i64,
+    expected: i64,
+    hours_tenths: i64,
+}
+
+/// Activities counted in the totals: held in the last 12 months (`?2` to `?3`), ended, not cancelled.
+const HELD: &str = "a.cancelled_at IS NULL AND a.starts_at >= ?2 AND a.ends_at <= ?3";
+
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    home_org_id: String,
+    current_org_id: Option<String>,
+    attended: i64,
+    hours_tenths: i64,
+}
+
+/// `TakingPart` of each organisation of the county, by id: activities held, each member's attendance at their
+/// organisation's (expected at each it held), and volunteer hours, added up by home township and by host.
+async fn taking_part(state: &AppState, county: Id) -> Result<HashMap<String, TakingPart>, AppError> {
+    let now = clock::now_ms();
+    let since = now - ATTENDED_LISTED_FOR_MS;
+    let held: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT a.org_id, count(*),
+                coalesce((SELECT sum(coalesce(c.hours_tenths, x.hours_tenths, 0)) FROM check_ins c
+                          JOIN activities x ON x.id = c.activity_id
+                          WHERE x.org_id = a.org_id AND x.kind = 'volunteer'
+                            AND x.cancelled_at IS NULL AND x.starts_at >= ?2 AND x.ends_at <= ?3), 0)
+         FROM activities a JOIN organisations o ON o.id = a.org_id
+         WHERE o.home_county_id = ?1 AND {HELD} GROUP BY a.org_id"
+    ))
+    .bind(county.to_string())
+    .bind(since)
+    .bind(now)
+    .fetch_all(&state.db)
+    .await?;
+    let mut parts: HashMap<String, TakingPart> = HashMap::new();
+    for (org, activities, hours_tenths) in held {
+        let part = parts.entry(org).or_default();
+        part.activities = activities;
+        part.hours_tenths = hours_tenths;
+    }
+    let people: Vec<PartRow> = sqlx::query_as(&format!(
+        "SELECT p.home_org_id, p.current_org_id,
+                (SELECT count(*) FROM check_ins c JOIN activities a ON a.id = c.activity_id
+                 WHERE c.person_id = p.id AND a.org_id = p.current_org_id AND {HELD}) AS attended,
+                coalesce((SELECT sum(coalesce(c.hours_tenths, a.hours_tenths, 0)) FROM check_ins c
+                          JOIN activities a ON a.id = c.activity_id
+                          WHERE c.person_id = p.id AND a.kind = 'volunteer' AND {HELD}), 0) AS hours_tenths
+         FROM people p JOIN organisations h ON h.id = p.home_org_id
+         WHERE h.parent_id = ?1 AND h.kind = 'township' AND p.certificate_no IS NOT NULL"
+    ))
+    .bind(county.to_string())
+    .bind(since)
+    .bind(now)
+    .fetch_all(&state.db)
+    .await?;
+    for person in people {
+        let expected = person
+            .current_org_id
+            .as_ref()
+            .and_then(|org| parts.get(org))
+            .map_or(0, |host| host.activities);
+        if let Some(org) = person.current_org_id {
+            let host = parts.entry(org).or_default();
+            host.attended += person.attended;
+            host.expected += expected;
+        }
+        let home = parts.entry(person.home_org_id).or_default();
+        home.attended += person.attended;
+        home.expected += expected;
+        home.hours_tenths += person.hours_tenths;
+    }
+    Ok(parts)
 }
 
 /// The county's tree, for its administrator: every township under it and every host organisation it set up,
@@ -451,7 +531,18 @@ async fn tree_csv(
     CountyAdminOf { county }: CountyAdminOf,
 ) -> Result<Response, AppError> {
     let tree = load_tree(&state, county).await?;
-    let mut sheet = Sheet::new(&["组织", "类别", "城市", "党员", "失联", "待确认的报到"])?;
+    let mut sheet = Sheet::new(&[
+        "组织",
+        "类别",
+        "城市",
+        "党员",
+        "已报到",
+        "失联",
+        "待确认的报到",
+        "近12个月活动",
+        "参加率",
+        "志愿服务小时",
+    ])?;
     for summary in &tree.orgs {
         let kind = match summary.org.kind {
             OrgKind::County => "县委",
@@ -461,13 +552,18 @@ async fn tree_csv(
             OrgKind::Branch => "流动党支部",
             OrgKind::ContactPoint => "流动党员联系点",
         };
+        let rate = summary.attendance_percent().map(|p| format!("{p}%"));
         sheet.row([
             summary.org.name.as_str(),
             kind,
             summary.org.city.as_deref().unwrap_or_default(),
             &summary.members.to_string(),
+            &summary.reported.to_string(),
             &summary.lost.to_string(),
             &summary.pending.to_string(),
+            &summary.activities.to_string(),
+            rate.as_deref().unwrap_or_default(),
+            &guihai_core::attendance::hours_text(summary.hours_tenths),
         ])?;
     }
     sheet.download("county-organisations.csv")
@@ -481,7 +577,8 @@ async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
         "SELECT o.id, o.parent_id, o.address, o.contact,
                 count(p.id) AS members,
                 coalesce(sum(CASE WHEN {LAST_CONTACT} < ?2 THEN 1 ELSE 0 END), 0) AS lost,
-                (SELECT count(*) FROM reports r WHERE r.org_id = o.id AND r.state = 'pending') AS pending
+                (SELECT count(*) FROM reports r WHERE r.org_id = o.id AND r.state = 'pending') AS pending,
+                count(p.current_org_id) AS reported
          FROM organisations o
          LEFT JOIN people p ON p.certificate_no IS NOT NULL AND (
              (o.kind = 'township' AND p.home_org_id = o.id)
@@ -496,8 +593,10 @@ async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
         .fetch_all(&state.db)
         .await?;
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    let taking_part = taking_part(state, county).await?;
     let mut orgs = Vec::with_capacity(rows.len());
     for row in rows {
+        let part = taking_part.get(&row.id).copied().unwrap_or_default();
         orgs.push(OrgSummary {
             org: organisations::get(&state.db, &row.id).await?,
             parent_id: row.parent_id.as_deref().map(db::id).transpose()?,
@@ -506,6 +605,11 @@ async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
             members: count(row.members),
             lost: count(row.lost),
             pending: count(row.pending),
+            reported: count(row.reported),
+            activities: count(part.activities),
+            attended: count(part.attended),
+            expected: count(part.expected),
+            hours_tenths: count(part.hours_tenths),
         });
     }
     Ok(OrgTree {

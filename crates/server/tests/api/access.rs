@@ -64,6 +64,8 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::GET, "/orgs/{id}/tree", Rule::Steward),
     (Method::GET, "/orgs/{id}/tree.csv", Rule::Steward),
     (Method::GET, "/orgs/{id}/members.csv", Rule::Steward),
+    (Method::GET, "/orgs/{id}/flow", Rule::Steward),
+    (Method::GET, "/orgs/{id}/flow.csv", Rule::Steward),
     (Method::GET, "/orgs/{id}/overview.csv", Rule::Steward),
     (Method::POST, "/people/{id}/contacts", Rule::Steward),
     (Method::GET, "/people/{id}/contacts", Rule::Steward),
@@ -280,7 +282,9 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         match path {
             "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
             "/stops/{id}/evaluation" => (stop_id.to_string(), &secretary, r#"{"grade":"qualified","text":"好"}"#),
-            "/orgs/{id}/members" | "/orgs/{id}/members.csv" => (township.to_string(), &township_admin, "{}"),
+            "/orgs/{id}/members" | "/orgs/{id}/members.csv" | "/orgs/{id}/flow" | "/orgs/{id}/flow.csv" => {
+                (township.to_string(), &township_admin, "{}")
+            }
             "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
             "/orgs/{id}/tree" | "/orgs/{id}/tree.csv" => (county.to_string(), &county_admin, "{}"),
             "/orgs/{id}/door-key" => (hangzhou.to_string(), &secretary, crate::door::KEY_BODY),

@@ -412,3 +412,136 @@ async fn the_county_sees_its_tree_with_members_lost_contact_and_waiting_reports(
         .await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_county_totals_equal_a_count_made_from_the_database() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-C01").await;
+    let county = admin.county();
+    // A member comes to yesterday's activity, made a volunteer one of 2.5 hours.
+    let member = server.sign_in("GH-M01").await;
+    let (ended, code) = server.hangzhou_code(&member, crate::When::Ended).await;
+    server
+        .execute(&format!(
+            "UPDATE activities SET kind = 'volunteer', hours_tenths = 25 WHERE id = '{}'",
+            ended.id
+        ))
+        .await;
+    push_one(&server, &member, crate::check_in(1, &code, now_ms() - 86_400_000)).await;
+
+    let tree: guihai_core::report::OrgTree = server
+        .get(&format!("/api/v1/orgs/{county}/tree"), Some(&admin.token))
+        .await
+        .json();
+    let since = now_ms() - 365 * 86_400_000;
+    let held =
+        format!("a.cancelled_at IS NULL AND a.starts_at >= {since} AND a.ends_at <= strftime('%s','now') * 1000");
+    let mut attended_anywhere = 0;
+    for summary in &tree.orgs {
+        let id = summary.org.id;
+        let (members, on) = match summary.org.kind.is_host_side() {
+            false => ("p.home_org_id", "township"),
+            true => ("p.current_org_id", "host"),
+        };
+        let people = format!("FROM people p WHERE {members} = '{id}' AND p.certificate_no IS NOT NULL");
+        let count = async |sql: String| server.count(&sql).await;
+        let expected = (
+            count(format!("SELECT count(*) {people}")).await,
+            count(format!("SELECT count(p.current_org_id) {people}")).await,
+            count(format!(
+                "SELECT count(*) FROM activities a WHERE a.org_id = '{id}' AND {held}
+                   AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = a.org_id AND o.kind <> 'township')"
+            ))
+            .await,
+            count(format!(
+                "SELECT count(*) FROM check_ins c JOIN people p ON p.id = c.person_id
+                 JOIN activities a ON a.id = c.activity_id AND a.org_id = p.current_org_id
+                 WHERE {members} = '{id}' AND p.certificate_no IS NOT NULL AND {held}"
+            ))
+            .await,
+            count(format!(
+                "SELECT count(*) FROM people p JOIN activities a ON a.org_id = p.current_org_id
+                 WHERE {members} = '{id}' AND p.certificate_no IS NOT NULL AND {held}"
+            ))
+            .await,
+        );
+        let hours = match on {
+            "township" => format!(
+                "SELECT coalesce(sum(coalesce(c.hours_tenths, a.hours_tenths, 0)), 0) FROM check_ins c
+                 JOIN people p ON p.id = c.person_id JOIN activities a ON a.id = c.activity_id
+                 WHERE p.home_org_id = '{id}' AND p.certificate_no IS NOT NULL AND a.kind = 'volunteer' AND {held}"
+            ),
+            _ => format!(
+                "SELECT coalesce(sum(coalesce(c.hours_tenths, a.hours_tenths, 0)), 0) FROM check_ins c
+                 JOIN activities a ON a.id = c.activity_id WHERE a.org_id = '{id}' AND a.kind = 'volunteer' AND {held}"
+            ),
+        };
+        let shown = (
+            i64::from(summary.members),
+            i64::from(summary.reported),
+            i64::from(summary.activities),
+            i64::from(summary.attended),
+            i64::from(summary.expected),
+        );
+        assert_eq!(
+            shown, expected,
+            "{} (members, reported, activities, attended, expected)",
+            summary.org.name
+        );
+        assert_eq!(
+            i64::from(summary.hours_tenths),
+            count(hours).await,
+            "{}'s hours",
+            summary.org.name
+        );
+        if !summary.org.kind.is_host_side() {
+            attended_anywhere += summary.attended;
+        }
+    }
+    assert!(attended_anywhere >= 1, "the check-in above is counted");
+    let totals = guihai_core::report::CountyTotals::of(&tree.orgs);
+    let all_members = server
+        .count(&format!(
+            "SELECT count(*) FROM people p JOIN organisations h ON h.id = p.home_org_id
+             WHERE h.parent_id = '{county}' AND h.kind = 'township' AND p.certificate_no IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(i64::from(totals.members), all_members);
+    assert!(totals.hours_tenths >= 25);
+}
+
+#[tokio::test]
+async fn the_township_sees_its_members_flow_by_city_and_month() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-T01").await;
+    let township = admin.me.home_org.id;
+    let flow: guihai_core::flow::Flow = server
+        .get(&format!("/api/v1/orgs/{township}/flow"), Some(&admin.token))
+        .await
+        .json();
+    let members: Vec<RosterEntry> = server
+        .get(&format!("/api/v1/orgs/{township}/members"), Some(&admin.token))
+        .await
+        .json();
+    assert_eq!(flow.members as usize, members.len());
+    // Now: each city counts the members whose current organisation is there.
+    for city in &flow.cities {
+        let there = members
+            .iter()
+            .filter(|m| m.current_org.as_ref().and_then(|o| o.city.as_deref()) == Some(city.name.as_str()))
+            .count();
+        assert_eq!(city.members as usize, there, "{}", city.name);
+    }
+    let away = members.iter().filter(|m| m.current_org.is_some()).count();
+    assert!(away > 0);
+    assert_eq!(flow.cities.iter().map(|c| c.members as usize).sum::<usize>(), away);
+    assert_eq!(flow.months.len(), 12);
+    assert_eq!(flow.months.last().map(|m| m.away as usize), Some(away));
+
+    let sheet = server
+        .get(&format!("/api/v1/orgs/{township}/flow.csv"), Some(&admin.token))
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&sheet.body);
+    assert!(text.starts_with("\u{feff}月份,在外党员,城市,党员"), "{text}");
+}

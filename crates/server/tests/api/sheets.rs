@@ -26,7 +26,21 @@ async fn the_county_sheet_counts_what_the_database_holds() {
     let admin = server.sign_in("GH-C01").await;
     let county = admin.county();
     let rows = sheet(&server, &format!("/api/v1/orgs/{county}/tree.csv"), &admin).await;
-    assert_eq!(rows[0], ["组织", "类别", "城市", "党员", "失联", "待确认的报到"]);
+    assert_eq!(
+        rows[0],
+        [
+            "组织",
+            "类别",
+            "城市",
+            "党员",
+            "已报到",
+            "失联",
+            "待确认的报到",
+            "近12个月活动",
+            "参加率",
+            "志愿服务小时"
+        ]
+    );
     let townships: Vec<_> = rows.iter().filter(|row| row[1] == "乡镇党委").collect();
     assert_eq!(townships.len(), 5);
     for row in townships {
@@ -38,6 +52,14 @@ async fn the_county_sheet_counts_what_the_database_holds() {
             ))
             .await;
         assert_eq!(row[3], members.to_string(), "{}", row[0]);
+        let away = server
+            .count(&format!(
+                "SELECT count(*) FROM people p JOIN organisations o ON o.id = p.home_org_id
+                 WHERE o.name = '{}' AND p.certificate_no IS NOT NULL AND p.current_org_id IS NOT NULL",
+                row[0]
+            ))
+            .await;
+        assert_eq!(row[4], away.to_string(), "{} reported", row[0]);
     }
     let hosts: Vec<_> = rows.iter().skip(1).filter(|row| row[1] != "乡镇党委").collect();
     for row in hosts {
