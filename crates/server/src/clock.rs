@@ -25,6 +25,14 @@ pub fn run_ahead(days: u32) {
     AHEAD_MS.store(i64::from(days) * 86_400_000, Ordering::Relaxed);
 }
 
+/// China Standard Time (UTC+8, no daylight saving): the time of every date staff see, month and year counted.
+pub const CHINA: time::UtcOffset = time::macros::offset!(+8);
+
+/// Unix milliseconds of the midnight, China time, that starts `date`.
+pub fn china_midnight_ms(date: time::Date) -> i64 {
+    date.midnight().assume_offset(CHINA).unix_timestamp() * 1000
+}
+
 /// Unix milliseconds to the Unix seconds of a code's validity window, clamped to what a code can hold.
 pub fn unix_secs(ms: i64) -> u32 {
     u32::try_from(ms.div_euclid(1000).max(0)).unwrap_or(u32::MAX)

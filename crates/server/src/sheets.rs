@@ -68,7 +68,7 @@ pub fn china_date(ms: i64) -> String {
 
 fn china(ms: i64, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .map(|at| at.to_offset(time::macros::offset!(+8)))
+        .map(|at| at.to_offset(crate::clock::CHINA))
         .ok()
         .and_then(|at| at.format(format).ok())
         .unwrap_or_default()

@@ -23,15 +23,11 @@ struct HoursQuery {
     year: Option<i32>,
 }
 
-/// China Standard Time: UTC+8, no daylight saving.
-const CHINA: time::UtcOffset = time::macros::offset!(+8);
-
 /// Unix milliseconds of the start of `year` in China.
 fn year_start(year: i32) -> Result<i64, AppError> {
     let date = time::Date::from_calendar_date(year, time::Month::January, 1)
         .map_err(|_| AppError::Invalid(format!("no year {year}")))?;
-    let start = date.midnight().assume_offset(CHINA);
-    Ok(i64::try_from(start.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX))
+    Ok(clock::china_midnight_ms(date))
 }
 
 /// The hours an attendance credits: the secretary's for this member, or the activity's.
@@ -47,7 +43,7 @@ async fn hours(
 ) -> Result<Json<VolunteerHours>, AppError> {
     let Query(query) = query?;
     let this_year = time::OffsetDateTime::from_unix_timestamp(clock::now_ms() / 1000)
-        .map(|now| now.to_offset(CHINA).year())
+        .map(|now| now.to_offset(clock::CHINA).year())
         .unwrap_or(2026);
     let year = query.year.unwrap_or(this_year);
     if !(2000..=9999).contains(&year) {

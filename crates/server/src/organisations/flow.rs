@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::Json;
 use guihai_core::flow::{self, Flow, Stay};
 use guihai_core::Id;
-use time::{Date, Month, OffsetDateTime, UtcOffset};
+use time::{Date, Month, OffsetDateTime};
 
 use crate::error::AppError;
 use crate::identity::roles::TownshipAdminOf;
@@ -24,7 +24,6 @@ pub fn routes() -> Routes {
 
 /// How many months the flow looks back, this one included.
 const MONTHS: usize = 12;
-const CHINA: UtcOffset = time::macros::offset!(+8);
 
 async fn township_flow(
     State(state): State<AppState>,
@@ -96,7 +95,7 @@ async fn load(state: &AppState, township: Id) -> Result<Flow, AppError> {
 /// The last `MONTHS` months in China time, oldest first, each with the moment it ended (this month: now).
 fn month_ends(now: i64) -> Vec<(String, i64)> {
     let today = OffsetDateTime::from_unix_timestamp(now / 1000)
-        .map(|at| at.to_offset(CHINA).date())
+        .map(|at| at.to_offset(clock::CHINA).date())
         .unwrap_or(Date::MIN);
     let mut ends = Vec::with_capacity(MONTHS);
     let (mut year, mut month) = (today.year(), today.month());
@@ -119,7 +118,7 @@ fn month_ends(now: i64) -> Vec<(String, i64)> {
 fn start_of_next(year: i32, month: Month) -> i64 {
     let year = if month == Month::December { year + 1 } else { year };
     Date::from_calendar_date(year, month.next(), 1)
-        .map(|first| first.midnight().assume_offset(CHINA).unix_timestamp() * 1000)
+        .map(clock::china_midnight_ms)
         .unwrap_or(i64::MAX)
 }
 
