@@ -12,6 +12,7 @@ use leptos_router::components::A;
 use crate::i18n::{use_i18n, I18n};
 use crate::online::{fetched, id_param};
 use crate::pages::charts::BarChart;
+use crate::pages::county_tree::{AddOrg, Choice, ManageOrg};
 use crate::pages::org::DownloadSheet;
 use crate::pages::send_notices::SendNotices;
 
@@ -20,6 +21,7 @@ pub fn CountyPage() -> impl IntoView {
     let i18n = use_i18n();
     let county = id_param("id");
     let tree = fetched::<OrgTree>(move || Some(format!("/orgs/{}/tree", county()?)));
+    let reload = move || tree.refetch();
     view! {
         <section class="card" data-testid="county-page">
             <Suspense fallback=move || view! { <p>{i18n.t("steward.loading")}</p> }>
@@ -29,6 +31,14 @@ pub fn CountyPage() -> impl IntoView {
                         let totals = CountyTotals::of(&tree.orgs);
                         let (home, host): (Vec<OrgSummary>, Vec<OrgSummary>) =
                             tree.orgs.into_iter().partition(|o| !o.org.kind.is_host_side());
+                        let hosts: Vec<Choice> = host.iter().map(Choice::of).collect();
+                        let org = {
+                            let hosts = hosts.clone();
+                            move |summary: OrgSummary| {
+                                let others = hosts.iter().filter(|o| o.id != summary.org.id).cloned().collect();
+                                view! { <Org summary others reload /> }
+                            }
+                        };
                         view! {
                             <h1>{tree.county.name.clone()}</h1>
                             <DownloadSheet path=format!("/orgs/{}/tree.csv", tree.county.id) filename="county-organisations.csv"
@@ -44,11 +54,12 @@ pub fn CountyPage() -> impl IntoView {
                             <BarChart tallies=by_members(&home) label=i18n.t("county.members_chart") testid="county-chart" />
                             <h2>{i18n.t("county.townships")}</h2>
                             <ul class="queue roster" data-testid="county-townships">
-                                {home.into_iter().map(|o| view! { <Org summary=o /> }).collect_view()}
+                                {home.into_iter().map(org.clone()).collect_view()}
                             </ul>
                             <h2>{i18n.t("county.hosts")}</h2>
+                            <AddOrg county=tree.county.id hosts reload />
                             <ul class="queue roster" data-testid="county-hosts">
-                                {host.into_iter().map(|o| view! { <Org summary=o /> }).collect_view()}
+                                {host.into_iter().map(org).collect_view()}
                             </ul>
                         }.into_any()
                     }
@@ -60,8 +71,9 @@ pub fn CountyPage() -> impl IntoView {
 }
 
 #[component]
-fn Org(summary: OrgSummary) -> impl IntoView {
+fn Org(summary: OrgSummary, others: Vec<Choice>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
+    let manage = view! { <ManageOrg summary=summary.clone() others reload /> };
     let rate = summary.attendance_percent();
     let org = summary.org;
     let name = org.name.clone();
@@ -91,6 +103,7 @@ fn Org(summary: OrgSummary) -> impl IntoView {
                 data-attended=summary.attended data-expected=summary.expected data-hours=summary.hours_tenths>{part}</span>
             {summary.address.map(|address| view! { <br /><span class="note">{address}</span> })}
             {summary.contact.map(|contact| view! { <br /><span class="note">{contact}</span> })}
+            {manage}
         </li>
     }
 }

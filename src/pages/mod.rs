@@ -16,6 +16,8 @@ pub mod checkin;
 pub mod checkins;
 #[cfg(feature = "staff")]
 pub mod county;
+#[cfg(feature = "staff")]
+pub mod county_tree;
 pub mod devices;
 pub mod home;
 pub mod notices;

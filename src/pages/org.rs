@@ -147,7 +147,8 @@ pub fn Contact(entry: RosterEntry, act: impl Fn(Action) + Copy + Send + Sync + '
         " "
         {entry.lost.then(|| view! { <span class="pill refused" data-testid="lost">{i18n.t("steward.lost")}</span> })}
         {recorded}
-        <details class="record-contact" data-testid="record-contact"
+        // Open as the signal says: a reloaded list reuses its elements, and must not show a folded-away form open.
+        <details class="record-contact" data-testid="record-contact" prop:open=open
             on:toggle=move |ev| open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>{move || i18n.t("contact.record")}</summary>
             {form}

@@ -78,13 +78,15 @@ const PHONE = { tap: 44, text: 0 };
 const LARGER = { tap: 60, text: 18 };
 
 /** Opens each path on `page` and measures it in both languages; returns what stuck out, by path. */
-async function measure(page, paths, rules = PHONE) {
+async function measure(page, paths, rules = PHONE, open = async () => {}) {
   const found = [];
   for (const path of paths) {
     await page.goto(path);
     await page.locator('main > *').first().waitFor();
     // The screen's own content, loaded (online pages fetch theirs).
     await page.waitForLoadState('networkidle');
+    // What opens on a tap (a form folded away) is measured open.
+    await open(page);
     for (const lang of ['zh-CN', 'en']) {
       if ((await page.evaluate(() => document.documentElement.lang)) !== lang) {
         await page.getByTestId('lang-switch').click();
@@ -168,7 +170,13 @@ e2eTest('every screen holds at 360 px in Chinese and English', async () => {
   const county = await narrowPhone(browser, server, 'GH-C01');
   await county.getByTestId('nav-county').click();
   await county.waitForURL(/\/county\//);
-  found.push(...(await measure(county, [new URL(county.url()).pathname])));
+  // With the form that sets up an organisation open, and one organisation's forms to change or close it.
+  const openForms = async (page) => {
+    await page.getByTestId('tree-add').locator('summary').click();
+    await page.getByTestId('county-hosts').getByTestId('tree-manage').first().locator('summary').click();
+    await page.getByTestId('tree-close-submit').waitFor();
+  };
+  found.push(...(await measure(county, [new URL(county.url()).pathname], PHONE, openForms)));
   assert.deepEqual(found, []);
 });
 

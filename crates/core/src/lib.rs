@@ -21,5 +21,6 @@ pub mod roster;
 pub mod screens;
 pub mod situation;
 pub mod sync;
+pub mod tree;
 
 pub use id::Id;

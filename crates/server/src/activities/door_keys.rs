@@ -131,6 +131,20 @@ pub async fn revoke_session(conn: &mut SqliteConnection, session_id: Id) -> Resu
     announce(conn, &revoked).await
 }
 
+/// Revokes the door keys of an organisation's secretaries but `keep` (all of them when it closes).
+pub async fn revoke_org(conn: &mut SqliteConnection, org_id: Id, keep: Option<Id>) -> Result<(), AppError> {
+    let revoked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE door_keys SET revoked_at = ? WHERE org_id = ? AND person_id IS NOT ? AND revoked_at IS NULL
+         RETURNING id",
+    )
+    .bind(i64::from(clock::unix_secs(clock::now_ms())))
+    .bind(org_id.to_string())
+    .bind(keep.map(|id| id.to_string()))
+    .fetch_all(&mut *conn)
+    .await?;
+    announce(conn, &revoked).await
+}
+
 /// Every phone hears of a revoked key, as any member may scan its codes.
 async fn announce(conn: &mut SqliteConnection, revoked: &[(String,)]) -> Result<(), AppError> {
     for (id,) in revoked {

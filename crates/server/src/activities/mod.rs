@@ -231,6 +231,20 @@ pub async fn cancel_from_phone(conn: &mut SqliteConnection, origin: &Origin, id:
     Ok(Outcome::Applied)
 }
 
+/// Cancels every activity of the organisation that is not over at `now` (it closes); how many.
+pub async fn cancel_all_of(conn: &mut SqliteConnection, org_id: Id, now: i64) -> Result<u32, AppError> {
+    let running: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM activities WHERE org_id = ? AND ends_at > ? AND cancelled_at IS NULL")
+            .bind(org_id.to_string())
+            .bind(now)
+            .fetch_all(&mut *conn)
+            .await?;
+    for id in &running {
+        withdraw(conn, db::id(id)?, org_id).await?;
+    }
+    Ok(u32::try_from(running.len()).unwrap_or(u32::MAX))
+}
+
 /// Cancels activity `id`: its code is refused from now on and it leaves the members' phones.
 async fn withdraw(conn: &mut SqliteConnection, id: Id, org_id: Id) -> Result<(), AppError> {
     sqlx::query("UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL")

@@ -126,6 +126,20 @@ pub async fn require_county_admin(db: &SqlitePool, user: &AuthUser, org_id: Id) 
     found.map(|_| ()).ok_or(Seen::Unknown.refuse())
 }
 
+/// Passes if `user` administers the county that organisation `org_id` belongs to (a township under it, or a
+/// host organisation it set up); otherwise 404.
+pub async fn require_admin_of_county_org(db: &SqlitePool, user: &AuthUser, org_id: Id) -> Result<(), AppError> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM roles r JOIN organisations o ON o.id = ?2
+         WHERE r.person_id = ?1 AND r.role = 'county_admin' AND r.org_id IN (o.parent_id, o.home_county_id)",
+    )
+    .bind(user.person_id.to_string())
+    .bind(org_id.to_string())
+    .fetch_optional(db)
+    .await?;
+    found.map(|_| ()).ok_or(Seen::Unknown.refuse())
+}
+
 /// The caller and the `{id}` of the path, once the session and the id have been read.
 async fn caller_and_id(parts: &mut Parts, state: &AppState) -> Result<(AuthUser, Id), AppError> {
     let user = AuthUser::from_request_parts(parts, state).await?;
@@ -190,4 +204,9 @@ role_over_path!(
     /// The administrator of the county `{id}`.
     CountyAdminOf { county },
     require_county_admin
+);
+role_over_path!(
+    /// The administrator of the county that the organisation `{id}` belongs to.
+    CountyAdminOver { org_id },
+    require_admin_of_county_org
 );

@@ -4,8 +4,8 @@
 //! organisations look on a phone (core's `OrgRef`).
 //!
 //! The area's other modules: `reports` (报到 and leaving), `rosters` (who is where, for each kind of staff), `flow` (流向 month by month),
-//! `roster` (a township's import), `contacts` (made outside the app), `notices`, and `certificate` (a member's
-//! stops and evaluations); `routes` serves them all.
+//! `roster` (a township's import), `contacts` (made outside the app), `notices`, `tree` (the county's
+//! organisations, set up, changed and closed) and `certificate` (a member's stops and evaluations); `routes` serves them all.
 
 pub mod certificate;
 pub mod contacts;
@@ -14,6 +14,7 @@ pub mod notices;
 pub mod reports;
 pub mod roster;
 pub mod rosters;
+pub mod tree;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, Method};
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(contacts::routes())
         .merge(notices::routes())
         .merge(roster::routes())
+        .merge(tree::routes())
 }
 
 pub async fn load<'e>(db: impl SqliteExecutor<'e>, id: Id) -> Result<Option<OrgRef>, AppError> {

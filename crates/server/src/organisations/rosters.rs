@@ -584,7 +584,7 @@ async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
              (o.kind = 'township' AND p.home_org_id = o.id)
              OR (o.kind NOT IN ('county', 'township')
                  AND EXISTS (SELECT 1 FROM stops s WHERE s.person_id = p.id AND s.org_id = o.id AND s.left_at IS NULL)))
-         WHERE o.parent_id = ?1 OR o.home_county_id = ?1
+         WHERE (o.parent_id = ?1 OR o.home_county_id = ?1) AND o.closed_at IS NULL
          GROUP BY o.id ORDER BY o.kind, o.name"
     );
     let rows: Vec<SummaryRow> = sqlx::query_as(&sql)

@@ -72,6 +72,10 @@ const RULES: &[(Method, &str, Rule)] = &[
     (Method::POST, "/orgs/{id}/notices", Rule::Steward),
     (Method::GET, "/orgs/{id}/notices", Rule::Steward),
     (Method::GET, "/notices/{id}/receipts", Rule::Steward),
+    (Method::POST, "/orgs/{id}/tree", Rule::Steward),
+    (Method::POST, "/orgs/{id}/details", Rule::Steward),
+    (Method::POST, "/orgs/{id}/secretary", Rule::Steward),
+    (Method::POST, "/orgs/{id}/close", Rule::Steward),
 ];
 
 fn rule(endpoint: &Endpoint) -> Option<Rule> {
@@ -213,6 +217,9 @@ async fn an_id_that_is_someone_elses_is_not_found() {
     );
 }
 
+/// A contact point the county sets up.
+const NEW_ORG: &str = r#"{"kind":"contact_point","name":"长安联络点","city":"东莞"}"#;
+
 /// A one-member roster for 新安镇 (`GH-T01`'s township).
 const ROSTER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号\n周新,13911112222,男,1990,新安镇,2015-07-01,GN-2026-9001";
 
@@ -225,11 +232,8 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
     // Strangers: a member of the organisation, another organisation's secretary, another township's
     // administrator. (The county's administrator may act for its townships: see `rosters`.)
     let member = server.sign_in("GH-M01").await;
-    let strangers = [
-        &member,
-        &server.sign_in("GH-S02").await,
-        &server.sign_in("GH-T02").await,
-    ];
+    let other_secretary = server.sign_in("GH-S02").await;
+    let strangers = [&member, &other_secretary, &server.sign_in("GH-T02").await];
     let hangzhou = secretary.me.current_org.as_ref().unwrap().id;
     let township = township_admin.me.home_org.id;
     let county = county_admin.county();
@@ -278,6 +282,10 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         )
         .await
         .json();
+    let close = format!(
+        r#"{{"move_to":"{}"}}"#,
+        other_secretary.me.current_org.as_ref().unwrap().id
+    );
     let fixture = |path: &str| -> (String, &Session, &str) {
         match path {
             "/reports/{id}/decision" => (report_id.to_string(), &secretary, r#"{"decision":"accept"}"#),
@@ -286,7 +294,15 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
                 (township.to_string(), &township_admin, "{}")
             }
             "/orgs/{id}/roster" => (township.to_string(), &township_admin, ROSTER),
-            "/orgs/{id}/tree" | "/orgs/{id}/tree.csv" => (county.to_string(), &county_admin, "{}"),
+            "/orgs/{id}/tree" => (county.to_string(), &county_admin, NEW_ORG),
+            "/orgs/{id}/tree.csv" => (county.to_string(), &county_admin, "{}"),
+            "/orgs/{id}/details" => (
+                hangzhou.to_string(),
+                &county_admin,
+                r#"{"name":"杭州流动党委","city":"杭州"}"#,
+            ),
+            "/orgs/{id}/secretary" => (hangzhou.to_string(), &county_admin, r#"{"phone":"13900000002"}"#),
+            "/orgs/{id}/close" => (hangzhou.to_string(), &county_admin, &close),
             "/orgs/{id}/door-key" => (hangzhou.to_string(), &secretary, crate::door::KEY_BODY),
             "/people/{id}"
             | "/people/{id}/return"
@@ -300,8 +316,14 @@ async fn what_a_steward_looks_after_does_not_exist_for_anyone_else() {
         }
     };
     let mut stewarded = endpoints(Rule::Steward);
-    // The member's return goes last: it ends their stop.
-    stewarded.sort_by_key(|e| e.path == "/people/{id}/return");
+    // Closing Hangzhou goes last, as it ends every stay there; before it, appointing its new secretary ends
+    // GH-S01's role, and before that the member's return ends their stay.
+    stewarded.sort_by_key(|e| match e.path {
+        "/orgs/{id}/close" => 3,
+        "/orgs/{id}/secretary" => 2,
+        "/people/{id}/return" => 1,
+        _ => 0,
+    });
     for endpoint in stewarded {
         let (id, steward, body) = fixture(endpoint.path);
         for stranger in strangers {

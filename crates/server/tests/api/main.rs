@@ -25,6 +25,7 @@ mod session;
 mod sheets;
 mod spawned;
 mod static_files;
+mod tree;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

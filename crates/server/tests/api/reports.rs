@@ -11,7 +11,7 @@ use guihai_core::Id;
 use crate::{fresh_id, now_ms, Server, Session};
 
 /// The organisation code `secretary` shows for their organisation (the Hangzhou committee for `GH-S01`).
-async fn org_code(server: &Server, secretary: &Session) -> String {
+pub async fn org_code(server: &Server, secretary: &Session) -> String {
     let org = secretary.me.current_org.as_ref().unwrap().id;
     let reply = server
         .get(&format!("/api/v1/orgs/{org}/code"), Some(&secretary.token))
@@ -20,7 +20,7 @@ async fn org_code(server: &Server, secretary: &Session) -> String {
     reply.json::<CodeResponse>().payload
 }
 
-fn report(seq: u64, code: &str, left_stop: Option<Id>) -> Mutation {
+pub fn report(seq: u64, code: &str, left_stop: Option<Id>) -> Mutation {
     Mutation {
         seq,
         occurred_at: now_ms(),
@@ -32,13 +32,13 @@ fn report(seq: u64, code: &str, left_stop: Option<Id>) -> Mutation {
     }
 }
 
-async fn push_one(server: &Server, member: &Session, mutation: Mutation) -> Outcome {
+pub async fn push_one(server: &Server, member: &Session, mutation: Mutation) -> Outcome {
     let reply = server.push(member, vec![mutation]).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
     reply.json::<PushResponse>().results.remove(0).outcome
 }
 
-async fn overview(server: &Server, secretary: &Session) -> OrgOverview {
+pub async fn overview(server: &Server, secretary: &Session) -> OrgOverview {
     let org = secretary.me.current_org.as_ref().unwrap().id;
     let reply = server
         .get(&format!("/api/v1/orgs/{org}/overview"), Some(&secretary.token))
