@@ -197,21 +197,22 @@ pub fn MemberList(
     let narrowed = RwSignal::new(MemberFilter::default());
     let (cities, orgs) = listing::choices(&entries);
     let entries = StoredValue::new(entries);
+    // How many match, and the first `shown` of them: only the rows in the page are copied (thousands match
+    // before a search narrows them).
     let found = move || {
         let query = query.get();
         let query = query.trim();
         let narrowed = narrowed.get();
+        let shown = shown.get();
         entries.with_value(|entries| {
-            entries
-                .iter()
-                .filter(|entry| {
-                    narrowed.matches(entry)
-                        && (query.is_empty()
-                            || entry.name.contains(query)
-                            || entry.phone.as_deref().is_some_and(|phone| phone.contains(query)))
-                })
-                .cloned()
-                .collect::<Vec<_>>()
+            let mut matching = entries.iter().filter(|entry| {
+                narrowed.matches(entry)
+                    && (query.is_empty()
+                        || entry.name.contains(query)
+                        || entry.phone.as_deref().is_some_and(|phone| phone.contains(query)))
+            });
+            let page: Vec<RosterEntry> = matching.by_ref().take(shown).cloned().collect();
+            (page.len() + matching.count(), page)
         })
     };
     let searchable = entries.with_value(|entries| entries.len() > MEMBERS_SHOWN);
@@ -255,9 +256,8 @@ pub fn MemberList(
                 on:input=move |ev| { query.set(event_target_value(&ev)); shown.set(MEMBERS_SHOWN); } />
         })}
         {move || {
-            let found = found();
-            let count = found.len();
-            let more = count.saturating_sub(shown.get());
+            let (count, page) = found();
+            let more = count.saturating_sub(page.len());
             view! {
                 {filters.then(|| view! {
                     <p class="note" data-testid=format!("{testid}-count") data-count=count.to_string()>
@@ -265,7 +265,7 @@ pub fn MemberList(
                     </p>
                 })}
                 <ul class="queue roster no-print" data-testid=testid>
-                    {found.into_iter().take(shown.get()).map(row).collect_view()}
+                    {page.into_iter().map(row).collect_view()}
                 </ul>
                 {(more > 0).then(|| view! {
                     <button class="button" data-testid=format!("{testid}-more") on:click=move |_| shown.update(|n| *n += MEMBERS_SHOWN)>

@@ -49,7 +49,7 @@ pub fn TownshipPage() -> impl IntoView {
                 {move || members.get().map(|loaded| match loaded {
                     None => view! { <p class="error" role="alert">{i18n.t("steward.offline")}</p> }.into_any(),
                     Some(members) => view! {
-                        <OutOfContact members=members.clone() act />
+                        <OutOfContact members=&members act />
                         <h2>{i18n.t("township.everyone")}</h2>
                         {move || township().map(|township| view! {
                             <DownloadSheet path=format!("/orgs/{township}/members.csv") filename="township-members.csv"
@@ -103,9 +103,9 @@ pub fn TownshipPage() -> impl IntoView {
 /// The members out of contact (失联), the longest silent first, each with the way to record a contact made
 /// outside the app.
 #[component]
-fn OutOfContact(members: Vec<RosterEntry>, act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn OutOfContact<'a>(members: &'a [RosterEntry], act: impl Fn(Action) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
-    let mut lost: Vec<RosterEntry> = members.into_iter().filter(|entry| entry.lost).collect();
+    let mut lost: Vec<RosterEntry> = members.iter().filter(|entry| entry.lost).cloned().collect();
     // Never heard from (`None`) sorts first.
     lost.sort_by_key(|entry| entry.last_contact);
     let now = now_ms();

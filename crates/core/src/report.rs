@@ -248,24 +248,34 @@ pub struct RecordedContact {
     pub recorded_by: String,
 }
 
-/// One member on an organisation's roster, for its secretary or (home side) its township.
+/// One member on an organisation's roster, for its secretary or (home side) its township. A township's list
+/// holds thousands, so what a member has not (no stop, nothing attended) is left out of the JSON, not sent as null.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterEntry {
     pub person_id: Id,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     pub home_org: String,
     /// Where the member is now (流向), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_org: Option<OrgRef>,
     /// The stop this roster is about: at the secretary's organisation, or the member's open one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_id: Option<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaving_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
     /// What the member attended during that stop, by kind (from the server's check-in log).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attended: Vec<(ActivityKind, u32)>,
     /// Last sync, check-in or report (Unix ms); `None` if the member has never been heard from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_contact: Option<i64>,
     /// Out of contact (失联): nothing heard for the configured number of days.
     pub lost: bool,
@@ -273,7 +283,7 @@ pub struct RosterEntry {
     #[serde(default = "newcomer")]
     pub situation: Situation,
     /// The last contact recorded outside the app, if any.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_contact: Option<RecordedContact>,
 }
 
