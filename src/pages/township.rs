@@ -223,7 +223,7 @@ fn SignInPhoneForm(person: Id, profile_phone: Option<String>) -> impl IntoView {
             answer.set(Some(match api::post(&session.token, &path(), Some(&body)).await {
                 Answer::Done => Ok(()),
                 Answer::Conflict => Err("township.sign_in_phone_taken"),
-                Answer::Invalid => Err("profile.error.not_a_phone_number"),
+                Answer::Invalid => Err("township.sign_in_phone_invalid"),
                 Answer::Failed => Err("steward.failed"),
             }));
             current.refetch();

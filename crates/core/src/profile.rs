@@ -114,6 +114,20 @@ pub fn normalise(field: Field, value: &str) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
+/// A number a member signs in with, as their township types it (roster, member page): a mainland mobile number,
+/// 11 digits from 1, written with spaces, dashes or +86 as people write it; empty for none. PIN sign-in is by
+/// this number, so a landline or a digit short would lock the member out of it.
+pub fn sign_in_number(value: &str) -> Result<String, FieldError> {
+    let number = normalise(Field::Phone, value)?;
+    let digits = phone_digits(&number);
+    let abroad = number.starts_with('+') && !number.starts_with("+86");
+    if number.is_empty() || (!abroad && digits.len() == 11 && digits.starts_with('1')) {
+        Ok(number)
+    } else {
+        Err(FieldError::NotAPhoneNumber)
+    }
+}
+
 /// A phone number reduced to what identifies it: its digits, without China's country code, so that
 /// "+86 139-0000-0007" and "13900000007" are the same number.
 pub fn phone_digits(value: &str) -> String {
@@ -405,6 +419,22 @@ mod tests {
                     prop_assert!(in_force || beside, "{field:?}={value} lost");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_sign_in_number_is_a_mainland_mobile_number() {
+        for ok in ["13900000007", "139 0000 0007", "+86 139-0000-0007", "8613900000007", ""] {
+            assert_eq!(sign_in_number(ok).as_deref(), Ok(ok), "{ok:?}");
+        }
+        for bad in [
+            "1390000000",
+            "139000000071",
+            "0571-82610388",
+            "23900000007",
+            "+1 415 555 0100",
+        ] {
+            assert_eq!(sign_in_number(bad), Err(FieldError::NotAPhoneNumber), "{bad:?}");
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{self, Field};
+use crate::profile;
 
 /// Most rows in one file: a township's members, with room to spare.
 pub const MAX_ROWS: usize = 5_000;
@@ -363,7 +363,7 @@ pub fn check_rows(
                 bad(column, Problem::TooLong);
             }
         }
-        let phone = profile::normalise(Field::Phone, get(Column::Phone));
+        let phone = profile::sign_in_number(get(Column::Phone));
         match &phone {
             Err(_) if !get(Column::Phone).is_empty() => bad(Column::Phone, Problem::Phone),
             Ok(number) if !number.is_empty() && !phones.insert(profile::phone_digits(number)) => {
@@ -487,7 +487,7 @@ mod tests {
             "王小明,13900001111,男,1985,新安镇,2010-07-01,A1",
             ",12,不详,1850,田楼镇,2010-02-30,A1",
             "孙七,13900007777,男,1990,新安镇,2010-+1-+1,A7",
-            "张三,13900003333,女,2000,新安镇,2012-01-01,A3",
+            "张三,1390000333,女,2000,新安镇,2012-01-01,A3",
             "李四,13900004444,女,1990,新安镇,2030-01-01,A4",
             "周八,+86 139-0000-1111,男,1980,新安镇,2005-01-01,A8",
             "赵五,13900005555,男,1990",
@@ -504,6 +504,7 @@ mod tests {
                 (3, Some("home_org"), Problem::OtherTownship),
                 (3, Some("certificate_no"), Problem::DuplicateCertificate),
                 (4, Some("joined"), Problem::Date),
+                (5, Some("phone"), Problem::Phone),
                 (5, Some("joined"), Problem::JoinedWhen),
                 (6, Some("joined"), Problem::JoinedWhen),
                 (7, Some("phone"), Problem::DuplicatePhone),

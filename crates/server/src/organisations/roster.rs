@@ -329,8 +329,8 @@ async fn set_sign_in_phone(
     ApiJson(request): ApiJson<SignInPhone>,
 ) -> Result<Json<SignInPhone>, AppError> {
     let typed = request.phone.unwrap_or_default();
-    let number = profile_rules::normalise(Field::Phone, &typed)
-        .map_err(|problem| AppError::Invalid(format!("phone: {problem}")))?;
+    let number =
+        profile_rules::sign_in_number(&typed).map_err(|problem| AppError::Invalid(format!("phone: {problem}")))?;
     let mut tx = db::begin_write(&state.writes).await?;
     auth::set_sign_in_phone(&mut tx, person, &number).await?;
     tx.commit().await?;

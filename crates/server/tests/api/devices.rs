@@ -127,8 +127,11 @@ async fn the_number_a_member_signs_in_with_is_theirs_alone_and_only_their_townsh
     // The township moves it when the member asks; a number someone else signs in with is refused.
     let taken = sign_in_phone(&server, &admin, &member, Some("139-0000-0001")).await;
     assert_eq!(taken, (StatusCode::CONFLICT, Some("phone_taken".into())));
-    let bad = sign_in_phone(&server, &admin, &member, Some("call me")).await;
-    assert_eq!(bad, (StatusCode::BAD_REQUEST, Some("invalid".into())));
+    // Not a mobile number (a digit short, a landline): PIN sign-in could never use it.
+    for bad in ["call me", "1381234567", "0571-82610388"] {
+        let refused = sign_in_phone(&server, &admin, &member, Some(bad)).await;
+        assert_eq!(refused, (StatusCode::BAD_REQUEST, Some("invalid".into())), "{bad}");
+    }
     let moved = sign_in_phone(&server, &admin, &member, Some("+86 138 1234 5678")).await;
     assert_eq!(moved, (StatusCode::OK, Some("13812345678".into())));
     assert_eq!(
