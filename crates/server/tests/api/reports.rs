@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use guihai_core::certificate::Grade;
 use guihai_core::qr::CodeError;
-use guihai_core::report::{Decision, NewEvaluation, OrgOverview, ReportState, RosterEntry};
+use guihai_core::report::{CountyTotals, Decision, NewEvaluation, OrgOverview, OrgTree, ReportState, RosterEntry};
 use guihai_core::sync::{Change, CodeResponse, Mutation, Op, Outcome, PushResponse, Record, Rejection};
 use guihai_core::Id;
 
@@ -417,7 +417,6 @@ async fn the_county_sees_its_tree_with_members_lost_contact_and_waiting_reports(
 async fn the_county_totals_equal_a_count_made_from_the_database() {
     let server = Server::start().await;
     let admin = server.sign_in("GH-C01").await;
-    let county = admin.county();
     // A member comes to yesterday's activity, made a volunteer one of 2.5 hours.
     let member = server.sign_in("GH-M01").await;
     let (ended, code) = server.hangzhou_code(&member, crate::When::Ended).await;
@@ -429,14 +428,28 @@ async fn the_county_totals_equal_a_count_made_from_the_database() {
         .await;
     push_one(&server, &member, crate::check_in(1, &code, now_ms() - 86_400_000)).await;
 
-    let tree: guihai_core::report::OrgTree = server
+    let tree = assert_tree_counts_the_database(&server, &admin).await;
+    let attended_anywhere: u32 = tree
+        .orgs
+        .iter()
+        .filter(|summary| !summary.org.kind.is_host_side())
+        .map(|summary| summary.attended)
+        .sum();
+    assert!(attended_anywhere >= 1, "the check-in above is counted");
+    assert!(CountyTotals::of(&tree.orgs).hours_tenths >= 25);
+}
+
+/// The county's tree, each organisation's figures checked against a count made here from the database, and
+/// the county's totals against its members counted there.
+pub async fn assert_tree_counts_the_database(server: &Server, admin: &Session) -> OrgTree {
+    let county = admin.county();
+    let tree: OrgTree = server
         .get(&format!("/api/v1/orgs/{county}/tree"), Some(&admin.token))
         .await
         .json();
     let since = now_ms() - 365 * 86_400_000;
     let held =
         format!("a.cancelled_at IS NULL AND a.starts_at >= {since} AND a.ends_at <= strftime('%s','now') * 1000");
-    let mut attended_anywhere = 0;
     for summary in &tree.orgs {
         let id = summary.org.id;
         let (members, on) = match summary.org.kind.is_host_side() {
@@ -494,12 +507,8 @@ async fn the_county_totals_equal_a_count_made_from_the_database() {
             "{}'s hours",
             summary.org.name
         );
-        if !summary.org.kind.is_host_side() {
-            attended_anywhere += summary.attended;
-        }
     }
-    assert!(attended_anywhere >= 1, "the check-in above is counted");
-    let totals = guihai_core::report::CountyTotals::of(&tree.orgs);
+    let totals = CountyTotals::of(&tree.orgs);
     let all_members = server
         .count(&format!(
             "SELECT count(*) FROM people p JOIN organisations h ON h.id = p.home_org_id
@@ -507,7 +516,7 @@ async fn the_county_totals_equal_a_count_made_from_the_database() {
         ))
         .await;
     assert_eq!(i64::from(totals.members), all_members);
-    assert!(totals.hours_tenths >= 25);
+    tree
 }
 
 #[tokio::test]

@@ -8,9 +8,9 @@ use guihai_core::sync::SessionResponse;
 
 use crate::{fresh_id, Server, Session};
 
-const HEADER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号";
+pub const HEADER: &str = "姓名,手机号,性别,出生年份,家乡组织,入党日期,流动党员证编号";
 
-async fn import(server: &Server, admin: &Session, csv: &str) -> (StatusCode, RosterImport) {
+pub async fn import(server: &Server, admin: &Session, csv: &str) -> (StatusCode, RosterImport) {
     import_bytes(server, admin, csv.as_bytes().to_vec()).await
 }
 

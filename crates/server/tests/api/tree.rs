@@ -1,6 +1,7 @@
 //! The county's tree of organisations managed by its administrator: a contact point set up with its secretary,
 //! another appointed in their place, renamed (phones learn the new name), and an organisation closed with its members, reports and codes moved or
-//! withdrawn.
+//! withdrawn; and a county of 2,200 members across its 5 townships and 12 host organisations whose figures add up
+//! to a count made from the database.
 
 use axum::http::{Method, StatusCode};
 use guihai_core::domain::{OrgKind, OrgRef, Role};
@@ -329,4 +330,73 @@ async fn closing_an_organisation_moves_its_members_and_reports_and_withdraws_its
     let details = contact_point(None).details;
     let rename = post(&server, &admin, &format!("/api/v1/orgs/{hangzhou}/details"), &details).await;
     assert_eq!(rename.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_county_of_2200_members_across_5_townships_and_12_organisations_adds_up() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-C01").await;
+    let county = admin.county();
+    // Seven more host organisations than the demo's five, set up as the county does.
+    let path = format!("/api/v1/orgs/{county}/tree");
+    let cities = ["东莞", "深圳", "宁波", "南京", "常州", "天津", "北京"];
+    for (n, city) in cities.into_iter().enumerate() {
+        let mut new = contact_point(None);
+        new.kind = [OrgKind::ContactPoint, OrgKind::Branch, OrgKind::GeneralBranch][n % 3];
+        new.details.name = format!("灌南县驻{city}流动党组织");
+        new.details.city = Some(city.into());
+        let _: OrgRef = server.create(&path, &admin.token, &new).await;
+    }
+    let hosts: Vec<Id> = tree(&server, &admin)
+        .await
+        .orgs
+        .into_iter()
+        .filter(|o| o.org.kind.is_host_side())
+        .map(|o| o.org.id)
+        .collect();
+    assert_eq!(hosts.len(), 12);
+
+    // 440 members imported by each of the five townships through its roster import.
+    for t in 1..=5 {
+        let township = server.sign_in(&format!("GH-T0{t}")).await;
+        let name = &township.me.home_org.name;
+        let rows: Vec<String> = (0..440)
+            .map(|n| format!("成员{t}号{n},139{t}{n:07},男,1990,{name},2015-07-01,GN-2027-{t}{n:04}"))
+            .collect();
+        let (status, report) = crate::roster::import(
+            &server,
+            &township,
+            &format!("{}\n{}", crate::roster::HEADER, rows.join("\n")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{report:?}");
+    }
+    // Most of them at one of the twelve (an open stay there, as an accepted report leaves it), some heard from.
+    let now = crate::now_ms();
+    server
+        .execute(&format!(
+            "WITH imported AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM people WHERE certificate_no LIKE 'GN-2027-%')
+             INSERT INTO stops (id, person_id, org_id, arrived_at)
+             SELECT lower(hex(randomblob(16))), id, json_extract('{hosts}', '$[' || (n % 12) || ']'), {now} - n * 60000
+             FROM imported WHERE n % 10 <> 0",
+            hosts = serde_json::to_string(&hosts).unwrap(),
+        ))
+        .await;
+    server
+        .execute(&format!(
+            "UPDATE people SET current_org_id = (SELECT org_id FROM stops s WHERE s.person_id = people.id AND left_at IS NULL),
+                               contacted_at = CASE WHEN rowid % 3 = 0 THEN {now} END
+             WHERE certificate_no LIKE 'GN-2027-%'"
+        ))
+        .await;
+
+    let tree = crate::reports::assert_tree_counts_the_database(&server, &admin).await;
+    let totals = guihai_core::report::CountyTotals::of(&tree.orgs);
+    assert!(totals.members >= 2_200, "{}", totals.members);
+    assert!(totals.reported >= 1_980 && totals.lost > 0);
+    assert!(tree
+        .orgs
+        .iter()
+        .filter(|o| o.org.kind.is_host_side())
+        .all(|o| o.members >= 100));
 }
