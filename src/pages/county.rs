@@ -36,7 +36,8 @@ pub fn CountyPage() -> impl IntoView {
                             let hosts = hosts.clone();
                             move |summary: OrgSummary| {
                                 let others = hosts.iter().filter(|o| o.id != summary.org.id).cloned().collect();
-                                view! { <Org summary others reload /> }
+                                let parent = hosts.iter().find(|o| Some(o.id) == summary.parent_id).map(|o| o.name.clone());
+                                view! { <Org summary parent others reload /> }
                             }
                         };
                         view! {
@@ -71,7 +72,12 @@ pub fn CountyPage() -> impl IntoView {
 }
 
 #[component]
-fn Org(summary: OrgSummary, others: Vec<Choice>, reload: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Org(
+    summary: OrgSummary,
+    parent: Option<String>,
+    others: Vec<Choice>,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let manage = view! { <ManageOrg summary=summary.clone() others reload /> };
     let rate = summary.attendance_percent();
@@ -92,6 +98,9 @@ fn Org(summary: OrgSummary, others: Vec<Choice>, reload: impl Fn() + Copy + Send
     view! {
         <li data-testid="county-org" data-name=name data-members=summary.members data-reported=summary.reported>
             {title}
+            {parent.map(|name| view! {
+                <br /><span class="note" data-testid="county-org-parent">{i18n.t_with("tree.under", &[("name", &name)])}</span>
+            })}
             <br />
             <span class="note">{counts}</span>
             {(summary.lost > 0).then(|| view! { <span class="pill refused">{i18n.t("steward.lost")}</span> })}

@@ -36,6 +36,18 @@ e2eTest('the county sets up a contact point with its secretary, renames it, and 
   await dongguan.waitFor();
   assert.match(await dongguan.textContent(), /东莞 · 流动党员联系点/);
 
+  // A branch under it, chosen in the form.
+  await page.getByTestId('tree-add').locator('summary').click();
+  await page.getByTestId('tree-new-kind').selectOption('branch');
+  await page.getByTestId('tree-new-name').fill('长安第一流动党支部');
+  await page.getByTestId('tree-new-city').fill('东莞');
+  await page.getByTestId('tree-new-parent').selectOption({ label: '灌南县驻东莞长安流动党员联系点' });
+  await page.getByTestId('tree-new-submit').click();
+  await answered(page, '已新增“长安第一流动党支部”');
+  const branch = host('长安第一流动党支部');
+  await branch.getByTestId('county-org-parent').filter({ hasText: '隶属：灌南县驻东莞长安流动党员联系点' }).waitFor();
+  assert.match(await branch.textContent(), /东莞 · 流动党支部/);
+
   // Its secretary runs it from their own phone.
   const { page: secretary } = await signedInPhone(server, 'GH-M03');
   await waitForFirstSync(secretary);
