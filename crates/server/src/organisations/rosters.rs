@@ -428,6 +428,9 @@ async fn register_return(
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
     id: String,
+    name: String,
+    kind: String,
+    city: Option<String>,
     parent_id: Option<String>,
     address: Option<String>,
     contact: Option<String>,
@@ -572,20 +575,30 @@ async fn tree_csv(
 async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
     let lost_before = clock::now_ms() - i64::from(state.lost_after_days) * 24 * 3_600_000;
     // Members of an organisation: home side, whose home it is (with a certificate: administrators are not
-    // counted); host side, with an open stop there.
+    // counted); host side, with an open stop there. Each side read through its own index, once, rather than
+    // every person tried against every organisation.
     let sql = format!(
-        "SELECT o.id, o.parent_id, o.address, o.contact,
-                count(p.id) AS members,
-                coalesce(sum(CASE WHEN {LAST_CONTACT} < ?2 THEN 1 ELSE 0 END), 0) AS lost,
+        "WITH county_orgs AS (
+             SELECT * FROM organisations WHERE (parent_id = ?1 OR home_county_id = ?1) AND closed_at IS NULL
+         ), members(org_id, person_id) AS (
+             SELECT p.home_org_id, p.id FROM people p
+             WHERE p.certificate_no IS NOT NULL
+               AND p.home_org_id IN (SELECT id FROM county_orgs WHERE kind = 'township')
+             UNION
+             SELECT s.org_id, s.person_id FROM stops s JOIN people p ON p.id = s.person_id AND p.certificate_no IS NOT NULL
+             WHERE s.left_at IS NULL AND s.org_id IN (SELECT id FROM county_orgs WHERE kind NOT IN ('county', 'township'))
+         ), counted AS (
+             SELECT m.org_id, count(*) AS members,
+                    sum(CASE WHEN {LAST_CONTACT} < ?2 THEN 1 ELSE 0 END) AS lost,
+                    count(p.current_org_id) AS reported
+             FROM members m JOIN people p ON p.id = m.person_id GROUP BY m.org_id
+         )
+         SELECT o.id, o.name, o.kind, o.city, o.parent_id, o.address, o.contact,
+                coalesce(c.members, 0) AS members, coalesce(c.lost, 0) AS lost,
                 (SELECT count(*) FROM reports r WHERE r.org_id = o.id AND r.state = 'pending') AS pending,
-                count(p.current_org_id) AS reported
-         FROM organisations o
-         LEFT JOIN people p ON p.certificate_no IS NOT NULL AND (
-             (o.kind = 'township' AND p.home_org_id = o.id)
-             OR (o.kind NOT IN ('county', 'township')
-                 AND EXISTS (SELECT 1 FROM stops s WHERE s.person_id = p.id AND s.org_id = o.id AND s.left_at IS NULL)))
-         WHERE (o.parent_id = ?1 OR o.home_county_id = ?1) AND o.closed_at IS NULL
-         GROUP BY o.id ORDER BY o.kind, o.name"
+                coalesce(c.reported, 0) AS reported
+         FROM county_orgs o LEFT JOIN counted c ON c.org_id = o.id
+         ORDER BY o.kind, o.name"
     );
     let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
         .bind(county.to_string())
@@ -598,7 +611,13 @@ async fn load_tree(state: &AppState, county: Id) -> Result<OrgTree, AppError> {
     for row in rows {
         let part = taking_part.get(&row.id).copied().unwrap_or_default();
         orgs.push(OrgSummary {
-            org: organisations::get(&state.db, &row.id).await?,
+            org: OrgRef {
+                id: db::id(&row.id)?,
+                kind: OrgKind::parse(&row.kind)
+                    .ok_or_else(|| AppError::Internal(format!("unknown organisation kind {:?}", row.kind)))?,
+                name: row.name,
+                city: row.city,
+            },
             parent_id: row.parent_id.as_deref().map(db::id).transpose()?,
             address: row.address,
             contact: row.contact,
