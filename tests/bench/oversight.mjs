@@ -19,7 +19,7 @@ import { markWhenShown } from './paint.mjs';
 
 const MEMBERS = 2_200;
 const RUNS = 5;
-const TREE_REQUESTS = 50;
+const TREE_REQUESTS = 200;
 const CPU_SLOWDOWN = 4;
 
 let measured = 0;
