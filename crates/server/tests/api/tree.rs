@@ -400,3 +400,38 @@ async fn a_county_of_2200_members_across_5_townships_and_12_organisations_adds_u
         .filter(|o| o.org.kind.is_host_side())
         .all(|o| o.members >= 100));
 }
+
+#[tokio::test]
+async fn two_closings_at_once_move_the_members_once() {
+    let server = Server::start().await;
+    let admin = server.sign_in("GH-C01").await;
+    let (hangzhou, suzhou, wuxi) = (
+        server.sign_in("GH-S01").await.me.current_org.unwrap().id,
+        server.sign_in("GH-S02").await.me.current_org.unwrap().id,
+        server.sign_in("GH-S03").await.me.current_org.unwrap().id,
+    );
+    let at = |org: Id| format!("SELECT count(*) FROM stops WHERE org_id = '{org}' AND left_at IS NULL");
+    let moving = server.count(&at(hangzhou)).await;
+    let path = format!("/api/v1/orgs/{hangzhou}/close");
+    let (to_suzhou, to_wuxi) = (CloseOrg { move_to: suzhou }, CloseOrg { move_to: wuxi });
+    let (first, second) = tokio::join!(
+        post(&server, &admin, &path, &to_suzhou),
+        post(&server, &admin, &path, &to_wuxi)
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "one closes it, the other finds it closed"
+    );
+    let moved = server.count(&at(suzhou)).await + server.count(&at(wuxi)).await;
+    assert_eq!(moved, 8 + moving, "each member moved once, to one of them");
+    assert_eq!(
+        server
+            .count("SELECT count(*) FROM (SELECT person_id FROM stops WHERE left_at IS NULL GROUP BY person_id HAVING count(*) > 1)")
+            .await,
+        0,
+        "nobody has two open stays"
+    );
+}
