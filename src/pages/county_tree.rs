@@ -43,7 +43,7 @@ fn send(
     toast: Toast,
     i18n: I18n,
     path: String,
-    body: serde_json::Value,
+    body: impl serde::Serialize + 'static,
     (done, invalid): (String, &'static str),
     after: impl FnOnce(Answer) + 'static,
 ) {
@@ -145,12 +145,11 @@ pub fn AddOrg(county: Id, hosts: Vec<Choice>, reload: impl Fn() + Copy + Send + 
             secretary_phone: Some(secretary.get_untracked()),
         };
         let done = i18n.t_with("tree.added", &[("name", new.details.name.trim())]);
-        let Ok(body) = serde_json::to_value(&new) else { return };
         send(
             toast,
             i18n,
             format!("/orgs/{county}/tree"),
-            body,
+            new,
             (done, "tree.add_invalid"),
             move |answer| {
                 if answer == Answer::Done {
@@ -251,14 +250,11 @@ fn manage_forms(
         ev.prevent_default();
         let details = fields.read();
         let done = i18n.t_with("tree.saved", &[("name", details.name.trim())]);
-        let Ok(body) = serde_json::to_value(&details) else {
-            return;
-        };
         send(
             toast,
             i18n,
             format!("/orgs/{id}/details"),
-            body,
+            details,
             (done, "tree.details_invalid"),
             move |_| reload(),
         );
@@ -278,14 +274,11 @@ fn manage_forms(
                 phone: phone.get_untracked(),
             };
             let done = i18n.t_with("tree.appointed", &[("phone", appoint.phone.trim()), ("name", &name)]);
-            let Ok(body) = serde_json::to_value(&appoint) else {
-                return;
-            };
             send(
                 toast,
                 i18n,
                 format!("/orgs/{id}/secretary"),
-                body,
+                appoint,
                 (done, "tree.appoint_invalid"),
                 move |answer| {
                     if answer == Answer::Done {
@@ -326,14 +319,11 @@ fn manage_forms(
                 return;
             }
             let done = i18n.t_with("tree.closed", &words);
-            let Ok(body) = serde_json::to_value(CloseOrg { move_to: to }) else {
-                return;
-            };
             send(
                 toast,
                 i18n,
                 format!("/orgs/{id}/close"),
-                body,
+                CloseOrg { move_to: to },
                 (done, "tree.close_invalid"),
                 move |_| reload(),
             );

@@ -90,6 +90,21 @@ async fn open_host_org(conn: &mut SqliteConnection, county: Id, org_id: Id) -> R
         .filter(|kind| kind.is_host_side()))
 }
 
+/// The county of host organisation `org_id`, which must not be closed: a township is the request's mistake, a
+/// closed organisation a conflict with what happened first.
+async fn county_of_open_host(conn: &mut SqliteConnection, org_id: Id) -> Result<Id, AppError> {
+    let (county, closed_at): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT home_county_id, closed_at FROM organisations WHERE id = ?")
+            .bind(org_id.to_string())
+            .fetch_one(conn)
+            .await?;
+    let county = db::id(&county.ok_or_else(|| invalid("a township is not a host organisation"))?)?;
+    match closed_at {
+        Some(_) => Err(AppError::Conflict("the organisation is closed".into())),
+        None => Ok(county),
+    }
+}
+
 /// The person of the county (their home is one of its townships) who signs in with `phone`.
 async fn member_of_county(conn: &mut SqliteConnection, county: Id, phone: &str) -> Result<Id, AppError> {
     let person: Option<String> = sqlx::query_scalar(
@@ -140,14 +155,7 @@ async fn appoint(
     ApiJson(Appoint { phone }): ApiJson<Appoint>,
 ) -> Result<StatusCode, AppError> {
     let mut tx = db::begin_write(&state.writes).await?;
-    let county: Option<String> = sqlx::query_scalar("SELECT home_county_id FROM organisations WHERE id = ?")
-        .bind(org_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-    let county = db::id(&county.ok_or_else(|| invalid("a township has no secretary"))?)?;
-    if open_host_org(&mut tx, county, org_id).await?.is_none() {
-        return Err(AppError::Conflict("the organisation is closed".into()));
-    }
+    let county = county_of_open_host(&mut tx, org_id).await?;
     let person = member_of_county(&mut tx, county, &phone).await?;
     make_secretary(&mut tx, org_id, person).await?;
     end_secretaries(&mut tx, org_id, Some(person)).await?;
@@ -199,15 +207,7 @@ async fn close(
 ) -> Result<Json<ClosedOrg>, AppError> {
     let now = clock::now_ms();
     let mut tx = db::begin_write(&state.writes).await?;
-    let (county, closed_at): (Option<String>, Option<i64>) =
-        sqlx::query_as("SELECT home_county_id, closed_at FROM organisations WHERE id = ?")
-            .bind(org_id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-    let county = db::id(&county.ok_or_else(|| invalid("only a host organisation can be closed"))?)?;
-    if closed_at.is_some() {
-        return Err(AppError::Conflict("the organisation is already closed".into()));
-    }
+    let county = county_of_open_host(&mut tx, org_id).await?;
     if move_to == org_id || open_host_org(&mut tx, county, move_to).await?.is_none() {
         return Err(invalid(
             "the members must move to another open host organisation of the county",
@@ -215,7 +215,7 @@ async fn close(
     }
     let closed = ClosedOrg {
         moved: move_members(&mut tx, org_id, move_to, now).await?,
-        reports_moved: move_reports(&mut tx, org_id, move_to).await?,
+        reports_moved: move_reports(&mut tx, org_id, move_to, now).await?,
         activities_cancelled: activities::cancel_all_of(&mut tx, org_id, now).await?,
     };
     end_secretaries(&mut tx, org_id, None).await?;
@@ -273,8 +273,7 @@ async fn move_members(conn: &mut SqliteConnection, from: Id, to: Id, now: i64) -
 
 /// Reports waiting at `from` wait at `to`; one from a member who is at `to` already, or waits there, is refused
 /// with that reason.
-async fn move_reports(conn: &mut SqliteConnection, from: Id, to: Id) -> Result<u32, AppError> {
-    let now = clock::now_ms();
+async fn move_reports(conn: &mut SqliteConnection, from: Id, to: Id, now: i64) -> Result<u32, AppError> {
     let settled: Vec<(String, String)> = sqlx::query_as(
         "UPDATE reports SET state = 'refused', decided_at = ?1, reason = '所报到的组织已撤销，你已在其党员转入的组织'
          WHERE org_id = ?2 AND state = 'pending' AND person_id IN (
