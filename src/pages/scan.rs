@@ -94,8 +94,12 @@ pub fn ScanPage() -> impl IntoView {
     let camera = StoredValue::new_local(None::<Camera>);
 
     let outcome = RwSignal::new(None::<Outcome>);
-    // The keys a code is checked with, decoded now rather than when the first code is read.
+    // The keys a code is checked with, decoded now rather than when the first code is read; and, once the
+    // page is painted, one code checked for practice while the camera starts (`qr::door::rehearse`).
     let _ = crate::store::records::verifier();
+    after_paint(|| {
+        qr::door::rehearse();
+    });
     // A found code is opened at once (verified, and an activity's code checked in), and the screen changes only
     // when that is done: one new screen to build and paint, the confirmation.
     let open = move |payload: String| {
@@ -104,11 +108,12 @@ pub fn ScanPage() -> impl IntoView {
             outcome.set(Some(opened));
         })
     };
-    // The first code link wins; repeats of it from the next frames change nothing.
+    // The first code link wins; repeats of it from the next frames change nothing. It is opened before what
+    // the find changes (the camera let go) runs, which then runs while the storage answers the check-in's reads.
     let take = move |payload: Option<&str>| match payload {
         Some(payload) if found.get_untracked().is_none() => {
-            found.set(Some(payload.to_owned()));
             open(payload.to_owned());
+            found.set(Some(payload.to_owned()));
         }
         Some(_) => {}
         None => not_ours.set(true),

@@ -8,7 +8,7 @@ mod oversight;
 mod push;
 mod start;
 mod sync;
-mod transfer;
+pub(crate) mod transfer;
 
 use std::fs;
 use std::path::{Path, PathBuf};

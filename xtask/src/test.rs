@@ -43,6 +43,9 @@ pub fn test(ws: &Workspace) -> Result {
 pub fn end_to_end(ws: &Workspace, only: &[String]) -> Result {
     tools::ensure(ws, Purpose::Test)?;
     build::app(ws)?;
+    step("the member's first load against its ceiling", || {
+        crate::bench::transfer::measure(&ws.dist())?.gate()
+    })?;
     server::build(ws)?;
     step("end-to-end tests", || end_to_end_tests(ws, only))
 }
