@@ -31,7 +31,14 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A fresh record id made on this phone.
 pub fn new_id() -> Id {
-    Id::new_v7(now_ms() as u64, random_bytes())
+    stamped_id().0
+}
+
+/// A fresh record id and the time it was made at, which the id holds (a waiting check-in keeps its time once,
+/// in its id: `store::outbox`).
+pub fn stamped_id() -> (Id, i64) {
+    let now = now_ms();
+    (Id::new_v7(now as u64, random_bytes()), now)
 }
 
 /// Random number in [0, 1) for backoff jitter.

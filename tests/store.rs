@@ -464,11 +464,66 @@ async fn activities_stored_before_their_details_still_read_and_list_with_them_af
 /// The organisation name activity `n`'s record keeps itself ("" when its organisation's record has it).
 async fn raw_org_name(n: u8) -> String {
     let key: JsValue = js_sys::Uint8Array::from(&id(n).as_bytes()[..]).into();
-    let value = get_raw("activities", key).await;
-    let bytes = js_sys::Uint8Array::new(&value).to_vec();
+    let bytes = bytes_of(&get_raw("activities", key).await);
     postcard::from_bytes::<guihai::store::activities::Facts>(&bytes)
         .expect("facts read back")
         .org_name
+}
+
+/// A binary value as the store keeps it: a string of one-byte characters.
+fn bytes_of(value: &JsValue) -> Vec<u8> {
+    let text = value.as_string().expect("binary is kept as a string of bytes");
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("one byte a character"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_check_in_keeps_its_time_in_its_id_and_rows_of_earlier_builds_read_back() {
+    fresh().await;
+    let at = 1_800_000_000_123;
+    let (code1, payload1) = code(1, "学习会");
+    let stamped = Id::new_v7(at as u64, [9; 10]);
+    checkins::check_in((id(1), id(ORG)), &payload1, || Ok(code1), stamped, at)
+        .await
+        .expect("stored");
+    // An id not made at the check-in's time (as the localStorage build's were): the longer layout.
+    check_in(2, "主题党日", at + 1).await;
+    let compact = bytes_of(&get_raw("outbox", JsValue::from_f64(1.0)).await);
+    let longer = bytes_of(&get_raw("outbox", JsValue::from_f64(2.0)).await);
+    assert_eq!(compact[0], 2, "the compact layout's tag");
+    assert_eq!(longer[0], 0, "the earlier layout: no number kept in the row");
+    assert_eq!(
+        compact.len() + 10,
+        longer.len(),
+        "time, validity and signature length saved"
+    );
+    // A row as the build before stored it: a Uint8Array.
+    let (code3, payload3) = code(3, "党课");
+    let signature = guihai_core::qr::signature_of(&payload3).unwrap();
+    let earlier = outbox::QueuedCheckIn::new(id(103), at, &code3, signature, None).unwrap();
+    let bytes = postcard::to_allocvec(&earlier).unwrap();
+    put_raw(
+        "outbox",
+        JsValue::from_f64(3.0),
+        js_sys::Uint8Array::from(&bytes[..]).into(),
+    )
+    .await;
+    assert_eq!(
+        numbered_head().await,
+        [
+            (
+                1,
+                Op::CheckIn {
+                    id: stamped,
+                    code: payload1
+                }
+            ),
+            (2, check_in_op(2, "主题党日")),
+            (3, check_in_op(3, "党课"))
+        ],
+        "each code sent back byte for byte"
+    );
 }
 
 fn me() -> Me {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::clock::{after_paint, format_time, new_id, now_ms, server_now_secs, Timing};
+use crate::clock::{after_paint, format_time, server_now_secs, stamped_id, Timing};
 use crate::i18n::use_i18n;
 use crate::pages::report::{self, ReportConfirm};
 use crate::store::checkins::{self, Scanned, Shown};
@@ -44,7 +44,8 @@ pub enum Outcome {
 /// the activity is found, or this one stored), and times it from the code read to the stored check-in.
 async fn check_in(claimed: (Id, Id), payload: String, verify: impl FnOnce() -> Result<Code, CodeError>) -> Outcome {
     let timing = Timing::start("guihai:check-in");
-    let stored = checkins::check_in(claimed, &payload, verify, new_id(), now_ms()).await;
+    let (id, scanned_at) = stamped_id();
+    let stored = checkins::check_in(claimed, &payload, verify, id, scanned_at).await;
     timing.end();
     match stored {
         Ok(Scanned::New(check_in)) => Outcome::CheckedIn {

@@ -23,9 +23,9 @@ use guihai_core::qr::Code;
 use guihai_core::sync::{Op, Record};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
-use super::codec::{from_binary_with_tail, from_json, to_binary_with_tail};
+use super::codec::{bytes_of, from_binary_with_tail, from_json, to_binary_with_tail};
 use super::idb::{id_key, Tx};
 use super::{outbox, read, StoreError, ACTIVITIES, RECORDS};
 
@@ -85,8 +85,7 @@ pub(super) fn decode(value: &JsValue) -> Option<Facts> {
     if let Some((facts, terms)) = from_binary_with_tail::<Facts, Terms>(value) {
         return Some(Facts { terms, ..facts });
     }
-    let bytes = value.dyn_ref::<js_sys::Uint8Array>()?.to_vec();
-    let before = postcard::from_bytes::<FactsBeforeDetails>(&bytes).ok()?;
+    let before = postcard::from_bytes::<FactsBeforeDetails>(&bytes_of(value)?).ok()?;
     Some(Facts {
         org_id: before.org_id,
         title: before.title,

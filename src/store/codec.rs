@@ -2,6 +2,11 @@
 //! check-ins) as compact binary (postcard: the fields one after another, ids as their 16 bytes), everything else
 //! as JSON text, which the server's records already are and which reads back across builds. Anything that does
 //! not decode is `None`: the caller decides whether to set it aside as damaged, never to drop it silently.
+//!
+//! Binary is stored as a string of one-byte characters (each character one byte, U+0000 to U+00FF): Chromium
+//! keeps such a string in about 6 bytes less than a `Uint8Array` of the same bytes (no buffer and view headers),
+//! which counts by the ten thousand (docs/benchmarks.md). Values that earlier builds stored as `Uint8Array` read
+//! back as they are.
 
 use js_sys::Uint8Array;
 use serde::de::DeserializeOwned;
@@ -17,13 +22,30 @@ pub fn from_json<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
 }
 
 pub fn to_binary<T: Serialize>(value: &T) -> JsValue {
-    let bytes = postcard::to_allocvec(value).expect("stored values serialise");
-    Uint8Array::from(&bytes[..]).into()
+    byte_string(&postcard::to_allocvec(value).expect("stored values serialise"))
 }
 
 pub fn from_binary<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
-    let bytes = value.dyn_ref::<Uint8Array>()?.to_vec();
-    postcard::from_bytes(&bytes).ok()
+    postcard::from_bytes(&bytes_of(value)?).ok()
+}
+
+/// `bytes` as they are stored: one character each.
+pub fn byte_string(bytes: &[u8]) -> JsValue {
+    let text: String = bytes.iter().map(|&byte| char::from(byte)).collect();
+    JsValue::from_str(&text)
+}
+
+/// The bytes of a stored binary value: a string of one-byte characters, or a `Uint8Array` as earlier builds
+/// stored them; `None` for anything else.
+pub fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
+    if let Some(array) = value.dyn_ref::<Uint8Array>() {
+        return Some(array.to_vec());
+    }
+    value
+        .as_string()?
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect()
 }
 
 /// `value` in binary, followed by `tail` when there is one: how a binary value grows a field without making
@@ -33,13 +55,17 @@ pub fn to_binary_with_tail<T: Serialize, U: Serialize>(value: &T, tail: Option<&
     if let Some(tail) = tail {
         bytes.extend(postcard::to_allocvec(tail).expect("stored values serialise"));
     }
-    Uint8Array::from(&bytes[..]).into()
+    byte_string(&bytes)
 }
 
 /// A value written by `to_binary_with_tail` (or by `to_binary`, before it had a tail), with its tail if any.
 pub fn from_binary_with_tail<T: DeserializeOwned, U: DeserializeOwned>(value: &JsValue) -> Option<(T, Option<U>)> {
-    let bytes = value.dyn_ref::<Uint8Array>()?.to_vec();
-    let (value, rest) = postcard::take_from_bytes::<T>(&bytes).ok()?;
+    with_tail(&bytes_of(value)?)
+}
+
+/// `bytes` as `from_binary_with_tail` reads them.
+pub fn with_tail<T: DeserializeOwned, U: DeserializeOwned>(bytes: &[u8]) -> Option<(T, Option<U>)> {
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).ok()?;
     let tail = match rest {
         [] => None,
         rest => Some(postcard::from_bytes(rest).ok()?),
@@ -47,7 +73,8 @@ pub fn from_binary_with_tail<T: DeserializeOwned, U: DeserializeOwned>(value: &J
     Some((value, tail))
 }
 
-/// A stored value as it is, for an export: binary as base64, text as it is.
+/// A stored value as it is, for an export: a `Uint8Array` as base64, anything else as JSON (a string of bytes
+/// with its characters escaped).
 pub fn raw(value: &JsValue) -> String {
     use base64::Engine as _;
     match value.dyn_ref::<Uint8Array>() {

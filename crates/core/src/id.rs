@@ -25,6 +25,16 @@ impl Id {
         Id(b)
     }
 
+    /// The Unix time in milliseconds a version-7 id was made at (`new_v7`); `None` for any other id.
+    pub fn unix_ms(&self) -> Option<u64> {
+        if self.0[6] >> 4 != 7 {
+            return None;
+        }
+        let mut time = [0u8; 8];
+        time[2..].copy_from_slice(&self.0[..6]);
+        Some(u64::from_be_bytes(time))
+    }
+
     pub const fn from_bytes(bytes: [u8; 16]) -> Id {
         Id(bytes)
     }
@@ -107,6 +117,17 @@ mod tests {
         assert_eq!(&text[14..15], "7", "version nibble");
         assert_eq!(Id::parse(&text), Ok(a));
         assert_eq!(Id::parse(&text.to_uppercase()), Ok(a));
+    }
+
+    #[test]
+    fn a_v7_id_gives_back_its_time_and_no_other_id_claims_one() {
+        for ms in [0, 1, 1_700_000_000_123, (1 << 48) - 1] {
+            assert_eq!(Id::new_v7(ms, [0xab; 10]).unix_ms(), Some(ms));
+        }
+        assert_eq!(Id::from_bytes([0; 16]).unix_ms(), None);
+        let mut v4 = Id::new_v7(5, [0; 10]).0;
+        v4[6] = 0x40;
+        assert_eq!(Id::from_bytes(v4).unix_ms(), None);
     }
 
     #[test]
