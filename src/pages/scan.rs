@@ -94,11 +94,15 @@ pub fn ScanPage() -> impl IntoView {
     let camera = StoredValue::new_local(None::<Camera>);
 
     let outcome = RwSignal::new(None::<Outcome>);
-    // The keys a code is checked with, decoded now rather than when the first code is read; and, once the
-    // page is painted, one code checked for practice while the camera starts (`qr::door::rehearse`).
+    // The keys a code is checked with, decoded now rather than when the first code is read; and, the first
+    // time the page is painted, one code checked for practice while the camera starts (`qr::door::rehearse`:
+    // once compiled, the checks stay compiled for the app's life).
     let _ = crate::store::records::verifier();
+    static REHEARSED: std::sync::Once = std::sync::Once::new();
     after_paint(|| {
-        qr::door::rehearse();
+        REHEARSED.call_once(|| {
+            qr::door::rehearse();
+        })
     });
     // A found code is opened at once (verified, and an activity's code checked in), and the screen changes only
     // when that is done: one new screen to build and paint, the confirmation.

@@ -267,11 +267,11 @@ Measured by `{SCRIPT}` and `tests/bench/peer.mjs` in the headless Chromium above
 takes minutes). The app's phone is set up as for the 1,000 above, on a server seeded with {count} activities.
 Offline, it opens the {count} links; the CPU is slowed down with `Emulation.setCPUThrottlingRate` for check-ins
 {slow_from}–{slow_to} and {last_slow_from}–{count_plain}, and not otherwise. *The 1st* is the median of check-ins
-1–{window} (on an empty store), slowed down {window_plus}–{slow_to}; *the {count}th* the median of
+{first_from}–{window_twice} (with {window} stored), slowed down {slow_from}–{slow_to}; *the {count}th* the median of
 {last_from}–{last_to} (with {last_from_before} stored), slowed down {last_slow_from}–{count_plain}. The page opens the links it
-is handed in stretches, each stretch at one CPU speed, and the first check-ins of a stretch are slower whatever
-the store holds (the harness has just handed the page a new list): check-ins {last_from}–{last_to} are the end of
-the long stretch from {bulk_from}, not the start of one. Each time is
+is handed in stretches, each stretch at one CPU speed, and the first check-ins after it is handed a new list are
+slower whatever the store holds: so at both ends the window as it is follows {window} check-ins of its own
+stretch (1–{window}, and the long stretch from {bulk_from}), and the window slowed down starts a stretch. Each time is
 the app's own measure (`performance.measure`, `guihai:check-in`): from the code read (its signatures are checked
 while the transaction's reads are answered) to the IndexedDB transaction that stores the check-in having completed with `durability: \"strict\"`. The bytes are the
 origin's usage as Chromium reports it to the page, after the {count} check-ins minus before them (the {count}
@@ -319,13 +319,14 @@ synced commits); the peer's keeps them in memory, which favours the peer.
             met_faster = met(faster >= FASTER),
             make = format_seconds(many.make_ms),
             peer_write = format_seconds(peer.write_ms),
-            window_plus = window + 1,
-            slow_from = window + 1,
-            slow_to = 2 * window,
+            first_from = window + 1,
+            window_twice = 2 * window,
+            slow_from = 2 * window + 1,
+            slow_to = 3 * window,
             last_from = n - 2 * window + 1,
             last_to = n - window,
             last_from_before = thousands(n - 2 * window),
-            bulk_from = 2 * window + 1,
+            bulk_from = 3 * window + 1,
             last_slow_from = n - window + 1,
         )
     }
