@@ -78,7 +78,7 @@ fn code(n: u8, title: &str) -> (Code, String) {
 
 async fn check_in(n: u8, title: &str, at: i64) -> Scanned {
     let (code, payload) = code(n, title);
-    checkins::check_in((id(n), id(ORG)), &payload, || Ok(code), id(100 + n), at)
+    checkins::check_in((id(n), id(ORG)), &payload, || Ok(code), id(100 + n), at, false)
         .await
         .expect("stored")
 }
@@ -125,9 +125,16 @@ async fn a_check_in_is_one_write_and_found_again_by_its_activity() {
 async fn a_code_that_fails_its_check_stores_nothing() {
     fresh().await;
     let (_, payload) = code(1, "学习会");
-    let refused = checkins::check_in((id(1), id(ORG)), &payload, || Err(CodeError::Forged), id(101), 1_000)
-        .await
-        .expect("nothing to store is no failure");
+    let refused = checkins::check_in(
+        (id(1), id(ORG)),
+        &payload,
+        || Err(CodeError::Forged),
+        id(101),
+        1_000,
+        false,
+    )
+    .await
+    .expect("nothing to store is no failure");
     assert_eq!(refused, Scanned::Refused(CodeError::Forged));
     assert_eq!(
         (stored("outbox").await, stored("activities").await, waiting()),
@@ -135,9 +142,38 @@ async fn a_code_that_fails_its_check_stores_nothing() {
     );
     // A code of another activity than it claimed (it cannot be, as the claim is read from it) is not stored.
     let (other, _) = code(2, "主题党日");
-    let wrong = checkins::check_in((id(1), id(ORG)), &payload, || Ok(other), id(101), 1_000).await;
+    let wrong = checkins::check_in((id(1), id(ORG)), &payload, || Ok(other), id(101), 1_000, false).await;
     assert!(wrong.is_err());
     assert_eq!(stored("outbox").await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_rehearsed_check_in_goes_all_the_way_and_keeps_nothing() {
+    fresh().await;
+    check_in(1, "学习会", 1_000).await;
+    let (payload, verifier) = guihai_core::qr::door::rehearsal();
+    let code = verifier
+        .verify(&format!("{}{payload}", guihai_core::qr::LINK_PATH))
+        .unwrap();
+    let Subject::Activity { activity_id, org_id } = code.subject else {
+        panic!("the rehearsal is an activity's code")
+    };
+    let rehearsed = checkins::check_in((activity_id, org_id), payload, || Ok(code), id(102), 2_000, true).await;
+    let Ok(Scanned::New(read_back)) = rehearsed else {
+        panic!("the rehearsal reads back what it wrote: {rehearsed:?}")
+    };
+    assert_eq!(read_back.scanned_at, 2_000);
+    assert_eq!(
+        (stored("outbox").await, stored("activities").await, waiting()),
+        (1, 1, 1),
+        "undone: only the real check-in is kept"
+    );
+    check_in(2, "主题党日", 3_000).await;
+    assert_eq!(
+        numbered_head().await,
+        [(1, check_in_op(1, "学习会")), (2, check_in_op(2, "主题党日"))],
+        "and the next real one is numbered as if nothing had happened"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -181,7 +217,7 @@ async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() 
         .unwrap();
     let code = guihai_core::qr::read_unverified(&payload).unwrap();
     assert!(code.door.is_some());
-    checkins::check_in((id(2), id(ORG)), &payload, || Ok(code), id(102), 2_000)
+    checkins::check_in((id(2), id(ORG)), &payload, || Ok(code), id(102), 2_000, false)
         .await
         .unwrap();
     assert_eq!(
@@ -484,7 +520,7 @@ async fn a_check_in_keeps_its_time_in_its_id_and_rows_of_earlier_builds_read_bac
     let at = 1_800_000_000_123;
     let (code1, payload1) = code(1, "学习会");
     let stamped = Id::new_v7(at as u64, [9; 10]);
-    checkins::check_in((id(1), id(ORG)), &payload1, || Ok(code1), stamped, at)
+    checkins::check_in((id(1), id(ORG)), &payload1, || Ok(code1), stamped, at, false)
         .await
         .expect("stored");
     // An id not made at the check-in's time (as the localStorage build's were): the longer layout.

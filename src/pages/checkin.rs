@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::clock::{after_paint, format_time, server_now_secs, stamped_id, Timing};
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, I18n};
 use crate::pages::report::{self, ReportConfirm};
 use crate::store::checkins::{self, Scanned, Shown};
 use crate::store::{hints, records, StoreError};
@@ -41,11 +41,21 @@ pub enum Outcome {
 }
 
 /// Checks in with an activity code once `verify` passes it (one transaction: the member's earlier check-in to
-/// the activity is found, or this one stored), and times it from the code read to the stored check-in.
-async fn check_in(claimed: (Id, Id), payload: String, verify: impl FnOnce() -> Result<Code, CodeError>) -> Outcome {
-    let timing = Timing::start("guihai:check-in");
+/// the activity is found, or this one stored), and times it from the code read to the stored check-in. A
+/// rehearsal is timed apart, and its transaction is undone.
+async fn check_in(
+    claimed: (Id, Id),
+    payload: String,
+    verify: impl FnOnce() -> Result<Code, CodeError>,
+    rehearsal: bool,
+) -> Outcome {
+    let timing = Timing::start(if rehearsal {
+        "guihai:rehearsal"
+    } else {
+        "guihai:check-in"
+    });
     let (id, scanned_at) = stamped_id();
-    let stored = checkins::check_in(claimed, &payload, verify, id, scanned_at).await;
+    let stored = checkins::check_in(claimed, &payload, verify, id, scanned_at, rehearsal).await;
     timing.end();
     match stored {
         Ok(Scanned::New(check_in)) => Outcome::CheckedIn {
@@ -63,18 +73,42 @@ async fn check_in(claimed: (Id, Id), payload: String, verify: impl FnOnce() -> R
 
 /// Opens the payload of a `/q/` link: what it is, checked, and acted on (an activity's code checks in).
 pub async fn open(payload: String) -> Outcome {
+    opened(payload, None).await
+}
+
+/// Opens core's rehearsal door code (`qr::door::rehearsal`) as a scanned one, with its own keys, down to the
+/// check-in's transaction, which is undone: so that the browser has compiled that whole way before a member's
+/// code takes it. For a member signed in, as the scanner is.
+pub async fn rehearse() {
+    let (payload, verifier) = qr::door::rehearsal();
+    let link = format!("{}{payload}", qr::LINK_PATH);
+    if let (Some(payload), Some(_)) = (qr::link_payload(&link), records::session()) {
+        opened(payload.to_owned(), Some(verifier)).await;
+    }
+}
+
+/// `open`, or with `rehearsal`'s verifier a rehearsal.
+async fn opened(payload: String, rehearsal: Option<qr::Verifier>) -> Outcome {
     let link = format!("{}{payload}", qr::LINK_PATH);
     if records::session().is_none() {
         hints::remember_after_sign_in(&link);
         return Outcome::SignInFirst;
     }
+    let practice = rehearsal.is_some();
     let verify = || {
-        let code = records::verifier().verify(&link)?;
-        code.check_time(server_now_secs()).map(|()| code)
+        let code = match rehearsal {
+            Some(verifier) => verifier.verify(&link)?,
+            None => records::verifier().verify(&link)?,
+        };
+        // The rehearsal's code was made at time 0: it is checked, and passes.
+        match code.check_time(server_now_secs()) {
+            Err(_) if practice => Ok(code),
+            checked => checked.map(|()| code),
+        }
     };
     // An activity's code is checked inside the check-in's transaction, while the storage answers its reads.
     if let Some(Subject::Activity { activity_id, org_id }) = qr::read_unverified(&link).map(|code| code.subject) {
-        return check_in((activity_id, org_id), payload, verify).await;
+        return check_in((activity_id, org_id), payload, verify, practice).await;
     }
     match verify() {
         Err(error) => Outcome::Invalid(error),
@@ -202,23 +236,47 @@ pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> im
             }
             .into_any()
         }
-        Outcome::CheckedIn { check_in, already } => view! {
-            <section class="card success" data-testid="checkin-result" data-result=if already { "already" } else { "done" }>
-                <h1>{i18n.t(if already { "checkin.already" } else { "checkin.done" })}</h1>
-                <dl>
-                    <dt>{i18n.t("checkin.activity")}</dt>
-                    <dd data-testid="checkin-activity">{check_in.title.clone()}</dd>
-                    <dt>{i18n.t("checkin.org")}</dt>
-                    <dd>{check_in.org_name.clone()}</dd>
-                    <dt>{i18n.t("checkin.time")}</dt>
-                    <dd>{format_time(check_in.scanned_at)}</dd>
-                </dl>
-                <p class="note">{i18n.t("checkin.waiting_note")}</p>
-                <A href="/checkins" attr:class="button primary" attr:data-testid="view-checkins">{i18n.t("checkin.view_all")}</A>
-            </section>
-        }
-        .into_any(),
+        Outcome::CheckedIn { check_in, already } => confirmation(i18n, check_in, already),
     }
     };
     view! { {shown} }
+}
+
+/// The screen of a check-in stored (`already`: found stored before).
+fn confirmation(i18n: I18n, check_in: Shown, already: bool) -> AnyView {
+    view! {
+        <section class="card success" data-testid="checkin-result" data-result=if already { "already" } else { "done" }>
+            <h1>{i18n.t(if already { "checkin.already" } else { "checkin.done" })}</h1>
+            <dl>
+                <dt>{i18n.t("checkin.activity")}</dt>
+                <dd data-testid="checkin-activity">{check_in.title}</dd>
+                <dt>{i18n.t("checkin.org")}</dt>
+                <dd>{check_in.org_name}</dd>
+                <dt>{i18n.t("checkin.time")}</dt>
+                <dd>{format_time(check_in.scanned_at)}</dd>
+            </dl>
+            <p class="note">{i18n.t("checkin.waiting_note")}</p>
+            <A href="/checkins" attr:class="button primary" attr:data-testid="view-checkins">{i18n.t("checkin.view_all")}</A>
+        </section>
+    }
+    .into_any()
+}
+
+/// A confirmation built off screen and let go, as `rehearse` goes through a check-in: so that the code that
+/// builds one is compiled before a member's first. Under `owner`, the page's (its contexts); nothing when the
+/// page has gone since.
+pub fn rehearse_confirmation(owner: &Owner) {
+    owner.with(|| {
+        let Some(i18n) = use_context::<I18n>() else { return };
+        let practice = Owner::new();
+        practice.with(|| {
+            let shown = Shown {
+                title: String::new(),
+                org_name: String::new(),
+                scanned_at: 0,
+            };
+            drop(confirmation(i18n, shown, false).build());
+        });
+        practice.cleanup();
+    });
 }

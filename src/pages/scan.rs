@@ -95,13 +95,17 @@ pub fn ScanPage() -> impl IntoView {
 
     let outcome = RwSignal::new(None::<Outcome>);
     // The keys a code is checked with, decoded now rather than when the first code is read; and, the first
-    // time the page is painted, one code checked for practice while the camera starts (`qr::door::rehearse`:
-    // once compiled, the checks stay compiled for the app's life).
+    // time the page is painted, one code opened for practice while the camera starts (`checkin::rehearse`:
+    // checked and checked in, the transaction undone, its confirmation built off screen; once compiled, that way stays compiled for the app's life).
     let _ = crate::store::records::verifier();
     static REHEARSED: std::sync::Once = std::sync::Once::new();
-    after_paint(|| {
+    let owner = Owner::current();
+    after_paint(move || {
         REHEARSED.call_once(|| {
-            qr::door::rehearse();
+            if let Some(owner) = owner {
+                checkin::rehearse_confirmation(&owner);
+            }
+            spawn_local(checkin::rehearse());
         })
     });
     // A found code is opened at once (verified, and an activity's code checked in), and the screen changes only
@@ -194,9 +198,8 @@ pub fn ScanPage() -> impl IntoView {
     // component is in the page from the start: when a code is read, only what it shows is built.
     let opened = view! {
         <CodeOutcome outcome=outcome.into() reopen />
-        <Show when=move || !scanning()>
-            <button class="scan-again" data-testid="scan-again" on:click=scan_again>{move || i18n.t("scan.again")}</button>
-        </Show>
+        // In the page from the start too, hidden while scanning: a found code only shows it.
+        <button class="scan-again" class:hidden=scanning data-testid="scan-again" on:click=scan_again>{move || i18n.t("scan.again")}</button>
     };
 
     view! {

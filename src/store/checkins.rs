@@ -67,17 +67,21 @@ pub enum Scanned {
 
 /// Checks in with the activity code `payload` (claiming `activity_id` of `org_id`) once `verify` passes it,
 /// unless the member has already: one transaction. What the check-in reads is asked of the browser's storage
-/// before the code's signatures are checked, so that it answers while the phone computes.
+/// before the code's signatures are checked, so that it answers while the phone computes. A `rehearsal` goes
+/// all the way, reads back what it wrote (as a second scan would) and answers that, and is undone: nothing of
+/// it is kept.
 pub async fn check_in(
     (activity_id, org_id): (Id, Id),
     payload: &str,
     verify: impl FnOnce() -> Result<Code, CodeError>,
     id: Id,
     scanned_at: i64,
+    rehearsal: bool,
 ) -> Result<Scanned, StoreError> {
     let signature = qr::signature_of(payload).ok_or(StoreError::Failed)?;
     let activity = *activity_id.as_bytes();
-    let (scanned, row) = write(&[KV, OUTBOX, ACTIVITIES, RECORDS], Durability::Strict, async |tx| {
+    let read_back = std::cell::Cell::new(None);
+    let written = write(&[KV, OUTBOX, ACTIVITIES, RECORDS], Durability::Strict, async |tx| {
         // Everything the check-in reads, asked at once: each answer waited for alone costs a slow phone a turn.
         let mut reads = pin!(try_join3(
             activities::get_for_code(tx, &activity, org_id),
@@ -117,9 +121,19 @@ pub async fn check_in(
         } else {
             activities::put(tx, &activity, &facts).await?;
         }
+        if rehearsal {
+            let (facts, _) = activities::get_for_code(tx, &activity, org_id).await?;
+            read_back.set(facts.map(|facts| shown(&facts, scanned_at)));
+            // Undone: the transaction is aborted.
+            return Err(StoreError::Failed);
+        }
         Ok((Scanned::New(shown(&facts, scanned_at)), Some(row)))
     })
-    .await?;
+    .await;
+    let (scanned, row) = match written {
+        Err(_) if rehearsal => return read_back.take().map(Scanned::New).ok_or(StoreError::Failed),
+        written => written?,
+    };
     if let Some(row) = row {
         cache::update(|c| c.last_row = c.last_row.max(Some(row)));
         // What else shows the change (the waiting count) is told once the confirmation is painted: before, it

@@ -43,6 +43,10 @@ e2eTest('scanning an activity code checks in, with no network at all', async () 
   await page.getByTestId('scan-again').click();
   await page.locator('[data-testid=checkin-result][data-result=already]').waitFor();
   assert.equal(await outboxCount(page), 1);
+  // The scanner opened a code of nobody's for practice (src/pages/checkin.rs `rehearse`), once in the app's life,
+  // and kept nothing of it (the outbox above holds the member's check-in only).
+  const rehearsals = await page.evaluate(() => performance.getEntriesByName('guihai:rehearsal').length);
+  assert.equal(rehearsals, 1, 'rehearsed once');
 });
 
 e2eTest('a QR code of another site is said so, stores nothing, and scanning goes on until the page is left', async () => {

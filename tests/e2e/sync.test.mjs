@@ -260,6 +260,8 @@ e2eTest('a push that never answers is given up at its deadline, and the next rou
   await phone.setOffline(true);
   await page.goto(running.link);
   await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  // The badge catches up with the write a moment after the confirmation: wait for it, or "0 waiting" below is stale.
+  await page.locator('[data-testid=sync-badge][data-waiting="1"]').waitFor();
 
   const back = Date.now();
   await phone.setOffline(false);
