@@ -168,8 +168,8 @@ Measured by `{SCRIPT}` in the headless Chromium above, whose fake camera plays a
   scanner opens a door code of nobody's for practice (`checkin::rehearse`, with core's `qr::door::rehearsal`):
   checked, checked in in a transaction that is then undone, its confirmation built off screen. The browser
   compiles a wasm function when it first runs; this way the code a scan runs through is compiled before a
-  member's code is read, not while they wait (before this, a member's first scan spent about 25 of its
-  milliseconds at 4x compiling).
+  member's code is read, not while they wait (a trace of the first scan shows what is still compiled on its way:
+  a few small functions, well under a millisecond at 4x).
 - **rotating door code**: the same, for other members and the code of {door_link_chars} characters that the
   secretary's phone (`GH-S01`, its key certified in its first sync) shows at the door: checking the chain
   (server key, door key certificate, code), storing the check-in, the screen.
