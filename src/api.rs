@@ -22,14 +22,29 @@ fn push_deadline(body_bytes: usize) -> Duration {
     DEADLINE + Duration::from_millis(body_bytes as u64 * 1000 / UPLINK_BYTES_PER_SECOND)
 }
 
-/// A request to the API at `path`, with the deadline every request has.
-fn api(method: Method, path: &str) -> reqwest::RequestBuilder {
+/// A request to `path` on the page's origin, with the deadline every request has.
+fn request(method: Method, path: &str) -> reqwest::RequestBuilder {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
     reqwest::Client::new()
-        .request(method, format!("{origin}/api/v1{path}"))
+        .request(method, format!("{origin}{path}"))
         .timeout(DEADLINE)
+}
+
+/// A request to the API at `path`.
+fn api(method: Method, path: &str) -> reqwest::RequestBuilder {
+    request(method, &format!("/api/v1{path}"))
+}
+
+/// A text file the app's build serves at `path` (the service worker answers offline once it keeps it); `None`
+/// when it cannot be had.
+pub async fn text_file(path: &str) -> Option<String> {
+    let response = request(Method::GET, path).send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.text().await.ok()
 }
 
 /// Why a sign-in did not work.

@@ -23,7 +23,7 @@ use crate::pwa::UpdatePrompt;
 use crate::store::{hints, records};
 use crate::store::{Opened, StoreError};
 use crate::sync::{use_sync, SyncBadge, SyncPage, SyncService};
-use crate::toast::{provide_toast, ToastBar};
+use crate::toast::{provide_toast, use_toast, Toast, ToastBar};
 
 /// The app, or, when the local data cannot be used by this build, only a screen that says why.
 #[component]
@@ -169,9 +169,20 @@ fn SignedInOnly() -> impl IntoView {
     });
 }
 
+/// The other language; English is fetched the first time, and offline before the phone kept it, the member is
+/// told so.
+fn switch_language(i18n: I18n, toast: Toast) {
+    leptos::task::spawn_local(async move {
+        if !i18n.toggle().await {
+            toast.problem(i18n.t("lang.unavailable"));
+        }
+    });
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let i18n = use_i18n();
+    let toast = use_toast();
     let location = use_location();
     view! {
         <header class="top">
@@ -186,7 +197,7 @@ fn Header() -> impl IntoView {
             </A>
             <div class="top-actions">
                 <LargerText />
-                <button class="lang" data-testid="lang-switch" on:click=move |_| i18n.toggle()>
+                <button class="lang" data-testid="lang-switch" on:click=move |_| switch_language(i18n, toast)>
                     {move || i18n.t("lang.switch")}
                 </button>
             </div>

@@ -1,4 +1,5 @@
-//! UI text in Chinese (default) and English, from the translation files in `locales/`; the choice is remembered.
+//! UI text in Chinese (default, built in) and English (fetched when chosen), from the translation files in
+//! `locales/`; the choice is remembered.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -22,23 +23,43 @@ impl Locale {
 
 type Table = HashMap<String, String>;
 
-fn tables() -> &'static (Table, Table) {
-    static TABLES: OnceLock<(Table, Table)> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        let parse = |text: &str| serde_json::from_str(text).expect("translation files are valid JSON (tested)");
-        (
-            parse(include_str!("locales/zh.json")),
-            parse(include_str!("locales/en.json")),
-        )
-    })
+/// Where the built app serves the English translation file (index.html copies it there).
+pub const ENGLISH_FILE: &str = "/locales/en.json";
+
+fn parse(text: &str) -> Option<Table> {
+    serde_json::from_str(text).ok()
+}
+
+fn chinese() -> &'static Table {
+    static CHINESE: OnceLock<Table> = OnceLock::new();
+    CHINESE.get_or_init(|| parse(include_str!("locales/zh.json")).expect("translation files are valid JSON (tested)"))
+}
+
+/// English, once fetched (`load_english`): it is not in the app's first load, which every member downloads and
+/// most, reading Chinese, would never use. The service worker keeps the file, so it loads offline too.
+static ENGLISH: OnceLock<Table> = OnceLock::new();
+
+/// Fetches the English table unless it is here already; says whether it is.
+pub async fn load_english() -> bool {
+    if ENGLISH.get().is_some() {
+        return true;
+    }
+    let Some(table) = crate::api::text_file(ENGLISH_FILE).await.as_deref().and_then(parse) else {
+        return false;
+    };
+    let _ = ENGLISH.set(table);
+    true
 }
 
 /// Looks up `key` in `locale`, falling back to Chinese, then to the key itself so a gap is visible, not blank.
 pub fn lookup(locale: Locale, key: &str) -> String {
-    let (zh, en) = tables();
-    let table = if locale == Locale::En { en } else { zh };
+    let zh = chinese();
+    let table = match locale {
+        Locale::En => ENGLISH.get(),
+        Locale::Zh => None,
+    };
     table
-        .get(key)
+        .and_then(|table| table.get(key))
         .or_else(|| zh.get(key))
         .cloned()
         .unwrap_or_else(|| key.to_owned())
@@ -51,11 +72,10 @@ pub struct I18n {
 }
 
 impl I18n {
-    /// The language the member chose last time, Chinese by default.
+    /// The language the member chose last time (English once `load_english` has brought it), Chinese by
+    /// default.
     pub fn load() -> I18n {
-        // The language choice belongs to the phone, not to the member: it outlives sign-out.
-        let saved = crate::store::hints::locale();
-        let locale = if saved.as_deref() == Some("en") {
+        let locale = if chose_english() && ENGLISH.get().is_some() {
             Locale::En
         } else {
             Locale::Zh
@@ -83,15 +103,18 @@ impl I18n {
         self.locale.get()
     }
 
-    pub fn toggle(&self) {
-        let next = if self.locale.get_untracked() == Locale::Zh {
-            Locale::En
-        } else {
-            Locale::Zh
+    /// Switches to the other language; false when that is English and it could not be fetched (offline before
+    /// the service worker kept it), and nothing changed.
+    pub async fn toggle(self) -> bool {
+        let next = match self.locale.get_untracked() {
+            Locale::Zh if !load_english().await => return false,
+            Locale::Zh => Locale::En,
+            Locale::En => Locale::Zh,
         };
         self.locale.set(next);
         crate::store::hints::set_locale(if next == Locale::En { "en" } else { "zh" });
         self.apply_lang_attribute();
+        true
     }
 
     fn apply_lang_attribute(&self) {
@@ -99,6 +122,12 @@ impl I18n {
             let _ = root.set_attribute("lang", self.locale.get_untracked().tag());
         }
     }
+}
+
+/// Whether the member chose English on this phone: the choice belongs to the phone, not to the member, and
+/// outlives sign-out.
+pub fn chose_english() -> bool {
+    crate::store::hints::locale().as_deref() == Some("en")
 }
 
 pub fn use_i18n() -> I18n {

@@ -44,6 +44,8 @@ e2eTest('500 check-ins made offline across 30 days all arrive exactly once', asy
     for (const { link, activity } of links) await openInApp(page, link, activity.title);
   }
   assert.equal(await outboxCount(page), CHECK_INS);
+  // The badge counts the last write a moment after its confirmation: "0 waiting" below must not be the old count.
+  await page.locator(`[data-testid=sync-badge][data-waiting="${CHECK_INS}"]`).waitFor();
 
   await page.clock.setFixedTime(Date.now());
   await phone.setOffline(false);

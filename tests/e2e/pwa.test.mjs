@@ -116,6 +116,45 @@ e2eTest('the language switch is remembered', async () => {
   await shows(zh, 'zh-CN');
 });
 
+e2eTest('English is not in the first load: fetched when chosen, it works offline once the phone keeps it', async () => {
+  const [zh, en] = await Promise.all(
+    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
+  );
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const phone = await newPhone(browser, server.url);
+  const page = await phone.newPage();
+  await page.goto('/');
+  await page.locator('[data-testid=app]').waitFor();
+  await waitForServiceWorker(page);
+  const fetchedEnglish = () =>
+    page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/locales/')));
+  assert.equal(await fetchedEnglish(), false, 'a member reading Chinese never fetches English');
+  const english = async () => {
+    await page.getByTestId('signin-submit').filter({ hasText: en['signin.submit'] }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  };
+
+  // The service worker kept it: chosen offline, it comes from there, and so does the next start.
+  await phone.setOffline(true);
+  await page.getByTestId('lang-switch').click();
+  await english();
+  assert.equal(await fetchedEnglish(), true);
+  await page.reload();
+  await english();
+
+  // A phone whose browser keeps nothing (no service worker here), offline: it says why, and stays in Chinese.
+  const bare = await newPhone(browser, server.url, { serviceWorkers: 'block' });
+  const other = await bare.newPage();
+  await other.goto('/');
+  await other.locator('[data-testid=app]').waitFor();
+  await bare.setOffline(true);
+  await other.getByTestId('lang-switch').click();
+  await answered(other, zh['lang.unavailable']);
+  assert.equal(await other.getByTestId('lang-switch').textContent(), zh['lang.switch']);
+  assert.equal(await other.evaluate(() => document.documentElement.lang), 'zh-CN');
+});
+
 e2eTest('the browser finds an installable manifest', async () => {
   const server = await startServer();
   const { phone, page } = await openApp(server);
