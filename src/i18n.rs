@@ -26,8 +26,9 @@ type Table = HashMap<String, String>;
 /// Where the built app serves the English translation file (index.html copies it there).
 pub const ENGLISH_FILE: &str = "/locales/en.json";
 
+/// From bytes, as all JSON in the app (`store::codec::from_json`).
 fn parse(text: &str) -> Option<Table> {
-    serde_json::from_str(text).ok()
+    serde_json::from_slice(text.as_bytes()).ok()
 }
 
 fn chinese() -> &'static Table {

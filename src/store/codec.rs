@@ -17,8 +17,11 @@ pub fn to_json<T: Serialize>(value: &T) -> JsValue {
     JsValue::from_str(&serde_json::to_string(value).expect("stored values serialise"))
 }
 
+/// Parsed from bytes, as every JSON the app reads is (core's `Reply::from_http` reads the server's answers so):
+/// serde_json builds its readers once per input kind, and one kind keeps a second copy of every reader out of
+/// the first load.
 pub fn from_json<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
-    serde_json::from_str(&value.as_string()?).ok()
+    serde_json::from_slice(value.as_string()?.as_bytes()).ok()
 }
 
 pub fn to_binary<T: Serialize>(value: &T) -> JsValue {

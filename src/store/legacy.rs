@@ -53,7 +53,7 @@ fn text(key: &str) -> Option<String> {
 }
 
 fn parsed<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    serde_json::from_str(&text(key)?).ok()
+    serde_json::from_slice(text(key)?.as_bytes()).ok()
 }
 
 /// Whether localStorage holds data stamped by a build newer than the localStorage build: this build must not
@@ -88,7 +88,7 @@ pub async fn import() -> Result<(), StoreError> {
 fn damaged_check_ins(texts: &[String]) -> Vec<Id> {
     texts
         .iter()
-        .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .filter_map(|text| serde_json::from_slice::<serde_json::Value>(text.as_bytes()).ok())
         .filter_map(|entry| Id::parse(entry["op"]["args"]["id"].as_str()?).ok())
         .collect()
 }
@@ -145,7 +145,7 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
         .collect();
     let was_refused = |id: Id| {
         refused.iter().any(|(_, text)| {
-            serde_json::from_str::<super::outbox::Refused>(text)
+            serde_json::from_slice::<super::outbox::Refused>(text.as_bytes())
                 .is_ok_and(|r| matches!(r.mutation.op, Op::CheckIn { id: refused, .. } if refused == id))
         })
     };
