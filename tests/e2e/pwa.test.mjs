@@ -22,6 +22,13 @@ async function openApp(server) {
   return { phone, page };
 }
 
+/** The translation files: Chinese and English. */
+function translations() {
+  return Promise.all(
+    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
+  );
+}
+
 /** The names of the service worker's caches: `guihai-shell-<version>`, one per worker version. */
 function shellCaches(page) {
   return page.evaluate(() => caches.keys());
@@ -92,9 +99,7 @@ e2eTest('a new version waits for the member\'s yes', async () => {
 });
 
 e2eTest('the language switch is remembered', async () => {
-  const [zh, en] = await Promise.all(
-    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
-  );
+  const [zh, en] = await translations();
   const server = await startServer();
   const { page } = await openApp(server);
   const submit = page.getByTestId('signin-submit');
@@ -117,15 +122,9 @@ e2eTest('the language switch is remembered', async () => {
 });
 
 e2eTest('English is not in the first load: fetched when chosen, it works offline once the phone keeps it', async () => {
-  const [zh, en] = await Promise.all(
-    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
-  );
+  const [zh, en] = await translations();
   const server = await startServer();
-  const browser = await launchBrowser();
-  const phone = await newPhone(browser, server.url);
-  const page = await phone.newPage();
-  await page.goto('/');
-  await page.locator('[data-testid=app]').waitFor();
+  const { phone, page } = await openApp(server);
   await waitForServiceWorker(page);
   const fetchedEnglish = () =>
     page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('/locales/')));
@@ -144,7 +143,7 @@ e2eTest('English is not in the first load: fetched when chosen, it works offline
   await english();
 
   // A phone whose browser keeps nothing (no service worker here), offline: it says why, and stays in Chinese.
-  const bare = await newPhone(browser, server.url, { serviceWorkers: 'block' });
+  const bare = await newPhone(phone.browser(), server.url, { serviceWorkers: 'block' });
   const other = await bare.newPage();
   await other.goto('/');
   await other.locator('[data-testid=app]').waitFor();
