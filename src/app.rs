@@ -197,7 +197,8 @@ fn Header() -> impl IntoView {
             </A>
             <div class="top-actions">
                 <LargerText />
-                <button class="lang" data-testid="lang-switch" on:click=move |_| switch_language(i18n, toast)>
+                <button class="lang" data-testid="lang-switch" aria-busy=move || i18n.switching().to_string()
+                    prop:disabled=move || i18n.switching() on:click=move |_| switch_language(i18n, toast)>
                     {move || i18n.t("lang.switch")}
                 </button>
             </div>

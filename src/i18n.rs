@@ -70,6 +70,7 @@ pub fn lookup(locale: Locale, key: &str) -> String {
 #[derive(Clone, Copy)]
 pub struct I18n {
     locale: RwSignal<Locale>,
+    switching: RwSignal<bool>,
 }
 
 impl I18n {
@@ -83,8 +84,17 @@ impl I18n {
         };
         let i18n = I18n {
             locale: RwSignal::new(locale),
+            switching: RwSignal::new(false),
         };
         i18n.apply_lang_attribute();
+        if chose_english() && locale == Locale::Zh {
+            // Not fetched before the start (no service worker yet): English follows as soon as it comes.
+            leptos::task::spawn_local(async move {
+                if !i18n.switching.get_untracked() && chose_english() && load_english().await {
+                    i18n.set(Locale::En);
+                }
+            });
+        }
         i18n
     }
 
@@ -104,18 +114,37 @@ impl I18n {
         self.locale.get()
     }
 
-    /// Switches to the other language; false when that is English and it could not be fetched (offline before
-    /// the service worker kept it), and nothing changed.
+    /// Whether a switch is under way (English being fetched): the switch waits, and takes no second tap.
+    pub fn switching(&self) -> bool {
+        self.switching.get()
+    }
+
+    /// Switches to the other language and remembers it; false when that is English and it could not be fetched
+    /// (offline before the service worker kept it), and nothing changed.
     pub async fn toggle(self) -> bool {
+        if self.switching.get_untracked() {
+            return true;
+        }
         let next = match self.locale.get_untracked() {
-            Locale::Zh if !load_english().await => return false,
-            Locale::Zh => Locale::En,
+            Locale::Zh => {
+                self.switching.set(true);
+                let loaded = load_english().await;
+                self.switching.set(false);
+                if !loaded {
+                    return false;
+                }
+                Locale::En
+            }
             Locale::En => Locale::Zh,
         };
-        self.locale.set(next);
         crate::store::hints::set_locale(if next == Locale::En { "en" } else { "zh" });
-        self.apply_lang_attribute();
+        self.set(next);
         true
+    }
+
+    fn set(&self, locale: Locale) {
+        self.locale.set(locale);
+        self.apply_lang_attribute();
     }
 
     fn apply_lang_attribute(&self) {

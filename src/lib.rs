@@ -22,8 +22,10 @@ pub fn start() {
     pwa::register_service_worker();
     // Leptos's own executor starts with the mount, so the store is opened on wasm-bindgen's.
     wasm_bindgen_futures::spawn_local(async {
-        // A member who chose English gets it from the first screen on, fetched while the store opens.
-        let english = async { i18n::chose_english() && i18n::load_english().await };
+        // A member who chose English gets it from the first screen on when the service worker holds it (read
+        // while the store opens); without one, the app does not wait for the network: it starts in Chinese and
+        // turns English when the file comes (`I18n::load`).
+        let english = async { i18n::chose_english() && pwa::controlled() && i18n::load_english().await };
         let (opened, _) = futures_util::join!(store::open(), english);
         // The page the HTML painted while the app downloaded (index.html) gives way to the app.
         if let Some(loading) = leptos::prelude::document().get_element_by_id("loading") {

@@ -30,6 +30,10 @@ export function keepStaffApp() {
   navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: 'CACHE_STAFF' }));
 }
 
+export function controlled() {
+  return Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
+}
+
 export function applyUpdate() {
   navigator.serviceWorker.getRegistration().then((registration) => {
     if (!registration || !registration.waiting) {

@@ -21,6 +21,8 @@ extern "C" {
     /// Has the service worker keep the staff app on this phone, for a staff member's use with no network.
     #[wasm_bindgen(js_name = keepStaffApp)]
     pub fn keep_staff_app();
+    /// Whether a service worker controls this page (so the files it keeps answer at once, offline too).
+    pub fn controlled() -> bool;
     #[wasm_bindgen(js_name = withSyncLock)]
     fn js_with_sync_lock(run: &Closure<dyn FnMut() -> js_sys::Promise>, wait: bool) -> js_sys::Promise;
     #[wasm_bindgen(js_name = storageEstimate)]

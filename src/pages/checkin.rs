@@ -56,7 +56,10 @@ async fn check_in(
     });
     let (id, scanned_at) = stamped_id();
     let stored = checkins::check_in(claimed, &payload, verify, id, scanned_at, rehearsal).await;
-    timing.end();
+    // A rehearsal is measured only when it went the whole way (the tests look for it).
+    if !rehearsal || matches!(stored, Ok(Scanned::New(_))) {
+        timing.end();
+    }
     match stored {
         Ok(Scanned::New(check_in)) => Outcome::CheckedIn {
             check_in,
@@ -76,15 +79,25 @@ pub async fn open(payload: String) -> Outcome {
     opened(payload, None).await
 }
 
-/// Opens core's rehearsal door code (`qr::door::rehearsal`) as a scanned one, with its own keys, down to the
-/// check-in's transaction, which is undone: so that the browser has compiled that whole way before a member's
-/// code takes it. For a member signed in, as the scanner is.
-pub async fn rehearse() {
-    let (payload, verifier) = qr::door::rehearsal();
-    let link = format!("{}{payload}", qr::LINK_PATH);
-    if let (Some(payload), Some(_)) = (qr::link_payload(&link), records::session()) {
-        opened(payload.to_owned(), Some(verifier)).await;
+/// The scanner's practice, once in the app's life, for a member signed in (`owner`: the scanner page's): core's
+/// rehearsal door code (`qr::door::rehearsal`) opened as a scanned one, with its own keys, down to the
+/// check-in's transaction, which is undone; and a confirmation built off screen. So the browser has compiled
+/// that whole way before a member's code takes it.
+pub fn rehearse(owner: &Owner) {
+    thread_local! {
+        static REHEARSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
+    if records::session().is_none() || REHEARSED.with(|done| done.replace(true)) {
+        return;
+    }
+    rehearse_confirmation(owner);
+    leptos::task::spawn_local(async {
+        let (payload, verifier) = qr::door::rehearsal();
+        let link = format!("{}{payload}", qr::LINK_PATH);
+        if let Some(payload) = qr::link_payload(&link) {
+            opened(payload.to_owned(), Some(verifier)).await;
+        }
+    });
 }
 
 /// `open`, or with `rehearsal`'s verifier a rehearsal.
@@ -263,9 +276,8 @@ fn confirmation(i18n: I18n, check_in: Shown, already: bool) -> AnyView {
 }
 
 /// A confirmation built off screen and let go, as `rehearse` goes through a check-in: so that the code that
-/// builds one is compiled before a member's first. Under `owner`, the page's (its contexts); nothing when the
-/// page has gone since.
-pub fn rehearse_confirmation(owner: &Owner) {
+/// builds one is compiled before a member's first. Under `owner`, the page's, for its contexts (the router's).
+fn rehearse_confirmation(owner: &Owner) {
     owner.with(|| {
         let Some(i18n) = use_context::<I18n>() else { return };
         let practice = Owner::new();
@@ -275,7 +287,8 @@ pub fn rehearse_confirmation(owner: &Owner) {
                 org_name: String::new(),
                 scanned_at: 0,
             };
-            drop(confirmation(i18n, shown, false).build());
+            // Not inside any effect: nothing is to re-run it.
+            untrack(|| drop(confirmation(i18n, shown, false).build()));
         });
         practice.cleanup();
     });

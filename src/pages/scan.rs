@@ -94,19 +94,15 @@ pub fn ScanPage() -> impl IntoView {
     let camera = StoredValue::new_local(None::<Camera>);
 
     let outcome = RwSignal::new(None::<Outcome>);
-    // The keys a code is checked with, decoded now rather than when the first code is read; and, the first
-    // time the page is painted, one code opened for practice while the camera starts (`checkin::rehearse`:
-    // checked and checked in, the transaction undone, its confirmation built off screen; once compiled, that way stays compiled for the app's life).
+    // The keys a code is checked with, decoded now rather than when the first code is read; and once the page
+    // is painted, the first time in the app's life, one code opened for practice while the camera starts
+    // (`checkin::rehearse`: once compiled, the way a code takes stays compiled for the app's life).
     let _ = crate::store::records::verifier();
-    static REHEARSED: std::sync::Once = std::sync::Once::new();
     let owner = Owner::current();
     after_paint(move || {
-        REHEARSED.call_once(|| {
-            if let Some(owner) = owner {
-                checkin::rehearse_confirmation(&owner);
-            }
-            spawn_local(checkin::rehearse());
-        })
+        if let Some(owner) = owner {
+            checkin::rehearse(&owner);
+        }
     });
     // A found code is opened at once (verified, and an activity's code checked in), and the screen changes only
     // when that is done: one new screen to build and paint, the confirmation.

@@ -57,7 +57,7 @@ pub struct Shown {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scanned {
-    /// Stored, and on disk: the screen may say so.
+    /// Stored, and on disk: the screen may say so. (For a rehearsal, what it read back before it was undone.)
     New(Shown),
     /// The member has checked in to this activity before (here, or on another phone).
     Already(Shown),

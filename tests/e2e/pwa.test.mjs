@@ -152,6 +152,14 @@ e2eTest('English is not in the first load: fetched when chosen, it works offline
   await answered(other, zh['lang.unavailable']);
   assert.equal(await other.getByTestId('lang-switch').textContent(), zh['lang.switch']);
   assert.equal(await other.evaluate(() => document.documentElement.lang), 'zh-CN');
+
+  // Online it comes. At the next start, with no service worker to read it from, the app does not wait for the
+  // network: it starts, and turns English when the file comes.
+  await bare.setOffline(false);
+  await other.getByTestId('lang-switch').click();
+  await other.waitForFunction(() => document.documentElement.lang === 'en');
+  await other.reload();
+  await other.getByTestId('signin-submit').filter({ hasText: en['signin.submit'] }).waitFor();
 });
 
 e2eTest('the browser finds an installable manifest', async () => {

@@ -48,7 +48,7 @@ pub fn app(ws: &Workspace) -> Result {
     })
 }
 
-/// The staff build also copied what index.html copies (icons, manifest, service worker) and built the decoder:
+/// The staff build also copied what index.html copies (icons, manifest, service worker, English) and built the decoder:
 /// those are the member build's, at the root. The staff app is its page, the files the page names, and the
 /// snippets its script imports.
 fn keep_only_the_app(staff: &Path) -> Result {

@@ -233,8 +233,7 @@ pub(super) fn check(
     Ok(())
 }
 
-/// A door code of nobody's (throwaway keys: `REHEARSAL_SERVER_KEY` certified a phone key that signed it), for a
-/// phone to check ahead of a real one (`rehearsal`).
+/// Throwaway keys made it: `REHEARSAL_SERVER_KEY` certified a phone key that signed it (`rehearsal`).
 const REHEARSAL: &str = "AQQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAcqTrBcFGHBx1nuDx_8O_oEI6OxFMFdddyaHkzPb2r58Rkf4Lmo2GLiDtgDhbz_qCVHO_ymTRvP8WMwLRYkc5vB4__5QGBYcQvlekRcald9BUZvqoIG3Ac-NkxRsFaJzCQAAAAAAALhdxaDdiV0pctVQsc3pzMEhYOaPxVYLgG8TY2cucrP-TAus2Y7Bd0ie4jxIa8NNPB6qM_8ulw1AUSJGjz20CgI";
 /// The public key `REHEARSAL`'s certificate was signed with, as the server's key 0 would be.
 const REHEARSAL_SERVER_KEY: &str = "7UkoxijRwsbq6QM4kFmVYSlZJzpcY_k2NsFGFKyHN9E";
