@@ -24,7 +24,7 @@ impl Locale {
 type Table = HashMap<String, String>;
 
 /// Where the built app serves the English translation file (index.html copies it there).
-pub const ENGLISH_FILE: &str = "/locales/en.json";
+const ENGLISH_FILE: &str = "/locales/en.json";
 
 /// From bytes, as all JSON in the app (`store::codec::from_json`).
 fn parse(text: &str) -> Option<Table> {
@@ -90,7 +90,8 @@ impl I18n {
         if chose_english() && locale == Locale::Zh {
             // Not fetched before the start (no service worker yet): English follows as soon as it comes.
             leptos::task::spawn_local(async move {
-                if !i18n.switching.get_untracked() && chose_english() && load_english().await {
+                // Asked again once it came: the member may have switched back to Chinese meanwhile.
+                if load_english().await && chose_english() {
                     i18n.set(Locale::En);
                 }
             });

@@ -93,6 +93,7 @@ pub fn rehearse(owner: &Owner) {
     rehearse_confirmation(owner);
     leptos::task::spawn_local(async {
         let (payload, verifier) = qr::door::rehearsal();
+        // Through the link and back, as the scanner reads a code's text (`qr::link_payload`).
         let link = format!("{}{payload}", qr::LINK_PATH);
         if let Some(payload) = qr::link_payload(&link) {
             opened(payload.to_owned(), Some(verifier)).await;

@@ -121,6 +121,20 @@ fn every_key_the_app_uses_is_translated() {
     assert!(missing.is_empty(), "keys used but not translated: {missing:?}");
 }
 
+/// The app reads JSON from bytes only (`serde_json::from_slice`, as core's `Reply::from_http` and reqwest do):
+/// a `from_str` anywhere brings a second copy of every JSON reader into the member's first load.
+#[test]
+fn the_app_reads_json_one_way() {
+    let from_str: Vec<_> = sources(&["src"])
+        .into_iter()
+        .filter(|path| fs::read_to_string(path).unwrap().contains("serde_json::from_str"))
+        .collect();
+    assert!(
+        from_str.is_empty(),
+        "serde_json::from_str in the app (use from_slice): {from_str:?}"
+    );
+}
+
 #[test]
 fn the_core_depends_on_nothing_of_the_browser_or_the_server() {
     let manifest = fs::read_to_string(repo().join("crates/core/Cargo.toml")).unwrap();
