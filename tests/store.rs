@@ -347,6 +347,63 @@ async fn pull(changes: Vec<Change>) {
 }
 
 #[wasm_bindgen_test]
+async fn many_activities_close_together_or_spread_are_read_at_once_and_each_found_as_its_own() {
+    fresh().await;
+    let title = |n: u8| format!("学习会 {n}");
+    pull(
+        (1..=155)
+            .map(|n| Change::Upsert {
+                record: Record::Activity(activity(n, &title(n))),
+            })
+            .collect(),
+    )
+    .await;
+    // A run of neighbours, then every eighth: more apart than one range read takes, so its end is asked alone.
+    let chosen: Vec<u8> = (1..=20).chain((30..=155).step_by(8)).collect();
+    for (at, n) in chosen.iter().enumerate() {
+        check_in(*n, &title(*n), at as i64).await;
+    }
+    let expected: Vec<(u64, Op)> = chosen
+        .iter()
+        .enumerate()
+        .map(|(at, n)| (at as u64 + 1, check_in_op(*n, &title(*n))))
+        .collect();
+    assert_eq!(
+        numbered_head().await,
+        expected,
+        "each code rebuilt from its own activity"
+    );
+    push_answered(Reply::Ok(PushResponse {
+        last_seq: chosen.len() as u64,
+        results: Vec::new(),
+    }))
+    .await;
+    // The server takes most of them away: each one's activity is found, and the member may scan it again.
+    let kept = chosen[7];
+    pull(
+        chosen
+            .iter()
+            .filter(|n| **n != kept)
+            .map(|n| Change::Delete {
+                key: format!("checkin:{}", id(100 + n)),
+            })
+            .collect(),
+    )
+    .await;
+    let (rows, _) = checkins::newest(100).await.unwrap();
+    assert_eq!(rows.iter().map(|row| row.id).collect::<Vec<_>>(), [id(100 + kept)]);
+    assert!(matches!(
+        check_in(chosen[0], &title(chosen[0]), 99).await,
+        Scanned::New(_)
+    ));
+    assert!(matches!(
+        check_in(chosen[30], &title(chosen[30]), 99).await,
+        Scanned::New(_)
+    ));
+    assert!(matches!(check_in(kept, &title(kept), 99).await, Scanned::Already(_)));
+}
+
+#[wasm_bindgen_test]
 async fn a_waiting_code_is_sent_as_scanned_even_after_its_activity_was_renamed() {
     fresh().await;
     pull(vec![Change::Upsert {

@@ -245,8 +245,7 @@ impl Batch {
     /// Reads the activities `ids` (the transaction must cover `records`), their organisations' names filled in.
     pub async fn load(tx: &Tx, ids: impl IntoIterator<Item = [u8; 16]>) -> Result<Batch, StoreError> {
         let ids: BTreeSet<[u8; 16]> = ids.into_iter().collect();
-        let keys: Vec<JsValue> = ids.iter().map(id_key).collect();
-        let values = tx.get_many(ACTIVITIES, &keys).await?;
+        let values = tx.get_ids(ACTIVITIES, &ids).await?;
         let mut batch = Batch {
             known: HashMap::with_capacity(ids.len()),
             changed: BTreeSet::new(),

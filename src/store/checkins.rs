@@ -12,12 +12,10 @@ use guihai_core::sync::Op;
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
-
-use wasm_bindgen::JsValue;
 
 use crate::clock::after_paint;
 
@@ -217,12 +215,13 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Re
 
 /// The activities of the check-ins `ids` the phone has.
 pub(super) async fn activities_of(tx: &Tx, ids: &[Id]) -> Result<HashMap<Id, [u8; 16]>, StoreError> {
-    let keys: Vec<JsValue> = ids.iter().map(|id| id_key(id.as_bytes())).collect();
-    let stored = tx.get_many(CHECKINS, &keys).await?;
+    let ids: BTreeSet<[u8; 16]> = ids.iter().map(|id| *id.as_bytes()).collect();
+    let stored = tx.get_ids(CHECKINS, &ids).await?;
     Ok(ids
         .iter()
+        .map(|id| Id::from_bytes(*id))
         .zip(stored)
-        .filter_map(|(id, value)| Some((*id, from_binary::<SyncedCheckIn>(&value?)?.activity)))
+        .filter_map(|(id, value)| Some((id, from_binary::<SyncedCheckIn>(&value?)?.activity)))
         .collect())
 }
 
