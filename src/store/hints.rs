@@ -1,6 +1,6 @@
 //! What the phone keeps in localStorage (gloo-storage) because losing it does no harm: the language chosen,
-//! larger text (长辈模式), and the code link to open once the member has signed in. Everything of the member is
-//! in IndexedDB.
+//! larger text (长辈模式), the code link to open once the member has signed in, and why the last session ended.
+//! Everything of the member is in IndexedDB.
 
 use gloo_storage::{LocalStorage, Storage};
 
@@ -10,6 +10,40 @@ const AFTER_SIGN_IN: &str = "gh1:after_sign_in";
 // Not under `gh1:`: the move from the localStorage build (`legacy.rs`) takes every other `gh1:` key for its data.
 const LARGER_TEXT: &str = "guihai.larger_text";
 const INSTALL_DECLINED: &str = "guihai.install_declined";
+const SESSION_ENDED: &str = "guihai.session_ended";
+
+/// Why the phone's last session ended without anyone signing out on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnded {
+    /// The server ended it (a long silence, a changed PIN): what waits stays on the phone.
+    Expired,
+    /// Another of the member's phones revoked this one, and it wiped itself.
+    Revoked,
+}
+
+/// Why the last session ended, until someone signs in: the page that heard it says so, and so does every page
+/// opened after it (the sign-in page the member lands on) rather than nothing.
+pub fn session_ended() -> Option<SessionEnded> {
+    // Kept as a word, read as the language is: no code of its own in the app for it.
+    match LocalStorage::get::<String>(SESSION_ENDED).ok()?.as_str() {
+        "expired" => Some(SessionEnded::Expired),
+        "revoked" => Some(SessionEnded::Revoked),
+        _ => None,
+    }
+}
+
+pub fn set_session_ended(why: SessionEnded) {
+    let word = match why {
+        SessionEnded::Expired => "expired",
+        SessionEnded::Revoked => "revoked",
+    };
+    // Lost: a page opened later does not say why; the member signs in all the same.
+    let _ = LocalStorage::set(SESSION_ENDED, word);
+}
+
+pub fn forget_session_ended() {
+    LocalStorage::delete(SESSION_ENDED);
+}
 
 /// Whether the member said no to adding the app to the home screen on this phone.
 pub fn install_declined() -> bool {

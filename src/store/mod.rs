@@ -228,6 +228,8 @@ pub async fn wipe() -> Result<(), StoreError> {
         Ok(())
     })
     .await?;
+    // Whoever signs in next starts afresh; a wipe for a revoked phone says so again after it.
+    hints::forget_session_ended();
     cache::refresh().await;
     Ok(())
 }

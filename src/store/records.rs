@@ -17,6 +17,7 @@ use wasm_bindgen::JsValue;
 use super::activities;
 use super::cache::{self, Cache};
 use super::codec::{from_json, to_json};
+use super::hints::{self, SessionEnded};
 use super::idb::Tx;
 use super::{checkins, outbox, write, Durability, StoreError, ALL, KV, RECORDS};
 
@@ -119,6 +120,7 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
         Ok(())
     })
     .await?;
+    hints::forget_session_ended();
     cache::refresh().await;
     Ok(())
 }
@@ -126,6 +128,7 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
 /// Forgets the session (it was revoked or expired) but keeps every record and the outbox.
 pub async fn end_session() -> Result<(), StoreError> {
     write(&[KV], Durability::Strict, async |tx| tx.delete(KV, &kv(SESSION))).await?;
+    hints::set_session_ended(SessionEnded::Expired);
     cache::update(|c| c.session = None);
     super::changed();
     Ok(())

@@ -18,6 +18,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::clock::{jitter, now_ms, Timing};
+use crate::store::hints::{self, SessionEnded};
 use crate::store::{self, outbox, records, StoreError};
 
 pub use page::{export, reason_key, SyncPage};
@@ -46,10 +47,13 @@ impl SyncService {
     /// Creates the service and wires its triggers; call once at the app root.
     pub fn start() -> SyncService {
         let navigator_online = window().navigator().on_line();
+        // Signed out by the server or from another phone before this page opened: it says why, as the page
+        // that heard it did.
+        let ended = records::session().is_none().then(hints::session_ended).flatten();
         let service = SyncService {
             online: RwSignal::new(navigator_online),
             syncing: RwSignal::new(false),
-            problem: RwSignal::new(None),
+            problem: RwSignal::new(ended.map(ended_key)),
             revision: RwSignal::new(0),
             again: RwSignal::new(false),
         };
@@ -177,13 +181,16 @@ impl SyncService {
                 }
                 Step::SignIn => {
                     let ended = records::end_session().await;
-                    self.problem.set(Some(problem(ended, "sync.signed_out")));
+                    self.problem.set(Some(problem(ended, ended_key(SessionEnded::Expired))));
                     self.changed();
                     return;
                 }
                 Step::Wipe => {
                     let wiped = store::wipe().await;
-                    self.problem.set(Some(problem(wiped, "sync.revoked")));
+                    if wiped.is_ok() {
+                        hints::set_session_ended(SessionEnded::Revoked);
+                    }
+                    self.problem.set(Some(problem(wiped, ended_key(SessionEnded::Revoked))));
                     self.changed();
                     return;
                 }
@@ -194,6 +201,14 @@ impl SyncService {
                 return;
             }
         }
+    }
+}
+
+/// What the member is told of a session that ended.
+fn ended_key(why: SessionEnded) -> &'static str {
+    match why {
+        SessionEnded::Expired => "sync.signed_out",
+        SessionEnded::Revoked => "sync.revoked",
     }
 }
 

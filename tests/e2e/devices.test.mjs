@@ -78,5 +78,9 @@ e2eTest('activation, PIN, an offline profile edit, a second phone by PIN, and th
   await first.getByTestId('activation-code').waitFor({ timeout: 30_000 });
   await first.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
   assert.deepEqual(await memberData(first), { entries: 0, local: [] });
+  // Opened again, the phone still says why it holds nothing.
+  await first.reload();
+  await first.getByTestId('activation-code').waitFor();
+  await first.getByRole('alert').filter({ hasText: '已从本机清除' }).waitFor();
   assert.equal((await api(server.url, '/api/v1/me', { token: firstToken })).status, 401);
 });

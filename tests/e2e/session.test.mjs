@@ -1,7 +1,7 @@
 // A session ends after a long silence, and nothing the phone holds is lost: the member checks in offline, the
 // phone stays silent past the server's limit (the server's clock moved on with `--test-clock-ahead-days`), and
-// when it comes back the server signs it out. The phone says so, keeps the check-in waiting, and once the member
-// signs in again with their PIN it reaches the server exactly once.
+// when it comes back the server signs it out. The phone says so (on the sign-in page opened after it, too), keeps
+// the check-in waiting, and once the member signs in again with their PIN it reaches the server exactly once.
 
 import assert from 'node:assert/strict';
 import { PIN, checkedInOffline, serverCheckIns, waitForSync } from './flows.mjs';
@@ -22,7 +22,9 @@ e2eTest('after a long silence the phone signs in again and sends what waited, on
   await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor({ timeout: 30_000 });
   assert.equal((await storeCounts(page)).outbox, 1, 'the check-in still waits on the phone');
 
+  // A page opened after the one that heard it still says why the member has to sign in.
   await page.goto('/signin');
+  await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor();
   await page.getByTestId('signin-phone').fill(PHONE_NUMBER);
   await page.getByTestId('signin-pin').fill(PIN);
   await page.getByTestId('signin-pin-submit').click();
@@ -33,4 +35,10 @@ e2eTest('after a long silence the phone signs in again and sends what waited, on
   });
   const checkIns = await serverCheckIns(server.url, MEMBER);
   assert.equal(checkIns.filter((c) => c.activity_id === running.activity.id).length, 1);
+  const ended = page.getByRole('alert').filter({ hasText: '登录已失效' });
+  assert.equal(await ended.count(), 0, 'signed in again: said no more');
+  await page.reload();
+  await page.getByTestId('home').waitFor();
+  await waitForSync(page);
+  assert.equal(await ended.count(), 0, 'nor after the app is opened again');
 });
