@@ -148,14 +148,15 @@ impl Tx {
         const FEW: usize = 16;
         /// Entries of the range read per id asked, at most: beyond that, what it reads in vain costs more.
         const SPREAD: usize = 3;
-        let mut values = Vec::with_capacity(ids.len());
+        let asked = ids.len();
+        let mut values = Vec::with_capacity(asked);
         let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
             return Ok(values);
         };
         let mut ids = ids.iter().peekable();
-        if values.capacity() >= FEW {
+        if asked >= FEW {
             let range = IdbKeyRange::bound(&id_key(first), &id_key(last)).map_err(StoreError::from_js)?;
-            let limit = values.capacity() * SPREAD;
+            let limit = asked * SPREAD;
             let read = self.get_all(store, Some(&range), Some(limit as u32)).await?;
             // When the read stopped at its limit, ids past its last key are still to ask.
             let read_to = match read.len() == limit {
