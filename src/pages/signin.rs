@@ -102,7 +102,7 @@ pub fn SignIn() -> impl IntoView {
             Err(StoreError::Unsynced) => return error.set(Some(message(SignInError::ClientTaken, refused))),
             Err(failure) => return error.set(Some((failure.message_key(), Vec::new()))),
         }
-        sync.local_write();
+        sync.signed_in();
         let next = hints::after_sign_in();
         if pin_set {
             hints::forget_after_sign_in();

@@ -84,6 +84,12 @@ impl SyncService {
         self.sync_now();
     }
 
+    /// A member signed in: whatever the last session ended with is no longer true, and what waited can go.
+    pub fn signed_in(&self) {
+        self.problem.set(None);
+        self.local_write();
+    }
+
     fn changed(&self) {
         self.revision.update(|r| *r += 1);
     }

@@ -29,14 +29,16 @@ e2eTest('after a long silence the phone signs in again and sends what waited, on
   await page.getByTestId('signin-pin').fill(PIN);
   await page.getByTestId('signin-pin-submit').click();
   await page.getByTestId('home').waitFor();
+  // Said no more from the moment the member is signed in, not only once the round that follows has ended.
+  const ended = page.getByRole('alert').filter({ hasText: '登录已失效' });
+  assert.equal(await ended.count(), 0, 'signed in again: said no more');
   await waitForSync(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=sync-badge]')?.dataset.waiting === '0', null, {
     timeout: 30_000,
   });
   const checkIns = await serverCheckIns(server.url, MEMBER);
   assert.equal(checkIns.filter((c) => c.activity_id === running.activity.id).length, 1);
-  const ended = page.getByRole('alert').filter({ hasText: '登录已失效' });
-  assert.equal(await ended.count(), 0, 'signed in again: said no more');
+  assert.equal(await ended.count(), 0, 'nor once the round has ended');
   await page.reload();
   await page.getByTestId('home').waitFor();
   await waitForSync(page);
