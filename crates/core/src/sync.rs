@@ -33,8 +33,8 @@ pub struct PushRequest {
     pub sent_at: Option<i64>,
 }
 
-/// One write made on the phone, in the order it was made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One write made on the phone, in the order it was made. Read by hand, with no detour (`wire`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mutation {
     pub seq: u64,
     /// Device time in Unix milliseconds: for display only, never for order on the server.
@@ -43,7 +43,8 @@ pub struct Mutation {
     pub op: Op,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Read by hand, with no detour (`wire`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "args", rename_all = "snake_case")]
 pub enum Op {
     /// The member scanned an activity code.
@@ -132,8 +133,7 @@ pub struct PushResponse {
     pub results: Vec<MutationResult>,
 }
 
-// Read through `wire::Outcome`: with `flatten`, serde's derive would buffer each result into a generic tree first,
-// a cost on the phone for every mutation a push settles.
+/// Read through `wire::Outcome`, with no detour (`wire`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "wire::Outcome")]
 pub struct MutationResult {
@@ -142,7 +142,7 @@ pub struct MutationResult {
     pub outcome: Outcome,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Applied,
@@ -226,9 +226,7 @@ pub struct PullResponse {
 
 // Nearly every change is an upsert, so boxing the record would only add an allocation per record.
 #[allow(clippy::large_enum_variant)]
-// Read through `wire::Change`: serde's derive for an internally tagged enum buffers every change into a generic
-// tree first, an allocation per value of every pulled record, and a second copy of every record type's reader
-// in the phone's first load.
+/// Read through `wire::Change`, with no detour (`wire`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", try_from = "wire::Change")]
 pub enum Change {
@@ -241,7 +239,7 @@ pub enum Change {
     },
 }
 
-/// Everything a phone can hold, each under a stable key. Read by hand (`wire`): its data straight to its type.
+/// Everything a phone can hold, each under a stable key. Read by hand, with no detour (`wire`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Record {
@@ -356,176 +354,7 @@ pub struct QrDrawing {
     pub modules: u32,
 }
 
-/// The shapes `Change` and `MutationResult` are read in: plain structs, read field by field in any order as they
-/// come (the record is self-describing), then checked whole.
-mod wire {
-    use std::fmt;
-
-    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-    use serde::Deserialize;
-    use serde_json::value::RawValue;
-
-    use super::{Record, Rejection};
-
-    /// A record's `type`: the variants of `Record`, by the names it is written with.
-    #[derive(Clone, Copy, Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Type {
-        Me,
-        Profile,
-        Stop,
-        Review,
-        Report,
-        Organisation,
-        OrgCode,
-        Activity,
-        CheckIn,
-        Key,
-        DoorKey,
-        Notice,
-        NoticeRead,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(field_identifier, rename_all = "snake_case")]
-    enum Field {
-        Type,
-        Data,
-        #[serde(other)]
-        Other,
-    }
-
-    /// Records are written with their `type` first (serde writes a tag before its content, on the server and on
-    /// the phone alike), and then the data goes straight to its own type. serde's derive would take data that
-    /// comes first (JSON's objects have no order) by buffering it into a generic tree, and that path is a second
-    /// copy of every record type's reader in the phone's first load: here it is kept as its JSON text instead and
-    /// read once the type is known, by the same JSON reader.
-    impl<'de> Deserialize<'de> for Record {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            deserializer.deserialize_map(RecordVisitor)
-        }
-    }
-
-    struct RecordVisitor;
-
-    impl<'de> Visitor<'de> for RecordVisitor {
-        type Value = Record;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a record: its type and its data")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
-            let mut early: Option<Box<RawValue>> = None;
-            let mut record = None;
-            let mut kind = None;
-            while let Some(field) = map.next_key::<Field>()? {
-                match field {
-                    Field::Type if kind.is_none() => kind = Some(map.next_value::<Type>()?),
-                    Field::Data if record.is_none() && early.is_none() => match kind {
-                        Some(kind) => record = Some(map.next_value_seed(Data(kind))?),
-                        None => early = Some(map.next_value()?),
-                    },
-                    Field::Type | Field::Data => return Err(de::Error::custom("a record's type or data given twice")),
-                    Field::Other => drop(map.next_value::<IgnoredAny>()?),
-                }
-            }
-            let kind = kind.ok_or_else(|| de::Error::missing_field("type"))?;
-            match (record, early) {
-                (Some(record), _) => Ok(record),
-                (None, Some(raw)) => {
-                    let mut json = serde_json::Deserializer::from_slice(raw.get().as_bytes());
-                    Data(kind).deserialize(&mut json).map_err(de::Error::custom)
-                }
-                (None, None) => Err(de::Error::missing_field("data")),
-            }
-        }
-    }
-
-    /// A record's data, of the type its `type` names.
-    struct Data(Type);
-
-    impl<'de> DeserializeSeed<'de> for Data {
-        type Value = Record;
-
-        fn deserialize<D: Deserializer<'de>>(self, data: D) -> Result<Record, D::Error> {
-            Ok(match self.0 {
-                Type::Me => Record::Me(Deserialize::deserialize(data)?),
-                Type::Profile => Record::Profile(Deserialize::deserialize(data)?),
-                Type::Stop => Record::Stop(Deserialize::deserialize(data)?),
-                Type::Review => Record::Review(Deserialize::deserialize(data)?),
-                Type::Report => Record::Report(Deserialize::deserialize(data)?),
-                Type::Organisation => Record::Organisation(Deserialize::deserialize(data)?),
-                Type::OrgCode => Record::OrgCode(Deserialize::deserialize(data)?),
-                Type::Activity => Record::Activity(Deserialize::deserialize(data)?),
-                Type::CheckIn => Record::CheckIn(Deserialize::deserialize(data)?),
-                Type::Key => Record::Key(Deserialize::deserialize(data)?),
-                Type::DoorKey => Record::DoorKey(Deserialize::deserialize(data)?),
-                Type::Notice => Record::Notice(Deserialize::deserialize(data)?),
-                Type::NoticeRead => Record::NoticeRead(Deserialize::deserialize(data)?),
-            })
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Op {
-        Upsert,
-        Delete,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Change {
-        op: Op,
-        record: Option<Record>,
-        key: Option<String>,
-    }
-
-    impl TryFrom<Change> for super::Change {
-        type Error = &'static str;
-
-        fn try_from(change: Change) -> Result<Self, Self::Error> {
-            match (change.op, change.record, change.key) {
-                (Op::Upsert, Some(record), _) => Ok(super::Change::Upsert { record }),
-                (Op::Delete, _, Some(key)) => Ok(super::Change::Delete { key }),
-                (Op::Upsert, None, _) => Err("an upsert without its record"),
-                (Op::Delete, _, None) => Err("a delete without its key"),
-            }
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(rename_all = "snake_case")]
-    enum Status {
-        Applied,
-        Duplicate,
-        Rejected,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Outcome {
-        seq: u64,
-        status: Status,
-        reason: Option<Rejection>,
-    }
-
-    impl TryFrom<Outcome> for super::MutationResult {
-        type Error = &'static str;
-
-        fn try_from(result: Outcome) -> Result<Self, Self::Error> {
-            let outcome = match (result.status, result.reason) {
-                (Status::Applied, _) => super::Outcome::Applied,
-                (Status::Duplicate, _) => super::Outcome::Duplicate,
-                (Status::Rejected, Some(reason)) => super::Outcome::Rejected { reason },
-                (Status::Rejected, None) => return Err("a rejection without its reason"),
-            };
-            Ok(super::MutationResult {
-                seq: result.seq,
-                outcome,
-            })
-        }
-    }
-}
+mod wire;
 
 #[cfg(test)]
 mod tests {
@@ -549,97 +378,5 @@ mod tests {
         );
         assert_eq!(classify(3, [4, 6]), Err(SeqGap { last_seq: 3 }));
         assert_eq!(classify(3, [5]), Err(SeqGap { last_seq: 3 }));
-    }
-
-    #[test]
-    fn records_changes_and_results_read_back_as_written_and_incomplete_ones_are_refused() {
-        let record = Record::NoticeRead(NoticeRead {
-            notice_id: Id::from_bytes([7; 16]),
-            read_at: 1_700_000_000_000,
-        });
-        let changes = [
-            Change::Upsert { record: record.clone() },
-            Change::Delete { key: "stop:1".into() },
-        ];
-        for change in &changes {
-            let json = serde_json::to_string(change).unwrap();
-            assert_eq!(&serde_json::from_str::<Change>(&json).unwrap(), change, "{json}");
-        }
-        let record_json = serde_json::to_string(&record).unwrap();
-        assert!(
-            record_json.starts_with(r#"{"type":"notice_read","data":"#),
-            "{record_json}"
-        );
-        let data = serde_json::to_string(&NoticeRead {
-            notice_id: Id::from_bytes([7; 16]),
-            read_at: 1_700_000_000_000,
-        })
-        .unwrap();
-        let padded = format!(r#"{{"v":1,"type":"notice_read","w":[{{}}],"data":{data},"x":null}}"#);
-        assert_eq!(serde_json::from_str::<Record>(&padded).unwrap(), record);
-        // JSON objects have no order: data before its type is read too (a database's JSON type may sort keys).
-        let reordered = format!(r#"{{"data":{data},"x":1,"type":"notice_read"}}"#);
-        assert_eq!(serde_json::from_str::<Record>(&reordered).unwrap(), record);
-        for broken in [
-            r#"{"data":{"notice_id":1},"type":"notice_read"}"#.to_string(),
-            format!(r#"{{"data":{data},"data":{data},"type":"notice_read"}}"#),
-            r#"{"type":"notice_read"}"#.to_string(),
-            format!(r#"{{"data":{data}}}"#),
-            format!(r#"{{"type":"notice_read","data":{data},"type":"me"}}"#),
-            format!(r#"{{"type":"nothing","data":{data}}}"#),
-            format!(r#"{{"type":"notice","data":{data}}}"#),
-        ] {
-            assert!(serde_json::from_str::<Record>(&broken).is_err(), "{broken}");
-        }
-        let first = format!(r#"{{"record":{record_json},"extra":[1,{{"a":2}}],"op":"upsert"}}"#);
-        assert_eq!(serde_json::from_str::<Change>(&first).unwrap(), changes[0]);
-        for broken in [
-            r#"{"op":"upsert"}"#,
-            r#"{"op":"delete"}"#,
-            r#"{"key":"k"}"#,
-            r#"{"op":"move","key":"k"}"#,
-        ] {
-            assert!(serde_json::from_str::<Change>(broken).is_err(), "{broken}");
-        }
-
-        let results = [
-            MutationResult {
-                seq: 1,
-                outcome: Outcome::Applied,
-            },
-            MutationResult {
-                seq: 2,
-                outcome: Outcome::Duplicate,
-            },
-            MutationResult {
-                seq: 3,
-                outcome: Outcome::Rejected {
-                    reason: Rejection::Code(CodeError::Expired),
-                },
-            },
-            MutationResult {
-                seq: 4,
-                outcome: Outcome::Rejected {
-                    reason: Rejection::MembersOnly,
-                },
-            },
-        ];
-        for result in &results {
-            let json = serde_json::to_string(result).unwrap();
-            assert_eq!(
-                &serde_json::from_str::<MutationResult>(&json).unwrap(),
-                result,
-                "{json}"
-            );
-        }
-        let reordered = r#"{"reason":{"reason":"members_only"},"status":"rejected","seq":4}"#;
-        assert_eq!(serde_json::from_str::<MutationResult>(reordered).unwrap(), results[3]);
-        for broken in [
-            r#"{"seq":1}"#,
-            r#"{"status":"applied"}"#,
-            r#"{"seq":1,"status":"rejected"}"#,
-        ] {
-            assert!(serde_json::from_str::<MutationResult>(broken).is_err(), "{broken}");
-        }
     }
 }
