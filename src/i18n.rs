@@ -31,9 +31,21 @@ fn parse(text: &str) -> Option<Table> {
     serde_json::from_slice(text.as_bytes()).ok()
 }
 
+/// The texts only staff screens use (checked by xtask's tidy test), in the staff app alone: members need not
+/// download them.
+#[cfg(feature = "staff")]
+const STAFF_CHINESE: &str = include_str!("locales/zh.staff.json");
+#[cfg(not(feature = "staff"))]
+const STAFF_CHINESE: &str = "{}";
+
 fn chinese() -> &'static Table {
     static CHINESE: OnceLock<Table> = OnceLock::new();
-    CHINESE.get_or_init(|| parse(include_str!("locales/zh.json")).expect("translation files are valid JSON (tested)"))
+    CHINESE.get_or_init(|| {
+        let valid = "translation files are valid JSON (tested)";
+        let mut table = parse(include_str!("locales/zh.json")).expect(valid);
+        table.extend(parse(STAFF_CHINESE).expect(valid));
+        table
+    })
 }
 
 /// English, once fetched (`load_english`): it is not in the app's first load, which every member downloads and

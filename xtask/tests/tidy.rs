@@ -34,10 +34,72 @@ fn sources(folders: &[&str]) -> Vec<PathBuf> {
     files
 }
 
-fn translation_keys(locale: &str) -> BTreeSet<String> {
-    let text = fs::read_to_string(repo().join(format!("src/locales/{locale}.json"))).unwrap();
+/// The keys of one translation file (`zh`, `zh.staff`, `en`).
+fn keys_of(file: &str) -> BTreeSet<String> {
+    let text = fs::read_to_string(repo().join(format!("src/locales/{file}.json"))).unwrap();
     let table: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
     table.keys().cloned().collect()
+}
+
+/// Every key of a language: Chinese is in two files, the staff app's own keys apart (`i18n::chinese`).
+fn translation_keys(locale: &str) -> BTreeSet<String> {
+    let mut keys = keys_of(locale);
+    if locale == "zh" {
+        keys.extend(keys_of("zh.staff"));
+    }
+    keys
+}
+
+/// The app's files only the staff build compiles (`#[cfg(feature = "staff")]` on their modules).
+fn staff_only_sources() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for (folder, declared) in [
+        ("src/pages", "src/pages/mod.rs"),
+        ("src/pages/activities", "src/pages/activities/mod.rs"),
+    ] {
+        let text = fs::read_to_string(repo().join(declared)).unwrap();
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == "#[cfg(feature = \"staff\")]" {
+                let item = lines.next().unwrap_or_default().trim().trim_end_matches(';');
+                if let Some((_, name)) = item.split_once("mod ") {
+                    files.push(repo().join(folder).join(format!("{name}.rs")));
+                }
+            }
+        }
+    }
+    files
+}
+
+/// The staff app's own Chinese keys are used by staff screens only: a member screen showing one would show the
+/// key, as the member app does not carry that file. And each is used by one, or it belongs nowhere.
+#[test]
+fn the_staff_apps_own_texts_are_used_by_staff_screens_only() {
+    let staff_files = staff_only_sources();
+    assert!(staff_files.len() >= 10, "staff-only modules found: {staff_files:?}");
+    let text_of =
+        |files: &mut dyn Iterator<Item = PathBuf>| files.map(|p| fs::read_to_string(p).unwrap()).collect::<String>();
+    let staff_text = text_of(&mut staff_files.iter().cloned());
+    let member_text = text_of(&mut sources(&["src"]).into_iter().filter(|p| !staff_files.contains(p)));
+    for key in keys_of("zh.staff") {
+        assert!(
+            !member_text.contains(&key),
+            "{key} is in zh.staff.json but a member screen uses it: move it to zh.json"
+        );
+        let family = key.rsplit_once('.').map(|(family, _)| format!("\"{family}.{{"));
+        assert!(
+            !family.is_some_and(|family| member_text.contains(&family)),
+            "{key} is in zh.staff.json but a member screen builds keys of its family"
+        );
+        assert!(
+            staff_text.contains(&format!("\"{key}\"")),
+            "{key} is in zh.staff.json but no staff screen uses it"
+        );
+    }
+    assert!(
+        keys_of("zh").is_disjoint(&keys_of("zh.staff")),
+        "a key in both Chinese files"
+    );
 }
 
 #[test]
