@@ -9,6 +9,7 @@ mod push;
 mod start;
 mod sync;
 pub(crate) mod transfer;
+mod weight;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,9 @@ pub fn bench(ws: &Workspace) -> Result {
     server::build(ws)?;
     let seeder = step("build the bench seeder", || build_seeder(ws))?;
     let first_load = step("first-load transfer size", || transfer::measure(&ws.dist()))?;
+    let weights = step("what weighs what in the member's wasm (twiggy)", || {
+        weight::measure(ws, &build::member_wasm(ws))
+    })?;
     let start = step("start time in Chromium", || start::measure(ws))?;
     let decoding = step("QR decoding, in Chromium with a fake camera", || {
         decode::parse(&capture(server::node(ws).arg(decode::SCRIPT))?)
@@ -46,7 +50,7 @@ pub fn bench(ws: &Workspace) -> Result {
         oversight::parse(&capture(server::node(ws).arg(oversight::SCRIPT))?)
     })?;
     let machine = Machine::describe(ws)?;
-    let report = render(&machine, &first_load, &start)
+    let report = render(&machine, &first_load, &weights, &start)
         + "\n"
         + &offline_sync.markdown()
         + "\n"
@@ -181,7 +185,12 @@ fn proc_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-fn render(machine: &Machine, first_load: &transfer::FirstLoad, start: &start::StartTimes) -> String {
+fn render(
+    machine: &Machine,
+    first_load: &transfer::FirstLoad,
+    weights: &weight::Weights,
+    start: &start::StartTimes,
+) -> String {
     let Machine {
         cpus,
         cpu_model,
@@ -211,10 +220,12 @@ made offline and what they take of local storage, reading a QR code; and what pu
 | browser | Chromium {chromium}, headless (Debian's package) |
 
 {first_load}
+{weights}
 {start}",
         measured_at = start.measured_at_utc(),
         chromium = start.chromium,
         first_load = first_load.markdown(),
+        weights = weights.markdown(first_load.wasm_gzip()),
         start = start.markdown(),
     )
 }

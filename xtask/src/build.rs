@@ -1,7 +1,7 @@
 //! Builds the app into `dist/`: Trunk's release builds of the member app (`dist/`) and of the staff app
 //! (`dist/staff/`, the crate's `staff` feature), then the service worker and precompressed files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use guihai_core::screens::STAFF_APP_DIR;
 
@@ -17,6 +17,12 @@ pub fn app(ws: &Workspace) -> Result {
             std::fs::remove_dir_all(&bindgen)?;
         }
         run(ws.command("trunk").args(["build", "--release", "--offline"]))?;
+        // The member's wasm as wasm-bindgen left it, with its functions' names, for the benchmarks' list of
+        // what weighs what: the staff build writes over it next.
+        let member = member_wasm(ws);
+        std::fs::create_dir_all(member.parent().ok_or("the member's wasm has no folder")?)?;
+        let built = bindgen.join("release").join("guihai_bg.wasm");
+        std::fs::copy(&built, &member).map_err(|e| format!("copying {}: {e}", built.display()))?;
         // The same page built again with the staff screens, into a folder of its own (each Trunk build clears
         // its output folder, so this one comes second). Trunk passes `--features` to the app only: the
         // decoder's link in index.html names its own (none).
@@ -46,6 +52,11 @@ pub fn app(ws: &Workspace) -> Result {
         );
         Ok(())
     })
+}
+
+/// The member's wasm before wasm-opt (`app`).
+pub fn member_wasm(ws: &Workspace) -> PathBuf {
+    ws.target_dir.join("xtask").join("member_bg.wasm")
 }
 
 /// The staff build also copied what index.html copies (icons, manifest, service worker, English) and built the decoder:

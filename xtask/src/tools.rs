@@ -13,6 +13,8 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CJK_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const TRUNK_VERSION: &str = "0.21.14";
+/// Lists what the member's wasm is made of, for the benchmarks.
+const TWIGGY_VERSION: &str = "0.8.0";
 
 pub enum Purpose {
     Build,
@@ -32,6 +34,9 @@ pub fn ensure(ws: &Workspace, purpose: Purpose) -> Result {
         }
         if let Purpose::Test | Purpose::Bench = purpose {
             browser(ws)?;
+        }
+        if let Purpose::Bench = purpose {
+            twiggy(ws)?;
         }
         Ok(())
     })
@@ -83,6 +88,18 @@ fn trunk(ws: &Workspace) -> Result {
             run(ws
                 .cargo()
                 .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+        },
+    )
+}
+
+fn twiggy(ws: &Workspace) -> Result {
+    ensure_one(
+        &format!("twiggy {TWIGGY_VERSION}"),
+        version_of(ws, "twiggy").as_deref() == Some(TWIGGY_VERSION),
+        || {
+            run(ws
+                .cargo()
+                .args(["install", "twiggy", "--version", TWIGGY_VERSION, "--locked"]))
         },
     )
 }

@@ -13,7 +13,7 @@ use crate::{build, compress, Result};
 const BUDGET_GZIP: u64 = 250_000;
 /// What `cargo xtask test` lets the member's first load weigh, gzip: today's size and a little, so that it does
 /// not grow unseen while it is above its budget. Lowered as the first load is cut, down to `BUDGET_GZIP`.
-const CEILING_GZIP: u64 = 654_000;
+const CEILING_GZIP: u64 = 634_000;
 
 /// The size of a file, or of several, in bytes: as built, and its `.gz` and `.br` siblings.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -149,6 +149,15 @@ impl FirstLoad {
     /// The member's first load: the app and what is fetched alongside it.
     fn member(&self) -> Size {
         total(&self.app) + total(&self.alongside)
+    }
+
+    /// The member's wasm as served, gzip.
+    pub fn wasm_gzip(&self) -> u64 {
+        self.app
+            .iter()
+            .filter(|(file, _)| file.ends_with(".wasm"))
+            .map(|(_, size)| size.gzip)
+            .sum()
     }
 
     /// The gate of `cargo xtask test`: an error when the member's first load weighs more than its ceiling.
