@@ -81,26 +81,19 @@ fn version_of(ws: &Workspace, program: &str) -> Option<String> {
 }
 
 fn trunk(ws: &Workspace) -> Result {
-    ensure_one(
-        &format!("trunk {TRUNK_VERSION}"),
-        version_of(ws, "trunk").as_deref() == Some(TRUNK_VERSION),
-        || {
-            run(ws
-                .cargo()
-                .args(["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
-        },
-    )
+    crate_tool(ws, "trunk", TRUNK_VERSION)
 }
 
 fn twiggy(ws: &Workspace) -> Result {
+    crate_tool(ws, "twiggy", TWIGGY_VERSION)
+}
+
+/// A program installed by `cargo install` of the crate of its name, at `version` with its own lock file.
+fn crate_tool(ws: &Workspace, name: &str, version: &str) -> Result {
     ensure_one(
-        &format!("twiggy {TWIGGY_VERSION}"),
-        version_of(ws, "twiggy").as_deref() == Some(TWIGGY_VERSION),
-        || {
-            run(ws
-                .cargo()
-                .args(["install", "twiggy", "--version", TWIGGY_VERSION, "--locked"]))
-        },
+        &format!("{name} {version}"),
+        version_of(ws, name).as_deref() == Some(version),
+        || run(ws.cargo().args(["install", name, "--version", version, "--locked"])),
     )
 }
 
