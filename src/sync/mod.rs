@@ -62,8 +62,14 @@ impl SyncService {
             service.sync_now();
         });
         let _ = window_event_listener(leptos::ev::offline, move |_| service.online.set(false));
-        // This tab or another wrote (or synced): show it here.
-        store::on_change(move || service.changed());
+        // This tab or another wrote (or synced): show it here. Signed in again in another tab, this one no
+        // longer says the session ended.
+        store::on_change(move || {
+            if records::session().is_some() && service.problem.get_untracked().is_some_and(said_ended) {
+                service.problem.set(None);
+            }
+            service.changed();
+        });
         let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Visible {
                 service.sync_now();
@@ -216,6 +222,13 @@ fn ended_key(why: SessionEnded) -> &'static str {
         SessionEnded::Expired => "sync.signed_out",
         SessionEnded::Revoked => "sync.revoked",
     }
+}
+
+/// Whether `key` says the session ended (`ended_key`).
+fn said_ended(key: &'static str) -> bool {
+    [SessionEnded::Expired, SessionEnded::Revoked]
+        .map(ended_key)
+        .contains(&key)
 }
 
 /// The message after the round ended with `key`, unless keeping that failed.

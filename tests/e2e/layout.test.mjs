@@ -82,7 +82,8 @@ async function measure(page, paths, rules = PHONE, open = async () => {}) {
   const found = [];
   for (const path of paths) {
     await page.goto(path);
-    await page.locator('main > *').first().waitFor();
+    // Visible: a screen may begin with what it shows later (the scanner's "scan again", hidden while it scans).
+    await page.locator('main > *:visible').first().waitFor();
     // The screen's own content, loaded (online pages fetch theirs).
     await page.waitForLoadState('networkidle');
     // What opens on a tap (a form folded away) is measured open.

@@ -22,9 +22,13 @@ e2eTest('after a long silence the phone signs in again and sends what waited, on
   await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor({ timeout: 30_000 });
   assert.equal((await storeCounts(page)).outbox, 1, 'the check-in still waits on the phone');
 
-  // A page opened after the one that heard it still says why the member has to sign in.
+  // A page opened after the one that heard it still says why the member has to sign in, in another tab too.
   await page.goto('/signin');
   await page.getByRole('alert').filter({ hasText: '登录已失效' }).waitFor();
+  const otherTab = await phone.newPage();
+  await otherTab.goto('/signin');
+  const endedThere = otherTab.getByRole('alert').filter({ hasText: '登录已失效' });
+  await endedThere.waitFor();
   await page.getByTestId('signin-phone').fill(PHONE_NUMBER);
   await page.getByTestId('signin-pin').fill(PIN);
   await page.getByTestId('signin-pin-submit').click();
@@ -32,6 +36,9 @@ e2eTest('after a long silence the phone signs in again and sends what waited, on
   // Said no more from the moment the member is signed in, not only once the round that follows has ended.
   const ended = page.getByRole('alert').filter({ hasText: '登录已失效' });
   assert.equal(await ended.count(), 0, 'signed in again: said no more');
+  // The other tab hears of the sign-in and says no more either, well before a round of its own (a minute).
+  await endedThere.waitFor({ state: 'detached', timeout: 10_000 });
+  await otherTab.close();
   await waitForSync(page);
   await page.waitForFunction(() => document.querySelector('[data-testid=sync-badge]')?.dataset.waiting === '0', null, {
     timeout: 30_000,
