@@ -560,7 +560,24 @@ mod tests {
         }
     }
 
-    /// One of each op, listed by a match so that a new variant must be added here.
+    /// Each variant of `Op` has its `OpKind`, as `type_of` for records.
+    fn kind_of(op: &Op) -> OpKind {
+        match op {
+            Op::CheckIn { .. } => OpKind::CheckIn,
+            Op::EditProfile(_) => OpKind::EditProfile,
+            Op::Report { .. } => OpKind::Report,
+            Op::Leave { .. } => OpKind::Leave,
+            Op::PublishActivity(_) => OpKind::PublishActivity,
+            Op::CancelActivity { .. } => OpKind::CancelActivity,
+            Op::RecordAttendance { .. } => OpKind::RecordAttendance,
+            Op::WriteMinutes { .. } => OpKind::WriteMinutes,
+            Op::CreditHours { .. } => OpKind::CreditHours,
+            Op::ReadNotice { .. } => OpKind::ReadNotice,
+            Op::Skip => OpKind::Skip,
+        }
+    }
+
+    /// One op of each kind at least (checked by the test below).
     fn every_op() -> Vec<Op> {
         let id = |n: u8| Id::from_bytes([n; 16]);
         let activity: Activity = serde_json::from_str(&format!(
@@ -611,26 +628,17 @@ mod tests {
             Op::ReadNotice { notice_id: id(12) },
             Op::Skip,
         ];
-        for op in &ops {
-            match op {
-                Op::CheckIn { .. }
-                | Op::EditProfile(_)
-                | Op::Report { .. }
-                | Op::Leave { .. }
-                | Op::PublishActivity(_)
-                | Op::CancelActivity { .. }
-                | Op::RecordAttendance { .. }
-                | Op::WriteMinutes { .. }
-                | Op::CreditHours { .. }
-                | Op::ReadNotice { .. }
-                | Op::Skip => {}
-            }
-        }
         ops
     }
 
     #[test]
     fn every_op_and_mutation_reads_back_as_written_in_any_order() {
+        let kinds: std::collections::BTreeSet<u8> = every_op().iter().map(|op| kind_of(op) as u8).collect();
+        assert_eq!(
+            kinds.len(),
+            OpKind::Skip as usize + 1,
+            "every kind of op is tried (`Skip` is the last)"
+        );
         for (seq, op) in every_op().into_iter().enumerate() {
             let mutation = Mutation {
                 seq: seq as u64 + 1,
