@@ -263,7 +263,8 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
             stored("checkins").await,
             stored("refused").await
         ),
-        (1, 1, 1)
+        (2, 0, 1),
+        "the synced check-in stays in the outbox, written nowhere else, until a pull brings it back"
     );
     let refused = cache::with(|c| c.refused.clone());
     assert_eq!((refused[0].mutation.seq, refused[0].reason), (1, Rejection::Forbidden));
@@ -286,6 +287,108 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
         ]
     );
     assert!(!more);
+
+    // A pull of two pages: the first leaves it where it is; the last, which has brought it back, forgets it.
+    let mut round = Round::new();
+    let page = |changes, has_more| {
+        Reply::Ok(PullResponse {
+            cursor: 1,
+            has_more,
+            last_seq: 2,
+            changes,
+            server_time: 0,
+        })
+    };
+    let first = records::after_pull(&mut round, page(vec![], true), (0, 0.0), None)
+        .await
+        .unwrap();
+    assert_eq!(stored("outbox").await, 3);
+    let back = Change::Upsert {
+        record: Record::CheckIn(pulled_check_in(102, 2)),
+    };
+    records::after_pull(&mut round, page(vec![back], false), (0, 0.0), Some(first))
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored("outbox").await, stored("checkins").await, waiting()),
+        (2, 1, 2),
+        "the two waiting stay"
+    );
+    let (again, _) = checkins::newest(10).await.unwrap();
+    assert_eq!(again.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(), states);
+}
+
+/// The server's record of the member's check-in `id` at activity `n`.
+fn pulled_check_in(id_n: u8, n: u8) -> CheckIn {
+    CheckIn {
+        id: id(id_n),
+        member_id: me().id,
+        activity_id: id(n),
+        org_id: id(ORG),
+        title: "学习会".into(),
+        org_name: "灌南县驻杭州流动党委".into(),
+        kind: ActivityKind::Study,
+        scanned_at: i64::from(n),
+        received_at: 5,
+        flag: None,
+        hours_tenths: None,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_leaves_the_phone() {
+    fresh().await;
+    check_in(1, "学习会", 1).await;
+    check_in(2, "学习会", 2).await;
+    let applied = |seq| MutationResult {
+        seq,
+        outcome: Outcome::Applied,
+    };
+    push_answered(Reply::Ok(PushResponse {
+        last_seq: 2,
+        results: vec![applied(1), applied(2)],
+    }))
+    .await;
+    assert_eq!((stored("outbox").await, waiting()), (2, 0));
+    // A secretary removed check-in 101 before this phone pulled: the first page says so; the next brings 102.
+    let mut round = Round::new();
+    let page = |change, has_more| {
+        Reply::Ok(PullResponse {
+            cursor: 1,
+            has_more,
+            last_seq: 2,
+            changes: vec![change],
+            server_time: 0,
+        })
+    };
+    let removed = Change::Delete {
+        key: format!("checkin:{}", id(101)),
+    };
+    let first = records::after_pull(&mut round, page(removed, true), (0, 0.0), None)
+        .await
+        .unwrap();
+    let listed = || async {
+        checkins::newest(10)
+            .await
+            .unwrap()
+            .0
+            .iter()
+            .map(|r| r.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed().await, [id(102)], "gone at once, not when the pull ends");
+    let back = Change::Upsert {
+        record: Record::CheckIn(pulled_check_in(102, 2)),
+    };
+    records::after_pull(&mut round, page(back, false), (0, 0.0), Some(first))
+        .await
+        .unwrap();
+    assert_eq!(listed().await, [id(102)]);
+    assert!(
+        matches!(check_in(1, "学习会", 3).await, Scanned::New(_)),
+        "the member may check in there again"
+    );
+    assert_eq!((stored("outbox").await, stored("checkins").await), (1, 1));
 }
 
 #[wasm_bindgen_test]
@@ -341,7 +444,7 @@ async fn pull(changes: Vec<Change>) {
         changes,
         server_time: 0,
     };
-    records::after_pull(&mut Round::new(), Reply::Ok(page), 0, 0.0)
+    records::after_pull(&mut Round::new(), Reply::Ok(page), (0, 0.0), None)
         .await
         .unwrap();
 }
@@ -377,6 +480,16 @@ async fn many_activities_close_together_or_spread_are_read_at_once_and_each_foun
         last_seq: chosen.len() as u64,
         results: Vec::new(),
     }))
+    .await;
+    // The pull after the push brings them back.
+    pull(
+        chosen
+            .iter()
+            .map(|n| Change::Upsert {
+                record: Record::CheckIn(pulled_check_in(100 + n, *n)),
+            })
+            .collect(),
+    )
     .await;
     // The server takes most of them away: each one's activity is found, and the member may scan it again.
     let kept = chosen[7];

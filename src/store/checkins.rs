@@ -1,7 +1,8 @@
 //! The member's check-ins. One made here is one transaction: its outbox row and the activity's "checked in"
 //! mark, with the waiting count; "have I checked in" is one read of the activity's facts. Once the server has
-//! it, it lives in `checkins` under its id (small: its activity, times and flag; the titles stay with the
-//! activity), and a check-in the server sends (from another phone) lands there too.
+//! it, its outbox row stays, counted as synced, until the pull brings the server's record back; that lives in
+//! `checkins` under its id (small: its activity, times and flag; the titles stay with the activity), and a
+//! check-in the server sends (from another phone) lands there too.
 
 use futures_util::future::try_join3;
 use guihai_core::certificate::Attended;
@@ -20,8 +21,8 @@ use std::task::Poll;
 use crate::clock::after_paint;
 
 use super::activities::{self, Batch, Facts, Mine};
-use super::codec::{from_binary, from_binary_with_tail, to_binary, to_binary_with_tail};
-use super::idb::{id_key, key_id, Tx};
+use super::codec::{from_binary, from_binary_with_tail, to_binary_with_tail};
+use super::idb::{id_key, key_id, key_number, number_key, Tx};
 use super::outbox::{self, Queued, QueuedCheckIn};
 use super::{cache, read, write, Durability, StoreError, ACTIVITIES, CHECKINS, KV, OUTBOX, RECORDS};
 
@@ -150,34 +151,22 @@ fn shown(facts: &Facts, scanned_at: i64) -> Shown {
 }
 
 /// A waiting check-in the server settled (`outbox::settle`): applied, it is the member's check-in at once, with
-/// no other write (its activity's mark already names it; should the server hold another for the activity, from
-/// another phone, that one replaces it when it is pulled); refused, the member may scan again (`batch` holds
-/// the activities of the refused ones).
-pub(super) fn settled(tx: &Tx, batch: &mut Batch, check_in: &QueuedCheckIn, fate: Fate) -> Result<(), StoreError> {
-    match fate {
-        Fate::Done => {
-            let synced = SyncedCheckIn {
-                activity: check_in.activity,
-                scanned_at: check_in.scanned_at,
-                received_at: None,
-                flag: 0,
-            };
-            tx.put(CHECKINS, &id_key(&check_in.id), &to_binary(&synced))
-        }
-        Fate::Refused(_) => {
-            let mark = batch
-                .get(&check_in.activity)
-                .filter(|f| f.mine.is_some_and(|m| m.id == check_in.id));
-            if let Some(facts) = mark {
-                let facts = Facts {
-                    mine: None,
-                    ..facts.clone()
-                };
-                batch.set(check_in.activity, facts);
-            }
-            Ok(())
-        }
-        Fate::Waits => Ok(()),
+/// no write (its row stays, counted as synced, until the pull brings the server's record; its activity's mark
+/// already names it; should the server hold another for the activity, from another phone, that one replaces it
+/// when it is pulled); refused, the member may scan again (`batch` holds the activities of the refused ones).
+pub(super) fn settled(batch: &mut Batch, check_in: &QueuedCheckIn, fate: Fate) {
+    if !matches!(fate, Fate::Refused(_)) {
+        return;
+    }
+    let mark = batch
+        .get(&check_in.activity)
+        .filter(|f| f.mine.is_some_and(|m| m.id == check_in.id));
+    if let Some(facts) = mark {
+        let facts = Facts {
+            mine: None,
+            ..facts.clone()
+        };
+        batch.set(check_in.activity, facts);
     }
 }
 
@@ -213,32 +202,62 @@ pub(super) async fn pulled(tx: &Tx, batch: &mut Batch, check_in: &CheckIn) -> Re
     Ok(())
 }
 
-/// The activities of the check-ins `ids` the phone has.
-pub(super) async fn activities_of(tx: &Tx, ids: &[Id]) -> Result<HashMap<Id, [u8; 16]>, StoreError> {
+/// Where the phone keeps one of its check-ins: its activity, and its outbox row while it is kept there synced
+/// (`outbox::settle`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Kept {
+    pub activity: [u8; 16],
+    pub row: Option<u64>,
+}
+
+/// The check-ins `ids` the phone has, from `checkins` and, for those not there yet, from the synced ones the
+/// outbox keeps up to `synced_row` (read only then).
+pub(super) async fn kept(tx: &Tx, ids: &[Id], synced_row: u64) -> Result<HashMap<Id, Kept>, StoreError> {
     let ids: BTreeSet<[u8; 16]> = ids.iter().map(|id| *id.as_bytes()).collect();
     let stored = tx.get_ids(CHECKINS, &ids).await?;
-    Ok(ids
+    let mut kept: HashMap<Id, Kept> = ids
         .iter()
         .map(|id| Id::from_bytes(*id))
         .zip(stored)
-        .filter_map(|(id, value)| Some((id, from_binary::<SyncedCheckIn>(&value?)?.activity)))
-        .collect())
+        .filter_map(|(id, value)| {
+            let activity = from_binary::<SyncedCheckIn>(&value?)?.activity;
+            Some((id, Kept { activity, row: None }))
+        })
+        .collect();
+    if kept.len() < ids.len() {
+        for (id, activity, row) in outbox::synced_kept(tx, synced_row).await? {
+            if ids.contains(&id) {
+                let id = Id::from_bytes(id);
+                kept.entry(id).or_insert(Kept {
+                    activity,
+                    row: Some(row),
+                });
+            }
+        }
+    }
+    Ok(kept)
 }
 
-/// The server took a check-in away (`activity`: its activity, when the phone had it).
-pub(super) fn forget(tx: &Tx, batch: &mut Batch, id: Id, activity: Option<[u8; 16]>) -> Result<(), StoreError> {
-    if let Some((activity, mut facts)) = activity.and_then(|a| Some((a, batch.get(&a)?.clone()))) {
-        if facts.mine.is_some_and(|mine| mine.id == *id.as_bytes()) {
-            facts.mine = None;
-            batch.set(activity, facts);
+/// The server took a check-in away (`kept`: where the phone had it).
+pub(super) fn forget(tx: &Tx, batch: &mut Batch, id: Id, kept: Option<Kept>) -> Result<(), StoreError> {
+    if let Some(Kept { activity, row }) = kept {
+        if let Some(mut facts) = batch.get(&activity).cloned() {
+            if facts.mine.is_some_and(|mine| mine.id == *id.as_bytes()) {
+                facts.mine = None;
+                batch.set(activity, facts);
+            }
+        }
+        if let Some(row) = row {
+            tx.delete(OUTBOX, &number_key(row))?;
         }
     }
     tx.delete(CHECKINS, &id_key(id.as_bytes()))
 }
 
-/// The newest `limit` check-ins of the member, newest first: waiting ones (from the outbox), the server's (from
-/// `checkins`) and refused ones, each read from the end of its store, so a page costs the same however many
-/// there are. The second value says whether there are more.
+/// The newest `limit` check-ins of the member, newest first: waiting ones (from the outbox, where the synced
+/// ones not pulled back yet are kept too), the server's (from `checkins`) and refused ones, each read from the
+/// end of its store, so a page costs the same however many there are. The second value says whether there are
+/// more.
 pub async fn newest(limit: usize) -> Result<(Vec<CheckInRow>, bool), StoreError> {
     let refused: Vec<CheckInRow> = cache::with(|c| {
         c.refused
@@ -260,15 +279,21 @@ pub async fn newest(limit: usize) -> Result<(Vec<CheckInRow>, bool), StoreError>
             })
             .collect()
     });
+    // The rows kept as synced, as this tab knows them: a moment behind another tab's sync at most.
+    let synced_row = cache::with(|c| c.meta.synced_row);
     read(&[OUTBOX, CHECKINS, ACTIVITIES, RECORDS], async |tx| {
         let mut rows: Vec<(Id, [u8; 16], i64, RowState)> = Vec::new();
-        let mut waiting = 0;
-        tx.walk(OUTBOX, None, true, |_, value| {
+        let mut outboxed = 0;
+        tx.walk(OUTBOX, None, true, |key, value| {
             if let Some(Queued::CheckIn(c)) = Queued::decode(&value) {
-                rows.push((Id::from_bytes(c.id), c.activity, c.scanned_at, RowState::Waiting));
-                waiting += 1;
+                let state = match key_number(&key) {
+                    Some(row) if row <= synced_row => RowState::Synced,
+                    _ => RowState::Waiting,
+                };
+                rows.push((Id::from_bytes(c.id), c.activity, c.scanned_at, state));
+                outboxed += 1;
             }
-            waiting <= limit
+            outboxed <= limit
         })
         .await?;
         let mut synced = 0;

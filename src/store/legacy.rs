@@ -121,7 +121,7 @@ async fn move_in(tx: &Tx, keys: &[String]) -> Result<(), StoreError> {
         {
             synced.push(check_in.id);
         }
-        super::records::apply_changes(tx, std::slice::from_ref(&change)).await?;
+        super::records::apply_changes(tx, std::slice::from_ref(&change), 0).await?;
     }
     // Numbered writes first, in number order, then the rest in the order they were made: rows follow both.
     let (mut entries, damaged) = outbox_entries(tx, &mut meta, None, keys)?;

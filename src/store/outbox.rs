@@ -5,7 +5,8 @@
 //! without rewriting them: the bookkeeping's runs give each row its number (core's `outbox::seq_of`). A row
 //! that no longer reads back is moved to `damaged` instead, kept as it was and never numbered. Numbered rows
 //! come first, in `seq` order; a push answer or a pull settles them from the front (`settle`, core's
-//! `outbox::fate`).
+//! `outbox::fate`). A settled check-in's row stays in front of them (`SyncMeta::synced_row`), written nowhere
+//! else, until a whole pull has brought the server's record of it back (`forget_synced`).
 //!
 //! A waiting check-in is binary and small (`QueuedCheckIn`): its code is kept as its signature and validity,
 //! and its texts and organisation come from the activity's facts, which hold them once per activity; it
@@ -310,11 +311,18 @@ struct Numbered {
     queued: Queued,
 }
 
-/// The numbered rows at the front of the outbox (rows up to `SyncMeta::numbered_row` are numbered, in `seq`
-/// order), at most `limit`.
+/// The numbered rows at the front of the outbox, after the synced ones kept (`SyncMeta::synced_row`): rows up
+/// to `SyncMeta::numbered_row` are numbered, in `seq` order. At most `limit`.
 async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<Numbered>, StoreError> {
+    if meta.numbered_row <= meta.synced_row {
+        return Ok(Vec::new());
+    }
     let rows = tx
-        .get_all(OUTBOX, Some(&up_to(meta.numbered_row)?), Some(limit))
+        .get_all(
+            OUTBOX,
+            Some(&between(meta.synced_row + 1, meta.numbered_row)?),
+            Some(limit),
+        )
         .await?;
     Ok(rows
         .iter()
@@ -519,9 +527,10 @@ pub(super) const SETTLING: [&str; 6] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSE
 pub(super) const SETTLE_AT_ONCE: usize = 2_000;
 
 /// Carries out `settled` on the numbered rows at the front of the outbox (core's `outbox::fate`), reading
-/// `at_once` rows at a time (what the answer can have settled, at most): a check-in the server has becomes the
-/// member's check-in at once, a refused write is kept with its reason. Says whether the cache must be read
-/// again (a refusal, or a write it holds left the outbox).
+/// `at_once` rows at a time (what the answer can have settled, at most): a check-in the server has stays where
+/// it is, counted as synced (`SyncMeta::synced_row`), until the pull that brings the server's record of it back
+/// (`forget_synced`), so that settling writes nothing for it; a refused write is kept with its reason; any
+/// other leaves. Says whether the cache must be read again (a refusal, or a write it holds left the outbox).
 pub(super) async fn settle(
     tx: &Tx,
     meta: &mut SyncMeta,
@@ -541,10 +550,10 @@ pub(super) async fn settle(
             })
             .take_while(|(_, fate)| *fate != Fate::Waits)
             .collect();
-        let (Some((first, _)), Some((last, _))) = (done.first(), done.last()) else {
+        let Some((last, _)) = done.last() else {
             break;
         };
-        tx.delete(OUTBOX, &between(first.row, last.row)?.into())?;
+        meta.synced_row = last.row;
         // Only a refused check-in changes its activity (the member may scan again), and a secretary's activity
         // the server took: only those are read.
         let changing = done
@@ -566,8 +575,11 @@ pub(super) async fn settle(
                 )?;
                 touched = true;
             }
+            if !matches!((&numbered.queued, fate), (Queued::CheckIn(_), Fate::Done)) {
+                tx.delete(OUTBOX, &number_key(numbered.row))?;
+            }
             match &numbered.queued {
-                Queued::CheckIn(check_in) => checkins::settled(tx, &mut batch, check_in, *fate)?,
+                Queued::CheckIn(check_in) => checkins::settled(&mut batch, check_in, *fate),
                 Queued::Op(queued) => {
                     // The server has it as sent: the phone shows it so at once, not only after the pull.
                     if *fate == Fate::Done {
@@ -585,6 +597,30 @@ pub(super) async fn settle(
     }
     rows::forget_settled(meta);
     Ok(touched)
+}
+
+/// Forgets the synced check-ins kept in the outbox up to `row` (`settle`), once a whole pull has brought the
+/// server's records of them back: one range delete.
+pub(super) fn forget_synced(tx: &Tx, row: u64) -> Result<(), StoreError> {
+    match row {
+        0 => Ok(()),
+        row => tx.delete(OUTBOX, &up_to(row)?.into()),
+    }
+}
+
+/// The synced check-ins still kept in the outbox (`settle`): each one's id, activity and row.
+pub(super) async fn synced_kept(tx: &Tx, synced_row: u64) -> Result<Vec<([u8; 16], [u8; 16], u64)>, StoreError> {
+    if synced_row == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = tx.get_all(OUTBOX, Some(&up_to(synced_row)?), None).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|(key, value)| match Queued::decode(value)? {
+            Queued::CheckIn(c) => Some((c.id, c.activity, key_number(key)?)),
+            Queued::Op(_) => None,
+        })
+        .collect())
 }
 
 /// A waiting check-in whose texts come from `before` (the facts about to change) takes its own copy of them.
@@ -626,9 +662,11 @@ pub enum What {
 
 /// The first `limit` waiting writes, oldest first.
 pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
+    // The rows kept as synced, as this tab knows them: a moment behind another tab's sync at most.
+    let after = above(cache::with(|c| c.meta.synced_row))?;
     read(&[OUTBOX, ACTIVITIES, RECORDS], async |tx| {
         let mut stored = Vec::new();
-        tx.walk(OUTBOX, None, false, |_, value| {
+        tx.walk(OUTBOX, Some(&after), false, |_, value| {
             stored.push(value);
             stored.len() < limit
         })
@@ -662,7 +700,7 @@ pub async fn waiting(limit: usize) -> Result<Vec<Waiting>, StoreError> {
 pub async fn export() -> Result<serde_json::Value, StoreError> {
     read(&[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED], async |tx| {
         let meta = meta(tx).await?;
-        let stored = tx.get_all(OUTBOX, None, None).await?;
+        let stored = tx.get_all(OUTBOX, Some(&above(meta.synced_row)?), None).await?;
         let decoded: Vec<Option<Queued>> = stored.iter().map(|(_, value)| Queued::decode(value)).collect();
         let batch = activities_of(tx, decoded.iter().flatten()).await?;
         let waiting: Vec<serde_json::Value> = stored

@@ -324,7 +324,7 @@ pub async fn door_code(activity_id: Id) -> Result<Option<CodeResponse>, StoreErr
 
 /// Applies a page of pulled changes inside the pull's transaction. Activities and check-ins go to their own
 /// stores; a report that comes back replaces the copy shown while it waited.
-pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), StoreError> {
+pub(super) async fn apply_changes(tx: &Tx, changes: &[Change], synced_row: u64) -> Result<(), StoreError> {
     // The activities the page touches, read at once: its activities, its check-ins', and those of the
     // check-ins it takes away.
     let taken: Vec<Id> = changes
@@ -334,7 +334,7 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), Sto
             _ => None,
         })
         .collect();
-    let taken = checkins::activities_of(tx, &taken).await?;
+    let taken = checkins::kept(tx, &taken, synced_row).await?;
     let touched = changes.iter().filter_map(|change| match change {
         Change::Upsert {
             record: Record::Activity(activity),
@@ -348,7 +348,7 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), Sto
             .map(|id| *id.as_bytes()),
         _ => None,
     });
-    let mut batch = activities::Batch::load(tx, touched.chain(taken.values().copied())).await?;
+    let mut batch = activities::Batch::load(tx, touched.chain(taken.values().map(|kept| kept.activity))).await?;
     for change in changes {
         match change {
             Change::Upsert {
@@ -383,26 +383,43 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change]) -> Result<(), Sto
 
 /// Takes a pull answer: the engine decides on the stored bookkeeping, the page's changes are applied and what
 /// the server says it holds leaves the outbox, all in one transaction, so the cursor never passes a change
-/// that was not kept.
+/// that was not kept. `pull` is the pull this page belongs to, as the last page returned it (`None` for its
+/// first page); its last page forgets the synced check-ins the outbox kept when the pull began, as the pull
+/// has brought the server's records of them back.
 pub async fn after_pull(
     round: &mut Round,
     reply: Reply<PullResponse>,
-    now_ms: i64,
-    jitter: f64,
-) -> Result<(), StoreError> {
-    write(&outbox::SETTLING, Durability::Strict, async |tx| {
+    (now_ms, jitter): (i64, f64),
+    pull: Option<Pull>,
+) -> Result<Pull, StoreError> {
+    let last_page = matches!(&reply, Reply::Ok(page) if !page.has_more);
+    let pull = write(&outbox::SETTLING, Durability::Strict, async |tx| {
         let mut meta = outbox::meta(tx).await?;
+        let pull = pull.unwrap_or(Pull {
+            synced_row: meta.synced_row,
+        });
         let (changes, settled_through) = round.on_pull(&mut meta, reply, now_ms, jitter);
-        apply_changes(tx, &changes).await?;
+        apply_changes(tx, &changes, meta.synced_row).await?;
         let settled = Settled {
             drop_through: settled_through,
             rejected: Vec::new(),
         };
         outbox::settle(tx, &mut meta, &settled, outbox::SETTLE_AT_ONCE).await?;
-        outbox::put_meta(tx, &meta)
+        if last_page {
+            outbox::forget_synced(tx, pull.synced_row)?;
+        }
+        outbox::put_meta(tx, &meta)?;
+        Ok(pull)
     })
     .await?;
-    cache::reload().await
+    cache::reload().await?;
+    Ok(pull)
+}
+
+/// A pull under way, over its pages: what the outbox kept as synced when it began.
+#[derive(Debug, Clone, Copy)]
+pub struct Pull {
+    synced_row: u64,
 }
 
 /// Queues a report with the copy the home screen shows until the server's record comes back.

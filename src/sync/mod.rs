@@ -147,6 +147,7 @@ impl SyncService {
 
     async fn round(&self) {
         let mut round = Round::new();
+        let mut pull = None;
         loop {
             let Some(session) = records::session() else { return };
             let timing = Timing::start("guihai:sync:head");
@@ -177,7 +178,9 @@ impl SyncService {
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;
-                    records::after_pull(&mut round, reply, now_ms(), jitter()).await
+                    records::after_pull(&mut round, reply, (now_ms(), jitter()), pull)
+                        .await
+                        .map(|this| pull = Some(this))
                 }
                 Step::Done => {
                     self.problem.set(None);

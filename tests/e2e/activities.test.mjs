@@ -12,6 +12,7 @@ import {
   publishActivity,
   serverCheckIns,
   signedInPhone,
+  until,
   waitForFirstSync,
   waitForSync,
 } from './flows.mjs';
@@ -27,15 +28,6 @@ function inputTime(page, hours) {
     const two = (n) => String(n).padStart(2, '0');
     return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}T${two(at.getHours())}:${two(at.getMinutes())}`;
   }, hours);
-}
-
-/** Waits until `check` answers true. */
-async function until(check, timeout = 30_000) {
-  const end = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** The secretary's list of their organisation's activities, reached from the home screen as a person does. */

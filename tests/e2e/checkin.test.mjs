@@ -10,9 +10,10 @@ import {
   serverCheckIns,
   setPinIfAsked,
   signedInPhone,
+  until,
   waitForRow,
 } from './flows.mjs';
-import { outboxCount } from './store.mjs';
+import { outboxCount, storeCounts } from './store.mjs';
 
 const MEMBER = 'GH-M01';
 
@@ -107,6 +108,44 @@ e2eTest('a lost answer to a committed push is retried without doubling the check
   assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
   assert.equal(await outboxCount(page), 0);
 });
+
+e2eTest('a check-in the server took is synced even while the pull after it fails, and leaves the outbox with the next', async () => {
+  const server = await startServer();
+  const { running } = await activityLinks(server.url);
+  const { page } = await signedInPhone(server, MEMBER);
+
+  // Settling the push writes nothing for the check-in: its outbox row stays, counted as synced, until a pull
+  // brings the server's record back. Here no pull gets through for a while.
+  const unreachable = (route) => route.abort('connectionreset');
+  await page.route('**/api/v1/sync/pull*', unreachable);
+  let pushed = false;
+  page.on('requestfinished', (request) => {
+    if (request.url().includes('/sync/push')) pushed = true;
+  });
+  await page.goto(running.link);
+  await page.locator('[data-testid=checkin-result][data-result=done]').waitFor();
+  await until(() => pushed);
+  await page.goto('/checkins');
+  await waitForRow(page, running.activity.title, 'synced');
+  await page.reload();
+  await waitForRow(page, running.activity.title, 'synced');
+  await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor();
+  assert.equal(await outboxCount(page), 0, 'nothing waits');
+  assert.deepEqual(pick(await storeCounts(page)), { outbox: 1, checkins: 0 }, 'kept where it was');
+
+  await page.unroute('**/api/v1/sync/pull*', unreachable);
+  await until(async () => {
+    const counts = pick(await storeCounts(page));
+    return counts.outbox === 0 && counts.checkins === 1;
+  }, 60_000);
+  await waitForRow(page, running.activity.title, 'synced');
+  assert.equal(await page.getByTestId('checkin-row').count(), 1, 'shown once all the way');
+  assert.equal((await serverCheckIns(server.url, MEMBER)).length, 1);
+});
+
+function pick({ outbox, checkins }) {
+  return { outbox, checkins };
+}
 
 e2eTest('damaged, forged, expired and foreign codes say so and store nothing', async () => {
   const server = await startServer();

@@ -205,6 +205,15 @@ export async function serverCheckIns(url, memberCode) {
 }
 
 
+/** Waits until `check` answers true. */
+export async function until(check, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Waits until the check-in row for `title` is in `state` (waiting, synced, refused). */
 export async function waitForRow(page, title, state, timeout = 30_000) {
   await page

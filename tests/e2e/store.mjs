@@ -38,9 +38,17 @@ export function storeCounts(page) {
   });
 }
 
-/** Writes waiting in the outbox. */
-export async function outboxCount(page) {
-  return (await storeCounts(page)).outbox;
+/**
+ * Writes waiting in the outbox: its rows after those it keeps of check-ins the server already has, until a pull
+ * brings them back (`synced_row` in the sync bookkeeping).
+ */
+export function outboxCount(page) {
+  return withDatabase(page, async (db, ask) => {
+    const transaction = db.transaction(['kv', 'outbox']);
+    const meta = await ask(transaction.objectStore('kv').get('meta'));
+    const synced = (typeof meta === 'string' ? JSON.parse(meta).synced_row : undefined) ?? 0;
+    return ask(transaction.objectStore('outbox').count(IDBKeyRange.lowerBound(synced, true)));
+  });
 }
 
 /** A JSON value of the `kv` store (`session`, `meta`, …), parsed; undefined when absent. */

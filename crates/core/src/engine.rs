@@ -41,6 +41,11 @@ pub struct SyncMeta {
     /// has settled are dropped.
     #[serde(default)]
     pub runs: Vec<Run>,
+    /// Rows up to here are check-ins the server has settled, kept in the browser's outbox until a pull has
+    /// brought the server's records of them back: one range delete then, instead of a write for each check-in
+    /// as it is settled. They count as neither waiting nor numbered. Only the browser's store keeps rows so.
+    #[serde(default)]
+    pub synced_row: u64,
 }
 
 /// The first row of a run of numbered rows and its number (`SyncMeta::runs`).

@@ -12,8 +12,9 @@ use crate::{build, compress, Result};
 /// Everything the first load fetches, gzip-compressed, in bytes (1 KB = 1000 bytes here).
 const BUDGET_GZIP: u64 = 250_000;
 /// What `cargo xtask test` lets the member's first load weigh, gzip: today's size and a little, so that it does
-/// not grow unseen while it is above its budget. Lowered as the first load is cut, down to `BUDGET_GZIP`.
-const CEILING_GZIP: u64 = 634_000;
+/// not grow unseen while it is above its budget. Lowered as the first load is cut, down to `BUDGET_GZIP` (raised
+/// by 2 KB on 1 December 2026 for settling synced check-ins without a write each).
+const CEILING_GZIP: u64 = 636_000;
 
 /// The size of a file, or of several, in bytes: as built, and its `.gz` and `.br` siblings.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
