@@ -290,23 +290,14 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
 
     // A pull of two pages: the first leaves it where it is; the last, which has brought it back, forgets it.
     let mut round = Round::new();
-    let page = |changes, has_more| {
-        Reply::Ok(PullResponse {
-            cursor: 1,
-            has_more,
-            last_seq: 2,
-            changes,
-            server_time: 0,
-        })
-    };
-    let first = records::after_pull(&mut round, page(vec![], true), (0, 0.0), None)
+    let first = records::after_pull(&mut round, pull_page(vec![], true), (0, 0.0), None)
         .await
         .unwrap();
     assert_eq!(stored("outbox").await, 3);
     let back = Change::Upsert {
         record: Record::CheckIn(pulled_check_in(102, 2)),
     };
-    records::after_pull(&mut round, page(vec![back], false), (0, 0.0), Some(first))
+    records::after_pull(&mut round, pull_page(vec![back], false), (0, 0.0), Some(first))
         .await
         .unwrap();
     assert_eq!(
@@ -352,19 +343,10 @@ async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_
     assert_eq!((stored("outbox").await, waiting()), (2, 0));
     // A secretary removed check-in 101 before this phone pulled: the first page says so; the next brings 102.
     let mut round = Round::new();
-    let page = |change, has_more| {
-        Reply::Ok(PullResponse {
-            cursor: 1,
-            has_more,
-            last_seq: 2,
-            changes: vec![change],
-            server_time: 0,
-        })
-    };
     let removed = Change::Delete {
         key: format!("checkin:{}", id(101)),
     };
-    let first = records::after_pull(&mut round, page(removed, true), (0, 0.0), None)
+    let first = records::after_pull(&mut round, pull_page(vec![removed], true), (0, 0.0), None)
         .await
         .unwrap();
     let listed = || async {
@@ -380,7 +362,7 @@ async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_
     let back = Change::Upsert {
         record: Record::CheckIn(pulled_check_in(102, 2)),
     };
-    records::after_pull(&mut round, page(back, false), (0, 0.0), Some(first))
+    records::after_pull(&mut round, pull_page(vec![back], false), (0, 0.0), Some(first))
         .await
         .unwrap();
     assert_eq!(listed().await, [id(102)]);
@@ -436,15 +418,20 @@ fn activity(n: u8, title: &str) -> Activity {
     }
 }
 
-async fn pull(changes: Vec<Change>) {
-    let page = PullResponse {
+/// A page of a pull bringing `changes`.
+fn pull_page(changes: Vec<Change>, has_more: bool) -> Reply<PullResponse> {
+    Reply::Ok(PullResponse {
         cursor: 1,
-        has_more: false,
+        has_more,
         last_seq: 0,
         changes,
         server_time: 0,
-    };
-    records::after_pull(&mut Round::new(), Reply::Ok(page), (0, 0.0), None)
+    })
+}
+
+/// A whole pull of one page bringing `changes`.
+async fn pull(changes: Vec<Change>) {
+    records::after_pull(&mut Round::new(), pull_page(changes, false), (0, 0.0), None)
         .await
         .unwrap();
 }
