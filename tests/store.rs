@@ -290,14 +290,14 @@ async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
 
     // A pull of two pages: the first leaves it where it is; the last, which has brought it back, forgets it.
     let mut round = Round::new();
-    let first = records::after_pull(&mut round, pull_page(vec![], true), (0, 0.0), None)
+    let first = records::after_pull(&mut round, pull_page(vec![], true), 0, 0.0, None)
         .await
         .unwrap();
     assert_eq!(stored("outbox").await, 3);
     let back = Change::Upsert {
         record: Record::CheckIn(pulled_check_in(102, 2)),
     };
-    records::after_pull(&mut round, pull_page(vec![back], false), (0, 0.0), Some(first))
+    records::after_pull(&mut round, pull_page(vec![back], false), 0, 0.0, Some(first))
         .await
         .unwrap();
     assert_eq!(
@@ -346,7 +346,7 @@ async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_
     let removed = Change::Delete {
         key: format!("checkin:{}", id(101)),
     };
-    let first = records::after_pull(&mut round, pull_page(vec![removed], true), (0, 0.0), None)
+    let first = records::after_pull(&mut round, pull_page(vec![removed], true), 0, 0.0, None)
         .await
         .unwrap();
     let listed = || async {
@@ -362,7 +362,7 @@ async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_
     let back = Change::Upsert {
         record: Record::CheckIn(pulled_check_in(102, 2)),
     };
-    records::after_pull(&mut round, pull_page(vec![back], false), (0, 0.0), Some(first))
+    records::after_pull(&mut round, pull_page(vec![back], false), 0, 0.0, Some(first))
         .await
         .unwrap();
     assert_eq!(listed().await, [id(102)]);
@@ -431,7 +431,7 @@ fn pull_page(changes: Vec<Change>, has_more: bool) -> Reply<PullResponse> {
 
 /// A whole pull of one page bringing `changes`.
 async fn pull(changes: Vec<Change>) {
-    records::after_pull(&mut Round::new(), pull_page(changes, false), (0, 0.0), None)
+    records::after_pull(&mut Round::new(), pull_page(changes, false), 0, 0.0, None)
         .await
         .unwrap();
 }

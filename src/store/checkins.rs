@@ -7,7 +7,6 @@
 use futures_util::future::try_join3;
 use guihai_core::certificate::Attended;
 use guihai_core::checkin::{CheckIn, CheckInFlag, CheckInRow, RowState};
-use guihai_core::outbox::Fate;
 use guihai_core::qr::{self, Code, CodeError, Subject};
 use guihai_core::sync::Op;
 use guihai_core::Id;
@@ -150,14 +149,11 @@ fn shown(facts: &Facts, scanned_at: i64) -> Shown {
     }
 }
 
-/// A waiting check-in the server settled (`outbox::settle`): applied, it is the member's check-in at once, with
-/// no write (its row stays, counted as synced, until the pull brings the server's record; its activity's mark
-/// already names it; should the server hold another for the activity, from another phone, that one replaces it
-/// when it is pulled); refused, the member may scan again (`batch` holds the activities of the refused ones).
-pub(super) fn settled(batch: &mut Batch, check_in: &QueuedCheckIn, fate: Fate) {
-    if !matches!(fate, Fate::Refused(_)) {
-        return;
-    }
+/// A waiting check-in the server refused (`outbox::settle`): the member may scan again (`batch` holds the
+/// activities of the refused ones). One it applied needs nothing: its row stays, counted as synced, until the
+/// pull brings the server's record, and its activity's mark already names it (should the server hold another
+/// for the activity, from another phone, that one replaces it when it is pulled).
+pub(super) fn refused(batch: &mut Batch, check_in: &QueuedCheckIn) {
     let mark = batch
         .get(&check_in.activity)
         .filter(|f| f.mine.is_some_and(|m| m.id == check_in.id));

@@ -579,7 +579,11 @@ pub(super) async fn settle(
                 tx.delete(OUTBOX, &number_key(numbered.row))?;
             }
             match &numbered.queued {
-                Queued::CheckIn(check_in) => checkins::settled(&mut batch, check_in, *fate),
+                Queued::CheckIn(check_in) => {
+                    if let Fate::Refused(_) = fate {
+                        checkins::refused(&mut batch, check_in);
+                    }
+                }
                 Queued::Op(queued) => {
                     // The server has it as sent: the phone shows it so at once, not only after the pull.
                     if *fate == Fate::Done {

@@ -389,7 +389,8 @@ pub(super) async fn apply_changes(tx: &Tx, changes: &[Change], synced_row: u64) 
 pub async fn after_pull(
     round: &mut Round,
     reply: Reply<PullResponse>,
-    (now_ms, jitter): (i64, f64),
+    now_ms: i64,
+    jitter: f64,
     pull: Option<Pull>,
 ) -> Result<Pull, StoreError> {
     let last_page = matches!(&reply, Reply::Ok(page) if !page.has_more);

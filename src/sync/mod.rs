@@ -178,7 +178,7 @@ impl SyncService {
                 }
                 Step::Pull { cursor } => {
                     let reply = api::pull(&session.token, session.client_id, cursor).await;
-                    records::after_pull(&mut round, reply, (now_ms(), jitter()), pull)
+                    records::after_pull(&mut round, reply, now_ms(), jitter(), pull)
                         .await
                         .map(|this| pull = Some(this))
                 }

@@ -1,5 +1,5 @@
 // Check-ins made offline by the real app, then synced, in Chromium:
-// - 1,000 check-ins, then online on loopback and on a 3G network: how long until the outbox is empty
+// - 1,000 check-ins, then online on loopback and on a 3G network: how long until nothing waits in the outbox
 //   (three runs on each network, each with a fresh server and browser profile);
 // - 10,000 check-ins on one phone: the time each takes from the code read (and checked) to the stored record, the 1st and
 //   the 10,000th, with the CPU as it is and slowed down 4x; what they take of the phone's storage, waiting and
@@ -100,7 +100,7 @@ function checkInTimes(page) {
   return page.evaluate(() => performance.getEntriesByName('guihai:check-in').map((entry) => entry.duration));
 }
 
-/** Notes in the page when it learns it is online, when the outbox is empty, and when the round is done. */
+/** Notes in the page when it learns it is online, when nothing waits in the outbox, and when the round is done. */
 function watchSync(page) {
   return page.evaluate(() => {
     const badge = () => document.querySelector('[data-testid=sync-badge]');
