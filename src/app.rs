@@ -43,6 +43,7 @@ pub fn App(opened: Result<Opened, StoreError>) -> impl IntoView {
         <Router>
             <div class="app" data-testid="app">
                 <Header />
+                <SyncBadge />
                 <SignedInOnly />
                 <UpdatePrompt />
                 <ToastBar />
@@ -179,8 +180,9 @@ fn switch_language(i18n: I18n, toast: Toast) {
     });
 }
 
+/// The header of every screen: the way back, home, larger text and the other language.
 #[component]
-fn Header() -> impl IntoView {
+pub(crate) fn Header() -> impl IntoView {
     let i18n = use_i18n();
     let toast = use_toast();
     let location = use_location();
@@ -203,7 +205,6 @@ fn Header() -> impl IntoView {
                 </button>
             </div>
         </header>
-        <SyncBadge />
     }
 }
 

@@ -2,9 +2,16 @@
 //! them when it can. Pages live in `pages`, in modules named for what people do; I/O sits at the edges (`api`,
 //! `store`, `pwa`), the sync decisions in `guihai_core::engine`.
 
+// The entry build (`entry` feature) compiles the whole crate but starts only the sign-in page: what it does not
+// use is the member build's, which is the one checked for dead code. (Without the router's `navigate`, the
+// sign-in's closures are `Copy` there, and the clones the member build needs look needless.)
+#![cfg_attr(feature = "entry", allow(dead_code, unused_imports, clippy::clone_on_copy))]
+
 mod api;
 mod app;
 mod clock;
+#[cfg(feature = "entry")]
+mod entry;
 pub mod i18n;
 mod online;
 mod pages;
@@ -26,11 +33,21 @@ pub fn start() {
         // while the store opens); without one, the app does not wait for the network: it starts in Chinese and
         // turns English when the file comes (`I18n::load`).
         let english = async { i18n::chose_english() && pwa::controlled() && i18n::load_english().await };
-        let (opened, _) = futures_util::join!(store::open(), english);
+        // The entry app opens the store only when the member signs in.
+        #[cfg(feature = "entry")]
+        let mount = {
+            english.await;
+            || entry::Entry()
+        };
+        #[cfg(not(feature = "entry"))]
+        let mount = {
+            let (opened, _) = futures_util::join!(store::open(), english);
+            move || app::App(app::AppProps { opened })
+        };
         // The page the HTML painted while the app downloaded (index.html) gives way to the app.
         if let Some(loading) = leptos::prelude::document().get_element_by_id("loading") {
             loading.remove();
         }
-        leptos::mount::mount_to_body(move || app::App(app::AppProps { opened }));
+        leptos::mount::mount_to_body(mount);
     });
 }

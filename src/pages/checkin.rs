@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use crate::clock::{after_paint, format_time, server_now_secs, stamped_id, Timing};
 use crate::i18n::{use_i18n, I18n};
 use crate::pages::report::{self, ReportConfirm};
+use crate::pages::signin::SignInFirst;
 use crate::store::checkins::{self, Scanned, Shown};
 use crate::store::{hints, records, StoreError};
 use crate::sync::use_sync;
@@ -204,13 +205,7 @@ pub fn CodeOutcome(outcome: Signal<Option<Outcome>>, reopen: Callback<()>) -> im
             return ().into_any();
         };
         match outcome {
-        Outcome::SignInFirst => view! {
-            <section class="card" data-testid="checkin-result" data-result="sign-in">
-                <p>{i18n.t("checkin.sign_in_first")}</p>
-                <A href="/signin" attr:class="button primary">{i18n.t("signin.title")}</A>
-            </section>
-        }
-        .into_any(),
+        Outcome::SignInFirst => view! { <SignInFirst /> }.into_any(),
         Outcome::Invalid(error) => view! {
             <section class="card problem" data-testid="checkin-result" data-result="invalid" data-error=error.as_str()>
                 <h1>{i18n.t("checkin.title")}</h1>

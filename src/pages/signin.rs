@@ -45,6 +45,28 @@ pub fn message(error: SignInError, refused: &'static str) -> (&'static str, Vec<
     }
 }
 
+/// Keeps the session of a sign-in, inside the sync lock: no round of the session before (here or in another tab)
+/// may write after it.
+#[cfg(not(feature = "entry"))]
+async fn keep(response: SessionResponse, client_id: guihai_core::Id) -> Result<(), StoreError> {
+    let saved = Rc::new(Cell::new(Err(StoreError::Failed)));
+    let outcome = Rc::clone(&saved);
+    crate::pwa::with_sync_lock(true, async move {
+        outcome.set(records::save_session(response, client_id).await);
+    })
+    .await;
+    saved.get()
+}
+
+/// The entry app keeps it on a phone that holds nobody's data, which has no sync rounds to wait for.
+#[cfg(feature = "entry")]
+async fn keep(response: SessionResponse, client_id: guihai_core::Id) -> Result<(), StoreError> {
+    match records::save_first_session(response, client_id).await? {
+        true => Ok(()),
+        false => Err(StoreError::Failed),
+    }
+}
+
 /// The activation code a printed link carries, in its fragment (or, on older sheets, its query), taken out of
 /// the address bar at once: a code in the browser's history could be used by the next person holding the phone.
 /// The fragment never reaches the server, so it is in no log either.
@@ -68,7 +90,9 @@ fn code_from_link(query: Option<String>) -> String {
 #[component]
 pub fn SignIn() -> impl IntoView {
     let i18n = use_i18n();
+    #[cfg(not(feature = "entry"))]
     let sync = use_sync();
+    #[cfg(not(feature = "entry"))]
     let navigate = use_navigate();
     // A printed activation QR code opens `/signin#code=…` (sheets printed before: `?code=…`): the code is filled
     // in, the member only confirms.
@@ -89,19 +113,14 @@ pub fn SignIn() -> impl IntoView {
             }
         };
         let pin_set = response.pin_set;
-        // Inside the sync lock: no round of the session before (here or in another tab) may write after it.
-        let saved = Rc::new(Cell::new(Err(StoreError::Failed)));
-        let outcome = Rc::clone(&saved);
-        crate::pwa::with_sync_lock(true, async move {
-            outcome.set(records::save_session(response, client_id).await);
-        })
-        .await;
+        let saved = keep(response, client_id).await;
         working.set(false);
-        match saved.get() {
+        match saved {
             Ok(()) => {}
             Err(StoreError::Unsynced) => return error.set(Some(message(SignInError::ClientTaken, refused))),
             Err(failure) => return error.set(Some((failure.message_key(), Vec::new()))),
         }
+        #[cfg(not(feature = "entry"))]
         sync.signed_in();
         let next = hints::after_sign_in();
         if pin_set {
@@ -112,6 +131,9 @@ pub fn SignIn() -> impl IntoView {
         } else {
             "/pin".into()
         };
+        #[cfg(feature = "entry")]
+        return crate::entry::hand_over(&target);
+        #[cfg(not(feature = "entry"))]
         navigate(&target, Default::default());
     };
     // Both forms submit here; `way` says which credentials to send.
@@ -124,6 +146,12 @@ pub fn SignIn() -> impl IntoView {
         error.set(None);
         let finish = finish.clone();
         spawn_local(async move {
+            // The entry app signs in a phone that holds nobody's data only; one that does now (the member app
+            // wrote in another tab) is the member app's to sign in.
+            #[cfg(feature = "entry")]
+            if records::fresh().await != Ok(true) {
+                return crate::entry::hand_over("/signin");
+            }
             let client_id = records::client_id_for_sign_in();
             let (result, refused) = match way {
                 Way::Code => (api::sign_in(&code.get_untracked(), client_id).await, "signin.bad_code"),
@@ -186,6 +214,18 @@ pub fn SignIn() -> impl IntoView {
                     {move || i18n.t("signin.submit")}
                 </button>
             </form>
+        </section>
+    }
+}
+
+/// A code opened on a phone nobody is signed in on (`hints::remember_after_sign_in` keeps it to open after).
+#[component]
+pub fn SignInFirst() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="card" data-testid="checkin-result" data-result="sign-in">
+            <p>{move || i18n.t("checkin.sign_in_first")}</p>
+            <A href="/signin" attr:class="button primary">{move || i18n.t("signin.title")}</A>
         </section>
     }
 }

@@ -116,6 +116,19 @@ pub async fn open() -> Result<Opened, StoreError> {
     Ok(Opened::Ready)
 }
 
+/// Opens the database (creating it) without moving anything in or loading the screens' cache: the entry app's
+/// way in (`records::fresh`), which reads and writes a handful of keys and leaves the rest to the member app.
+#[cfg(feature = "entry")]
+async fn connect_only() -> Result<Opened, StoreError> {
+    if legacy::newer() {
+        return Ok(Opened::Newer);
+    }
+    if db().is_ok() {
+        return Ok(Opened::Ready);
+    }
+    connect().await
+}
+
 async fn connect() -> Result<Opened, StoreError> {
     let db = match idb::open(NAME, VERSION, upgrade).await {
         Ok(db) => db,

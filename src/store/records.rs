@@ -78,10 +78,6 @@ pub fn unsynced() -> u64 {
 /// theirs wait (`StoreError::Unsynced`): what decides is read in the transaction, not from the cache. Call it
 /// holding the sync lock, so that no round of the session before writes into the new one.
 pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
-    let session = Session {
-        token: response.token,
-        client_id,
-    };
     write(&ALL, Durability::Strict, async |tx| {
         let previous = match tx.get(RECORDS, &kv("me")).await? {
             Some(value) => match from_json::<Record>(&value) {
@@ -111,18 +107,68 @@ pub async fn save_session(response: SessionResponse, client_id: Id) -> Result<()
             meta.runs.clear();
             tx.put(KV, &kv(META), &to_json(&meta))?;
         }
-        tx.put(KV, &kv(CLIENT), &to_json(&client_id))?;
-        tx.put(KV, &kv(SESSION), &to_json(&session))?;
-        let records = std::iter::once(Record::Me(response.me)).chain(response.keys.into_iter().map(Record::Key));
-        for record in records {
-            tx.put(RECORDS, &kv(&record.key()), &to_json(&record))?;
-        }
-        Ok(())
+        put_session(tx, response, client_id)
     })
     .await?;
     hints::forget_session_ended();
     cache::refresh().await;
     Ok(())
+}
+
+/// What a sign-in keeps: the installation's client id, the session, and the member's own record and the
+/// server's keys that came with it.
+fn put_session(tx: &Tx, response: SessionResponse, client_id: Id) -> Result<(), StoreError> {
+    let session = Session {
+        token: response.token,
+        client_id,
+    };
+    tx.put(KV, &kv(CLIENT), &to_json(&client_id))?;
+    tx.put(KV, &kv(SESSION), &to_json(&session))?;
+    let records = std::iter::once(Record::Me(response.me)).chain(response.keys.into_iter().map(Record::Key));
+    for record in records {
+        tx.put(RECORDS, &kv(&record.key()), &to_json(&record))?;
+    }
+    Ok(())
+}
+
+/// Whether this phone holds nobody's data: no member's record, no client id, no sync bookkeeping. The entry
+/// app (`crate::entry`) signs in only such a phone; any other is the member app's, which knows who was here.
+/// Opens the database (creating it) when this tab has not.
+#[cfg(feature = "entry")]
+pub async fn fresh() -> Result<bool, StoreError> {
+    if super::connect_only().await? != super::Opened::Ready {
+        return Ok(false);
+    }
+    super::read(&[KV, RECORDS], is_fresh).await
+}
+
+#[cfg(feature = "entry")]
+async fn is_fresh(tx: &Tx) -> Result<bool, StoreError> {
+    for (store, key) in [(KV, CLIENT), (KV, META), (KV, SESSION), (RECORDS, "me")] {
+        if tx.get(store, &kv(key)).await?.is_some() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The entry app's sign-in: keeps the session as `save_session` does on a phone that holds nobody's data, in
+/// one durable transaction. `Ok(false)`, with nothing written, when the phone turned out to hold data after
+/// all (the member app, in another tab, wrote in the moment since `fresh`).
+#[cfg(feature = "entry")]
+pub async fn save_first_session(response: SessionResponse, client_id: Id) -> Result<bool, StoreError> {
+    let saved = write(&[KV, RECORDS], Durability::Strict, async |tx| {
+        if !is_fresh(tx).await? {
+            return Ok(false);
+        }
+        put_session(tx, response, client_id)?;
+        Ok(true)
+    })
+    .await?;
+    if saved {
+        hints::forget_session_ended();
+    }
+    Ok(saved)
 }
 
 /// Forgets the session (it was revoked or expired) but keeps every record and the outbox.

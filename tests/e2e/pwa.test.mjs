@@ -23,10 +23,10 @@ async function openApp(server) {
 }
 
 /** The translation files: Chinese and English. */
-function translations() {
-  return Promise.all(
-    ['zh', 'en'].map(async (locale) => JSON.parse(await readFile(path.join(LOCALES, `${locale}.json`), 'utf8'))),
-  );
+async function translations() {
+  const read = async (file) => JSON.parse(await readFile(path.join(LOCALES, `${file}.json`), 'utf8'));
+  // Chinese: the entry app's texts, then the member app's.
+  return [{ ...(await read('zh.entry')), ...(await read('zh')) }, await read('en')];
 }
 
 /** The names of the service worker's caches: `guihai-shell-<version>`, one per worker version. */

@@ -43,7 +43,7 @@ pub fn test(ws: &Workspace) -> Result {
 pub fn end_to_end(ws: &Workspace, only: &[String]) -> Result {
     tools::ensure(ws, Purpose::Test)?;
     build::app(ws)?;
-    step("the member's first load against its ceiling", || {
+    step("the member's first load against its budget", || {
         crate::bench::transfer::measure(&ws.dist())?.gate()
     })?;
     server::build(ws)?;

@@ -41,13 +41,74 @@ fn keys_of(file: &str) -> BTreeSet<String> {
     table.keys().cloned().collect()
 }
 
-/// Every key of a language: Chinese is in two files, the staff app's own keys apart (`i18n::chinese`).
+/// Every key of a language: Chinese is in three files, the entry app's and the staff app's own keys apart
+/// (`i18n::chinese`).
 fn translation_keys(locale: &str) -> BTreeSet<String> {
     let mut keys = keys_of(locale);
     if locale == "zh" {
+        keys.extend(keys_of("zh.entry"));
         keys.extend(keys_of("zh.staff"));
     }
     keys
+}
+
+/// The app's files the entry app (`src/entry.rs`) shows texts from: itself, the sign-in page, the header and
+/// what it shows (`app.rs`), and the shell's parts it has.
+const ENTRY_SOURCES: [&str; 8] = [
+    "src/entry.rs",
+    "src/pages/signin.rs",
+    "src/app.rs",
+    "src/wechat.rs",
+    "src/toast.rs",
+    "src/pwa.rs",
+    "src/i18n.rs",
+    "src/store/mod.rs",
+];
+
+/// The string literals in `text` that look like a key of `keys` (`area.name`, in an area the files know).
+fn key_like_literals(text: &str, keys: &BTreeSet<String>) -> BTreeSet<String> {
+    let areas: BTreeSet<&str> = keys.iter().filter_map(|k| k.split('.').next()).collect();
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|literal| {
+            literal.contains('.')
+                && literal.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+                && literal.split('.').next().is_some_and(|area| areas.contains(area))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The entry app carries only `zh.entry.json` (`i18n::chinese`): every text its files use must be there, or it
+/// would show the key; and nothing else, as every member downloads it first.
+#[test]
+fn the_entry_apps_texts_are_the_ones_it_shows() {
+    let keys = translation_keys("zh");
+    let text: String = ENTRY_SOURCES
+        .iter()
+        .map(|path| fs::read_to_string(repo().join(path)).unwrap())
+        .collect();
+    assert!(
+        !text.contains(".{"),
+        "the entry app's files build no keys (they could not be checked)"
+    );
+    let used = key_like_literals(&text, &keys);
+    let entry = keys_of("zh.entry");
+    assert_eq!(
+        used.difference(&entry).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "used by the entry app's files: move them to zh.entry.json"
+    );
+    assert_eq!(
+        entry.difference(&used).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "in zh.entry.json but not used by the entry app's files: move them to zh.json"
+    );
+    assert!(
+        entry.is_disjoint(&keys_of("zh")) && entry.is_disjoint(&keys_of("zh.staff")),
+        "a key in two Chinese files"
+    );
 }
 
 /// The app's files only the staff build compiles (`#[cfg(feature = "staff")]` on their modules).
@@ -131,18 +192,9 @@ fn chinese_and_english_have_the_same_keys() {
 #[test]
 fn every_key_the_app_uses_is_translated() {
     let keys = translation_keys("zh");
-    let areas: BTreeSet<&str> = keys.iter().filter_map(|k| k.split('.').next()).collect();
     let mut missing = BTreeSet::new();
     for path in sources(&["src"]) {
-        let text = fs::read_to_string(&path).unwrap();
-        for literal in text.split('"').skip(1).step_by(2) {
-            let is_key_like = literal.contains('.')
-                && literal.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
-                && literal.split('.').next().is_some_and(|area| areas.contains(area));
-            if is_key_like && !keys.contains(literal) {
-                missing.insert(literal.to_owned());
-            }
-        }
+        missing.extend(key_like_literals(&fs::read_to_string(&path).unwrap(), &keys));
     }
     for error in CodeError::ALL {
         missing.insert(format!("code.{}", error.as_str()));
@@ -254,4 +306,60 @@ fn pages_reach_the_network_through_api() {
         })
         .collect();
     assert!(offenders.is_empty(), "network used outside src/api.rs: {offenders:?}");
+}
+
+/// The page's loader (`src/store/loader.js`) asks in JavaScript whether the phone holds anybody's data, and
+/// starts the entry app (`src/entry.rs`) on the paths it has: its names must be the store's and the entry's.
+#[test]
+fn the_loader_names_what_the_store_and_the_entry_app_name() {
+    let read = |path: &str| fs::read_to_string(repo().join(path)).unwrap();
+    let quoted = |text: &str, before: &str| -> String {
+        let start = text.find(before).unwrap_or_else(|| panic!("no {before}")) + before.len();
+        text[start..].split('"').next().unwrap().to_owned()
+    };
+    let loader = read("src/store/loader.js");
+    let database = quoted(&read("src/store/mod.rs"), "const NAME: &str = \"");
+    assert!(
+        loader.contains(&format!("db.name === '{database}'")),
+        "the store's database"
+    );
+    let legacy = read("src/store/legacy.rs");
+    let prefix = quoted(&legacy, "const PREFIX: &str = \"");
+    assert!(
+        loader.contains(&format!("startsWith('{prefix}')")),
+        "the localStorage build's keys"
+    );
+    let kept = legacy
+        .split("pub const KEPT")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .nth(1)
+        .unwrap();
+    for key in kept.split('"').skip(1).step_by(2) {
+        assert!(
+            loader.contains(&format!("'{prefix}{key}'")),
+            "{prefix}{key}, kept in localStorage"
+        );
+    }
+    let entry = read("src/entry.rs");
+    for route in ["/signin", "/"] {
+        assert!(
+            loader.contains(&format!("'{route}'")),
+            "the loader starts the entry app for {route}"
+        );
+        assert!(
+            entry.contains(&format!("path!(\"{route}\")")),
+            "the entry app has {route}"
+        );
+    }
+    let code_links = quoted(&read("crates/core/src/qr/mod.rs"), "pub const LINK_PATH: &str = \"");
+    assert!(
+        loader.contains(&format!("startsWith('{code_links}')")),
+        "the loader starts the entry app for code links"
+    );
+    assert!(
+        entry.contains("path.starts_with(LINK_PATH)"),
+        "the entry app opens code links"
+    );
 }

@@ -22,7 +22,8 @@ pub struct StartTimes {
     repeat_offline: Vec<u64>,
 }
 
-/// Cold starts on one emulated link: when the page's own frame and when the sign-in form showed, each run.
+/// Cold starts on one emulated link: when the page's own frame and when the sign-in form showed, and how long
+/// signing in at once took to the member app's first screen, each run.
 struct Link {
     name: String,
     latency_ms: u64,
@@ -32,6 +33,7 @@ struct Link {
     frame_goal_ms: Option<u64>,
     frame: Vec<u64>,
     usable: Vec<u64>,
+    signed_in: Vec<u64>,
 }
 
 pub fn measure(ws: &Workspace) -> Result<StartTimes> {
@@ -71,6 +73,7 @@ fn parse(json: &str) -> Result<StartTimes> {
                 frame_goal_ms: link["frameGoalMs"].as_u64(),
                 frame: runs(link, "frameMs")?,
                 usable: runs(link, "usableMs")?,
+                signed_in: runs(link, "signedInMs")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -142,10 +145,11 @@ milliseconds from navigation start until the first screen is painted, {count} ru
 |---|--:|--:|--:|---|
 {cold}{repeat}
 On a slow link too, a first visit (cold), {link_runs} runs on each: until the page's own frame and progress bar
-(painted by `index.html` before any wasm arrives) and until the sign-in form, the first usable screen.
+(painted by `index.html` before any wasm arrives) and until the sign-in form, the first usable screen; then,
+signing in at once, from the tap to the member app's first screen.
 
-| link | frame, median | usable, median | min | max | runs, in order (frame / usable) | goal | |
-|---|--:|--:|--:|--:|---|---|---|
+| link | frame, median | usable, median | min | max | runs, in order (frame / usable) | goal | | signed in, median | runs |
+|---|--:|--:|--:|--:|---|---|---|--:|---|
 {links}{repeat_goal}
 ### Method
 
@@ -165,7 +169,12 @@ animation frame after the screen's element is in the page, the frame that paints
 - **slow links**: as *cold*, with the page's network emulated by the DevTools protocol's
   `Network.emulateNetworkConditions` ({link_list}; the latency is added to every request, 1 kbit = 1000
   bits), the CPU still slowed down {slowdown}x. *frame* is the first animation frame after `index.html`'s
-  `[data-testid=loading]` is in the page.
+  `[data-testid=loading]` is in the page. *signed in*, in runs of their own: once the form shows, the demo
+  activation code is typed and sent at once; from the tap (`performance.timeOrigin + performance.now()`)
+  until the member app's first screen (setting the PIN) is painted, in the document the sign-in left for.
+  These runs keep the service worker out (the DevTools protocol slows the page's network, not a service
+  worker's), so the member app comes over the slow link after the tap. That is the worst case: a member
+  takes seconds to type a code, while the service worker fetches the member app in the background.
 
 Each kind first runs once more without being counted, as a new browser's first pages are slower for reasons
 that are not the app's. The machine may be running other work at the same time (see the load average above):
@@ -212,8 +221,9 @@ impl Link {
             goals.push(format!("frame at most {} ms", thousands(frame_goal)));
             ok &= frame.median <= frame_goal;
         }
+        let signed_in: Vec<String> = self.signed_in.iter().map(|ms| thousands(*ms)).collect();
         format!(
-            "| {} | **{} ms** | **{} ms** | {} ms | {} ms | {} | {} | {} |\n",
+            "| {} | **{} ms** | **{} ms** | {} ms | {} ms | {} | {} | {} | {} ms | {} |\n",
             self.name,
             thousands(frame.median),
             thousands(usable.median),
@@ -221,7 +231,9 @@ impl Link {
             thousands(usable.max),
             each.join(", "),
             goals.join(", "),
-            met(ok)
+            met(ok),
+            thousands(spread(&self.signed_in).median),
+            signed_in.join(", ")
         )
     }
 
@@ -241,9 +253,9 @@ mod tests {
         "screen":{"width":390,"height":844,"deviceScaleFactor":2},
         "coldMs":[1278,674,828,1133,854],"repeatOfflineMs":[855,1094,1201,1121,1157],
         "links":[{"name":"slow 4G","latencyMs":150,"downKbps":1600,"upKbps":750,"usableGoalMs":2000,
-                  "frameMs":[310,305,320],"usableMs":[5210,5400,5302]},
+                  "frameMs":[310,305,320],"usableMs":[5210,5400,5302],"signedInMs":[900,1200,1000]},
                  {"name":"poor link","latencyMs":400,"downKbps":400,"upKbps":400,"usableGoalMs":6000,
-                  "frameGoalMs":1500,"frameMs":[900,950,1000],"usableMs":[5900,5800,5950]}]}"#;
+                  "frameGoalMs":1500,"frameMs":[900,950,1000],"usableMs":[5900,5800,5950],"signedInMs":[3000,3100,2900]}]}"#;
 
     #[test]
     fn reads_what_the_script_prints() {
@@ -256,7 +268,7 @@ mod tests {
         assert!(markdown.contains("| repeat, offline | **1121 ms** | 855 ms | 1201 ms | 855, 1094, 1201, 1121, 1157 |"));
         assert!(markdown.contains(
             "| slow 4G | **310 ms** | **5,302 ms** | 5,210 ms | 5,400 ms | 310 / 5,210, 305 / 5,400, 320 / 5,302 | \
-             usable at most 2,000 ms | **not met** |"
+             usable at most 2,000 ms | **not met** | 1,000 ms | 900, 1,200, 1,000 |"
         ));
         assert!(markdown.contains("| poor link | **950 ms** | **5,900 ms** |"));
         assert!(markdown.contains("frame at most 1,500 ms | met |"));

@@ -7,14 +7,12 @@ use std::path::Path;
 use guihai_core::screens::STAFF_APP_DIR;
 
 use super::kb;
+use crate::build::ENTRY_APP_DIR;
 use crate::{build, compress, Result};
 
-/// Everything the first load fetches, gzip-compressed, in bytes (1 KB = 1000 bytes here).
+/// Everything the first load fetches, gzip-compressed, in bytes (1 KB = 1000 bytes here): the budget, and the
+/// gate of `cargo xtask test`.
 const BUDGET_GZIP: u64 = 250_000;
-/// What `cargo xtask test` lets the member's first load weigh, gzip: today's size and a little, so that it does
-/// not grow unseen while it is above its budget. Lowered as the first load is cut, down to `BUDGET_GZIP` (raised
-/// by 2 KB on 1 December 2026 for settling synced check-ins without a write each).
-const CEILING_GZIP: u64 = 636_000;
 
 /// The size of a file, or of several, in bytes: as built, and its `.gz` and `.br` siblings.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -42,10 +40,14 @@ const DECODER_WORKER: &str = "qr-decoder";
 /// When a file of `dist/` is downloaded on the first visit.
 #[derive(Debug, PartialEq)]
 enum Part {
-    /// What starts the app: `index.html`, the JS glue, the wasm and the stylesheet Trunk links from it.
+    /// What starts the first visit's app: `index.html`, the entry app's JS glue and wasm (its loader starts the
+    /// entry app on a phone that holds nobody's data), the stylesheet.
     App,
-    /// Also fetched by the first visit: the JS snippets the app imports, the manifest, the service worker.
+    /// Also fetched by the first visit: the JS snippets the entry app imports, the manifest, the service worker.
     Alongside,
+    /// The member app: started once the member has signed in (and by every later visit), fetched by the service
+    /// worker in the background meanwhile.
+    Member,
     /// Only in the service worker's precache, fetched in the background once it installs (the icons, the
     /// scanner's decoder worker).
     Later,
@@ -55,13 +57,22 @@ enum Part {
 
 fn part(file: &str) -> Part {
     let at_root = !file.contains('/');
+    let app_file = |name: &str| [".js", ".wasm"].iter().any(|ending| name.ends_with(ending));
     match file {
         _ if file.starts_with(&format!("{STAFF_APP_DIR}/")) => Part::Staff,
+        _ if file.starts_with(&format!("{ENTRY_APP_DIR}/snippets/")) => Part::Alongside,
+        _ if file
+            .strip_prefix(&format!("{ENTRY_APP_DIR}/"))
+            .is_some_and(|name| !name.contains('/') && app_file(name)) =>
+        {
+            Part::App
+        }
         "manifest.webmanifest" | "sw.js" => Part::Alongside,
         "index.html" => Part::App,
-        _ if file.starts_with("snippets/") => Part::Alongside,
+        _ if file.starts_with("snippets/") => Part::Member,
         _ if file.starts_with(DECODER_WORKER) => Part::Later,
-        _ if at_root && [".js", ".wasm", ".css"].iter().any(|ending| file.ends_with(ending)) => Part::App,
+        _ if at_root && file.ends_with(".css") => Part::App,
+        _ if at_root && app_file(file) => Part::Member,
         _ => Part::Later,
     }
 }
@@ -69,6 +80,7 @@ fn part(file: &str) -> Part {
 pub struct FirstLoad {
     app: Vec<(String, Size)>,
     alongside: Vec<(String, Size)>,
+    member: Vec<(String, Size)>,
     staff: Vec<(String, Size)>,
     /// How many files are fetched later, and their bytes as built.
     later_files: usize,
@@ -79,6 +91,7 @@ pub fn measure(dist: &Path) -> Result<FirstLoad> {
     let mut first_load = FirstLoad {
         app: Vec::new(),
         alongside: Vec::new(),
+        member: Vec::new(),
         staff: Vec::new(),
         later_files: 0,
         later_raw: 0,
@@ -89,6 +102,7 @@ pub fn measure(dist: &Path) -> Result<FirstLoad> {
         let list = match part(&file) {
             Part::App => &mut first_load.app,
             Part::Alongside => &mut first_load.alongside,
+            Part::Member => &mut first_load.member,
             Part::Staff => &mut first_load.staff,
             Part::Later => {
                 first_load.later_files += 1;
@@ -118,15 +132,14 @@ fn total(files: &[(String, Size)]) -> Size {
     files.iter().map(|(_, size)| *size).fold(Size::default(), Add::add)
 }
 
-fn ceiling_kept(gzip: u64) -> Result {
-    if gzip <= CEILING_GZIP {
+fn budget_kept(gzip: u64) -> Result {
+    if gzip <= BUDGET_GZIP {
         return Ok(());
     }
     Err(format!(
-        "the member's first load is {} gzip, over its ceiling of {} (xtask/src/bench/transfer.rs): cut what grew, \
-         or raise the ceiling on purpose; its budget is {}",
+        "the member's first load is {} gzip, over its budget of {} (xtask/src/bench/transfer.rs): what the entry \
+         app (src/entry.rs) starts with grew; cut it, or leave it to the member app",
         kb(gzip),
-        kb(CEILING_GZIP),
         kb(BUDGET_GZIP)
     )
     .into())
@@ -148,30 +161,29 @@ fn verdict(gzip: u64) -> String {
 
 impl FirstLoad {
     /// The member's first load: the app and what is fetched alongside it.
-    fn member(&self) -> Size {
+    fn first_load(&self) -> Size {
         total(&self.app) + total(&self.alongside)
     }
 
-    /// The member's wasm as served, gzip.
+    /// The member app's wasm as served, gzip.
     pub fn wasm_gzip(&self) -> u64 {
-        self.app
+        self.member
             .iter()
             .filter(|(file, _)| file.ends_with(".wasm"))
             .map(|(_, size)| size.gzip)
             .sum()
     }
 
-    /// The gate of `cargo xtask test`: an error when the member's first load weighs more than its ceiling.
+    /// The gate of `cargo xtask test`: an error when the member's first load weighs more than its budget.
     pub fn gate(&self) -> Result {
-        let member = self.member();
+        let member = self.first_load();
         println!(
-            "the member's first load: {} gzip, {} brotli (ceiling {}, budget {})",
+            "the member's first load: {} gzip, {} brotli (budget {})",
             kb(member.gzip),
             kb(member.brotli),
-            kb(CEILING_GZIP),
             kb(BUDGET_GZIP)
         );
-        ceiling_kept(member.gzip)
+        budget_kept(member.gzip)
     }
 
     pub fn markdown(&self) -> String {
@@ -190,7 +202,8 @@ impl FirstLoad {
                 .collect()
         };
         let app = total(&self.app);
-        let everything = self.member();
+        let everything = self.first_load();
+        let member_app = total(&self.member);
         let staff = total(&self.staff);
         format!(
             "\
@@ -206,11 +219,23 @@ Chromium asks for brotli, so it receives {brotli}.
 
 The files in `dist/` after the release build (Trunk, `wasm-opt -Oz`) and xtask's post-processing. *gzip* and
 *brotli* are the `.gz` (level 9) and `.br` (quality 11, window 22) siblings xtask writes; the server sends them as
-they are to a browser that accepts them. The first visit fetches `index.html`, which loads the JS glue, the wasm
-(preloaded), the stylesheet and the JS snippets the app imports; the app then registers `sw.js` and the browser
-reads the manifest. The total counts all of them; HTTP headers are not counted. Once installed, the service
-worker also precaches the {later_files} other files (the icons and the scanner's QR decoder worker, {later_raw} as
-built) in the background; they are not counted. 1 KB = 1000 bytes.
+they are to a browser that accepts them. The first visit fetches `index.html`, whose loader (`src/store/loader.js`)
+starts the entry app on a phone that holds nobody's data (`src/entry.rs`: the sign-in page alone, the crate's
+`entry` feature, in `dist/{entry}/`): its JS glue and wasm, the stylesheet and the JS snippets it imports; the app
+then registers `sw.js` and the browser reads the manifest. The total counts all of them; HTTP headers are not
+counted. Once installed, the service worker also precaches the member app (below) and the {later_files} other
+files (the icons and the scanner's QR decoder worker, {later_raw} as built) in the background; they are not
+counted. 1 KB = 1000 bytes.
+
+### The member app
+
+Every screen a member uses: started once the member has signed in (the sign-in leaves for the next page with a
+page load, which the loader answers with the member app) and by every visit after. The service worker fetches it
+in the background while the member signs in: {member_gzip_app} gzip ({member_brotli_app} brotli).
+
+| file | raw | gzip | brotli |
+|---|--:|--:|--:|
+{member_files}{member_total}
 
 ### The staff app
 
@@ -218,7 +243,7 @@ A member never downloads it. The staff screens (an organisation's, a township's,
 sending notices) are a second build of the app with its `staff` feature, in `dist/staff/`: the server gives its
 page to the staff paths, and the service worker keeps it on staff members' phones only. It holds the member
 screens too, so a staff member moves on inside it. Fetched the first time a staff member opens a staff screen:
-{staff_gzip} gzip ({staff_brotli} brotli), against the member's {member_gzip} above.
+{staff_gzip} gzip ({staff_brotli} brotli), against the member app's {member_gzip_app} above.
 
 | file | raw | gzip | brotli |
 |---|--:|--:|--:|
@@ -233,7 +258,11 @@ screens too, so a staff member moves on inside it. Fetched the first time a staf
             later_raw = kb(self.later_raw),
             staff_gzip = kb(staff.gzip),
             staff_brotli = kb(staff.brotli),
-            member_gzip = kb(everything.gzip),
+            entry = ENTRY_APP_DIR,
+            member_gzip_app = kb(member_app.gzip),
+            member_brotli_app = kb(member_app.brotli),
+            member_files = files(&self.member),
+            member_total = row("**the member app**", member_app),
             staff_files = files(&self.staff),
             staff_total = row("**the staff app**", staff),
         )
@@ -246,11 +275,23 @@ mod tests {
 
     #[test]
     fn sorts_the_built_files_by_when_the_first_visit_fetches_them() {
-        for file in ["index.html", "guihai-1a2b_bg.wasm", "guihai-1a2b.js", "main-3c4d.css"] {
+        for file in [
+            "index.html",
+            "entry/guihai-1a2b_bg.wasm",
+            "entry/guihai-1a2b.js",
+            "main-3c4d.css",
+        ] {
             assert_eq!(part(file), Part::App, "{file}");
         }
-        for file in ["sw.js", "manifest.webmanifest", "snippets/guihai-5e6f/src/pwa.js"] {
+        for file in ["sw.js", "manifest.webmanifest", "entry/snippets/guihai-5e6f/src/pwa.js"] {
             assert_eq!(part(file), Part::Alongside, "{file}");
+        }
+        for file in [
+            "guihai-9c0d_bg.wasm",
+            "guihai-9c0d.js",
+            "snippets/guihai-5e6f/src/pages/scan.js",
+        ] {
+            assert_eq!(part(file), Part::Member, "{file}");
         }
         for file in [
             "icons/icon-192.png",
@@ -271,14 +312,10 @@ mod tests {
     }
 
     #[test]
-    fn the_gate_refuses_a_first_load_over_its_ceiling() {
-        assert!(ceiling_kept(CEILING_GZIP).is_ok());
-        let refused = ceiling_kept(CEILING_GZIP + 1).unwrap_err().to_string();
-        assert!(
-            refused.contains(&format!("over its ceiling of {}", kb(CEILING_GZIP))),
-            "{refused}"
-        );
-        const { assert!(CEILING_GZIP >= BUDGET_GZIP) };
+    fn the_gate_refuses_a_first_load_over_its_budget() {
+        assert!(budget_kept(BUDGET_GZIP).is_ok());
+        let refused = budget_kept(BUDGET_GZIP + 1).unwrap_err().to_string();
+        assert!(refused.contains("over its budget of 250.0 KB"), "{refused}");
     }
 
     #[test]

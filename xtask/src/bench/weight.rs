@@ -129,7 +129,10 @@ pub fn measure(ws: &Workspace, wasm: &Path) -> Result<Weights> {
             .arg(wasm),
     )?;
     let items: Vec<Item> = serde_json::from_str(&listed).map_err(|e| format!("twiggy printed unexpected JSON: {e}"))?;
-    let chinese = std::fs::metadata(ws.root.join("src/locales/zh.json"))?.len();
+    let mut chinese = 0;
+    for file in ["zh.entry.json", "zh.json"] {
+        chinese += std::fs::metadata(ws.root.join("src/locales").join(file))?.len();
+    }
     Ok(Weights {
         areas: by_area(&items),
         chinese,
@@ -236,8 +239,8 @@ wasm-opt and gzip do not shrink every part alike.
 {rows}| **in all** | {total_kb} | 100 % | {wasm_gzip} |
 
 The Chinese translations, built into the data so that the first screen needs no second request, are
-{chinese} of it (`zh.json`; the staff screens' own are in the staff app only, and English is fetched when a
-member chooses it).
+{chinese} of it (`zh.entry.json` and `zh.json`; the entry app carries the first alone, the staff screens' own are
+in the staff app only, and English is fetched when a member chooses it).
 ",
             wasm_gzip = kb(wasm_gzip),
             total_kb = kb(total),

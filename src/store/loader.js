@@ -1,0 +1,35 @@
+// Which app this page starts. xtask puts this script into the built index.html in place of the one Trunk
+// writes, with the built apps' names filled in and without these comments.
+//
+// A phone that holds nobody's data, opening the sign-in page, the home page (which leads there) or a code link
+// (which asks to sign in first), gets the entry app (src/entry.rs): the sign-in page alone, a fraction of the
+// member app, so a first visit on a poor link is quick. Every other visit gets the member app. Whatever is
+// unsure gives the member app: it can do all the entry app does, only the first visit is slower.
+const MEMBER = '__MEMBER__';
+const ENTRY = '__ENTRY__';
+
+async function holdsNobodysData() {
+  const path = location.pathname;
+  if (path !== '/' && path !== '/signin' && !path.startsWith('/q/')) return false;
+  try {
+    // The localStorage build's data (src/store/legacy.rs; all its keys but the two still kept there) is moved
+    // into the store by the member app.
+    const kept = ['gh1:locale', 'gh1:after_sign_in'];
+    if (Object.keys(localStorage).some((key) => key.startsWith('gh1:') && !kept.includes(key))) return false;
+    // The store's database (src/store/mod.rs); browsers that cannot list them get the member app.
+    if (!indexedDB.databases) return false;
+    return !(await indexedDB.databases()).some((db) => db.name === 'guihai');
+  } catch {
+    return false;
+  }
+}
+
+const app = (await holdsNobodysData()) ? ENTRY : MEMBER;
+// The wasm downloads while the JS glue does.
+const wasm = fetch(`${app}_bg.wasm`);
+const { default: init } = await import(`${app}.js`);
+// This script runs as soon as it is parsed (async): the app mounts on the whole page.
+if (document.readyState === 'loading') {
+  await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+}
+await init({ module_or_path: wasm });
