@@ -5,7 +5,8 @@
 //
 // Two apps: the member app (PRECACHE), kept on every phone; and the staff app (STAFF, under /staff/), kept only
 // on a staff member's phone, once the app asks (`CACHE_STAFF`) or one of its files is fetched, and from then
-// on with every new version.
+// on with every new version. The entry app (/entry/) is not kept: a page this worker controls starts the member
+// app (src/store/loader.js).
 
 const VERSION = self.__VERSION__;
 const PRECACHE = self.__PRECACHE__;

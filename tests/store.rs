@@ -853,6 +853,34 @@ fn session(client_id: Id, member: Me) -> (SessionResponse, Id) {
     (response, client_id)
 }
 
+/// The entry app's sign-in (built with the crate's `entry` feature; xtask runs this file so too): on a phone that
+/// holds nobody's data it keeps what `save_session` would, and the member app reads it; on one that holds a
+/// member's data it writes nothing, whatever the loader guessed.
+#[cfg(feature = "entry")]
+#[wasm_bindgen_test]
+async fn the_entry_app_signs_in_only_a_phone_that_holds_nobodys_data() {
+    fresh().await;
+    assert_eq!(records::fresh().await, Ok(true));
+    let (response, client) = session(id(90), me());
+    assert_eq!(records::save_first_session(response, client).await, Ok(true));
+    cache::reload().await.unwrap();
+    assert_eq!(
+        records::session().map(|s| (s.token, s.client_id)),
+        Some(("token".into(), id(90)))
+    );
+    assert_eq!(records::me(), Some(me()));
+
+    assert_eq!(records::fresh().await, Ok(false), "a member's data is here now");
+    let other = Me { id: id(51), ..me() };
+    let (response, client) = session(id(91), other);
+    assert_eq!(records::save_first_session(response, client).await, Ok(false));
+    cache::reload().await.unwrap();
+    assert_eq!(
+        (records::me(), records::session().map(|s| s.client_id)),
+        (Some(me()), Some(id(90)))
+    );
+}
+
 #[wasm_bindgen_test]
 async fn a_refusal_outlives_a_new_client_id_and_another_member_waits_for_the_writes_before() {
     fresh().await;

@@ -149,8 +149,13 @@ pub fn SignIn() -> impl IntoView {
             // The entry app signs in a phone that holds nobody's data only; one that does now (the member app
             // wrote in another tab) is the member app's to sign in.
             #[cfg(feature = "entry")]
-            if records::fresh().await != Ok(true) {
-                return crate::entry::hand_over("/signin");
+            match records::fresh().await {
+                Ok(true) => {}
+                Ok(false) => return crate::entry::hand_over("/signin"),
+                Err(failure) => {
+                    working.set(false);
+                    return error.set(Some((failure.message_key(), Vec::new())));
+                }
             }
             let client_id = records::client_id_for_sign_in();
             let (result, refused) = match way {

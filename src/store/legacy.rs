@@ -48,6 +48,12 @@ fn keys() -> Vec<String> {
         .collect()
 }
 
+/// Whether localStorage holds data of the localStorage build, which `import` moves in (the entry app's question).
+#[cfg(feature = "entry")]
+pub(super) fn holds_data() -> bool {
+    !keys().is_empty()
+}
+
 fn text(key: &str) -> Option<String> {
     LocalStorage::raw().get_item(&format!("{PREFIX}{key}")).ok().flatten()
 }

@@ -126,7 +126,10 @@ async fn connect_only() -> Result<Opened, StoreError> {
     if db().is_ok() {
         return Ok(Opened::Ready);
     }
-    connect().await
+    let opened = connect().await?;
+    // Its writes are told to the member app's other tabs, which do not listen here.
+    open_channel();
+    Ok(opened)
 }
 
 async fn connect() -> Result<Opened, StoreError> {
@@ -214,9 +217,16 @@ fn tell_other_tabs() {
     });
 }
 
+/// The channel this tab tells the others of its writes on.
+fn open_channel() -> Option<web_sys::BroadcastChannel> {
+    let channel = web_sys::BroadcastChannel::new(CHANNEL).ok()?;
+    CHANNEL_OPEN.with(|slot| *slot.borrow_mut() = Some(channel.clone()));
+    Some(channel)
+}
+
 /// Another tab wrote: read what the screens show again.
 fn listen_to_other_tabs() {
-    let Ok(channel) = web_sys::BroadcastChannel::new(CHANNEL) else {
+    let Some(channel) = open_channel() else {
         return;
     };
     let reload: Closure<dyn FnMut()> = Closure::new(|| {
@@ -228,7 +238,6 @@ fn listen_to_other_tabs() {
     });
     channel.set_onmessage(Some(reload.as_ref().unchecked_ref()));
     reload.forget();
-    CHANNEL_OPEN.with(|slot| *slot.borrow_mut() = Some(channel));
 }
 
 /// Forgets everything of the member on this phone: records, outbox, session and the installation's client id

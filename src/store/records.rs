@@ -131,7 +131,8 @@ fn put_session(tx: &Tx, response: SessionResponse, client_id: Id) -> Result<(), 
     Ok(())
 }
 
-/// Whether this phone holds nobody's data: no member's record, no client id, no sync bookkeeping. The entry
+/// Whether this phone holds nobody's data: no member's record, no client id, no sync bookkeeping, nothing of the
+/// localStorage build. The entry
 /// app (`crate::entry`) signs in only such a phone; any other is the member app's, which knows who was here.
 /// Opens the database (creating it) when this tab has not.
 #[cfg(feature = "entry")]
@@ -144,6 +145,9 @@ pub async fn fresh() -> Result<bool, StoreError> {
 
 #[cfg(feature = "entry")]
 async fn is_fresh(tx: &Tx) -> Result<bool, StoreError> {
+    if super::legacy::holds_data() {
+        return Ok(false);
+    }
     for (store, key) in [(KV, CLIENT), (KV, META), (KV, SESSION), (RECORDS, "me")] {
         if tx.get(store, &kv(key)).await?.is_some() {
             return Ok(false);

@@ -37,6 +37,8 @@ pub fn app(ws: &Workspace) -> Result {
         for file in ["index.html", stylesheet(&entry_page, ENTRY_APP_DIR)?] {
             std::fs::remove_file(entry.join(file))?;
         }
+        let glue = std::fs::read_to_string(entry.join(format!("{}.js", file_name(started_app(&entry_page)?))))?;
+        drop_snippets_not_imported(&entry, &glue)?;
         let dist = ws.dist();
         let page = dist.join("index.html");
         let loader = std::fs::read_to_string(ws.root.join("src").join("store").join("loader.js"))?;
@@ -88,6 +90,23 @@ fn started_app(page: &str) -> Result<&str> {
     Ok(&rest[..end])
 }
 
+/// The last part of a `/`-separated path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// wasm-bindgen writes out every JS snippet of the crate, also those whose functions an app does not use: the
+/// entry app's glue imports two of them, and the others would be shipped (and counted in its first load) for
+/// nothing.
+fn drop_snippets_not_imported(app: &Path, glue: &str) -> Result {
+    for file in dist_files(&app.join("snippets"))? {
+        if !glue.contains(&format!("./snippets/{file}")) {
+            std::fs::remove_file(app.join("snippets").join(&file))?;
+        }
+    }
+    Ok(())
+}
+
 /// The stylesheet Trunk linked from `page`, relative to its folder.
 fn stylesheet<'a>(page: &'a str, folder: &str) -> Result<&'a str> {
     let from = format!("rel=\"stylesheet\" href=\"/{folder}/");
@@ -100,6 +119,9 @@ fn stylesheet<'a>(page: &'a str, folder: &str) -> Result<&'a str> {
 /// preloads: the loader chooses the member app or the entry app (started by `entry_page`), and fetches that
 /// one's files only.
 fn with_loader(page: &str, entry_page: &str, loader: &str) -> Result<String> {
+    if !loader.contains("__MEMBER__") || !loader.contains("__ENTRY__") {
+        return Err("the loader names no __MEMBER__ or no __ENTRY__ app to start".into());
+    }
     // Its comments are for the source: every member's first visit would download them.
     let code: String = loader
         .lines()
@@ -213,7 +235,16 @@ mod tests {
     }
 
     #[test]
+    fn the_real_loader_starts_both_apps_and_keeps_no_comment() {
+        let entry_page = MEMBER_PAGE.replace("/guihai-aa", "/entry/guihai-bb");
+        let html = with_loader(MEMBER_PAGE, &entry_page, include_str!("../../src/store/loader.js")).unwrap();
+        assert!(html.contains("const MEMBER = '/guihai-aa';") && html.contains("const ENTRY = '/entry/guihai-bb';"));
+        assert!(!html.contains("__") && !html.lines().any(|line| line.trim_start().starts_with("//")));
+    }
+
+    #[test]
     fn a_page_not_shaped_as_expected_is_an_error() {
+        assert!(with_loader(MEMBER_PAGE, MEMBER_PAGE, "no app named").is_err());
         assert!(with_loader("<head></head>", MEMBER_PAGE, "").is_err());
         let without_preloads = &MEMBER_PAGE[..MEMBER_PAGE.find("<link rel=\"modulepreload\"").unwrap()];
         assert!(with_loader(without_preloads, MEMBER_PAGE, "").is_err());

@@ -1,12 +1,14 @@
 //! Fills in the service worker template that Trunk copied to `dist/sw.js`: the member app's files to precache,
 //! the staff app's (kept on staff members' phones only), the staff screens' paths, and a version that changes
-//! whenever any file does (so browsers install the update).
+//! whenever any file does (so browsers install the update). The entry app is not kept: a phone with the service
+//! worker starts the member app.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::Path;
 
 use guihai_core::screens::{STAFF_APP_DIR, STAFF_PATHS};
 
+use crate::build::ENTRY_APP_DIR;
 use crate::Result;
 
 const SERVICE_WORKER: &str = "sw.js";
@@ -36,14 +38,16 @@ pub fn write(dist: &Path, files: &[String]) -> Result {
     Ok(())
 }
 
-/// Everything but the service worker itself, which the browser fetches on its own terms: the member app's
-/// files, and the staff app's.
+/// Everything but the service worker itself, which the browser fetches on its own terms, and the entry app,
+/// which only a phone without the service worker starts (`src/store/loader.js`): the member app's files, and
+/// the staff app's.
 fn precached(files: &[String]) -> (Vec<&str>, Vec<&str>) {
     let staff_folder = format!("{STAFF_APP_DIR}/");
+    let entry_folder = format!("{ENTRY_APP_DIR}/");
     files
         .iter()
         .map(String::as_str)
-        .filter(|file| *file != SERVICE_WORKER)
+        .filter(|file| *file != SERVICE_WORKER && !file.starts_with(&entry_folder))
         .partition(|file| !file.starts_with(&staff_folder))
 }
 
@@ -101,9 +105,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fills_in_every_file_but_itself_the_staff_app_apart_and_the_version() {
+    fn fills_in_every_file_but_itself_and_the_entry_app_the_staff_app_apart_and_the_version() {
         let files: Vec<String> = [
             "icons/icon.svg",
+            "entry/guihai-2.js",
             "index.html",
             "staff/index.html",
             "staff/guihai-1.js",

@@ -18,16 +18,16 @@ pub fn test(ws: &Workspace) -> Result {
             "clippy --workspace --exclude guihai --all-targets -- -D warnings",
         ))
     })?;
-    // The member app and the staff app are two builds of the crate (its `staff` feature): both are linted.
-    step("lints: app (wasm), member and staff", || {
-        run(&mut cargo(
-            ws,
-            &format!("clippy -p guihai --target {WASM_TARGET} --all-targets -- -D warnings"),
-        ))?;
-        run(&mut cargo(
-            ws,
-            &format!("clippy -p guihai --target {WASM_TARGET} --all-targets --features staff -- -D warnings"),
-        ))
+    // The member app, the staff app and the entry app are three builds of the crate (its `staff` and `entry`
+    // features): all are linted.
+    step("lints: app (wasm), member, staff and entry", || {
+        for features in ["", "--features staff", "--features entry"] {
+            run(&mut cargo(
+                ws,
+                &format!("clippy -p guihai --target {WASM_TARGET} --all-targets {features} -- -D warnings"),
+            ))?;
+        }
+        Ok(())
     })?;
     step("unit tests: core, server, xtask", || {
         run(&mut cargo(ws, "test --workspace --exclude guihai"))
@@ -65,13 +65,16 @@ fn browser_tests(ws: &Workspace) -> Result {
     let capabilities = folder.join("webdriver.json");
     std::fs::write(&capabilities, webdriver_json())?;
     let scratch = Scratch::new()?;
-    let outcome = run(cargo(ws, &format!("test -p guihai --target {WASM_TARGET}"))
-        .env("TMPDIR", scratch.path())
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("WASM_BINDGEN_USE_BROWSER", "1")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &capabilities)
-        .env("CHROMEDRIVER", CHROMEDRIVER));
+    // The store's tests run again in the entry app's build, for the store's part only it has.
+    let outcome = ["", " --features entry --test store"].into_iter().try_for_each(|more| {
+        run(cargo(ws, &format!("test -p guihai --target {WASM_TARGET}{more}"))
+            .env("TMPDIR", scratch.path())
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .env("WASM_BINDGEN_USE_BROWSER", "1")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &capabilities)
+            .env("CHROMEDRIVER", CHROMEDRIVER))
+    });
     scratch.finish(outcome)
 }
 

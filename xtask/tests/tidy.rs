@@ -81,7 +81,8 @@ fn key_like_literals(text: &str, keys: &BTreeSet<String>) -> BTreeSet<String> {
 }
 
 /// The entry app carries only `zh.entry.json` (`i18n::chinese`): every text its files use must be there, or it
-/// would show the key; and nothing else, as every member downloads it first.
+/// would show the key; and no text none of them uses, as every member downloads it first. (A file at a time: a
+/// file the entry app shows one part of brings all its texts.)
 #[test]
 fn the_entry_apps_texts_are_the_ones_it_shows() {
     let keys = translation_keys("zh");
@@ -342,6 +343,12 @@ fn the_loader_names_what_the_store_and_the_entry_app_name() {
             "{prefix}{key}, kept in localStorage"
         );
     }
+    // The paths the loader starts the entry app for, all of them: one the entry app lacks would be handed back to
+    // the loader, which would start the entry app again, and again.
+    assert!(
+        loader.contains("if (path !== '/' && path !== '/signin' && !path.startsWith('/q/')) return false;"),
+        "the loader's paths changed: the entry app must have each one (src/entry.rs), and this test must list it"
+    );
     let entry = read("src/entry.rs");
     for route in ["/signin", "/"] {
         assert!(

@@ -292,8 +292,8 @@ pub fn security_headers() -> Vec<(HeaderName, HeaderValue)> {
     ]
 }
 
-/// The policy the app and its workers run under: only this origin's scripts (and the inline start-up script
-/// Trunk writes into `index.html`, by its hash), wasm compiled from them, no plugins, no framing.
+/// The policy the app and its workers run under: only this origin's scripts (and the inline start-up script in
+/// `index.html`, by its hash), wasm compiled from them, no plugins, no framing.
 pub fn content_security_policy(index_html: Option<&str>) -> String {
     let inline: String = index_html
         .map(inline_scripts)
