@@ -3,11 +3,12 @@
 //! other screen): this crate built again with its `entry` feature, so the first visit fits a cheap phone on a
 //! poor link.
 //!
-//! `src/store/loader.js`, in `index.html`, starts it for `/`, `/signin` and a code link (`/q/…`) when the phone has no
-//! `guihai` database and no data of the localStorage build; any other visit starts the member app. Signing in keeps the session in
-//! the store, durably, as the member app would (`records::save_first_session`), then leaves for the page that
-//! follows with a full page load, which the loader answers with the member app (the service worker has been
-//! fetching it meanwhile). So does every link to another page.
+//! `src/store/loader.js`, in `index.html`, starts it for `/`, `/signin` and a code link (`/q/…`) when no service
+//! worker controls the page and the phone has no `guihai` database and no data of the localStorage build; any
+//! other visit starts the member app. Signing in keeps the session in the store, durably, as the member app would
+//! (`records::save_first_session`), then leaves for the page that follows with a full page load, which the
+//! loader answers with the member app (the service worker has been fetching it meanwhile). So does every link to
+//! another page.
 
 use guihai_core::qr::LINK_PATH;
 use leptos::prelude::*;

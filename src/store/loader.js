@@ -43,7 +43,7 @@ async function start(app) {
 }
 
 if (await holdsNobodysData()) {
-  // The entry app could not be had (the network went): the member app, which the page's cache may hold.
+  // The entry app could not be had (the network went): the member app, which the browser's cache may hold.
   await start(ENTRY).catch(() => start(MEMBER));
 } else {
   await start(MEMBER);
