@@ -160,7 +160,11 @@ e2eTest('a secretary publishes, changes and cancels an activity from their phone
   await page.getByTestId('activity-title-input').fill('江边植树（延长一小时）');
   await page.getByTestId('activity-save').click();
   const changed = page.getByTestId('org-activity').filter({ hasText: '延长一小时' });
+  // Listed first: until the list shows it, its waiting mark is "detached" too (CI once went on to the member's
+  // sync before the change had even been pushed). Then nothing waits: the server has it.
+  await changed.waitFor();
   await changed.getByTestId('activity-waiting').waitFor({ state: 'detached', timeout: 30_000 });
+  await until(async () => (await outboxCount(page)) === 0);
   await memberSees(member.page);
   const renamed = member.page.getByTestId('activity').filter({ hasText: '江边植树（延长一小时）' });
   await renamed.getByTestId('attended').waitFor();
