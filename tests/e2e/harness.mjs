@@ -301,8 +301,18 @@ export async function waitForServiceWorker(page, { timeout = 30_000 } = {}) {
   try {
     await page.waitForFunction(controlled, null, { timeout: 5_000 });
   } catch {
+    const lastSynced = () => Number(document.querySelector('[data-testid=sync-badge]')?.dataset.lastSynced ?? 0);
+    const before = await page.evaluate(lastSynced);
     await page.reload();
     await page.waitForFunction(controlled, null, { timeout });
+    // A signed-in phone's reloaded app starts a sync round of its own. A test that goes offline and writes next
+    // must not race it (CI once had a round of the page before going offline still running), and
+    // `waitForFirstSync` sees the round before the reload and returns at once. A few seconds are given, and
+    // not required: a phone whose session ended never completes a round.
+    if (before > 0) {
+      const synced = `Number(document.querySelector('[data-testid=sync-badge]')?.dataset.lastSynced ?? 0) > ${before}`;
+      await page.waitForFunction(synced, null, { timeout: 10_000 }).catch(() => {});
+    }
   }
 }
 
