@@ -182,8 +182,8 @@ impl Round {
 
     /// How many mutations the next push carries at most: the head of the outbox to read for `next`. A round
     /// starts at `FIRST_PUSH_BATCH`, what a slow link carries in a second or two; pushes answered quickly
-    /// multiply it by `GROWTH` (up to `MAX_PUSH_BATCH`), as a long outbox on a good link would otherwise spend
-    /// its time on round trips; slow or failed ones halve it.
+    /// multiply it by `GROWTH` (up to `MAX_PUSH_BATCH`), as a long outbox on a good link would otherwise spend its time on
+    /// round trips; slow or failed ones halve it.
     pub fn batch(&self) -> usize {
         self.batch
     }
