@@ -68,13 +68,10 @@ fn nibble(c: u8) -> Result<u8, BadId> {
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, byte) in self.0.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                f.write_str("-")?;
-            }
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        // Into a buffer at once: the server writes ids into every statement of a push, and formatting them a
+        // byte at a time was a tenth of its work.
+        let mut text = uuid::Uuid::encode_buffer();
+        f.write_str(uuid::Uuid::from_bytes(self.0).hyphenated().encode_lower(&mut text))
     }
 }
 
@@ -117,6 +114,13 @@ mod tests {
         assert_eq!(&text[14..15], "7", "version nibble");
         assert_eq!(Id::parse(&text), Ok(a));
         assert_eq!(Id::parse(&text.to_uppercase()), Ok(a));
+        let bytes = [
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+        ];
+        assert_eq!(
+            Id::from_bytes(bytes).to_string(),
+            "01234567-89ab-cdef-fedc-ba9876543210"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use guihai_core::domain::{ActivityKind, NewActivity};
 use guihai_core::sync::{SessionRequest, SessionResponse};
 use guihai_core::Id;
 use guihai_server::bench_support::{
-    activation_code_hash, begin_write, insert_activity, new_id, now_ms, sign_code, touch, Audience, LogKey,
+    activation_code_hash, begin_write, insert_activity, issue_code, new_id, now_ms, touch, Audience, LogKey,
 };
 use guihai_server::{AppState, Config};
 use serde_json::{json, Value};
@@ -155,7 +155,7 @@ async fn seed_activities(state: &AppState, count: usize) -> Result<Vec<Value>> {
             hours_tenths: None,
         };
         let activity = insert_activity(&mut tx, new).await?;
-        let code = sign_code(&state.keys(), &activity, &org_name, now_ms());
+        let code = issue_code(&mut tx, &state.keys(), &activity, &org_name, now_ms()).await?;
         activities.push(json!({ "id": activity.id, "title": activity.title, "payload": code.payload }));
     }
     tx.commit().await?;

@@ -356,7 +356,8 @@ pub async fn sign_in_sheet(state: &AppState, addr: SocketAddr) -> Result<String,
     .await?;
     if let Some((activity_id,)) = running {
         if let Some((activity, org_name)) = activities::load(&state.db, db::id(&activity_id)?).await? {
-            let code = activities::sign_code(&state.keys(), &activity, &org_name, clock::now_ms());
+            let mut conn = state.db.acquire().await?;
+            let code = activities::issue_code(&mut conn, &state.keys(), &activity, &org_name, clock::now_ms()).await?;
             writeln!(
                 sheet,
                 "check-in link for {} ({org_name}): http://{addr}{}",

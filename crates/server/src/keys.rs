@@ -2,7 +2,7 @@
 //! id, its secret in a file of the key directory and its public half in the database, published at
 //! `GET /api/v1/keys` and through pull. `guihai-server keys` rotates and revokes them (`command`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,11 +14,12 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use guihai_core::qr::{encode_public_key, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
+use guihai_core::qr::{encode_public_key, payload_of, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
 use guihai_core::sync::CodeResponse;
 use rand::rngs::OsRng;
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sha2::{Digest as _, Sha256};
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::KeysCommand;
 use crate::error::AppError;
@@ -56,12 +57,16 @@ impl Keyring {
     }
 
     /// Checks a scanned code's signature, not its time: a code scanned while valid may arrive long after, from a
-    /// phone that was offline. A code that checked out is remembered: the members at one event all scan the
-    /// same code, and the signature check is the costliest step of a push. The keys do not change while the
-    /// server runs, so the same payload always checks out the same. A code of the key that signs now is checked
-    /// by signing it again (`Verifier::verify_own`), at a third of the cost: a phone back after weeks sends
-    /// thousands of codes, each of its own activity.
-    pub fn verify(&self, scanned: &str) -> Result<Code, CodeError> {
+    /// phone that was offline. A code this server `issued` (its digest is kept) is only read, not checked
+    /// again. A code that checked out is remembered: the members at one event all scan the same code, and the
+    /// signature check is the costliest step of a push. The keys do not change while the server runs, so the
+    /// same payload always checks out the same. A code of the key that signs now is checked by signing it again
+    /// (`Verifier::verify_own`), at a third of the cost: a phone back after weeks sends thousands of codes, each
+    /// of its own activity.
+    pub fn verify(&self, scanned: &str, issued: bool) -> Result<Code, CodeError> {
+        if issued {
+            return self.verifier.verify_issued(scanned);
+        }
         let remembered = self
             .verified
             .lock()
@@ -82,19 +87,26 @@ impl Keyring {
         Ok(code)
     }
 
-    /// `verify` for each code, the many codes of a big push spread over the CPUs: a phone back online after
-    /// weeks, or a secretary's after a day of events, sends thousands of codes of as many activities at once.
-    pub fn verify_many(&self, codes: &[Option<&str>]) -> Vec<Option<Result<Code, CodeError>>> {
+    /// `verify` for each code (`issued` says which this server issued), the many codes of a big push spread over
+    /// the CPUs: a phone back online after weeks, or a secretary's after a day of events, sends thousands of codes
+    /// of as many activities at once.
+    pub fn verify_many(&self, codes: &[Option<&str>], issued: &[bool]) -> Vec<Option<Result<Code, CodeError>>> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let each = codes.len().div_ceil(threads).max(CODES_A_THREAD);
-        let verify =
-            |part: &[Option<&str>]| -> Vec<_> { part.iter().map(|code| code.map(|c| self.verify(c))).collect() };
+        let verify = |(codes, issued): (&[Option<&str>], &[bool])| -> Vec<_> {
+            codes
+                .iter()
+                .zip(issued)
+                .map(|(code, issued)| code.map(|c| self.verify(c, *issued)))
+                .collect()
+        };
         if codes.len() <= each {
-            return verify(codes);
+            return verify((codes, issued));
         }
         std::thread::scope(|scope| {
             let parts: Vec<_> = codes
                 .chunks(each)
+                .zip(issued.chunks(each))
                 .map(|part| scope.spawn(move || verify(part)))
                 .collect();
             parts
@@ -244,6 +256,43 @@ impl KeyDir {
             .map_err(failed)?;
         Ok(())
     }
+}
+
+/// The digest a code is kept under once issued: SHA-256 of its payload (a link to it has the same).
+fn digest(scanned: &str) -> Option<[u8; 32]> {
+    Some(Sha256::digest(payload_of(scanned).ok()?).into())
+}
+
+/// Keeps the digest of a code this server signed (`issued`), in the caller's transaction or connection.
+pub async fn record_issued(conn: &mut SqliteConnection, payload: &str) -> Result<(), AppError> {
+    let Some(digest) = digest(payload) else {
+        return Ok(());
+    };
+    sqlx::query("INSERT INTO issued_codes (digest) VALUES (?) ON CONFLICT DO NOTHING")
+        .bind(&digest[..])
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// For each code, whether this server issued it as it is (`record_issued`): one look-up for them all.
+pub async fn issued(db: &SqlitePool, codes: &[Option<&str>]) -> Result<Vec<bool>, AppError> {
+    let digests: Vec<Option<[u8; 32]>> = codes.iter().map(|code| code.and_then(digest)).collect();
+    let wanted: Vec<String> = digests.iter().flatten().map(hex::encode).collect();
+    if wanted.is_empty() {
+        return Ok(vec![false; codes.len()]);
+    }
+    let known: HashSet<Vec<u8>> =
+        sqlx::query_scalar("SELECT digest FROM issued_codes WHERE digest IN (SELECT unhex(value) FROM json_each(?))")
+            .bind(serde_json::to_string(&wanted).map_err(|error| AppError::Internal(error.to_string()))?)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(digests
+        .iter()
+        .map(|digest| digest.is_some_and(|digest| known.contains(&digest[..])))
+        .collect())
 }
 
 /// Loads the keys; makes the first one when there is none in force.

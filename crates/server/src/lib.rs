@@ -48,7 +48,7 @@ use routes::{Endpoint, Routes};
 /// and activities the way the server itself writes them. Not an API: nothing in the server uses it.
 #[doc(hidden)]
 pub mod bench_support {
-    pub use crate::activities::{insert as insert_activity, sign_code};
+    pub use crate::activities::{insert as insert_activity, issue_code};
     pub use crate::clock::{new_id, now_ms};
     pub use crate::db::begin_write;
     pub use crate::identity::auth::activation_code_hash;

@@ -32,7 +32,7 @@ use crate::keys::Keyring;
 use crate::routes::Routes;
 use crate::sheets::{china_time, Sheet};
 use crate::sync::changes::{self, Audience, LogKey};
-use crate::{clock, db, organisations, AppState};
+use crate::{clock, db, keys, organisations, AppState};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -282,7 +282,8 @@ async fn code(
     let Path(id) = id?;
     let (activity, org_name) = load(&state.db, id).await?.ok_or(AppError::NotFound)?;
     roles::require_secretary(&state.db, &user, activity.org_id, Seen::Known).await?;
-    let signed = sign_code(&state.keys(), &activity, &org_name, clock::now_ms());
+    let mut conn = state.db.acquire().await?;
+    let signed = issue_code(&mut conn, &state.keys(), &activity, &org_name, clock::now_ms()).await?;
     Ok(Json(organisations::for_screen(&state, &headers, signed)?))
 }
 
@@ -292,10 +293,24 @@ const PRINTED_EARLY_MS: i64 = 30 * 60 * 1000;
 /// forwarded over WeChat works for anyone while it is valid, so a multi-day activity gets a new one each day.
 const PRINTED_FOR_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// The activity's printed check-in code (`sign_code`), its digest kept (`keys::record_issued`): its check-ins
+/// then need no signature check when they are pushed.
+pub async fn issue_code(
+    conn: &mut SqliteConnection,
+    keys: &Keyring,
+    activity: &Activity,
+    org_name: &str,
+    now: i64,
+) -> Result<CodeResponse, AppError> {
+    let code = sign_code(keys, activity, org_name, now);
+    keys::record_issued(conn, &code.payload).await?;
+    Ok(code)
+}
+
 /// The activity's printed check-in code, asked for at `now`: valid from half an hour before the activity starts
 /// until it ends, and at most a day from now or from its start. (The code at the door changes every 30 seconds,
 /// signed on the secretary's phone: `qr::door`.)
-pub fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str, now: i64) -> CodeResponse {
+fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str, now: i64) -> CodeResponse {
     let until = activity.ends_at.min(now.max(activity.starts_at) + PRINTED_FOR_MS);
     keys.sign(Code {
         subject: Subject::Activity {

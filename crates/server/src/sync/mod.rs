@@ -106,15 +106,16 @@ async fn push(
         )));
     }
     let fault = state.faults.on_push();
-    // Before the writer's transaction: the costliest step, and it needs no database. A big push's codes are
+    // Before the writer's transaction: the costliest step, and it needs no writing. A big push's codes are
     // checked off the request threads, which they would hold for a while.
+    let issued = keys::issued(&state.db, &codes(&request)).await?;
     let (request, verified) = if request.mutations.len() <= keys::CODES_A_THREAD {
-        let verified = state.keys().verify_many(&codes(&request));
+        let verified = state.keys().verify_many(&codes(&request), &issued);
         (request, verified)
     } else {
         let keys = state.keys();
         tokio::task::spawn_blocking(move || {
-            let verified = keys.verify_many(&codes(&request));
+            let verified = keys.verify_many(&codes(&request), &issued);
             (request, verified)
         })
         .await

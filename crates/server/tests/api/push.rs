@@ -89,6 +89,57 @@ async fn a_code_that_checked_out_once_does_not_let_an_altered_copy_through() {
     );
 }
 
+/// What the server keeps of a code it issued (`issued_codes`): the SHA-256 of its payload.
+fn digest(payload: &str) -> Vec<u8> {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(payload).to_vec()
+}
+
+#[tokio::test]
+async fn a_code_the_server_issued_is_known_by_its_digest_and_needs_no_signature_check() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    let kept = "SELECT count(*) FROM issued_codes WHERE digest = ?";
+    let count_of = |payload: &str| {
+        sqlx::query_scalar::<_, i64>(kept)
+            .bind(digest(payload))
+            .fetch_one(&server.state.db)
+    };
+    assert_eq!(
+        count_of(&code).await.unwrap(),
+        1,
+        "the code screen keeps what it hands out"
+    );
+
+    // A copy with one character of its signature changed fails its check (as the test above shows) unless the
+    // server holds its digest: then it is taken as issued, unchecked. Only the server writes that table.
+    let mut altered = code.into_bytes();
+    let at = altered.len() - 10;
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    sqlx::query("INSERT INTO issued_codes (digest) VALUES (?)")
+        .bind(digest(&altered))
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &altered, now_ms())]).await.json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
+}
+
+#[tokio::test]
+async fn a_code_signed_before_its_digest_was_kept_is_checked_by_its_signature() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    sqlx::query("DELETE FROM issued_codes")
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
+}
+
 #[tokio::test]
 async fn scanning_the_same_activity_twice_is_one_check_in() {
     let server = Server::start().await;
