@@ -88,16 +88,18 @@ fn waiting() -> u64 {
 }
 
 async fn numbered_head() -> Vec<(u64, Op)> {
-    let (_, head) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
+    let (_, head, _) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
     head.into_iter().map(|m| (m.seq, m.op)).collect()
 }
 
 /// Pushes the head of the outbox, as the sync round does, and takes `answer` to it.
 async fn push_answered(answer: Reply<PushResponse>) {
-    let (meta, head) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
+    let (meta, head, front) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
     let mut round = Round::new();
     assert!(matches!(round.next(&meta, &head), Step::Push(_)));
-    outbox::after_push(&mut round, answer, 0.0, head.len()).await.unwrap();
+    outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
+        .await
+        .unwrap();
 }
 
 fn check_in_op(n: u8, title: &str) -> Op {
@@ -188,7 +190,7 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
     );
     check_in(3, "党课", 800).await;
     check_in(4, "培训", 700).await;
-    let (_, head) = outbox::head(3).await.unwrap();
+    let (_, head, _) = outbox::head(3).await.unwrap();
     assert_eq!(
         head.iter().map(|m| m.seq).collect::<Vec<_>>(),
         [1, 2, 3],
@@ -324,6 +326,37 @@ fn pulled_check_in(id_n: u8, n: u8) -> CheckIn {
         flag: None,
         hours_tenths: None,
     }
+}
+
+/// Settling from the head (`outbox::Front`) ends where reading the rows again ends.
+#[wasm_bindgen_test]
+async fn a_push_of_check_ins_all_taken_settles_from_its_head_as_reading_its_rows_would() {
+    let applied = |seq| MutationResult {
+        seq,
+        outcome: Outcome::Applied,
+    };
+    let mut ends = Vec::new();
+    for from_head in [true, false] {
+        fresh().await;
+        for n in 1..=3 {
+            check_in(n, "学习会", i64::from(n)).await;
+        }
+        let (meta, head, front) = outbox::head(2).await.unwrap();
+        let front = if from_head { front } else { outbox::Front::default() };
+        let mut round = Round::new();
+        assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+        let answer = Reply::Ok(PushResponse {
+            last_seq: 2,
+            results: vec![applied(1), applied(2)],
+        });
+        outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
+            .await
+            .unwrap();
+        ends.push((cache::with(|c| c.meta.clone()), waiting(), stored("outbox").await));
+    }
+    assert_eq!(ends[0], ends[1]);
+    let (meta, waiting, kept) = &ends[0];
+    assert_eq!((meta.synced_row, meta.acked_seq, *waiting, *kept), (2, 2, 1, 3));
 }
 
 #[wasm_bindgen_test]

@@ -153,8 +153,8 @@ impl SyncService {
             let timing = Timing::start("guihai:sync:head");
             let head = outbox::head(round.batch()).await;
             timing.end();
-            let step = match head {
-                Ok((meta, head)) => round.next(&meta, &head),
+            let (step, front) = match head {
+                Ok((meta, head, front)) => (round.next(&meta, &head), front),
                 Err(error) => return self.problem.set(Some(error.message_key())),
             };
             let result = match step {
@@ -172,7 +172,7 @@ impl SyncService {
                     }
                     let timing = Timing::start("guihai:sync:settle");
                     let pushed = request.mutations.len();
-                    let settled = outbox::after_push(&mut round, reply, jitter(), pushed).await;
+                    let settled = outbox::after_push(&mut round, reply, jitter(), pushed, &front).await;
                     timing.end();
                     settled
                 }

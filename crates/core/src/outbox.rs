@@ -133,6 +133,48 @@ pub fn leave(meta: &mut SyncMeta) {
     meta.waiting = meta.waiting.saturating_sub(1);
 }
 
+/// A numbered write at the front of the outbox as a push's head read it: its number, its row, and whether it is
+/// a check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    pub seq: u64,
+    pub row: u64,
+    pub check_in: bool,
+}
+
+/// Settles from the head alone, without reading the rows again, when `settled` does to them only what it does
+/// to a synced check-in: nothing in the row, the bookkeeping counts it as synced. `front` is every numbered row
+/// from the first after the synced ones, as the head read them, with the bookkeeping unchanged since. Settled
+/// so, the rows count as synced in `meta` and it returns `true`; it returns `false`, leaving `meta` as it was,
+/// when the rows must be read: a refusal, a write other than a check-in, or an answer that may settle rows
+/// beyond `front` (a gap answer above what was pushed).
+pub fn settle_front(meta: &mut SyncMeta, front: &[Read], settled: &Settled) -> bool {
+    if !settled.rejected.is_empty() {
+        return false;
+    }
+    let done: Vec<&Read> = front
+        .iter()
+        .take_while(|read| read.seq <= settled.drop_through)
+        .collect();
+    if done.iter().any(|read| !read.check_in) {
+        return false;
+    }
+    // Every row read is settled, and the answer reaches past them: numbered rows after them would be too.
+    let past_front = front.last().is_none_or(|read| settled.drop_through > read.seq);
+    let rows_after = meta.numbered_row > front.last().map_or(meta.synced_row, |read| read.row);
+    if done.len() == front.len() && past_front && rows_after {
+        return false;
+    }
+    if let Some(last) = done.last() {
+        meta.synced_row = last.row;
+    }
+    for _ in &done {
+        leave(meta);
+    }
+    forget_settled(meta);
+    true
+}
+
 /// After settling: forgets the runs whose writes have all left (the next run starts at or below the first
 /// number the server has not settled).
 pub fn forget_settled(meta: &mut SyncMeta) {
@@ -255,6 +297,7 @@ impl<T: Clone> InMemory<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::qr::CodeError;
 
     fn readable(rows: impl IntoIterator<Item = u64>) -> Vec<Found> {
         rows.into_iter().map(Found::Readable).collect()
@@ -368,5 +411,62 @@ mod tests {
         assert_eq!(fate(3, &settled), Fate::Done);
         assert_eq!(fate(4, &settled), Fate::Refused(Rejection::Forbidden));
         assert_eq!(fate(6, &settled), Fate::Waits);
+    }
+
+    #[test]
+    fn a_push_of_check_ins_settles_from_its_head_and_anything_else_reads_the_rows() {
+        let numbered = || {
+            let mut meta = SyncMeta::default();
+            number(&mut meta, readable(1..=4));
+            meta
+        };
+        let front = |kinds: [bool; 3]| -> Vec<Read> {
+            (1..=3)
+                .zip(kinds)
+                .map(|(n, check_in)| Read {
+                    seq: n,
+                    row: n,
+                    check_in,
+                })
+                .collect()
+        };
+        let acked = |through| Settled {
+            drop_through: through,
+            rejected: Vec::new(),
+        };
+        // Two of three check-ins applied: they count as synced, the third waits, as `fate` says.
+        let mut meta = numbered();
+        assert!(settle_front(&mut meta, &front([true; 3]), &acked(2)));
+        assert_eq!((meta.synced_row, meta.waiting), (2, 2));
+        assert_eq!((fate(2, &acked(2)), fate(3, &acked(2))), (Fate::Done, Fate::Waits));
+        // Nothing settled: nothing changes.
+        let mut meta = numbered();
+        assert!(settle_front(&mut meta, &front([true; 3]), &acked(0)));
+        assert_eq!((meta.synced_row, meta.waiting), (0, 4));
+        // A refusal, or a settled write that is not a check-in, needs the rows.
+        let refused = Settled {
+            drop_through: 2,
+            rejected: vec![(2, Rejection::Code(CodeError::Expired))],
+        };
+        let mut meta = numbered();
+        assert!(!settle_front(&mut meta, &front([true; 3]), &refused));
+        assert_eq!(meta, numbered(), "left as it was");
+        assert!(!settle_front(&mut numbered(), &front([true, false, true]), &acked(2)));
+        let mut meta = numbered();
+        assert!(
+            settle_front(&mut meta, &front([true, true, false]), &acked(2)),
+            "a write after the settled ones is not looked at"
+        );
+        assert_eq!(meta.synced_row, 2);
+        // An answer past the front settles row 4, which the head did not read: it must be read.
+        assert!(!settle_front(&mut numbered(), &front([true; 3]), &acked(4)));
+        let mut meta = numbered();
+        assert!(settle_front(&mut meta, &front([true; 3]), &acked(3)));
+        assert_eq!(meta.waiting, 1);
+        // With nothing numbered after the front, an answer past it settles the front alone.
+        let mut meta = SyncMeta::default();
+        number(&mut meta, readable(1..=3));
+        assert!(settle_front(&mut meta, &front([true; 3]), &acked(9)));
+        assert_eq!((meta.synced_row, meta.waiting), (3, 0));
     }
 }
