@@ -50,6 +50,7 @@ pub fn SyncBadge() -> impl IntoView {
     };
     view! {
         <div class="sync-badge" data-testid="sync-badge" data-state=state data-waiting=move || waiting.get().to_string()
+            data-syncing=move || sync.syncing.get().to_string()
             data-last-synced=move || last_synced_at().unwrap_or_default().to_string()>
             <span class="sync-dot"></span>
             <span class="sync-label">{label}</span>
