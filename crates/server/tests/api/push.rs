@@ -8,6 +8,14 @@ use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection
 
 use crate::{check_in, forged, fresh_id, now_ms, Server, When};
 
+/// `code` with one character of its signature changed.
+fn altered(code: String) -> String {
+    let mut altered = code.into_bytes();
+    let at = altered.len() - 10;
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    String::from_utf8(altered).unwrap()
+}
+
 fn outcomes(response: &PushResponse) -> Vec<(u64, Outcome)> {
     response
         .results
@@ -73,10 +81,7 @@ async fn a_code_that_checked_out_once_does_not_let_an_altered_copy_through() {
     assert_eq!(outcomes(&first), [(1, Outcome::Applied)]);
 
     // One character of the signature changed: the server remembers the code it checked, not this one.
-    let mut altered = code.into_bytes();
-    let at = altered.len() - 10;
-    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
-    let altered = String::from_utf8(altered).unwrap();
+    let altered = altered(code);
     let second: PushResponse = server.push(&member, vec![check_in(2, &altered, now_ms())]).await.json();
     assert_eq!(
         outcomes(&second),
@@ -120,10 +125,7 @@ async fn a_code_the_server_issued_is_known_by_its_digest_and_needs_no_signature_
 
     // A copy with one character of its signature changed fails its check (as the test above shows) unless the
     // server holds its digest: then it is taken as issued, unchecked. Only the server writes that table.
-    let mut altered = code.into_bytes();
-    let at = altered.len() - 10;
-    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
-    let altered = String::from_utf8(altered).unwrap();
+    let altered = altered(code);
     sqlx::query("INSERT INTO issued_codes (digest) VALUES (?)")
         .bind(digest(&altered))
         .execute(&server.state.db)
