@@ -34,6 +34,8 @@ extern "C" {
     #[wasm_bindgen(js_name = getRaw)]
     async fn get_raw(store: &str, key: JsValue) -> JsValue;
     async fn count(store: &str) -> JsValue;
+    #[wasm_bindgen(js_name = hideGetAllRecords)]
+    fn hide_get_all_records(hidden: bool);
 }
 
 /// An empty store, opened.
@@ -404,6 +406,42 @@ async fn a_synced_check_in_the_server_takes_away_before_the_pull_brings_it_back_
         "the member may check in there again"
     );
     assert_eq!((stored("outbox").await, stored("checkins").await), (1, 1));
+}
+
+/// Chromium reads a range's keys and values in one request (`getAllRecords`); other browsers ask for them apart,
+/// and read the same rows in the same order.
+#[wasm_bindgen_test]
+async fn without_get_all_records_the_outbox_reads_the_same() {
+    hide_get_all_records(true);
+    fresh().await;
+    check_in(1, "学习会", 1_000).await;
+    outbox::enqueue_op(Op::Leave { stop_id: id(70) }, 1_100, None)
+        .await
+        .unwrap();
+    check_in(2, "主题党日", 900).await;
+    cache::reload().await.unwrap();
+    let others = cache::with(|c| {
+        c.others
+            .iter()
+            .map(|other| (other.row, other.queued.op.clone()))
+            .collect::<Vec<_>>()
+    });
+    let head = numbered_head().await;
+    hide_get_all_records(false);
+    assert_eq!(
+        others,
+        [(2, Op::Leave { stop_id: id(70) })],
+        "the other writes, from the index"
+    );
+    assert_eq!(
+        head,
+        [
+            (1, check_in_op(1, "学习会")),
+            (2, Op::Leave { stop_id: id(70) }),
+            (3, check_in_op(2, "主题党日"))
+        ],
+        "every row, in row order"
+    );
 }
 
 #[wasm_bindgen_test]

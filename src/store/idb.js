@@ -20,6 +20,19 @@ export function committed(transaction) {
   });
 }
 
+// Every primary key and value of `source` (an object store or an index) in `range`, at most `count`, as
+// `[keys, values]`: one scan with `getAllRecords` where the browser has it (Chromium 141 and later), a
+// quarter quicker than asking for the keys and the values apart, which is what other browsers do.
+export function records(source, range, count) {
+  if (source.getAllRecords) {
+    return done(source.getAllRecords({ query: range, count })).then((found) => [
+      found.map((record) => record.primaryKey),
+      found.map((record) => record.value),
+    ]);
+  }
+  return Promise.all([done(source.getAllKeys(range, count)), done(source.getAll(range, count))]);
+}
+
 export function transaction(db, stores, mode, durability) {
   return db.transaction(stores, mode, { durability });
 }

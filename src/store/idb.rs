@@ -21,6 +21,8 @@ extern "C" {
     fn done(request: &IdbRequest) -> Promise;
     fn committed(transaction: &IdbTransaction) -> Promise;
     #[wasm_bindgen(catch)]
+    fn records(source: &JsValue, range: &JsValue, count: Option<u32>) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch)]
     fn transaction(db: &IdbDatabase, stores: &Array, mode: &str, durability: &str) -> Result<IdbTransaction, JsValue>;
     #[wasm_bindgen(js_name = open)]
     fn open_js(name: &str, version: u32, upgrade: &Closure<dyn FnMut(IdbDatabase, f64, IdbTransaction)>) -> Promise;
@@ -184,25 +186,29 @@ impl Tx {
         range: Option<&IdbKeyRange>,
         limit: Option<u32>,
     ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
-        let store = self.store(store)?;
         let range: JsValue = range.map_or(JsValue::UNDEFINED, |r| r.clone().into());
-        let (keys, values) = match limit {
-            Some(limit) => (
-                store.get_all_keys_with_key_and_limit(&range, limit),
-                store.get_all_with_key_and_limit(&range, limit),
-            ),
-            None => (store.get_all_keys_with_key(&range), store.get_all_with_key(&range)),
-        };
-        let keys: Array = Self::answer(keys).await?.unchecked_into();
-        let values: Array = Self::answer(values).await?.unchecked_into();
-        Ok(keys.iter().zip(values.iter()).collect())
+        Self::all_records(self.store(store)?.as_ref(), &range, limit).await
     }
 
     /// Every value listed in `index`, with its primary key, in index order.
     pub async fn indexed(&self, store: &str, index: &str) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
         let index = self.store(store)?.index(index).map_err(StoreError::from_js)?;
-        let keys: Array = Self::answer(index.get_all_keys()).await?.unchecked_into();
-        let values: Array = Self::answer(index.get_all()).await?.unchecked_into();
+        Self::all_records(index.as_ref(), &JsValue::UNDEFINED, None).await
+    }
+
+    /// The primary keys and values of `source` (a store or an index) in `range`, at most `limit`.
+    async fn all_records(
+        source: &JsValue,
+        range: &JsValue,
+        limit: Option<u32>,
+    ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+        let answer = records(source, range, limit).map_err(StoreError::from_js)?;
+        let found: Array = JsFuture::from(answer)
+            .await
+            .map_err(StoreError::from_js)?
+            .unchecked_into();
+        let keys: Array = found.get(0).unchecked_into();
+        let values: Array = found.get(1).unchecked_into();
         Ok(keys.iter().zip(values.iter()).collect())
     }
 

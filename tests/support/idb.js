@@ -1,5 +1,5 @@
 // What the in-browser tests do to the phone's IndexedDB behind the app's back: empty it between tests, damage
-// an entry by hand, read one as stored, and count what a store holds.
+// an entry by hand, read one as stored, count what a store holds, and take away what only some browsers have.
 
 function database() {
   return new Promise((resolve, reject) => {
@@ -48,4 +48,17 @@ export async function getRaw(store, key) {
   await finished(transaction);
   db.close();
   return request.result;
+}
+
+// Hides `getAllRecords` (`hidden` true) as the browsers that lack it (all but Chromium) do, or shows it again.
+const getAllRecords = new Map();
+export function hideGetAllRecords(hidden) {
+  for (const type of [IDBObjectStore, IDBIndex]) {
+    if (hidden) {
+      getAllRecords.set(type, type.prototype.getAllRecords);
+      delete type.prototype.getAllRecords;
+    } else if (getAllRecords.has(type)) {
+      type.prototype.getAllRecords = getAllRecords.get(type);
+    }
+  }
 }
