@@ -292,6 +292,10 @@ const PRINTED_EARLY_MS: i64 = 30 * 60 * 1000;
 /// The longest a printed code is valid from when it is asked for (or from the activity's start): a photo of it
 /// forwarded over WeChat works for anyone while it is valid, so a multi-day activity gets a new one each day.
 const PRINTED_FOR_MS: i64 = 24 * 60 * 60 * 1000;
+/// A printed code's end moves on by the hour, not by the second it is asked in: a screen left open or a
+/// secretary tapping again gets the same code within the hour, so an activity has at most one new code, and the
+/// server keeps at most one more digest of it (`issued_codes`), an hour.
+const PRINTED_STEP_MS: i64 = 60 * 60 * 1000;
 
 /// The activity's printed check-in code (`sign_code`), its digest kept (`keys::record_issued`): its check-ins
 /// then need no signature check when they are pushed.
@@ -308,10 +312,13 @@ pub async fn issue_code(
 }
 
 /// The activity's printed check-in code, asked for at `now`: valid from half an hour before the activity starts
-/// until it ends, and at most a day from now or from its start. (The code at the door changes every 30 seconds,
-/// signed on the secretary's phone: `qr::door`.)
+/// until it ends, and at most a day from the hour it is asked in or from its start. (The code at the door changes
+/// every 30 seconds, signed on the secretary's phone: `qr::door`.)
 fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str, now: i64) -> CodeResponse {
-    let until = activity.ends_at.min(now.max(activity.starts_at) + PRINTED_FOR_MS);
+    let from = now.max(activity.starts_at);
+    let until = activity
+        .ends_at
+        .min(from - from.rem_euclid(PRINTED_STEP_MS) + PRINTED_FOR_MS);
     keys.sign(Code {
         subject: Subject::Activity {
             activity_id: activity.id,
