@@ -315,10 +315,8 @@ pub async fn issue_code(
 /// until it ends, and at most a day from the hour it is asked in or from its start. (The code at the door changes
 /// every 30 seconds, signed on the secretary's phone: `qr::door`.)
 fn sign_code(keys: &Keyring, activity: &Activity, org_name: &str, now: i64) -> CodeResponse {
-    let from = now.max(activity.starts_at);
-    let until = activity
-        .ends_at
-        .min(from - from.rem_euclid(PRINTED_STEP_MS) + PRINTED_FOR_MS);
+    let hour = now - now.rem_euclid(PRINTED_STEP_MS);
+    let until = activity.ends_at.min(hour.max(activity.starts_at) + PRINTED_FOR_MS);
     keys.sign(Code {
         subject: Subject::Activity {
             activity_id: activity.id,
