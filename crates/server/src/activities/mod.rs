@@ -292,9 +292,9 @@ const PRINTED_EARLY_MS: i64 = 30 * 60 * 1000;
 /// The longest a printed code is valid from when it is asked for (or from the activity's start): a photo of it
 /// forwarded over WeChat works for anyone while it is valid, so a multi-day activity gets a new one each day.
 const PRINTED_FOR_MS: i64 = 24 * 60 * 60 * 1000;
-/// A printed code's end moves on by the hour, not by the second it is asked in: a screen left open or a
-/// secretary tapping again gets the same code within the hour, so an activity has at most one new code, and the
-/// server keeps at most one more digest of it (`issued_codes`), an hour.
+/// A printed code's end moves on by the hour it is asked in, not by the second: a screen left open or a
+/// secretary tapping again gets the same code within the hour, so the server keeps at most one new digest an
+/// hour for an activity (`issued_codes`), not one a request.
 const PRINTED_STEP_MS: i64 = 60 * 60 * 1000;
 
 /// The activity's printed check-in code (`sign_code`), its digest kept (`keys::record_issued`): its check-ins
