@@ -16,7 +16,7 @@ use guihai_core::engine::{Reply, Round, Settled, Step};
 use guihai_core::qr::{encode_public_key, Code, CodeError, DoorCertificate, Subject, TrustedKey};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::{
-    Change, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
+    Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
     FIRST_PUSH_BATCH,
 };
 use guihai_core::Id;
@@ -90,13 +90,13 @@ fn waiting() -> u64 {
 }
 
 async fn numbered_head() -> Vec<(u64, Op)> {
-    let (_, head, _) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
-    head.into_iter().map(|m| (m.seq, m.op)).collect()
+    let (_, head, _) = outbox::head(FIRST_PUSH_BATCH, None).await.unwrap();
+    sent(head)
 }
 
 /// Pushes the head of the outbox, as the sync round does, and takes `answer` to it.
 async fn push_answered(answer: Reply<PushResponse>) {
-    let (meta, head, front) = outbox::head(FIRST_PUSH_BATCH).await.unwrap();
+    let (meta, head, front) = outbox::head(FIRST_PUSH_BATCH, None).await.unwrap();
     let mut round = Round::new();
     assert!(matches!(round.next(&meta, &head), Step::Push(_)));
     outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
@@ -192,7 +192,7 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
     );
     check_in(3, "党课", 800).await;
     check_in(4, "培训", 700).await;
-    let (_, head, _) = outbox::head(3).await.unwrap();
+    let (_, head, _) = outbox::head(3, None).await.unwrap();
     assert_eq!(
         head.iter().map(|m| m.seq).collect::<Vec<_>>(),
         [1, 2, 3],
@@ -333,25 +333,17 @@ fn pulled_check_in(id_n: u8, n: u8) -> CheckIn {
 /// Settling from the head (`outbox::Front`) ends where reading the rows again ends.
 #[wasm_bindgen_test]
 async fn a_push_of_check_ins_all_taken_settles_from_its_head_as_reading_its_rows_would() {
-    let applied = |seq| MutationResult {
-        seq,
-        outcome: Outcome::Applied,
-    };
     let mut ends = Vec::new();
     for from_head in [true, false] {
         fresh().await;
         for n in 1..=3 {
             check_in(n, "学习会", i64::from(n)).await;
         }
-        let (meta, head, front) = outbox::head(2).await.unwrap();
+        let (meta, head, front) = outbox::head(2, None).await.unwrap();
         let front = if from_head { front } else { outbox::Front::default() };
         let mut round = Round::new();
         assert!(matches!(round.next(&meta, &head), Step::Push(_)));
-        let answer = Reply::Ok(PushResponse {
-            last_seq: 2,
-            results: vec![applied(1), applied(2)],
-        });
-        outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
+        outbox::after_push(&mut round, all_applied(1..=2), 0.0, head.len(), &front)
             .await
             .unwrap();
         ends.push((cache::with(|c| c.meta.clone()), waiting(), stored("outbox").await));
@@ -359,6 +351,123 @@ async fn a_push_of_check_ins_all_taken_settles_from_its_head_as_reading_its_rows
     assert_eq!(ends[0], ends[1]);
     let (meta, waiting, kept) = &ends[0];
     assert_eq!((meta.synced_row, meta.acked_seq, *waiting, *kept), (2, 2, 1, 3));
+}
+
+/// The head of the outbox as the sync round reads it: each mutation's number and write.
+fn sent(head: Vec<Mutation>) -> Vec<(u64, Op)> {
+    head.into_iter().map(|m| (m.seq, m.op)).collect()
+}
+
+fn all_applied(seqs: std::ops::RangeInclusive<u64>) -> Reply<PushResponse> {
+    Reply::Ok(PushResponse {
+        last_seq: *seqs.end(),
+        results: seqs
+            .map(|seq| MutationResult {
+                seq,
+                outcome: Outcome::Applied,
+            })
+            .collect(),
+    })
+}
+
+/// The sync round reads the rows after a push while it is out (`outbox::read_ahead`), and the next head numbers
+/// and sends them without reading them again; a check-in another tab writes meanwhile comes after them, in the
+/// push after. Every write goes once, numbered in row order, as when the head reads them itself; a push that
+/// did not settle its head leaves the rows read ahead unused.
+#[wasm_bindgen_test]
+async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
+    let ops = |ns: std::ops::RangeInclusive<u8>| -> Vec<(u64, Op)> {
+        ns.map(|n| (u64::from(n), check_in_op(n, "学习会"))).collect()
+    };
+    for (read_ahead, answered) in [(true, true), (false, true), (true, false)] {
+        fresh().await;
+        for n in 1..=4 {
+            check_in(n, "学习会", i64::from(n)).await;
+        }
+        let (meta, head, front) = outbox::head(2, None).await.unwrap();
+        let mut round = Round::new();
+        assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+        let ahead = match read_ahead {
+            true => Some(outbox::read_ahead(&front, 8).await.expect("rows 3 and 4 read ahead")),
+            false => None,
+        };
+        // Another tab's check-in while the push is out.
+        check_in(5, "学习会", 5).await;
+        let answer = match answered {
+            true => all_applied(1..=2),
+            false => Reply::Failed,
+        };
+        outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
+            .await
+            .unwrap();
+        let (_, next, _) = outbox::head(8, ahead).await.unwrap();
+        let expected = match (read_ahead, answered) {
+            (true, true) => ops(3..=4),
+            (false, true) => ops(3..=5),
+            (_, false) => ops(1..=5),
+        };
+        assert_eq!(sent(next), expected, "read ahead {read_ahead}, answered {answered}");
+        let (_, again, _) = outbox::head(8, None).await.unwrap();
+        let first = if answered { 3 } else { 1 };
+        assert_eq!(
+            sent(again),
+            ops(first..=5),
+            "the check-in written meanwhile follows, once"
+        );
+    }
+}
+
+/// Rows read ahead of a member who signs out before the next head: nothing of them goes with the next
+/// member's pushes (the bookkeeping starts over, so they no longer follow the last numbered row).
+#[wasm_bindgen_test]
+async fn rows_read_ahead_before_a_sign_out_are_not_sent_after_it() {
+    fresh().await;
+    for n in 1..=3 {
+        check_in(n, "学习会", i64::from(n)).await;
+    }
+    let (meta, head, front) = outbox::head(1, None).await.unwrap();
+    let mut round = Round::new();
+    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    let ahead = outbox::read_ahead(&front, 4).await;
+    assert!(ahead.is_some());
+    guihai::store::wipe().await.unwrap();
+    // The next member's first check-in on this phone.
+    check_in(7, "学习会", 7).await;
+    let (_, next, _) = outbox::head(4, ahead).await.unwrap();
+    assert_eq!(sent(next), [(1, check_in_op(7, "学习会"))]);
+}
+
+/// A waiting check-in read ahead, whose activity is renamed before the next head: the row takes its own copy of
+/// the code's texts meanwhile, and the head built from the rows and activities read ahead (of one moment) still
+/// sends the code as it was scanned.
+#[wasm_bindgen_test]
+async fn a_code_read_ahead_is_sent_as_scanned_though_its_activity_is_renamed_meanwhile() {
+    fresh().await;
+    pull(vec![
+        Change::Upsert {
+            record: Record::Activity(activity(1, "学习会")),
+        },
+        Change::Upsert {
+            record: Record::Activity(activity(2, "学习会")),
+        },
+    ])
+    .await;
+    check_in(1, "学习会", 1).await;
+    check_in(2, "学习会", 2).await;
+    let (meta, head, front) = outbox::head(1, None).await.unwrap();
+    let mut round = Round::new();
+    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    let ahead = outbox::read_ahead(&front, 4).await;
+    assert!(ahead.is_some());
+    pull(vec![Change::Upsert {
+        record: Record::Activity(activity(2, "改名后的学习会")),
+    }])
+    .await;
+    outbox::after_push(&mut round, all_applied(1..=1), 0.0, head.len(), &front)
+        .await
+        .unwrap();
+    let (_, next, _) = outbox::head(4, ahead).await.unwrap();
+    assert_eq!(sent(next), [(2, check_in_op(2, "学习会"))]);
 }
 
 #[wasm_bindgen_test]

@@ -13,6 +13,8 @@
 //! keeps them itself only when they differ. Any other write is `{k: kind, v: JSON}`, listed by the `kind`
 //! index, and few: the cache holds them.
 
+use std::collections::BTreeMap;
+
 use futures_util::future::try_join;
 use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
 use guihai_core::outbox::{self as rows, Fate, Found};
@@ -411,11 +413,47 @@ pub(super) async fn others(tx: &Tx) -> Result<Vec<Other>, StoreError> {
     Ok(others)
 }
 
+/// The rows stored after a push's head and their activities, read while that push is out (`read_ahead`), so
+/// that the next head need not read them (`head`).
+pub struct ReadAhead {
+    /// The last row the push's head numbered: these rows follow it.
+    after_row: u64,
+    rows: Vec<(u64, Queued)>,
+    batch: Batch,
+}
+
+/// Reads up to `limit` rows stored after the head `front`, and their activities, in one read-only transaction,
+/// while `front`'s push is out. `None` when there is nothing to read or a row does not read back (the head will
+/// set it aside as damaged). Its rows can be used only as long as nobody has numbered rows since (`head`
+/// checks): other tabs only add rows after them, and the only other change to a row not yet numbered (a copy of
+/// its code's texts when its activity changes) leaves what it sends as it was; the rows and the activities are
+/// of one moment, so each code is built again as it was scanned.
+pub async fn read_ahead(front: &Front, limit: usize) -> Option<ReadAhead> {
+    let after_row = front.meta.numbered_row;
+    let read_ahead = read(&[OUTBOX, ACTIVITIES, RECORDS], async |tx| {
+        let stored = tx.get_all(OUTBOX, Some(&above(after_row)?), Some(limit as u32)).await?;
+        let rows = stored
+            .iter()
+            .map(|(key, value)| Some((key_number(key)?, Queued::decode(value)?)))
+            .collect::<Option<Vec<_>>>();
+        Ok(match rows {
+            Some(rows) if !rows.is_empty() => Some(ReadAhead {
+                batch: activities_of(tx, rows.iter().map(|(_, queued)| queued)).await?,
+                after_row,
+                rows,
+            }),
+            _ => None,
+        })
+    });
+    read_ahead.await.ok().flatten()
+}
+
 /// The numbered writes the server has not settled, in `seq` order, at most `limit` (what the engine needs for
 /// its next step, with the bookkeeping), numbering as many rows stored since the last numbering as that takes
-/// (core's `outbox::number`); one that does not read back is moved to `damaged`, as it was. Call only while
+/// (core's `outbox::number`); one that does not read back is moved to `damaged`, as it was. The new rows come
+/// from `ahead` when it read them after the last push's head and that push settled it all. Call only while
 /// holding the sync lock.
-pub async fn head(limit: usize) -> Result<(SyncMeta, Vec<Mutation>, Front), StoreError> {
+pub async fn head(limit: usize, ahead: Option<ReadAhead>) -> Result<(SyncMeta, Vec<Mutation>, Front), StoreError> {
     // Whether rows wait to be numbered, as far as this tab knows; another tab's write reaches the cache a
     // moment later, and is numbered at the next step. Reading alone needs no write transaction.
     let new = cache::with(|c| c.last_row.unwrap_or(0) > c.meta.numbered_row);
@@ -423,12 +461,12 @@ pub async fn head(limit: usize) -> Result<(SyncMeta, Vec<Mutation>, Front), Stor
         write(
             &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
             Durability::Strict,
-            async |tx| read_head(tx, limit, true).await,
+            async |tx| read_head(tx, limit, Some(ahead)).await,
         )
         .await?
     } else {
         read(&[KV, OUTBOX, ACTIVITIES, RECORDS], async |tx| {
-            read_head(tx, limit, false).await
+            read_head(tx, limit, None).await
         })
         .await?
     };
@@ -453,8 +491,8 @@ pub struct Front {
 /// damaged.
 type ReadHead = (SyncMeta, Vec<Mutation>, Front, bool);
 
-/// `head` in `tx`, numbering new rows if `number`.
-async fn read_head(tx: &Tx, limit: usize, number: bool) -> Result<ReadHead, StoreError> {
+/// `head` in `tx`, numbering new rows when asked (`number`: `Some`, with what was read ahead, if anything).
+async fn read_head(tx: &Tx, limit: usize, number: Option<Option<ReadAhead>>) -> Result<ReadHead, StoreError> {
     let mut meta = meta(tx).await?;
     let read = numbered(tx, &meta, limit as u32).await?;
     let whole = read.iter().all(|numbered| numbered.seq > meta.acked_seq);
@@ -463,31 +501,21 @@ async fn read_head(tx: &Tx, limit: usize, number: bool) -> Result<ReadHead, Stor
         .filter(|numbered| numbered.seq > meta.acked_seq)
         .collect();
     let mut damaged = false;
-    if number && head.len() < limit {
-        let new = tx
-            .get_all(
-                OUTBOX,
-                Some(&above(meta.numbered_row)?),
-                Some((limit - head.len()) as u32),
-            )
-            .await?;
-        let mut found = Vec::with_capacity(new.len());
-        let mut readable = std::collections::BTreeMap::new();
-        for (key, value) in new {
-            let row = key_number(&key).ok_or(StoreError::Failed)?;
-            match Queued::decode(&value) {
-                Some(queued) => {
-                    readable.insert(row, queued);
-                    found.push(Found::Readable(row));
-                }
-                None => {
-                    tx.put(DAMAGED, &key, &value)?;
-                    tx.delete(OUTBOX, &key)?;
-                    found.push(Found::Damaged(row));
-                    damaged = true;
-                }
+    let mut batch = None;
+    if let Some(ahead) = number.filter(|_| head.len() < limit) {
+        let ahead = ahead.filter(|ahead| head.is_empty() && ahead.after_row == meta.numbered_row);
+        let (found, mut readable) = match ahead {
+            Some(ahead) => {
+                batch = Some(ahead.batch);
+                let rows: BTreeMap<u64, Queued> = ahead.rows.into_iter().take(limit).collect();
+                (rows.keys().map(|row| Found::Readable(*row)).collect(), rows)
             }
-        }
+            None => {
+                let (found, readable, set_aside) = new_rows(tx, &meta, limit - head.len()).await?;
+                damaged = set_aside;
+                (found, readable)
+            }
+        };
         if !found.is_empty() {
             for (row, seq) in rows::number(&mut meta, found) {
                 let queued = readable.remove(&row).ok_or(StoreError::Failed)?;
@@ -496,7 +524,10 @@ async fn read_head(tx: &Tx, limit: usize, number: bool) -> Result<ReadHead, Stor
             put_meta(tx, &meta)?;
         }
     }
-    let batch = activities_of(tx, head.iter().map(|numbered| &numbered.queued)).await?;
+    let batch = match batch {
+        Some(batch) => batch,
+        None => activities_of(tx, head.iter().map(|numbered| &numbered.queued)).await?,
+    };
     let mutations = head
         .iter()
         .map(|numbered| numbered.queued.mutation(numbered.seq, &batch))
@@ -514,6 +545,37 @@ async fn read_head(tx: &Tx, limit: usize, number: bool) -> Result<ReadHead, Stor
         }),
     };
     Ok((meta, mutations, front, damaged))
+}
+
+/// Up to `limit` rows stored after the last numbered one, in row order: each found, and those that read back;
+/// one that does not is moved to `damaged`, as it was (the third value says whether one was).
+async fn new_rows(
+    tx: &Tx,
+    meta: &SyncMeta,
+    limit: usize,
+) -> Result<(Vec<Found>, BTreeMap<u64, Queued>, bool), StoreError> {
+    let stored = tx
+        .get_all(OUTBOX, Some(&above(meta.numbered_row)?), Some(limit as u32))
+        .await?;
+    let mut found = Vec::with_capacity(stored.len());
+    let mut readable = BTreeMap::new();
+    let mut damaged = false;
+    for (key, value) in stored {
+        let row = key_number(&key).ok_or(StoreError::Failed)?;
+        match Queued::decode(&value) {
+            Some(queued) => {
+                readable.insert(row, queued);
+                found.push(Found::Readable(row));
+            }
+            None => {
+                tx.put(DAMAGED, &key, &value)?;
+                tx.delete(OUTBOX, &key)?;
+                found.push(Found::Damaged(row));
+                damaged = true;
+            }
+        }
+    }
+    Ok((found, readable, damaged))
 }
 
 /// Takes the answer to a push of `pushed` mutations from the head `front`: the engine decides on the stored

@@ -11,6 +11,7 @@ mod status;
 
 use std::time::Duration;
 
+use futures_util::future::join;
 use guihai_core::engine::{Reply, Round, Step};
 use guihai_core::sync::PushRequest;
 use leptos::prelude::*;
@@ -148,10 +149,13 @@ impl SyncService {
     async fn round(&self) {
         let mut round = Round::new();
         let mut pull = None;
+        // The rows after the push that is out, read meanwhile (`outbox::read_ahead`): the phone reads while the
+        // server works.
+        let mut ahead = None;
         loop {
             let Some(session) = records::session() else { return };
             let timing = Timing::start("guihai:sync:head");
-            let head = outbox::head(round.batch()).await;
+            let head = outbox::head(round.batch(), ahead.take()).await;
             timing.end();
             let (step, front) = match head {
                 Ok((meta, head, front)) => (round.next(&meta, &head), front),
@@ -164,9 +168,13 @@ impl SyncService {
                         mutations,
                         sent_at: Some(crate::clock::now_ms()),
                     };
-                    let timing = Timing::start("guihai:sync:push");
-                    let reply = api::push(&session.token, &request).await;
-                    let took = timing.end();
+                    let push = async {
+                        let timing = Timing::start("guihai:sync:push");
+                        let reply = api::push(&session.token, &request).await;
+                        (reply, timing.end())
+                    };
+                    let ((reply, took), read) = join(push, outbox::read_ahead(&front, round.batch_after_quick())).await;
+                    ahead = read;
                     if matches!(reply, Reply::Ok(_)) {
                         round.took(took);
                     }

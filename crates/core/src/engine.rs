@@ -188,10 +188,16 @@ impl Round {
         self.batch
     }
 
+    /// The most the push after the one now out can carry, however quickly this one is answered: how far to
+    /// read ahead while it is out.
+    pub fn batch_after_quick(&self) -> usize {
+        (self.batch * GROWTH).min(MAX_PUSH_BATCH)
+    }
+
     /// Tells the round how long the last push took, answered.
     pub fn took(&mut self, ms: u64) {
         if ms <= QUICK_PUSH_MS {
-            self.batch = (self.batch * GROWTH).min(MAX_PUSH_BATCH);
+            self.batch = self.batch_after_quick();
         } else if ms >= SLOW_PUSH_MS {
             self.halve();
         }
@@ -438,12 +444,15 @@ mod tests {
             other => panic!("a push, not {other:?}"),
         };
         assert_eq!(pushed(&mut round, &meta), FIRST_PUSH_BATCH);
+        // What the phone reads ahead while a push is out: no push after it carries more.
+        assert_eq!(round.batch_after_quick(), FIRST_PUSH_BATCH * GROWTH);
         round.took(QUICK_PUSH_MS);
         assert_eq!(pushed(&mut round, &meta), FIRST_PUSH_BATCH * GROWTH);
         for _ in 0..10 {
             round.took(QUICK_PUSH_MS);
         }
         assert_eq!(pushed(&mut round, &meta), MAX_PUSH_BATCH);
+        assert_eq!(round.batch_after_quick(), MAX_PUSH_BATCH);
         round.took(SLOW_PUSH_MS);
         assert_eq!(round.batch(), MAX_PUSH_BATCH / 2);
         round.took((QUICK_PUSH_MS + SLOW_PUSH_MS) / 2);
