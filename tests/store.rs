@@ -94,11 +94,25 @@ async fn numbered_head() -> Vec<(u64, Op)> {
     sent(head)
 }
 
-/// Pushes the head of the outbox, as the sync round does, and takes `answer` to it.
-async fn push_answered(answer: Reply<PushResponse>) {
-    let (meta, head, front) = outbox::head(FIRST_PUSH_BATCH, None).await.unwrap();
+/// `count` check-ins, to activities 1 and on, on an empty store.
+async fn checked_in(count: u8) {
+    fresh().await;
+    for n in 1..=count {
+        check_in(n, "学习会", i64::from(n)).await;
+    }
+}
+
+/// The head of at most `limit` that the sync round pushes, with the round pushing it.
+async fn pushing(limit: usize) -> (Round, Vec<Mutation>, outbox::Front) {
+    let (meta, head, front) = outbox::head(limit, None).await.unwrap();
     let mut round = Round::new();
     assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    (round, head, front)
+}
+
+/// Pushes the head of the outbox, as the sync round does, and takes `answer` to it.
+async fn push_answered(answer: Reply<PushResponse>) {
+    let (mut round, head, front) = pushing(FIRST_PUSH_BATCH).await;
     outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
         .await
         .unwrap();
@@ -242,10 +256,7 @@ async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() 
 
 #[wasm_bindgen_test]
 async fn settling_keeps_the_member_s_check_ins_and_the_refusals() {
-    fresh().await;
-    for n in 1..=3 {
-        check_in(n, "学习会", i64::from(n)).await;
-    }
+    checked_in(3).await;
     let results = vec![
         MutationResult {
             seq: 1,
@@ -335,14 +346,9 @@ fn pulled_check_in(id_n: u8, n: u8) -> CheckIn {
 async fn a_push_of_check_ins_all_taken_settles_from_its_head_as_reading_its_rows_would() {
     let mut ends = Vec::new();
     for from_head in [true, false] {
-        fresh().await;
-        for n in 1..=3 {
-            check_in(n, "学习会", i64::from(n)).await;
-        }
-        let (meta, head, front) = outbox::head(2, None).await.unwrap();
+        checked_in(3).await;
+        let (mut round, head, front) = pushing(2).await;
         let front = if from_head { front } else { outbox::Front::default() };
-        let mut round = Round::new();
-        assert!(matches!(round.next(&meta, &head), Step::Push(_)));
         outbox::after_push(&mut round, all_applied(1..=2), 0.0, head.len(), &front)
             .await
             .unwrap();
@@ -380,13 +386,8 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
         ns.map(|n| (u64::from(n), check_in_op(n, "学习会"))).collect()
     };
     for (read_ahead, answered) in [(true, true), (false, true), (true, false)] {
-        fresh().await;
-        for n in 1..=4 {
-            check_in(n, "学习会", i64::from(n)).await;
-        }
-        let (meta, head, front) = outbox::head(2, None).await.unwrap();
-        let mut round = Round::new();
-        assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+        checked_in(4).await;
+        let (mut round, head, front) = pushing(2).await;
         let ahead = match read_ahead {
             true => Some(outbox::read_ahead(&front, 8).await.expect("rows 3 and 4 read ahead")),
             false => None,
@@ -421,13 +422,8 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
 /// member's pushes (the bookkeeping starts over, so they no longer follow the last numbered row).
 #[wasm_bindgen_test]
 async fn rows_read_ahead_before_a_sign_out_are_not_sent_after_it() {
-    fresh().await;
-    for n in 1..=3 {
-        check_in(n, "学习会", i64::from(n)).await;
-    }
-    let (meta, head, front) = outbox::head(1, None).await.unwrap();
-    let mut round = Round::new();
-    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    checked_in(3).await;
+    let (_, _, front) = pushing(1).await;
     let ahead = outbox::read_ahead(&front, 4).await;
     assert!(ahead.is_some());
     guihai::store::wipe().await.unwrap();
@@ -443,20 +439,14 @@ async fn rows_read_ahead_before_a_sign_out_are_not_sent_after_it() {
 #[wasm_bindgen_test]
 async fn a_code_read_ahead_is_sent_as_scanned_though_its_activity_is_renamed_meanwhile() {
     fresh().await;
-    pull(vec![
-        Change::Upsert {
-            record: Record::Activity(activity(1, "学习会")),
-        },
-        Change::Upsert {
-            record: Record::Activity(activity(2, "学习会")),
-        },
-    ])
-    .await;
-    check_in(1, "学习会", 1).await;
-    check_in(2, "学习会", 2).await;
-    let (meta, head, front) = outbox::head(1, None).await.unwrap();
-    let mut round = Round::new();
-    assert!(matches!(round.next(&meta, &head), Step::Push(_)));
+    let known = |n| Change::Upsert {
+        record: Record::Activity(activity(n, "学习会")),
+    };
+    pull(vec![known(1), known(2)]).await;
+    for n in 1..=2 {
+        check_in(n, "学习会", i64::from(n)).await;
+    }
+    let (mut round, head, front) = pushing(1).await;
     let ahead = outbox::read_ahead(&front, 4).await;
     assert!(ahead.is_some());
     pull(vec![Change::Upsert {
