@@ -461,12 +461,12 @@ pub async fn head(limit: usize, ahead: Option<ReadAhead>) -> Result<(SyncMeta, V
         write(
             &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
             Durability::Strict,
-            async |tx| read_head(tx, limit, Some(ahead)).await,
+            async |tx| read_head(tx, limit, true, ahead).await,
         )
         .await?
     } else {
         read(&[KV, OUTBOX, ACTIVITIES, RECORDS], async |tx| {
-            read_head(tx, limit, None).await
+            read_head(tx, limit, false, None).await
         })
         .await?
     };
@@ -491,8 +491,8 @@ pub struct Front {
 /// damaged.
 type ReadHead = (SyncMeta, Vec<Mutation>, Front, bool);
 
-/// `head` in `tx`, numbering new rows when asked (`number`: `Some`, with what was read ahead, if anything).
-async fn read_head(tx: &Tx, limit: usize, number: Option<Option<ReadAhead>>) -> Result<ReadHead, StoreError> {
+/// `head` in `tx`, numbering new rows if `number`, from `ahead` when it still follows the last numbered row.
+async fn read_head(tx: &Tx, limit: usize, number: bool, ahead: Option<ReadAhead>) -> Result<ReadHead, StoreError> {
     let mut meta = meta(tx).await?;
     let read = numbered(tx, &meta, limit as u32).await?;
     let whole = read.iter().all(|numbered| numbered.seq > meta.acked_seq);
@@ -502,7 +502,7 @@ async fn read_head(tx: &Tx, limit: usize, number: Option<Option<ReadAhead>>) -> 
         .collect();
     let mut damaged = false;
     let mut batch = None;
-    if let Some(ahead) = number.filter(|_| head.len() < limit) {
+    if number && head.len() < limit {
         let ahead = ahead.filter(|ahead| head.is_empty() && ahead.after_row == meta.numbered_row);
         let (found, mut readable) = match ahead {
             Some(ahead) => {
