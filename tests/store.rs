@@ -13,11 +13,13 @@ use guihai::store::{cache, outbox, records, StoreError};
 use guihai_core::checkin::{CheckIn, PendingCheckIn};
 use guihai_core::domain::{Activity, ActivityKind, Me, OrgKind, OrgRef, Role};
 use guihai_core::engine::{Reply, Round, Settled, Step};
-use guihai_core::qr::{encode_public_key, Code, CodeError, DoorCertificate, Subject, TrustedKey};
+use guihai_core::qr::{
+    encode_public_key, signature_of, Code, CodeError, CodeSignature, DoorCertificate, Subject, TrustedKey,
+};
 use guihai_core::report::OrgCodeSince;
 use guihai_core::sync::{
     Change, Mutation, MutationResult, Op, Outcome, PullResponse, PushResponse, Record, Rejection, SessionResponse,
-    FIRST_PUSH_BATCH,
+    FEW_CODES, FIRST_PUSH_BATCH,
 };
 use guihai_core::Id;
 use wasm_bindgen::prelude::*;
@@ -90,7 +92,7 @@ fn waiting() -> u64 {
 }
 
 async fn numbered_head() -> Vec<(u64, Op)> {
-    let (_, head, _) = outbox::head(FIRST_PUSH_BATCH, None).await.unwrap();
+    let (_, head, _) = outbox::head(FIRST_PUSH_BATCH, None, false).await.unwrap();
     sent(head)
 }
 
@@ -104,7 +106,7 @@ async fn checked_in(count: u8) {
 
 /// The head of at most `limit` that the sync round pushes, with the round pushing it.
 async fn pushing(limit: usize) -> (Round, Vec<Mutation>, outbox::Front) {
-    let (meta, head, front) = outbox::head(limit, None).await.unwrap();
+    let (meta, head, front) = outbox::head(limit, None, false).await.unwrap();
     let mut round = Round::new();
     assert!(matches!(round.next(&meta, &head), Step::Push(_)));
     (round, head, front)
@@ -206,7 +208,7 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
     );
     check_in(3, "党课", 800).await;
     check_in(4, "培训", 700).await;
-    let (_, head, _) = outbox::head(3, None).await.unwrap();
+    let (_, head, _) = outbox::head(3, None, false).await.unwrap();
     assert_eq!(
         head.iter().map(|m| m.seq).collect::<Vec<_>>(),
         [1, 2, 3],
@@ -218,10 +220,8 @@ async fn writes_are_numbered_only_by_the_syncing_tab_in_row_order_and_sent_byte_
     assert_eq!(head.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
 }
 
-#[wasm_bindgen_test]
-async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() {
-    fresh().await;
-    check_in(1, "学习会", 1_000).await;
+/// A check-in to activity `n` by the rotating code a secretary's phone signs at the door; its code as scanned.
+async fn door_check_in(n: u8, at: i64) -> String {
     let door_key = SigningKey::from_bytes(&[9; 32]);
     let certificate = DoorCertificate::certify(
         &signing_key(),
@@ -231,13 +231,21 @@ async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() 
         NOW_SECS + 86_400,
     );
     let payload = certificate
-        .sign_code(&door_key, id(2), NOW_SECS, "主题党日", "灌南县驻杭州流动党委")
+        .sign_code(&door_key, id(n), NOW_SECS, "主题党日", "灌南县驻杭州流动党委")
         .unwrap();
     let code = guihai_core::qr::read_unverified(&payload).unwrap();
     assert!(code.door.is_some());
-    checkins::check_in((id(2), id(ORG)), &payload, || Ok(code), id(102), 2_000, false)
+    checkins::check_in((id(n), id(ORG)), &payload, || Ok(code), id(100 + n), at, false)
         .await
         .unwrap();
+    payload
+}
+
+#[wasm_bindgen_test]
+async fn a_door_code_check_in_waits_with_its_signer_and_is_sent_byte_for_byte() {
+    fresh().await;
+    check_in(1, "学习会", 1_000).await;
+    let payload = door_check_in(2, 2_000).await;
     assert_eq!(
         numbered_head().await,
         [
@@ -389,7 +397,11 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
         checked_in(4).await;
         let (mut round, head, front) = pushing(2).await;
         let ahead = match read_ahead {
-            true => Some(outbox::read_ahead(&front, 8).await.expect("rows 3 and 4 read ahead")),
+            true => Some(
+                outbox::read_ahead(&front, 8, false)
+                    .await
+                    .expect("rows 3 and 4 read ahead"),
+            ),
             false => None,
         };
         // Another tab's check-in while the push is out.
@@ -401,14 +413,14 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
         outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
             .await
             .unwrap();
-        let (_, next, _) = outbox::head(8, ahead).await.unwrap();
+        let (_, next, _) = outbox::head(8, ahead, false).await.unwrap();
         let expected = match (read_ahead, answered) {
             (true, true) => ops(3..=4),
             (false, true) => ops(3..=5),
             (_, false) => ops(1..=5),
         };
         assert_eq!(sent(next), expected, "read ahead {read_ahead}, answered {answered}");
-        let (_, again, _) = outbox::head(8, None).await.unwrap();
+        let (_, again, _) = outbox::head(8, None, false).await.unwrap();
         let first = if answered { 3 } else { 1 };
         assert_eq!(
             sent(again),
@@ -418,18 +430,63 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
     }
 }
 
+/// A head of more than `sync::FEW_CODES` names each code the server issued by its signature alone; a door code,
+/// which the server never issued, goes whole. Asked for them whole (`in_full`), the same head goes whole, also
+/// from rows read ahead for a compact push (whose activities were not read).
+#[wasm_bindgen_test]
+async fn a_big_head_names_the_servers_codes_by_their_signature_and_goes_whole_when_asked() {
+    let many = FEW_CODES as u8 + 2;
+    let door = many + 1;
+    let named = |n: u8| Op::CheckInIssued {
+        id: id(100 + n),
+        signature: CodeSignature(signature_of(&code(n, "学习会").1).unwrap()),
+    };
+    let expected = |compact: bool, payload: &str, ns: std::ops::RangeInclusive<u8>| -> Vec<(u64, Op)> {
+        let door_op = Op::CheckIn {
+            id: id(100 + door),
+            code: payload.to_owned(),
+        };
+        ns.map(|n| {
+            let op = match (n == door, compact) {
+                (true, _) => door_op.clone(),
+                (false, true) => named(n),
+                (false, false) => check_in_op(n, "学习会"),
+            };
+            (u64::from(n), op)
+        })
+        .collect()
+    };
+    for in_full in [false, true] {
+        checked_in(many).await;
+        let payload = door_check_in(door, 10_000).await;
+        let (_, head, _) = outbox::head(FIRST_PUSH_BATCH, None, in_full).await.unwrap();
+        assert_eq!(sent(head), expected(!in_full, &payload, 1..=door), "in full: {in_full}");
+    }
+
+    checked_in(many).await;
+    let payload = door_check_in(door, 10_000).await;
+    let (mut round, head, front) = pushing(1).await;
+    assert_eq!(sent(head), expected(false, &payload, 1..=1), "a head of few goes whole");
+    let ahead = outbox::read_ahead(&front, FIRST_PUSH_BATCH, false).await;
+    outbox::after_push(&mut round, all_applied(1..=1), 0.0, 1, &front)
+        .await
+        .unwrap();
+    let (_, next, _) = outbox::head(FIRST_PUSH_BATCH, ahead, true).await.unwrap();
+    assert_eq!(sent(next), expected(false, &payload, 2..=door));
+}
+
 /// Rows read ahead of a member who signs out before the next head: nothing of them goes with the next
 /// member's pushes (the bookkeeping starts over, so they no longer follow the last numbered row).
 #[wasm_bindgen_test]
 async fn rows_read_ahead_before_a_sign_out_are_not_sent_after_it() {
     checked_in(3).await;
     let (_, _, front) = pushing(1).await;
-    let ahead = outbox::read_ahead(&front, 4).await;
+    let ahead = outbox::read_ahead(&front, 4, false).await;
     assert!(ahead.is_some());
     guihai::store::wipe().await.unwrap();
     // The next member's first check-in on this phone.
     check_in(7, "学习会", 7).await;
-    let (_, next, _) = outbox::head(4, ahead).await.unwrap();
+    let (_, next, _) = outbox::head(4, ahead, false).await.unwrap();
     assert_eq!(sent(next), [(1, check_in_op(7, "学习会"))]);
 }
 
@@ -447,7 +504,7 @@ async fn a_code_read_ahead_is_sent_as_scanned_though_its_activity_is_renamed_mea
         check_in(n, "学习会", i64::from(n)).await;
     }
     let (mut round, head, front) = pushing(1).await;
-    let ahead = outbox::read_ahead(&front, 4).await;
+    let ahead = outbox::read_ahead(&front, 4, false).await;
     assert!(ahead.is_some());
     pull(vec![Change::Upsert {
         record: Record::Activity(activity(2, "改名后的学习会")),
@@ -456,7 +513,7 @@ async fn a_code_read_ahead_is_sent_as_scanned_though_its_activity_is_renamed_mea
     outbox::after_push(&mut round, all_applied(1..=1), 0.0, head.len(), &front)
         .await
         .unwrap();
-    let (_, next, _) = outbox::head(4, ahead).await.unwrap();
+    let (_, next, _) = outbox::head(4, ahead, false).await.unwrap();
     assert_eq!(sent(next), [(2, check_in_op(2, "学习会"))]);
 }
 

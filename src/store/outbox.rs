@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use futures_util::future::try_join;
 use guihai_core::engine::{Reply, Round, Settled, SyncMeta};
 use guihai_core::outbox::{self as rows, Fate, Found};
-use guihai_core::qr::{Code, DoorSigner, Subject};
-use guihai_core::sync::{Mutation, Op, PushResponse, Rejection};
+use guihai_core::qr::{Code, CodeSignature, DoorSigner, Subject};
+use guihai_core::sync::{sends_compact, Mutation, Op, PushResponse, Rejection};
 use guihai_core::Id;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -141,13 +141,27 @@ impl QueuedCheckIn {
         Some(code)
     }
 
-    /// The write as the server takes it.
-    pub fn op(&self, facts: Option<&Facts>) -> Option<Op> {
+    /// The write as the server takes it: with `compact`, a code the server issued named by its signature alone
+    /// (`Op::CheckInIssued`), else the code whole, built again from `facts`.
+    pub fn op(&self, facts: Option<&Facts>, compact: bool) -> Option<Op> {
         let signature: [u8; 64] = self.signature.as_slice().try_into().ok()?;
+        let id = Id::from_bytes(self.id);
+        if compact && self.door.is_none() {
+            return Some(Op::CheckInIssued {
+                id,
+                signature: CodeSignature(signature),
+            });
+        }
         Some(Op::CheckIn {
-            id: Id::from_bytes(self.id),
+            id,
             code: self.code(facts)?.with_signature(&signature),
         })
+    }
+
+    /// Whether its write needs its activity's facts: its code goes whole (a door code is never issued by the
+    /// server, so it always does).
+    fn needs_facts(&self, compact: bool) -> bool {
+        !compact || self.door.is_some()
     }
 }
 
@@ -276,20 +290,20 @@ impl Queued {
         }
     }
 
-    /// The write as the server takes it; a check-in's code from its activity in `batch`.
-    fn op(&self, batch: &Batch) -> Option<Op> {
+    /// The write as the server takes it (`QueuedCheckIn::op`); a check-in's code from its activity in `batch`.
+    fn op(&self, batch: &Batch, compact: bool) -> Option<Op> {
         match self {
             Queued::Op(o) => Some(o.op.clone()),
-            Queued::CheckIn(c) => c.op(batch.get(&c.activity)),
+            Queued::CheckIn(c) => c.op(batch.get(&c.activity), compact),
         }
     }
 
     /// The mutation the server takes, numbered `seq`.
-    fn mutation(&self, seq: u64, batch: &Batch) -> Result<Mutation, StoreError> {
+    fn mutation(&self, seq: u64, batch: &Batch, compact: bool) -> Result<Mutation, StoreError> {
         Ok(Mutation {
             seq,
             occurred_at: self.occurred_at(),
-            op: self.op(batch).ok_or(StoreError::Failed)?,
+            op: self.op(batch, compact).ok_or(StoreError::Failed)?,
         })
     }
 
@@ -299,11 +313,23 @@ impl Queued {
             Queued::Op(_) => None,
         }
     }
+
+    /// The activity whose facts its write needs (`QueuedCheckIn::needs_facts`), if any.
+    fn facts_needed(&self, compact: bool) -> Option<[u8; 16]> {
+        match self {
+            Queued::CheckIn(c) => c.needs_facts(compact).then_some(c.activity),
+            Queued::Op(_) => None,
+        }
+    }
 }
 
-/// The activities of `queued`'s check-ins.
-async fn activities_of<'a>(tx: &Tx, queued: impl IntoIterator<Item = &'a Queued>) -> Result<Batch, StoreError> {
-    Batch::load(tx, queued.into_iter().filter_map(Queued::activity)).await
+/// The activities `queued`'s check-ins need to be sent (all of them when not `compact`).
+async fn activities_of<'a>(
+    tx: &Tx,
+    queued: impl IntoIterator<Item = &'a Queued>,
+    compact: bool,
+) -> Result<Batch, StoreError> {
+    Batch::load(tx, queued.into_iter().filter_map(|queued| queued.facts_needed(compact))).await
 }
 
 /// A numbered row: its row, number and write.
@@ -420,6 +446,9 @@ pub struct ReadAhead {
     after_row: u64,
     rows: Vec<(u64, Queued)>,
     batch: Batch,
+    /// Whether `batch` holds only what a compact push needs (`activities_of`); a head that sends its codes
+    /// whole reads the rest.
+    compact: bool,
 }
 
 /// Reads up to `limit` rows stored after the head `front`, and their activities, in one read-only transaction,
@@ -428,7 +457,8 @@ pub struct ReadAhead {
 /// checks): other tabs only add rows after them, and the only other change to a row not yet numbered (a copy of
 /// its code's texts when its activity changes) leaves what it sends as it was; the rows and the activities are
 /// of one moment, so each code is built again as it was scanned.
-pub async fn read_ahead(front: &Front, limit: usize) -> Option<ReadAhead> {
+/// `in_full`: the server asked for codes whole this round (`engine::Round::in_full`).
+pub async fn read_ahead(front: &Front, limit: usize, in_full: bool) -> Option<ReadAhead> {
     let after_row = front.meta.numbered_row;
     let read_ahead = read(&[OUTBOX, ACTIVITIES, RECORDS], async |tx| {
         let stored = tx.get_all(OUTBOX, Some(&above(after_row)?), Some(limit as u32)).await?;
@@ -437,11 +467,15 @@ pub async fn read_ahead(front: &Front, limit: usize) -> Option<ReadAhead> {
             .map(|(key, value)| Some((key_number(key)?, Queued::decode(value)?)))
             .collect::<Option<Vec<_>>>();
         Ok(match rows {
-            Some(rows) if !rows.is_empty() => Some(ReadAhead {
-                batch: activities_of(tx, rows.iter().map(|(_, queued)| queued)).await?,
-                after_row,
-                rows,
-            }),
+            Some(rows) if !rows.is_empty() => {
+                let compact = sends_compact(rows.len(), in_full);
+                Some(ReadAhead {
+                    batch: activities_of(tx, rows.iter().map(|(_, queued)| queued), compact).await?,
+                    after_row,
+                    rows,
+                    compact,
+                })
+            }
             _ => None,
         })
     });
@@ -451,9 +485,14 @@ pub async fn read_ahead(front: &Front, limit: usize) -> Option<ReadAhead> {
 /// The numbered writes the server has not settled, in `seq` order, at most `limit` (what the engine needs for
 /// its next step, with the bookkeeping), numbering as many rows stored since the last numbering as that takes
 /// (core's `outbox::number`); one that does not read back is moved to `damaged`, as it was. The new rows come
-/// from `ahead` when it read them after the last push's head and that push settled it all. Call only while
-/// holding the sync lock.
-pub async fn head(limit: usize, ahead: Option<ReadAhead>) -> Result<(SyncMeta, Vec<Mutation>, Front), StoreError> {
+/// from `ahead` when it read them after the last push's head and that push settled it all. A big head names
+/// the server's codes by their signature unless it asked for them whole this round (`in_full`; core's
+/// `sync::sends_compact`). Call only while holding the sync lock.
+pub async fn head(
+    limit: usize,
+    ahead: Option<ReadAhead>,
+    in_full: bool,
+) -> Result<(SyncMeta, Vec<Mutation>, Front), StoreError> {
     // Whether rows wait to be numbered, as far as this tab knows; another tab's write reaches the cache a
     // moment later, and is numbered at the next step. Reading alone needs no write transaction.
     let new = cache::with(|c| c.last_row.unwrap_or(0) > c.meta.numbered_row);
@@ -461,12 +500,12 @@ pub async fn head(limit: usize, ahead: Option<ReadAhead>) -> Result<(SyncMeta, V
         write(
             &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
             Durability::Strict,
-            async |tx| read_head(tx, limit, true, ahead).await,
+            async |tx| read_head(tx, limit, true, ahead, in_full).await,
         )
         .await?
     } else {
         read(&[KV, OUTBOX, ACTIVITIES, RECORDS], async |tx| {
-            read_head(tx, limit, false, None).await
+            read_head(tx, limit, false, None, in_full).await
         })
         .await?
     };
@@ -492,7 +531,13 @@ pub struct Front {
 type ReadHead = (SyncMeta, Vec<Mutation>, Front, bool);
 
 /// `head` in `tx`, numbering new rows if `number`, from `ahead` when it still follows the last numbered row.
-async fn read_head(tx: &Tx, limit: usize, number: bool, ahead: Option<ReadAhead>) -> Result<ReadHead, StoreError> {
+async fn read_head(
+    tx: &Tx,
+    limit: usize,
+    number: bool,
+    ahead: Option<ReadAhead>,
+    in_full: bool,
+) -> Result<ReadHead, StoreError> {
     let mut meta = meta(tx).await?;
     let read = numbered(tx, &meta, limit as u32).await?;
     let whole = read.iter().all(|numbered| numbered.seq > meta.acked_seq);
@@ -506,7 +551,7 @@ async fn read_head(tx: &Tx, limit: usize, number: bool, ahead: Option<ReadAhead>
         let ahead = ahead.filter(|ahead| head.is_empty() && ahead.after_row == meta.numbered_row);
         let (found, mut readable) = match ahead {
             Some(ahead) => {
-                batch = Some(ahead.batch);
+                batch = Some((ahead.batch, ahead.compact));
                 let rows: BTreeMap<u64, Queued> = ahead.rows.into_iter().take(limit).collect();
                 (rows.keys().map(|row| Found::Readable(*row)).collect(), rows)
             }
@@ -524,13 +569,15 @@ async fn read_head(tx: &Tx, limit: usize, number: bool, ahead: Option<ReadAhead>
             put_meta(tx, &meta)?;
         }
     }
+    let compact = sends_compact(head.len(), in_full);
+    // What was read ahead for a compact push lacks the facts of codes sent whole; anything else has them all.
     let batch = match batch {
-        Some(batch) => batch,
-        None => activities_of(tx, head.iter().map(|numbered| &numbered.queued)).await?,
+        Some((batch, ahead_compact)) if compact || !ahead_compact => batch,
+        _ => activities_of(tx, head.iter().map(|numbered| &numbered.queued), compact).await?,
     };
     let mutations = head
         .iter()
-        .map(|numbered| numbered.queued.mutation(numbered.seq, &batch))
+        .map(|numbered| numbered.queued.mutation(numbered.seq, &batch, compact))
         .collect::<Result<_, _>>()?;
     let front = Front {
         meta: meta.clone(),
@@ -663,7 +710,7 @@ pub(super) async fn settle(
         for (numbered, fate) in &done {
             if let Fate::Refused(reason) = *fate {
                 // By row: a number starts over with a new client id, a row never does.
-                let mutation = numbered.queued.mutation(numbered.seq, &batch)?;
+                let mutation = numbered.queued.mutation(numbered.seq, &batch, false)?;
                 tx.put(
                     REFUSED,
                     &number_key(numbered.row),
@@ -802,7 +849,7 @@ pub async fn export() -> Result<serde_json::Value, StoreError> {
         let meta = meta(tx).await?;
         let stored = tx.get_all(OUTBOX, Some(&above(meta.synced_row)?), None).await?;
         let decoded: Vec<Option<Queued>> = stored.iter().map(|(_, value)| Queued::decode(value)).collect();
-        let batch = activities_of(tx, decoded.iter().flatten()).await?;
+        let batch = activities_of(tx, decoded.iter().flatten(), false).await?;
         let waiting: Vec<serde_json::Value> = stored
             .iter()
             .zip(&decoded)
@@ -810,7 +857,7 @@ pub async fn export() -> Result<serde_json::Value, StoreError> {
                 Some(queued) => serde_json::json!({
                     "seq": key_number(key).and_then(|row| queued.seq(&meta, row)),
                     "occurred_at": queued.occurred_at(),
-                    "op": queued.op(&batch),
+                    "op": queued.op(&batch, false),
                     "title": queued.activity().and_then(|id| batch.get(&id)).map(|f| &f.title),
                 }),
                 None => serde_json::json!({ "unreadable": raw(value) }),

@@ -155,7 +155,7 @@ impl SyncService {
         loop {
             let Some(session) = records::session() else { return };
             let timing = Timing::start("guihai:sync:head");
-            let head = outbox::head(round.batch(), ahead.take()).await;
+            let head = outbox::head(round.batch(), ahead.take(), round.in_full()).await;
             timing.end();
             let (step, front) = match head {
                 Ok((meta, head, front)) => (round.next(&meta, &head), front),
@@ -173,8 +173,10 @@ impl SyncService {
                         let reply = api::push(&session.token, &request).await;
                         (reply, timing.end())
                     };
-                    let ((reply, took), read) = join(push, outbox::read_ahead(&front, round.batch_after_quick())).await;
-                    ahead = read;
+                    let read_ahead = outbox::read_ahead(&front, round.batch_after_quick(), round.in_full());
+                    let ((reply, took), read) = join(push, read_ahead).await;
+                    // Asked for its codes whole, the same head goes again, read anew.
+                    ahead = read.filter(|_| !matches!(reply, Reply::SendInFull));
                     if matches!(reply, Reply::Ok(_)) {
                         round.took(took);
                     }

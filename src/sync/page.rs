@@ -25,6 +25,8 @@ fn describe(i18n: I18n, what: &What) -> String {
             let title = qr::read_unverified(code).map(|code| code.name).unwrap_or_default();
             i18n.t_with("sync.kind.check_in", &[("title", &title)])
         }
+        // Only a push names a code so; what waits or was refused keeps it whole.
+        What::Op(Op::CheckInIssued { .. }) => i18n.t_with("sync.kind.check_in", &[("title", "")]),
         What::Op(Op::EditProfile(edit)) => {
             let fields: Vec<String> = edit
                 .fields

@@ -217,6 +217,49 @@ e2eTest('two tabs writing at the same moment while a sync runs: every write land
   assert.deepEqual([...byNumber.keys()].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
 });
 
+e2eTest('a big push names the codes the server issued by their signature; asked for them whole, it sends them whole', async () => {
+  // The second push finds none of the codes the server keeps, as a server that signed them before it kept them.
+  const server = await startServer({ args: ['--test-faults', 'forget-codes:push:2'] });
+  // More than core's `sync::FEW_CODES` (64) in each push, so that it names them.
+  const links = await runningActivities(server.url, 2 * 66);
+  const { phone, page } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(page);
+  const pushes = [];
+  phone.on('requestfinished', async (request) => {
+    if (!request.url().endsWith('/api/v1/sync/push')) return;
+    pushes.push({ mutations: pushed(request), status: (await request.response()).status() });
+  });
+  const checkInOffline = async (batch) => {
+    await phone.setOffline(true);
+    for (const { link, activity } of batch) await openInApp(page, link, activity.title);
+    await page.locator(`[data-testid=sync-badge][data-waiting="${batch.length}"]`).waitFor();
+    await phone.setOffline(false);
+    await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 30_000 });
+  };
+  const kinds = (push) => [...new Set(push.mutations.map((m) => m.kind))];
+  const ids = (push) => push.mutations.map((m) => `${m.seq} ${m.args.id}`);
+
+  await checkInOffline(links.slice(0, 66));
+  await expectEventually(() => pushes.length === 1);
+  assert.deepEqual(kinds(pushes[0]), ['check_in_issued'], 'named by their signature');
+  assert.ok(pushes[0].mutations.every((m) => m.args.signature.length === 86 && !('code' in m.args)));
+  assert.equal(pushes[0].status, 200);
+
+  await checkInOffline(links.slice(66));
+  await expectEventually(() => pushes.length === 3);
+  assert.deepEqual(kinds(pushes[1]), ['check_in_issued']);
+  assert.equal(pushes[1].status, 409, 'asked for them whole');
+  assert.deepEqual(kinds(pushes[2]), ['check_in'], 'the same push, whole');
+  assert.deepEqual(ids(pushes[2]), ids(pushes[1]), 'the same numbers and check-ins');
+  assert.equal(pushes[2].status, 200);
+  const held = await serverCheckIns(server.url, MEMBER);
+  assert.deepEqual(
+    held.map((c) => c.activity_id).sort(),
+    links.map((l) => l.activity.id).sort(),
+    'every check-in once',
+  );
+});
+
 e2eTest('a waiting entry that no longer reads back is shown, kept and exported, and the rest syncs', async () => {
   const server = await startServer();
   const [a, b, c] = await runningActivities(server.url, 3);

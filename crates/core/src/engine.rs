@@ -68,6 +68,9 @@ pub enum Reply<T> {
     /// 401 `session_revoked`: the member (or their administrator) revoked this phone on purpose, say because
     /// it was lost. Everything of the member leaves it.
     Revoked,
+    /// 409 `send_codes_in_full` on push: the server does not keep a code the push named by its signature
+    /// (`sync::Op::CheckInIssued`); nothing was applied, and the same mutations go again with their codes whole.
+    SendInFull,
     /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
     Failed,
 }
@@ -87,12 +90,16 @@ impl<T: DeserializeOwned> Reply<T> {
                     last_seq: Some(last_seq),
                     ..
                 }) => Reply::Gap { last_seq },
+                Ok(ErrorBody { error, .. }) if error == SEND_IN_FULL => Reply::SendInFull,
                 _ => Reply::Failed,
             },
             _ => Reply::Failed,
         }
     }
 }
+
+/// The error of a push the server answers `Reply::SendInFull`.
+pub const SEND_IN_FULL: &str = "send_codes_in_full";
 
 /// What the engine wants done next.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +145,8 @@ pub struct Round {
     batch: usize,
     /// The last number the latest push carried.
     pushed_through: u64,
+    /// The server asked for codes whole (`Reply::SendInFull`): every push of this round sends them so.
+    in_full: bool,
 }
 
 impl Default for Round {
@@ -146,6 +155,7 @@ impl Default for Round {
             phase: Phase::Push,
             batch: FIRST_PUSH_BATCH,
             pushed_through: 0,
+            in_full: false,
         }
     }
 }
@@ -192,6 +202,11 @@ impl Round {
     /// read ahead while it is out.
     pub fn batch_after_quick(&self) -> usize {
         (self.batch * GROWTH).min(MAX_PUSH_BATCH)
+    }
+
+    /// Whether the server asked for codes whole this round (`Reply::SendInFull`; `sync::sends_compact`).
+    pub fn in_full(&self) -> bool {
+        self.in_full
     }
 
     /// Tells the round how long the last push took, answered.
@@ -272,7 +287,13 @@ impl Round {
                 self.phase = Phase::Revoked;
                 Settled::default()
             }
-            Reply::Failed => {
+            // Asked once, the codes go whole at once: no failure, no wait. Asked again, for a push with no code
+            // named so, the server is not keeping its word: a failure, as any other answer that makes no sense.
+            Reply::SendInFull if !self.in_full => {
+                self.in_full = true;
+                Settled::default()
+            }
+            Reply::SendInFull | Reply::Failed => {
                 // A push too big for the link (or for the server's limit on a request) goes smaller next time.
                 self.halve();
                 self.fail(meta, jitter);
@@ -314,7 +335,7 @@ impl Round {
                 self.phase = Phase::Revoked;
                 (Vec::new(), meta.acked_seq)
             }
-            Reply::Gap { .. } | Reply::Failed => {
+            Reply::Gap { .. } | Reply::SendInFull | Reply::Failed => {
                 self.fail(meta, jitter);
                 (Vec::new(), meta.acked_seq)
             }
@@ -570,6 +591,34 @@ mod tests {
             Reply::<PushResponse>::from_http(409, br#"{"error":"seq_gap"}"#),
             Reply::Failed
         );
+        let in_full = br#"{"error":"send_codes_in_full"}"#;
+        assert_eq!(Reply::<PushResponse>::from_http(409, in_full), Reply::SendInFull);
         assert_eq!(Reply::<PushResponse>::from_http(503, b""), Reply::Failed);
+    }
+
+    #[test]
+    fn a_big_push_names_issued_codes_until_the_server_asks_for_them_whole() {
+        let mut meta = SyncMeta::default();
+        let mut round = Round::new();
+        let compact = |round: &Round, mutations| crate::sync::sends_compact(mutations, round.in_full());
+        assert!(!compact(&round, crate::sync::FEW_CODES), "a few codes go whole");
+        assert!(compact(&round, crate::sync::FEW_CODES + 1));
+        let outbox: Vec<Mutation> = (1..=100).map(mutation).collect();
+        assert!(matches!(round.next(&meta, &outbox), Step::Push(_)));
+        // Asked for in full: the same push goes again at once, whole, and so does every push of the round.
+        assert_eq!(round.on_push(&mut meta, Reply::SendInFull, 0.5), Settled::default());
+        assert_eq!(meta.failures, 0);
+        assert_eq!(meta.acked_seq, 0);
+        assert!(!compact(&round, crate::sync::MAX_PUSH_BATCH));
+        assert_eq!(
+            round.next(&meta, &outbox),
+            Step::Push(outbox[..FIRST_PUSH_BATCH.min(100)].to_vec())
+        );
+        // Asked again, for codes sent whole: a failure, with its wait.
+        round.on_push(&mut meta, Reply::SendInFull, 0.5);
+        assert_eq!(meta.failures, 1);
+        assert!(matches!(round.next(&meta, &outbox), Step::RetryIn(_)));
+        // A new round names them by their signature again.
+        assert!(compact(&Round::new(), crate::sync::FEW_CODES + 1));
     }
 }

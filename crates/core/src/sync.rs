@@ -11,7 +11,7 @@ use crate::checkin::CheckIn;
 use crate::domain::{Activity, Me, OrgRef};
 use crate::notice::{Notice, NoticeRead};
 use crate::profile::{self, Profile};
-use crate::qr::{CodeError, RevokedDoorKey, TrustedKey};
+use crate::qr::{CodeError, CodeSignature, RevokedDoorKey, TrustedKey};
 use crate::report::{OrgCodeSince, Report};
 use crate::Id;
 
@@ -20,6 +20,16 @@ use crate::Id;
 pub const MAX_PUSH_BATCH: usize = 2_000;
 /// What a phone's first push of a round carries at most.
 pub const FIRST_PUSH_BATCH: usize = 200;
+/// A push of more mutations than this names each code the server issued by its signature (`Op::CheckInIssued`);
+/// a smaller one sends its codes whole, which the server checks sooner than it looks them up (docs/sync.md §21).
+pub const FEW_CODES: usize = 64;
+
+/// Whether a push of `mutations` names the server's codes by their signature: not when few, nor once the server
+/// asked for them in full (`engine::Reply::SendInFull`).
+pub fn sends_compact(mutations: usize, in_full: bool) -> bool {
+    !in_full && mutations > FEW_CODES
+}
+
 /// Most changes in one pull page.
 pub const PULL_PAGE: usize = 500;
 
@@ -49,6 +59,10 @@ pub struct Mutation {
 pub enum Op {
     /// The member scanned an activity code.
     CheckIn { id: Id, code: String },
+    /// The member scanned an activity code the server issued, named by its signature: the server keeps the codes
+    /// it issues, so a big push need not carry each whole (`sends_compact`). A server that does not find one
+    /// answers the push `send_codes_in_full`, and the phone sends it again as `CheckIn`s.
+    CheckInIssued { id: Id, signature: CodeSignature },
     /// The member changed fields of their own profile.
     EditProfile(profile::Edit),
     /// The member scanned an organisation's code and reports to it (报到); `left_stop` is the open stop they

@@ -50,8 +50,10 @@ impl Server {
         for (index, m) in mutations.iter().enumerate() {
             let outcome = if classified.new.contains(&index) {
                 match &m.op {
-                    // The model's phones make check-ins only; the other writes have their own tests.
+                    // The model's phones make check-ins only, sending their codes whole; the other writes have
+                    // their own tests.
                     Op::Skip
+                    | Op::CheckInIssued { .. }
                     | Op::EditProfile(_)
                     | Op::Report { .. }
                     | Op::Leave { .. }

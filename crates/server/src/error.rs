@@ -33,6 +33,10 @@ pub enum AppError {
     TooLarge,
     #[error("sequence gap: the server holds up to {last_seq}")]
     SeqGap { last_seq: u64 },
+    /// A push names a code by its signature that the server does not keep (`keys::Issued`): nothing of it was
+    /// applied, and the phone sends it again with its codes whole.
+    #[error("a code named by its signature is not kept here")]
+    SendInFull,
     /// Signing in on an installation whose sync identity belongs to someone else (their writes still wait on it).
     #[error("this installation's client id belongs to another person")]
     ClientTaken,
@@ -68,6 +72,7 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "invalid"),
             AppError::SeqGap { .. } => (StatusCode::CONFLICT, "seq_gap"),
+            AppError::SendInFull => (StatusCode::CONFLICT, guihai_core::engine::SEND_IN_FULL),
             AppError::ClientTaken => (StatusCode::CONFLICT, "client_taken"),
             AppError::PhoneTaken => (StatusCode::CONFLICT, "phone_taken"),
             AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),

@@ -8,6 +8,8 @@
 //!   before its answer is written: the writes stay, the answer is lost.
 //! - `fail-before-commit:push:N` answers 500 after the Nth push has made all its writes, without committing
 //!   them: a passing failure that must change nothing.
+//! - `forget-codes:push:N` finds none of the codes the server keeps for the Nth push, as a server that signed
+//!   them before it kept them: a push naming codes by their signature is asked for them whole.
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +23,7 @@ pub const EXIT_AFTER_COMMIT_STATUS: i32 = 86;
 pub enum Fault {
     ExitAfterCommit,
     FailBeforeCommit,
+    ForgetCodes,
 }
 
 /// One armed fault point: `fault` strikes the `nth` push request.
@@ -42,6 +45,7 @@ impl FromStr for Point {
         let fault = match fault {
             "exit-after-commit" => Fault::ExitAfterCommit,
             "fail-before-commit" => Fault::FailBeforeCommit,
+            "forget-codes" => Fault::ForgetCodes,
             _ => return Err(bad()),
         };
         match nth.parse() {
@@ -56,6 +60,7 @@ impl fmt::Display for Point {
         let fault = match self.fault {
             Fault::ExitAfterCommit => "exit-after-commit",
             Fault::FailBeforeCommit => "fail-before-commit",
+            Fault::ForgetCodes => "forget-codes",
         };
         write!(f, "{fault}:push:{}", self.nth)
     }
@@ -110,7 +115,7 @@ mod tests {
     #[test]
     fn a_list_names_what_strikes_which_push() {
         assert_eq!(
-            parse("exit-after-commit:push:2, fail-before-commit:push:1"),
+            parse("exit-after-commit:push:2, fail-before-commit:push:1,forget-codes:push:3"),
             Ok(vec![
                 Point {
                     fault: Fault::ExitAfterCommit,
@@ -119,6 +124,10 @@ mod tests {
                 Point {
                     fault: Fault::FailBeforeCommit,
                     nth: 1
+                },
+                Point {
+                    fault: Fault::ForgetCodes,
+                    nth: 3
                 },
             ])
         );

@@ -2,7 +2,7 @@
 //! id, its secret in a file of the key directory and its public half in the database, published at
 //! `GET /api/v1/keys` and through pull. `guihai-server keys` rotates and revokes them (`command`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,11 +14,10 @@ use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use guihai_core::qr::{encode_public_key, payload_of, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
-use guihai_core::sync::CodeResponse;
+use guihai_core::qr::{encode_public_key, payload_of, signature_of, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
+use guihai_core::sync::{CodeResponse, Op, PushRequest, RecordedBy};
 use rand::rngs::OsRng;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::KeysCommand;
@@ -258,41 +257,97 @@ impl KeyDir {
     }
 }
 
-/// The digest a code is kept under once issued: SHA-256 of its payload (a link to it has the same).
-fn digest(scanned: &str) -> Option<[u8; 32]> {
-    Some(Sha256::digest(payload_of(scanned).ok()?).into())
-}
-
-/// Keeps the digest of a code this server signed (`issued`), in the caller's transaction or connection.
+/// Keeps a code this server signed (`Issued`) under its signature, in the caller's transaction or connection.
 pub async fn record_issued(conn: &mut SqliteConnection, payload: &str) -> Result<(), AppError> {
-    let Some(digest) = digest(payload) else {
+    let Some((payload, signature)) = payload_of(payload)
+        .ok()
+        .and_then(|payload| Some((payload, signature_of(payload)?)))
+    else {
         return Ok(());
     };
-    sqlx::query("INSERT INTO issued_codes (digest) VALUES (?) ON CONFLICT DO NOTHING")
-        .bind(&digest[..])
+    sqlx::query("INSERT INTO issued_codes (signature, payload) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        .bind(&signature[..])
+        .bind(payload)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// For each code, whether this server issued it as it is (`record_issued`): one look-up for them all.
-pub async fn issued(db: &SqlitePool, codes: &[Option<&str>]) -> Result<Vec<bool>, AppError> {
-    let digests: Vec<Option<[u8; 32]>> = codes.iter().map(|code| code.and_then(digest)).collect();
-    let wanted: Vec<String> = digests.iter().flatten().map(hex::encode).collect();
-    if wanted.is_empty() {
-        return Ok(vec![false; codes.len()]);
-    }
-    let known: HashSet<Vec<u8>> =
-        sqlx::query_scalar("SELECT digest FROM issued_codes WHERE digest IN (SELECT unhex(value) FROM json_each(?))")
-            .bind(serde_json::to_string(&wanted).map_err(|error| AppError::Internal(error.to_string()))?)
-            .fetch_all(db)
-            .await?
+/// The codes this server issued (`record_issued`) among those a push carries or names, read with one look-up.
+#[derive(Default)]
+pub struct Issued(HashMap<[u8; 64], String>);
+
+impl Issued {
+    /// Looks up, by their signatures, the codes `request` carries whole and those it names (`Op::CheckInIssued`).
+    pub async fn look_up(db: &SqlitePool, request: &PushRequest) -> Result<Issued, AppError> {
+        let mut wanted: Vec<String> = codes(request)
             .into_iter()
+            .flatten()
+            .filter_map(|code| signature_of(payload_of(code).ok()?))
+            .map(hex::encode)
             .collect();
-    Ok(digests
+        wanted.extend(request.mutations.iter().filter_map(|m| match &m.op {
+            Op::CheckInIssued { signature, .. } => Some(hex::encode(signature.0)),
+            _ => None,
+        }));
+        if wanted.is_empty() {
+            return Ok(Issued::default());
+        }
+        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
+            "SELECT signature, payload FROM issued_codes WHERE signature IN (SELECT unhex(value) FROM json_each(?))",
+        )
+        .bind(serde_json::to_string(&wanted).map_err(|error| AppError::Internal(error.to_string()))?)
+        .fetch_all(db)
+        .await?;
+        Ok(Issued(
+            rows.into_iter()
+                .filter_map(|(signature, payload)| Some((signature.try_into().ok()?, payload)))
+                .collect(),
+        ))
+    }
+
+    /// `request` with each code it names taken whole from what the server keeps; `SendInFull` when one is not
+    /// kept (signed before codes were kept whole, or by another server), and then nothing of it is applied.
+    pub fn resolve(&self, mut request: PushRequest) -> Result<PushRequest, AppError> {
+        for mutation in &mut request.mutations {
+            if let Op::CheckInIssued { id, signature } = mutation.op {
+                let code = self.0.get(&signature.0).ok_or(AppError::SendInFull)?;
+                mutation.op = Op::CheckIn { id, code: code.clone() };
+            }
+        }
+        Ok(request)
+    }
+
+    /// For each code, whether it is one this server issued, byte for byte: its signature then needs no check.
+    pub fn of(&self, codes: &[Option<&str>]) -> Vec<bool> {
+        codes
+            .iter()
+            .map(|code| {
+                code.and_then(|code| {
+                    let payload = payload_of(code).ok()?;
+                    Some(self.0.get(&signature_of(payload)?)? == payload)
+                })
+                .unwrap_or(false)
+            })
+            .collect()
+    }
+}
+
+/// The code each mutation carries whole, if it carries one.
+pub fn codes(request: &PushRequest) -> Vec<Option<&str>> {
+    request
+        .mutations
         .iter()
-        .map(|digest| digest.is_some_and(|digest| known.contains(&digest[..])))
-        .collect())
+        .map(|m| match &m.op {
+            Op::CheckIn { code, .. }
+            | Op::Report { code, .. }
+            | Op::RecordAttendance {
+                by: RecordedBy::Card { code },
+                ..
+            } => Some(code.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Loads the keys; makes the first one when there is none in force.

@@ -8,6 +8,8 @@
 //! The signature covers `SIGNING_CONTEXT` followed by every byte before it, so a signature made for another
 //! purpose can never pass as a Guihai code.
 
+use std::fmt;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
@@ -182,6 +184,37 @@ impl Code {
             MAX_TEXT_BYTES
         };
         truncate_utf8(text, max)
+    }
+}
+
+/// A code's Ed25519 signature, written as base64url (86 characters): what names a code the server issued and
+/// keeps, so a phone need not send it whole (`sync::Op::CheckInIssued`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct CodeSignature(pub [u8; 64]);
+
+impl fmt::Debug for CodeSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CodeSignature({})", URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl Serialize for CodeSignature {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&URL_SAFE_NO_PAD.encode(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for CodeSignature {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        // Bounded before decoding: 64 bytes are 86 characters, and nothing else is a signature.
+        let bytes = (text.len() == 86)
+            .then(|| URL_SAFE_NO_PAD.decode(text.as_bytes()).ok())
+            .flatten()
+            .and_then(|bytes| <[u8; 64]>::try_from(bytes).ok());
+        bytes
+            .map(CodeSignature)
+            .ok_or_else(|| serde::de::Error::custom("a code signature is 64 bytes in base64url"))
     }
 }
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Mutation, Op, Record, RecordedBy, Rejection};
+use crate::qr::CodeSignature;
 use crate::Id;
 
 /// An enum written as a tag and its content under two keys of one object.
@@ -208,6 +209,7 @@ impl<'de> Deserialize<'de> for Record {
 #[serde(rename_all = "snake_case")]
 enum OpKind {
     CheckIn,
+    CheckInIssued,
     EditProfile,
     Report,
     Leave,
@@ -225,12 +227,18 @@ enum OpKind {
 mod args {
     use serde::Deserialize;
 
-    use super::{Id, RecordedBy};
+    use super::{CodeSignature, Id, RecordedBy};
 
     #[derive(Deserialize)]
     pub struct CheckIn {
         pub id: Id,
         pub code: String,
+    }
+
+    #[derive(Deserialize)]
+    pub struct CheckInIssued {
+        pub id: Id,
+        pub signature: CodeSignature,
     }
 
     #[derive(Deserialize)]
@@ -286,6 +294,10 @@ impl Tagged for Op {
             OpKind::CheckIn => {
                 let args::CheckIn { id, code } = Deserialize::deserialize(args)?;
                 Op::CheckIn { id, code }
+            }
+            OpKind::CheckInIssued => {
+                let args::CheckInIssued { id, signature } = Deserialize::deserialize(args)?;
+                Op::CheckInIssued { id, signature }
             }
             OpKind::EditProfile => Op::EditProfile(Deserialize::deserialize(args)?),
             OpKind::Report => {
@@ -564,6 +576,7 @@ mod tests {
     fn kind_of(op: &Op) -> OpKind {
         match op {
             Op::CheckIn { .. } => OpKind::CheckIn,
+            Op::CheckInIssued { .. } => OpKind::CheckInIssued,
             Op::EditProfile(_) => OpKind::EditProfile,
             Op::Report { .. } => OpKind::Report,
             Op::Leave { .. } => OpKind::Leave,
@@ -590,6 +603,10 @@ mod tests {
             Op::CheckIn {
                 id: id(1),
                 code: "GH1.x".into(),
+            },
+            Op::CheckInIssued {
+                id: id(1),
+                signature: CodeSignature([7; 64]),
             },
             Op::EditProfile(profile::Edit {
                 base_version: 3,
@@ -629,6 +646,26 @@ mod tests {
             Op::Skip,
         ];
         ops
+    }
+
+    #[test]
+    fn a_code_signature_is_64_bytes_of_base64url_and_nothing_else() {
+        let op = |signature: &str| {
+            let id = Id::from_bytes([1; 16]);
+            let json = format!(r#"{{"kind":"check_in_issued","args":{{"id":"{id}","signature":"{signature}"}}}}"#);
+            serde_json::from_str::<Op>(&json)
+        };
+        let good = "A".repeat(86);
+        assert!(matches!(op(&good), Ok(Op::CheckInIssued { signature: CodeSignature(bytes), .. }) if bytes == [0; 64]));
+        for bad in [
+            "A".repeat(85),
+            "A".repeat(87),
+            format!("{}=", "A".repeat(85)),
+            "+".repeat(86),
+            String::new(),
+        ] {
+            assert!(op(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -47,7 +47,7 @@ async fn the_secretary_gets_a_code_that_phones_can_verify_offline() {
 }
 
 /// A code screen left open, or a secretary asking again and again, gets the same code within the hour: the server
-/// keeps one digest of it (`issued_codes`), not one a request.
+/// keeps it once (`issued_codes`), not once a request.
 #[tokio::test]
 async fn a_code_asked_for_again_within_the_hour_is_the_same_and_kept_once() {
     let server = Server::start().await;
@@ -67,11 +67,7 @@ async fn a_code_asked_for_again_within_the_hour_is_the_same_and_kept_once() {
     // One code, unless the requests straddled the turn of an hour.
     assert!(codes.len() as i64 <= 1 + turns, "{} codes", codes.len());
     let kept = issued().await.unwrap() - before;
-    assert!(
-        kept <= codes.len() as i64,
-        "{kept} digests kept for {} codes",
-        codes.len()
-    );
+    assert!(kept <= codes.len() as i64, "{kept} kept for {} codes", codes.len());
 }
 
 #[tokio::test]

@@ -2,11 +2,14 @@
 //! queue; check-ins kept as facts, with doubtful device times flagged.
 
 use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use guihai_core::checkin::CheckInFlag;
-use guihai_core::qr::{Code, CodeError, Subject, MAX_TEXT_BYTES};
-use guihai_core::sync::{MutationResult, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
+use guihai_core::engine::SEND_IN_FULL;
+use guihai_core::qr::{signature_of, Code, CodeError, CodeSignature, Subject, MAX_TEXT_BYTES};
+use guihai_core::sync::{Mutation, MutationResult, Op, Outcome, PushResponse, Record, Rejection, MAX_PUSH_BATCH};
 
-use crate::{check_in, forged, fresh_id, now_ms, Server, When};
+use crate::{check_in, forged, fresh_id, now_ms, Server, Session, When};
 
 /// `code` with one character of its signature changed.
 fn altered(code: String) -> String {
@@ -94,49 +97,84 @@ async fn a_code_that_checked_out_once_does_not_let_an_altered_copy_through() {
     );
 }
 
-/// What the server keeps of a code it issued (`issued_codes`): the SHA-256 of its payload.
-fn digest(payload: &str) -> Vec<u8> {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(payload).to_vec()
+/// How many codes the server keeps as `payload` under its signature (`issued_codes`).
+async fn kept(server: &Server, payload: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM issued_codes WHERE signature = ? AND payload = ?")
+        .bind(&signature_of(payload).unwrap()[..])
+        .bind(payload)
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap()
+}
+
+/// Keeps `payload` as a code the server issued, as only the server does.
+async fn keep(server: &Server, payload: &str) {
+    sqlx::query("INSERT OR REPLACE INTO issued_codes (signature, payload) VALUES (?, ?)")
+        .bind(&signature_of(payload).unwrap()[..])
+        .bind(payload)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
 }
 
 /// A push big enough to look its codes up among the issued ones (more than `keys::CODES_A_THREAD`, 64): the
 /// same code scanned again and again, so the first is applied and the rest are duplicates.
-fn big_push(code: &str) -> Vec<guihai_core::sync::Mutation> {
+fn big_push(code: &str) -> Vec<Mutation> {
     (1..=65).map(|seq| check_in(seq, code, now_ms())).collect()
 }
 
+/// A check-in naming `code` by its signature (`Op::CheckInIssued`), as a phone's big push does.
+fn named(seq: u64, code: &str) -> Mutation {
+    Mutation {
+        seq,
+        occurred_at: now_ms(),
+        op: Op::CheckInIssued {
+            id: fresh_id(),
+            signature: CodeSignature(signature_of(code).unwrap()),
+        },
+    }
+}
+
 #[tokio::test]
-async fn a_code_the_server_issued_is_known_by_its_digest_and_needs_no_signature_check() {
+async fn a_code_the_server_issued_is_kept_whole_and_needs_no_signature_check() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
     let (_, code) = server.hangzhou_code(&member, When::Running).await;
-    let kept = "SELECT count(*) FROM issued_codes WHERE digest = ?";
-    let count_of = |payload: &str| {
-        sqlx::query_scalar::<_, i64>(kept)
-            .bind(digest(payload))
-            .fetch_one(&server.state.db)
-    };
-    assert_eq!(
-        count_of(&code).await.unwrap(),
-        1,
-        "the code screen keeps what it hands out"
-    );
+    assert_eq!(kept(&server, &code).await, 1, "the code screen keeps what it hands out");
 
     // A copy with one character of its signature changed fails its check (as the test above shows) unless the
-    // server holds its digest: then it is taken as issued, unchecked. Only the server writes that table.
+    // server keeps it: then it is taken as issued, unchecked. Only the server writes that table.
     let altered = altered(code);
-    sqlx::query("INSERT INTO issued_codes (digest) VALUES (?)")
-        .bind(digest(&altered))
-        .execute(&server.state.db)
-        .await
-        .unwrap();
+    keep(&server, &altered).await;
     let reply: PushResponse = server.push(&member, big_push(&altered)).await.json();
     assert_eq!(outcomes(&reply)[0], (1, Outcome::Applied));
 }
 
 #[tokio::test]
-async fn a_code_signed_before_its_digest_was_kept_is_checked_by_its_signature() {
+async fn a_code_whose_signature_is_kept_with_other_bytes_is_checked_and_refused() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    // The kept code's signature, on a body with one byte changed: not the code the server issued.
+    let mut bytes = URL_SAFE_NO_PAD.decode(&code).unwrap();
+    bytes[10] ^= 1;
+    let forged = URL_SAFE_NO_PAD.encode(bytes);
+    let reply: PushResponse = server.push(&member, big_push(&forged)).await.json();
+    assert!(matches!(
+        outcomes(&reply)[0],
+        (
+            1,
+            Outcome::Rejected {
+                reason: Rejection::Code(_)
+            }
+        )
+    ));
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 0);
+}
+
+/// A member and a running activity's code the server signed but does not keep, as one signed before codes were
+/// kept.
+async fn code_not_kept() -> (Server, Session, String) {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
     let (_, code) = server.hangzhou_code(&member, When::Running).await;
@@ -144,8 +182,69 @@ async fn a_code_signed_before_its_digest_was_kept_is_checked_by_its_signature() 
         .execute(&server.state.db)
         .await
         .unwrap();
+    (server, member, code)
+}
+
+#[tokio::test]
+async fn a_code_signed_before_it_was_kept_is_checked_by_its_signature() {
+    let (server, member, code) = code_not_kept().await;
     let reply: PushResponse = server.push(&member, big_push(&code)).await.json();
     assert_eq!(outcomes(&reply)[0], (1, Outcome::Applied));
+}
+
+#[tokio::test]
+async fn a_check_in_may_name_an_issued_code_by_its_signature_and_counts_as_if_sent_whole() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let secretary = server.sign_in("GH-S01").await;
+    let (running, ended, _) = server.activities(&member).await;
+    let (now, before) = (
+        server.code(&secretary, &running).await,
+        server.code(&secretary, &ended).await,
+    );
+    // A push of few names them too (the phone decides; the server takes either): named, then whole, then named.
+    let mut mutations = vec![named(1, &now), check_in(2, &now, now_ms()), named(3, &before)];
+    let reply: PushResponse = server.push(&member, mutations.clone()).await.json();
+    assert_eq!(
+        outcomes(&reply),
+        [(1, Outcome::Applied), (2, Outcome::Duplicate), (3, Outcome::Applied)]
+    );
+    let activities: std::collections::BTreeSet<_> =
+        sqlx::query_scalar::<_, String>("SELECT activity_id FROM check_ins")
+            .fetch_all(&server.state.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(activities, [running.id.to_string(), ended.id.to_string()].into());
+    assert_eq!(server.pull(&member, 0).await.last_seq, 3);
+    // Sent again (its answer lost): held already.
+    mutations.truncate(1);
+    let again: PushResponse = server.push(&member, mutations).await.json();
+    assert_eq!(outcomes(&again), [(1, Outcome::Duplicate)]);
+    assert_eq!(server.count("SELECT count(*) FROM check_ins").await, 2, "once each");
+}
+
+#[tokio::test]
+async fn a_push_naming_a_code_not_kept_applies_nothing_and_asks_for_the_codes_whole() {
+    let (server, member, code) = code_not_kept().await;
+    let mut unknown = named(2, &code);
+    if let Op::CheckInIssued { signature, .. } = &mut unknown.op {
+        signature.0 = [9; 64];
+    }
+    for mutations in [vec![named(1, &code)], vec![check_in(1, &code, now_ms()), unknown]] {
+        let reply = server.push(&member, mutations).await;
+        assert_eq!(reply.error(), (StatusCode::CONFLICT, SEND_IN_FULL.to_owned()));
+        assert_eq!(
+            server.count("SELECT count(*) FROM check_ins").await,
+            0,
+            "nothing applied"
+        );
+        assert_eq!(server.pull(&member, 0).await.last_seq, 0, "no number taken");
+    }
+    // The same numbers, the code whole: taken, checked by its signature.
+    let reply: PushResponse = server.push(&member, vec![check_in(1, &code, now_ms())]).await.json();
+    assert_eq!(outcomes(&reply), [(1, Outcome::Applied)]);
 }
 
 #[tokio::test]
