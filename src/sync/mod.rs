@@ -175,8 +175,7 @@ impl SyncService {
                     };
                     let read_ahead = outbox::read_ahead(&front, round.batch_after_quick(), round.in_full());
                     let ((reply, took), read) = join(push, read_ahead).await;
-                    // Asked for its codes whole, the same head goes again, read anew.
-                    ahead = read.filter(|_| !matches!(reply, Reply::SendInFull));
+                    ahead = read;
                     if matches!(reply, Reply::Ok(_)) {
                         round.took(took);
                     }

@@ -306,30 +306,33 @@ impl Issued {
         ))
     }
 
-    /// `request` with each code it names taken whole from what the server keeps; `SendInFull` when one is not
-    /// kept (signed before codes were kept whole, or by another server), and then nothing of it is applied.
-    pub fn resolve(&self, mut request: PushRequest) -> Result<PushRequest, AppError> {
-        for mutation in &mut request.mutations {
+    /// `request` with each code it names taken whole from what the server keeps, and for each mutation whether
+    /// its code is one this server issued, byte for byte (its signature then needs no check). `SendInFull` when
+    /// a named code is not kept (signed before codes were kept whole, or by another server): nothing of it is
+    /// applied.
+    pub fn resolve(&self, mut request: PushRequest) -> Result<(PushRequest, Vec<bool>), AppError> {
+        let mut named = vec![false; request.mutations.len()];
+        for (mutation, named) in request.mutations.iter_mut().zip(&mut named) {
             if let Op::CheckInIssued { id, signature } = mutation.op {
                 let code = self.0.get(&signature.0).ok_or(AppError::SendInFull)?;
                 mutation.op = Op::CheckIn { id, code: code.clone() };
+                *named = true;
             }
         }
-        Ok(request)
+        let issued = codes(&request)
+            .into_iter()
+            .zip(named)
+            .map(|(code, named)| named || code.is_some_and(|code| self.kept(code)))
+            .collect();
+        Ok((request, issued))
     }
 
-    /// For each code, whether it is one this server issued, byte for byte: its signature then needs no check.
-    pub fn of(&self, codes: &[Option<&str>]) -> Vec<bool> {
-        codes
-            .iter()
-            .map(|code| {
-                code.and_then(|code| {
-                    let payload = payload_of(code).ok()?;
-                    Some(self.0.get(&signature_of(payload)?)? == payload)
-                })
-                .unwrap_or(false)
-            })
-            .collect()
+    /// Whether `code` is the one kept under its signature.
+    fn kept(&self, code: &str) -> bool {
+        payload_of(code)
+            .ok()
+            .and_then(|payload| Some(self.0.get(&signature_of(payload)?)? == payload))
+            .unwrap_or(false)
     }
 }
 

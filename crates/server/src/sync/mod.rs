@@ -108,11 +108,10 @@ async fn push(
             Some(Fault::ForgetCodes) => keys::Issued::default(),
             _ => keys::Issued::look_up(&state.db, &request).await?,
         };
-        let request = issued.resolve(request)?;
+        let (request, issued) = issued.resolve(request)?;
         let keys = state.keys();
         tokio::task::spawn_blocking(move || {
-            let codes = codes(&request);
-            let verified = keys.verify_many(&codes, &issued.of(&codes));
+            let verified = keys.verify_many(&codes(&request), &issued);
             (request, verified)
         })
         .await
