@@ -21,6 +21,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const LISTENING = /^guihai listening on (http:\/\/\S+)/;
 const START_TIMEOUT_MS = 30_000;
 const LOG_TAIL_LINES = 60;
+const PAGE_LOG_LINES = 60;
 
 // What the running test started, so `e2eTest` can clean up after it.
 const started = new AsyncLocalStorage();
@@ -42,8 +43,9 @@ function requiredEnv(name) {
  */
 export function e2eTest(name, fn) {
   return test(name, async (t) => {
-    // `folders`: the temporary folders made for it (data, profiles), removed once it passed.
-    const resources = { servers: [], browsers: [], violations: [], folders: [] };
+    // `folders`: the temporary folders made for it (data, profiles), removed once it passed. `said`: what its
+    // pages and workers logged as errors or warnings, and their uncaught errors (a panic among them).
+    const resources = { servers: [], browsers: [], violations: [], folders: [], said: [] };
     try {
       await started.run(resources, () => fn(t));
       // The server's Content-Security-Policy holds for every page and worker the test opened.
@@ -57,6 +59,8 @@ export function e2eTest(name, fn) {
       await Promise.all(resources.folders.map((folder) => rm(folder, { recursive: true, force: true })));
     } catch (error) {
       for (const server of resources.servers) await server.printLogTail();
+      const said = resources.said.slice(-PAGE_LOG_LINES).join('\n');
+      console.error(`--- what the pages said (errors, warnings; last ${PAGE_LOG_LINES}) ---\n${said}\n---`);
       throw error;
     } finally {
       await Promise.all(resources.browsers.map((browser) => browser.close()));
@@ -273,16 +277,26 @@ export function policyViolations() {
 
 /**
  * Notes each report of the Content-Security-Policy being broken, in `context`'s pages and their workers (Chromium
- * reports them on the console), for `e2eTest` to fail on.
+ * reports them on the console), for `e2eTest` to fail on; and what they logged as errors or warnings and their
+ * uncaught errors, for `e2eTest` to print when the test fails.
  */
 function watchPolicy(context) {
-  const violations = started.getStore()?.violations;
-  if (!violations) return context;
+  const resources = started.getStore();
+  if (!resources) return context;
   const note = (message) => {
-    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    if (/Content Security Policy/i.test(message.text())) resources.violations.push(message.text());
+    if (message.type() === 'error' || message.type() === 'warning') {
+      resources.said.push(`${new Date().toISOString()} ${message.type()}: ${message.text()}`);
+    }
+  };
+  const watch = (page) => {
+    page.on('worker', (worker) => worker.on('console', note));
+    page.on('pageerror', (error) => resources.said.push(`${new Date().toISOString()} uncaught: ${error.stack ?? error}`));
   };
   context.on('console', note);
-  context.on('page', (page) => page.on('worker', (worker) => worker.on('console', note)));
+  context.on('page', watch);
+  // A persistent context opens with a page of its own.
+  context.pages().forEach(watch);
   return context;
 }
 
