@@ -260,6 +260,38 @@ e2eTest('a big push names the codes the server issued by their signature; asked 
   );
 });
 
+e2eTest('a server older than named codes (a deployment rolled back) gets them whole in the next push, at once', async () => {
+  const server = await startServer();
+  // More than core's `sync::FEW_CODES` (64): the push names them.
+  const links = await runningActivities(server.url, 66);
+  const { phone, page } = await signedInPhone(server, MEMBER);
+  await waitForFirstSync(page);
+  // A server built before `check_in_issued` refuses a push naming codes so, as it refuses any push it cannot
+  // read (crates/server/tests/api/push.rs checks the server's own answer to a kind it does not know).
+  const pushes = [];
+  await phone.route('**/api/v1/sync/push', async (route) => {
+    const mutations = pushed(route.request());
+    pushes.push({ kinds: [...new Set(mutations.map((m) => m.kind))], count: mutations.length });
+    if (mutations.some((m) => m.kind === 'check_in_issued')) {
+      const detail = 'mutations[0]: unknown variant `check_in_issued`';
+      return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'invalid', detail }) });
+    }
+    await route.continue();
+  });
+  await phone.setOffline(true);
+  for (const { link, activity } of links) await openInApp(page, link, activity.title);
+  await page.locator('[data-testid=sync-badge][data-waiting="66"]').waitFor();
+  await phone.setOffline(false);
+  await page.locator('[data-testid=sync-badge][data-waiting="0"]').waitFor({ timeout: 30_000 });
+  // Whole, all of them in one push: not cut in half after a wait, as for a failure.
+  assert.deepEqual(pushes, [
+    { kinds: ['check_in_issued'], count: 66 },
+    { kinds: ['check_in'], count: 66 },
+  ]);
+  const held = await serverCheckIns(server.url, MEMBER);
+  assert.deepEqual(held.map((c) => c.activity_id).sort(), links.map((l) => l.activity.id).sort(), 'every check-in once');
+});
+
 e2eTest('a waiting entry that no longer reads back is shown, kept and exported, and the rest syncs', async () => {
   const server = await startServer();
   const [a, b, c] = await runningActivities(server.url, 3);

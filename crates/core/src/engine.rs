@@ -70,6 +70,8 @@ pub enum Reply<T> {
     Revoked,
     /// 409 `send_codes_in_full` on push: the server does not keep a code the push named by its signature
     /// (`sync::Op::CheckInIssued`); nothing was applied, and the same mutations go again with their codes whole.
+    /// Also 400: a server that cannot read the push at all, as one older than `Op::CheckInIssued` cannot (a
+    /// deployment rolled back) reads it with every code whole; asked twice, it is a failure as any other.
     SendInFull,
     /// Network error, timeout or 5xx: passing; nothing on the server changed that the phone must know.
     Failed,
@@ -77,10 +79,12 @@ pub enum Reply<T> {
 
 impl<T: DeserializeOwned> Reply<T> {
     /// Reads an HTTP answer (status and body) the way every client must: 200 with its body, 401, 409 with the
-    /// server's `last_seq`, and anything else, or a body that does not parse, as a passing failure.
+    /// server's `last_seq`, 400 as a request to send codes whole, and anything else, or a body that does not
+    /// parse, as a passing failure.
     pub fn from_http(status: u16, body: &[u8]) -> Reply<T> {
         match status {
             200 => serde_json::from_slice(body).map_or(Reply::Failed, Reply::Ok),
+            400 => Reply::SendInFull,
             401 => match serde_json::from_slice::<ErrorBody>(body) {
                 Ok(ErrorBody { error, .. }) if error == "session_revoked" => Reply::Revoked,
                 _ => Reply::Unauthorized,
@@ -593,6 +597,9 @@ mod tests {
         );
         let in_full = br#"{"error":"send_codes_in_full"}"#;
         assert_eq!(Reply::<PushResponse>::from_http(409, in_full), Reply::SendInFull);
+        // What a server older than named codes answers a push naming them (`AppError::Invalid`).
+        let older = br#"{"error":"invalid","detail":"unknown variant `check_in_issued`"}"#;
+        assert_eq!(Reply::<PushResponse>::from_http(400, older), Reply::SendInFull);
         assert_eq!(Reply::<PushResponse>::from_http(503, b""), Reply::Failed);
     }
 

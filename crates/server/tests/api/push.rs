@@ -537,3 +537,27 @@ async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
     let reply = push_gzipped(&server, &member.token, bomb).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// What a server older than `Op::CheckInIssued` made of a push naming codes (a deployment rolled back under
+/// phones that name them): a kind it does not know. It refuses the push whole, and the phone, reading the answer
+/// as every client does, sends the same mutations again with their codes whole (core's `Reply::SendInFull`).
+#[tokio::test]
+async fn a_push_with_a_kind_the_server_does_not_know_applies_nothing_and_the_phone_sends_codes_whole() {
+    let server = Server::start().await;
+    let member = server.sign_in("GH-M01").await;
+    let (_, code) = server.hangzhou_code(&member, When::Running).await;
+    let request = guihai_core::sync::PushRequest {
+        client_id: member.client_id,
+        mutations: vec![check_in(1, &code, now_ms()), named(2, &code)],
+        sent_at: None,
+    };
+    let mut body = serde_json::to_value(&request).unwrap();
+    body["mutations"][1]["kind"] = "check_in_of_a_newer_build".into();
+    let reply = push_gzipped(&server, &member.token, gzip(&serde_json::to_vec(&body).unwrap())).await;
+    assert_eq!(reply.error(), (StatusCode::BAD_REQUEST, "invalid".to_owned()));
+    assert_eq!(
+        guihai_core::engine::Reply::<PushResponse>::from_http(reply.status.as_u16(), &reply.body),
+        guihai_core::engine::Reply::SendInFull
+    );
+    assert_eq!(server.pull(&member, 0).await.last_seq, 0, "nothing applied");
+}
