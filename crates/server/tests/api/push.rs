@@ -507,6 +507,16 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+/// The JSON of a push of `mutations` from `member`'s phone, to send as it is or changed.
+fn push_body(member: &Session, mutations: Vec<Mutation>) -> serde_json::Value {
+    let request = guihai_core::sync::PushRequest {
+        client_id: member.client_id,
+        mutations,
+        sent_at: None,
+    };
+    serde_json::to_value(&request).unwrap()
+}
+
 async fn push_gzipped(server: &Server, token: &str, body: Vec<u8>) -> crate::Reply {
     let request = axum::http::Request::post("/api/v1/sync/push")
         .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
@@ -522,11 +532,7 @@ async fn a_gzipped_push_lands_and_a_gzip_bomb_is_refused() {
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
     let (_, code) = server.hangzhou_code(&member, When::Running).await;
-    let request = guihai_core::sync::PushRequest {
-        client_id: member.client_id,
-        mutations: vec![check_in(1, &code, now_ms())],
-        sent_at: None,
-    };
+    let request = push_body(&member, vec![check_in(1, &code, now_ms())]);
     let reply = push_gzipped(&server, &member.token, gzip(&serde_json::to_vec(&request).unwrap())).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(outcomes(&reply.json())[0].1, Outcome::Applied);
@@ -546,12 +552,7 @@ async fn a_push_with_a_kind_the_server_does_not_know_applies_nothing_and_the_pho
     let server = Server::start().await;
     let member = server.sign_in("GH-M01").await;
     let (_, code) = server.hangzhou_code(&member, When::Running).await;
-    let request = guihai_core::sync::PushRequest {
-        client_id: member.client_id,
-        mutations: vec![check_in(1, &code, now_ms()), named(2, &code)],
-        sent_at: None,
-    };
-    let mut body = serde_json::to_value(&request).unwrap();
+    let mut body = push_body(&member, vec![check_in(1, &code, now_ms()), named(2, &code)]);
     body["mutations"][1]["kind"] = "check_in_of_a_newer_build".into();
     let reply = push_gzipped(&server, &member.token, gzip(&serde_json::to_vec(&body).unwrap())).await;
     assert_eq!(reply.error(), (StatusCode::BAD_REQUEST, "invalid".to_owned()));
