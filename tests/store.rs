@@ -629,6 +629,41 @@ async fn an_entry_that_no_longer_reads_back_is_kept_aside_never_numbered_and_the
     assert_eq!(export["waiting"].as_array().unwrap().len(), 2);
 }
 
+/// A write numbered for a push that got no answer, then damaged: it is set aside as the unnumbered one is, and
+/// its number goes as a skip, so that the writes after it are not held back behind it for ever.
+#[wasm_bindgen_test]
+async fn a_numbered_entry_that_no_longer_reads_back_is_set_aside_and_the_rest_syncs() {
+    checked_in(3).await;
+    assert_eq!(numbered_head().await.len(), 3, "numbered for a push that got no answer");
+    put_raw("outbox", JsValue::from_f64(2.0), JsValue::from_str("garbage")).await;
+
+    let (meta, head, _) = outbox::head(FIRST_PUSH_BATCH, None, false).await.unwrap();
+    assert_eq!(
+        sent(head.clone()),
+        [(1, check_in_op(1, "学习会")), (3, check_in_op(3, "学习会"))]
+    );
+    let Step::Push(pushed) = Round::new().next(&meta, &head) else {
+        panic!("a push")
+    };
+    assert_eq!(
+        sent(pushed),
+        [
+            (1, check_in_op(1, "学习会")),
+            (2, Op::Skip),
+            (3, check_in_op(3, "学习会"))
+        ],
+        "its number as a skip"
+    );
+    assert_eq!(waiting(), 2);
+    assert_eq!(cache::with(|c| c.damaged), 1, "counted");
+    assert_eq!(outbox::damaged().await.unwrap(), ["\"garbage\""], "kept as stored");
+
+    push_answered(all_applied(1..=3)).await;
+    assert_eq!(waiting(), 0, "the rest synced");
+    assert_eq!(numbered_head().await, []);
+    assert_eq!(outbox::damaged().await.unwrap(), ["\"garbage\""], "still kept");
+}
+
 fn activity(n: u8, title: &str) -> Activity {
     Activity {
         id: id(n),

@@ -340,10 +340,12 @@ struct Numbered {
 }
 
 /// The numbered rows at the front of the outbox, after the synced ones kept (`SyncMeta::synced_row`): rows up
-/// to `SyncMeta::numbered_row` are numbered, in `seq` order. At most `limit`.
-async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<Numbered>, StoreError> {
+/// to `SyncMeta::numbered_row` are numbered, in `seq` order. At most `limit`. A numbered row that no longer reads
+/// back (damaged after it was numbered) is not among them but among the second value's, as stored: it must be
+/// set aside (`set_aside`), or it would hold back every write after it.
+async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<(Vec<Numbered>, Stored), StoreError> {
     if meta.numbered_row <= meta.synced_row {
-        return Ok(Vec::new());
+        return Ok(Default::default());
     }
     let rows = tx
         .get_all(
@@ -352,18 +354,34 @@ async fn numbered(tx: &Tx, meta: &SyncMeta, limit: u32) -> Result<Vec<Numbered>,
             Some(limit),
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map_while(|(key, value)| {
-            let row = key_number(key)?;
-            let queued = Queued::decode(value)?;
-            Some(Numbered {
-                row,
-                seq: queued.seq(meta, row)?,
-                queued,
-            })
-        })
-        .collect())
+    let mut numbered = Vec::with_capacity(rows.len());
+    let mut damaged = Vec::new();
+    for (key, value) in rows {
+        let row = key_number(&key).ok_or(StoreError::Failed)?;
+        let Some(queued) = Queued::decode(&value) else {
+            damaged.push((key, value));
+            continue;
+        };
+        let Some(seq) = queued.seq(meta, row) else { break };
+        numbered.push(Numbered { row, seq, queued });
+    }
+    Ok((numbered, damaged))
+}
+
+/// Rows as stored: each key and value.
+type Stored = Vec<(JsValue, JsValue)>;
+
+/// Moves numbered rows that no longer read back to `damaged`, as they were, where they are shown and exported;
+/// they no longer count as waiting. Each one's number goes as a skip (core's `engine::Round::next` fills the
+/// gap), so that the writes after it are not held back: the server never had it, or had it already and answers
+/// the skip as a duplicate.
+fn set_aside(tx: &Tx, meta: &mut SyncMeta, damaged: Stored) -> Result<(), StoreError> {
+    for (key, value) in damaged {
+        tx.put(DAMAGED, &key, &value)?;
+        tx.delete(OUTBOX, &key)?;
+        rows::leave(meta);
+    }
+    put_meta(tx, meta)
 }
 
 /// The sync bookkeeping (new when there is none). One that does not read back is an error, never a fresh start:
@@ -496,18 +514,24 @@ pub async fn head(
     // Whether rows wait to be numbered, as far as this tab knows; another tab's write reaches the cache a
     // moment later, and is numbered at the next step. Reading alone needs no write transaction.
     let new = cache::with(|c| c.last_row.unwrap_or(0) > c.meta.numbered_row);
-    let (meta, mutations, front, damaged) = if new {
-        write(
-            &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
-            Durability::Strict,
-            async |tx| read_head(tx, limit, true, ahead, in_full).await,
-        )
-        .await?
+    let read_only = if new {
+        None
     } else {
         read(&[KV, OUTBOX, ACTIVITIES, RECORDS], async |tx| {
             read_head(tx, limit, false, None, in_full).await
         })
         .await?
+    };
+    // Numbering, or setting aside a numbered row that no longer reads back (which reading alone cannot).
+    let (meta, mutations, front, damaged) = match read_only {
+        Some(head) => head,
+        None => write(
+            &[KV, OUTBOX, ACTIVITIES, RECORDS, DAMAGED],
+            Durability::Strict,
+            async |tx| read_head(tx, limit, true, ahead, in_full).await,
+        )
+        .await?
+        .ok_or(StoreError::Failed)?,
     };
     if damaged {
         cache::reload().await?;
@@ -530,22 +554,30 @@ pub struct Front {
 /// damaged.
 type ReadHead = (SyncMeta, Vec<Mutation>, Front, bool);
 
-/// `head` in `tx`, numbering new rows if `number`, from `ahead` when it still follows the last numbered row.
+/// `head` in `tx`, numbering new rows and setting aside numbered ones that no longer read back if `number` (a
+/// write transaction), from `ahead` when it still follows the last numbered row. `None` when it must number or
+/// set aside and may not.
 async fn read_head(
     tx: &Tx,
     limit: usize,
     number: bool,
     ahead: Option<ReadAhead>,
     in_full: bool,
-) -> Result<ReadHead, StoreError> {
+) -> Result<Option<ReadHead>, StoreError> {
     let mut meta = meta(tx).await?;
-    let read = numbered(tx, &meta, limit as u32).await?;
+    let (read, set_aside_now) = numbered(tx, &meta, limit as u32).await?;
+    let mut damaged = !set_aside_now.is_empty();
+    if damaged {
+        if !number {
+            return Ok(None);
+        }
+        set_aside(tx, &mut meta, set_aside_now)?;
+    }
     let whole = read.iter().all(|numbered| numbered.seq > meta.acked_seq);
     let mut head: Vec<Numbered> = read
         .into_iter()
         .filter(|numbered| numbered.seq > meta.acked_seq)
         .collect();
-    let mut damaged = false;
     let mut batch = None;
     if number && head.len() < limit {
         let ahead = ahead.filter(|ahead| head.is_empty() && ahead.after_row == meta.numbered_row);
@@ -557,7 +589,7 @@ async fn read_head(
             }
             None => {
                 let (found, readable, set_aside) = new_rows(tx, &meta, limit - head.len()).await?;
-                damaged = set_aside;
+                damaged |= set_aside;
                 (found, readable)
             }
         };
@@ -591,7 +623,7 @@ async fn read_head(
                 .collect()
         }),
     };
-    Ok((meta, mutations, front, damaged))
+    Ok(Some((meta, mutations, front, damaged)))
 }
 
 /// Up to `limit` rows stored after the last numbered one, in row order: each found, and those that read back;
@@ -664,7 +696,7 @@ pub(super) async fn after_settling(meta: SyncMeta, touched: bool) -> Result<(), 
 }
 
 /// The object stores settling writes to.
-pub(super) const SETTLING: [&str; 6] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSED, RECORDS];
+pub(super) const SETTLING: [&str; 7] = [KV, OUTBOX, CHECKINS, ACTIVITIES, REFUSED, RECORDS, DAMAGED];
 
 /// Rows settled at a time, at most.
 pub(super) const SETTLE_AT_ONCE: usize = 2_000;
@@ -683,7 +715,11 @@ pub(super) async fn settle(
     let at_once = at_once.clamp(1, SETTLE_AT_ONCE);
     let mut touched = false;
     loop {
-        let front = numbered(tx, meta, at_once as u32).await?;
+        let (front, damaged) = numbered(tx, meta, at_once as u32).await?;
+        if !damaged.is_empty() {
+            set_aside(tx, meta, damaged)?;
+            touched = true;
+        }
         let read = front.len();
         let done: Vec<(Numbered, Fate)> = front
             .into_iter()

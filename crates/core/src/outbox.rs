@@ -6,7 +6,9 @@
 //! waiting count is the bookkeeping's plus the rows stored since (`waiting`). It takes its *sequence number*
 //! (`seq`, what the server counts) only later, in the one tab that syncs, as the push that carries it is put
 //! together (`number`). Numbering late means a write that cannot be read back (damaged) never takes a number:
-//! it is set aside, kept and shown, and never sent as a skip. Rows are numbered in row order, so among the
+//! it is set aside, kept and shown, and never sent as a skip. (One damaged after it was numbered, for a push that
+//! got no answer, is set aside too; its number has to go, as a skip, or the writes after it would wait behind it
+//! for ever.) Rows are numbered in row order, so among the
 //! numbered writes row order is `seq` order, and a number is never written into its row: the bookkeeping's
 //! runs give it (`seq_of`).
 //!
@@ -128,7 +130,8 @@ pub fn fate(seq: u64, settled: &Settled) -> Fate {
     }
 }
 
-/// Counts a write that left the outbox (`Fate::Done` or `Fate::Refused`).
+/// Counts a write that left the outbox (`Fate::Done` or `Fate::Refused`, or set aside as damaged after it was
+/// numbered).
 pub fn leave(meta: &mut SyncMeta) {
     meta.waiting = meta.waiting.saturating_sub(1);
 }
