@@ -377,11 +377,16 @@ type Stored = Vec<(JsValue, JsValue)>;
 /// the skip as a duplicate.
 fn set_aside(tx: &Tx, meta: &mut SyncMeta, damaged: Stored) -> Result<(), StoreError> {
     for (key, value) in damaged {
-        tx.put(DAMAGED, &key, &value)?;
-        tx.delete(OUTBOX, &key)?;
+        move_to_damaged(tx, &key, &value)?;
         rows::leave(meta);
     }
     put_meta(tx, meta)
+}
+
+/// Moves the outbox row `key` to `damaged`, with `value` as it was stored.
+fn move_to_damaged(tx: &Tx, key: &JsValue, value: &JsValue) -> Result<(), StoreError> {
+    tx.put(DAMAGED, key, value)?;
+    tx.delete(OUTBOX, key)
 }
 
 /// The sync bookkeeping (new when there is none). One that does not read back is an error, never a fresh start:
@@ -647,8 +652,7 @@ async fn new_rows(
                 found.push(Found::Readable(row));
             }
             None => {
-                tx.put(DAMAGED, &key, &value)?;
-                tx.delete(OUTBOX, &key)?;
+                move_to_damaged(tx, &key, &value)?;
                 found.push(Found::Damaged(row));
                 damaged = true;
             }
