@@ -150,18 +150,34 @@ async fn reply<T: DeserializeOwned>(sent: Result<reqwest::Response, reqwest::Err
     }
 }
 
-/// Pushes gzipped where the browser can gzip: a push is mostly signed codes, and shrinks to a third.
-pub async fn push(token: &str, request: &PushRequest) -> Reply<PushResponse> {
-    let json = serde_json::to_string(request).expect("push requests serialise");
+/// A push as it goes over the wire, gzipped where the browser can gzip: a push is mostly signed codes, and
+/// shrinks to a third. Encoded apart from sending, so that the next push can be encoded while one is out
+/// (`sync`).
+pub enum PushBody {
+    Gzip(Vec<u8>),
+    Json(String),
+}
+
+impl PushBody {
+    pub async fn encode(request: &PushRequest) -> PushBody {
+        let json = serde_json::to_string(request).expect("push requests serialise");
+        match crate::pwa::gzip(&json).await {
+            Some(gzipped) => PushBody::Gzip(gzipped),
+            None => PushBody::Json(json),
+        }
+    }
+}
+
+pub async fn push(token: &str, body: PushBody) -> Reply<PushResponse> {
     let builder = api(Method::POST, "/sync/push")
         .bearer_auth(token)
         .header(reqwest::header::CONTENT_TYPE, "application/json");
-    let builder = match crate::pwa::gzip(&json).await {
-        Some(body) => builder
-            .timeout(push_deadline(body.len()))
+    let builder = match body {
+        PushBody::Gzip(gzipped) => builder
+            .timeout(push_deadline(gzipped.len()))
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
-            .body(body),
-        None => builder.timeout(push_deadline(json.len())).body(json),
+            .body(gzipped),
+        PushBody::Json(json) => builder.timeout(push_deadline(json.len())).body(json),
     };
     reply(builder.send().await).await
 }

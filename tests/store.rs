@@ -387,7 +387,8 @@ fn all_applied(seqs: std::ops::RangeInclusive<u64>) -> Reply<PushResponse> {
 /// The sync round reads the rows after a push while it is out (`outbox::read_ahead`), and the next head numbers
 /// and sends them without reading them again; a check-in another tab writes meanwhile comes after them, in the
 /// push after. Every write goes once, numbered in row order, as when the head reads them itself; a push that
-/// did not settle its head leaves the rows read ahead unused.
+/// did not settle its head leaves the rows read ahead unused. The push the rows read ahead make (encoded while
+/// the push is out, `ReadAhead::next_push`) is the next head's when the push settled it all, and not otherwise.
 #[wasm_bindgen_test]
 async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
     let ops = |ns: std::ops::RangeInclusive<u8>| -> Vec<(u64, Op)> {
@@ -413,7 +414,12 @@ async fn rows_read_ahead_while_a_push_is_out_go_next_once_each_in_order() {
         outbox::after_push(&mut round, answer, 0.0, head.len(), &front)
             .await
             .unwrap();
+        let predicted = ahead.as_ref().and_then(|ahead| ahead.next_push(&front, false));
+        assert_eq!(predicted.is_some(), read_ahead);
         let (_, next, _) = outbox::head(8, ahead, false).await.unwrap();
+        if let Some(predicted) = predicted {
+            assert_eq!(predicted == next, answered, "answered {answered}");
+        }
         let expected = match (read_ahead, answered) {
             (true, true) => ops(3..=4),
             (false, true) => ops(3..=5),
@@ -468,6 +474,12 @@ async fn a_big_head_names_the_servers_codes_by_their_signature_and_goes_whole_wh
     let (mut round, head, front) = pushing(1).await;
     assert_eq!(sent(head), expected(false, &payload, 1..=1), "a head of few goes whole");
     let ahead = outbox::read_ahead(&front, FIRST_PUSH_BATCH, false).await;
+    let read = ahead.as_ref().expect("the rows after the first");
+    assert!(read.next_push(&front, false).is_some(), "a compact push, read ahead");
+    assert!(
+        read.next_push(&front, true).is_none(),
+        "asked for codes whole: their facts were not read"
+    );
     outbox::after_push(&mut round, all_applied(1..=1), 0.0, 1, &front)
         .await
         .unwrap();

@@ -474,6 +474,26 @@ pub struct ReadAhead {
     compact: bool,
 }
 
+impl ReadAhead {
+    /// The mutations the next head makes of these rows when nothing changed meanwhile: all of them, numbered
+    /// after `front` (core's `outbox::number`, as `head` numbers them). The next push can then be encoded while
+    /// `front`'s is out; the caller sends it only if the head turns out the same. `None` when the head would
+    /// read more than was read ahead (codes sent whole after a compact read).
+    pub fn next_push(&self, front: &Front, in_full: bool) -> Option<Vec<Mutation>> {
+        let compact = sends_compact(self.rows.len(), in_full);
+        if !compact && self.compact {
+            return None;
+        }
+        let mut meta = front.meta.clone();
+        let numbered = rows::number(&mut meta, self.rows.iter().map(|(row, _)| Found::Readable(*row)));
+        numbered
+            .into_iter()
+            .zip(&self.rows)
+            .map(|((_, seq), (_, queued))| queued.mutation(seq, &self.batch, compact).ok())
+            .collect()
+    }
+}
+
 /// Reads up to `limit` rows stored after the head `front`, and their activities, in one read-only transaction,
 /// while `front`'s push is out. `None` when there is nothing to read or a row does not read back (the head will
 /// set it aside as damaged). Its rows can be used only as long as nobody has numbered rows since (`head`

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use futures_util::future::join;
 use guihai_core::engine::{Reply, Round, Step};
-use guihai_core::sync::PushRequest;
+use guihai_core::sync::{Mutation, PushRequest};
+use guihai_core::Id;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -149,9 +150,10 @@ impl SyncService {
     async fn round(&self) {
         let mut round = Round::new();
         let mut pull = None;
-        // The rows after the push that is out, read meanwhile (`outbox::read_ahead`): the phone reads while the
-        // server works.
+        // The rows after the push that is out, read meanwhile (`outbox::read_ahead`), and the push they make,
+        // encoded meanwhile: the phone reads and encodes while the server works.
         let mut ahead = None;
+        let mut prepared: Option<Prepared> = None;
         loop {
             let Some(session) = records::session() else { return };
             let timing = Timing::start("guihai:sync:head");
@@ -168,19 +170,34 @@ impl SyncService {
                         mutations,
                         sent_at: Some(crate::clock::now_ms()),
                     };
+                    let encoded = prepared.take().filter(|next| next.made_for(&request));
                     let push = async {
                         let timing = Timing::start("guihai:sync:push");
-                        let reply = api::push(&session.token, &request).await;
+                        let body = match encoded {
+                            Some(next) => next.body,
+                            None => api::PushBody::encode(&request).await,
+                        };
+                        let reply = api::push(&session.token, body).await;
                         (reply, timing.end())
                     };
-                    let read_ahead = outbox::read_ahead(&front, round.batch_after_quick(), round.in_full());
-                    let ((reply, took), read) = join(push, read_ahead).await;
+                    let read_ahead = async {
+                        let timing = Timing::start("guihai:sync:ahead");
+                        let read = outbox::read_ahead(&front, round.batch_after_quick(), round.in_full()).await;
+                        let next = match read.as_ref().and_then(|read| read.next_push(&front, round.in_full())) {
+                            Some(mutations) => Some(Prepared::encode(session.client_id, mutations).await),
+                            None => None,
+                        };
+                        timing.end();
+                        (read, next)
+                    };
+                    let ((reply, took), (read, next)) = join(push, read_ahead).await;
                     ahead = read;
+                    prepared = next;
+                    let pushed = request.mutations.len();
                     if matches!(reply, Reply::Ok(_)) {
-                        round.took(took);
+                        round.took(took, pushed);
                     }
                     let timing = Timing::start("guihai:sync:settle");
-                    let pushed = request.mutations.len();
                     let settled = outbox::after_push(&mut round, reply, jitter(), pushed, &front).await;
                     timing.end();
                     settled
@@ -225,6 +242,30 @@ impl SyncService {
                 return;
             }
         }
+    }
+}
+
+/// A push encoded ahead of its head (`outbox::ReadAhead::next_push`).
+struct Prepared {
+    request: PushRequest,
+    body: api::PushBody,
+}
+
+impl Prepared {
+    /// `sent_at` is taken now, the moments before the push is sent that the push out takes to be answered.
+    async fn encode(client_id: Id, mutations: Vec<Mutation>) -> Prepared {
+        let request = PushRequest {
+            client_id,
+            mutations,
+            sent_at: Some(now_ms()),
+        };
+        let body = api::PushBody::encode(&request).await;
+        Prepared { request, body }
+    }
+
+    /// Whether this is `request`'s body: the same phone and mutations (`sent_at` aside).
+    fn made_for(&self, request: &PushRequest) -> bool {
+        self.request.client_id == request.client_id && self.request.mutations == request.mutations
     }
 }
 

@@ -164,13 +164,14 @@ impl Default for Round {
     }
 }
 
-/// A push answered within this long lets the next one carry `GROWTH` times as many; one slower than
-/// `SLOW_PUSH_MS`, or failed, half as many.
+/// A push answered within this long lets the next one carry what it would carry in that time at this one's
+/// pace, and at least `GROWTH` times as many; one slower than `SLOW_PUSH_MS`, or failed, half as many.
 pub const QUICK_PUSH_MS: u64 = 1_000;
-/// Four times: a push answered within `QUICK_PUSH_MS` makes the next one take at most about four times as long,
-/// still short of `SLOW_PUSH_MS`. (Doubling took four pushes to reach `MAX_PUSH_BATCH` on loopback, each with
-/// its own round trip and transactions on phone and server: 10,000 check-ins synced in 1.69–1.74 s with it,
-/// 1.36–1.41 s with four times, the same build otherwise.)
+/// Four times at least: a push answered within `QUICK_PUSH_MS` makes the next one take at most about four times
+/// as long, still short of `SLOW_PUSH_MS`. (Doubling took four pushes to reach `MAX_PUSH_BATCH` on loopback,
+/// each with its own round trip and transactions on phone and server: 10,000 check-ins synced in 1.69–1.74 s
+/// with it, 1.36–1.41 s with four times, the same build otherwise.) On a fast link the pace takes a round
+/// straight from `FIRST_PUSH_BATCH` to `MAX_PUSH_BATCH`, one round trip fewer.
 pub const GROWTH: usize = 4;
 pub const SLOW_PUSH_MS: u64 = 5_000;
 /// The fewest mutations a push is cut down to.
@@ -195,9 +196,10 @@ impl Round {
     }
 
     /// How many mutations the next push carries at most: the head of the outbox to read for `next`. A round
-    /// starts at `FIRST_PUSH_BATCH`, what a slow link carries in a second or two; pushes answered quickly
-    /// multiply it by `GROWTH` (up to `MAX_PUSH_BATCH`), as a long outbox on a good link would otherwise spend
-    /// its time on round trips; slow or failed ones halve it.
+    /// starts at `FIRST_PUSH_BATCH`, what a slow link carries in a second or two; pushes answered quickly let
+    /// the next carry what their pace would carry in `QUICK_PUSH_MS`, and at least `GROWTH` times as many (up
+    /// to `MAX_PUSH_BATCH`), as a long outbox on a good link would otherwise spend its time on round trips;
+    /// slow or failed ones halve it.
     pub fn batch(&self) -> usize {
         self.batch
     }
@@ -205,7 +207,13 @@ impl Round {
     /// The most the push after the one now out can carry, however quickly this one is answered: how far to
     /// read ahead while it is out.
     pub fn batch_after_quick(&self) -> usize {
-        (self.batch * GROWTH).min(MAX_PUSH_BATCH)
+        self.batch_after(1, self.batch)
+    }
+
+    /// What the push after one of `pushed` mutations answered within `ms` (quickly) carries at most.
+    fn batch_after(&self, ms: u64, pushed: usize) -> usize {
+        let at_this_pace = pushed.saturating_mul(QUICK_PUSH_MS as usize) / ms.max(1) as usize;
+        at_this_pace.max(self.batch * GROWTH).min(MAX_PUSH_BATCH)
     }
 
     /// Whether the server asked for codes whole this round (`Reply::SendInFull`; `sync::sends_compact`).
@@ -213,10 +221,10 @@ impl Round {
         self.in_full
     }
 
-    /// Tells the round how long the last push took, answered.
-    pub fn took(&mut self, ms: u64) {
+    /// Tells the round how long the last push, of `pushed` mutations, took, answered.
+    pub fn took(&mut self, ms: u64, pushed: usize) {
         if ms <= QUICK_PUSH_MS {
-            self.batch = self.batch_after_quick();
+            self.batch = self.batch_after(ms, pushed);
         } else if ms >= SLOW_PUSH_MS {
             self.halve();
         }
@@ -470,22 +478,38 @@ mod tests {
         };
         assert_eq!(pushed(&mut round, &meta), FIRST_PUSH_BATCH);
         // What the phone reads ahead while a push is out: no push after it carries more.
-        assert_eq!(round.batch_after_quick(), FIRST_PUSH_BATCH * GROWTH);
-        round.took(QUICK_PUSH_MS);
+        assert_eq!(round.batch_after_quick(), MAX_PUSH_BATCH);
+        // Answered in a second: four times as many, the least a quick push grows by.
+        round.took(QUICK_PUSH_MS, FIRST_PUSH_BATCH);
         assert_eq!(pushed(&mut round, &meta), FIRST_PUSH_BATCH * GROWTH);
-        for _ in 0..10 {
-            round.took(QUICK_PUSH_MS);
-        }
+        // At a pace that would carry 4,000 in a second: as many as a push may carry.
+        round.took(QUICK_PUSH_MS / 5, FIRST_PUSH_BATCH * GROWTH);
         assert_eq!(pushed(&mut round, &meta), MAX_PUSH_BATCH);
         assert_eq!(round.batch_after_quick(), MAX_PUSH_BATCH);
-        round.took(SLOW_PUSH_MS);
+        round.took(SLOW_PUSH_MS, MAX_PUSH_BATCH);
         assert_eq!(round.batch(), MAX_PUSH_BATCH / 2);
-        round.took((QUICK_PUSH_MS + SLOW_PUSH_MS) / 2);
+        round.took((QUICK_PUSH_MS + SLOW_PUSH_MS) / 2, MAX_PUSH_BATCH / 2);
         assert_eq!(round.batch(), MAX_PUSH_BATCH / 2, "neither quick nor slow: as it was");
         for _ in 0..20 {
             round.on_push(&mut meta, Reply::Failed, 0.5);
         }
         assert_eq!(round.batch(), MIN_PUSH_BATCH);
+    }
+
+    #[test]
+    fn the_pace_of_a_push_is_its_own_mutations_not_the_batch() {
+        let mut round = Round::new();
+        // Three mutations answered in 10 ms: 300 a second, less than four times the batch.
+        round.took(10, 3);
+        assert_eq!(round.batch(), FIRST_PUSH_BATCH * GROWTH);
+        // 200 in 20 ms: 10,000 a second, more than a push may carry.
+        let mut round = Round::new();
+        round.took(20, FIRST_PUSH_BATCH);
+        assert_eq!(round.batch(), MAX_PUSH_BATCH);
+        // 200 in 0 ms on a coarse clock: still a number, the most a push may carry.
+        let mut round = Round::new();
+        round.took(0, FIRST_PUSH_BATCH);
+        assert_eq!(round.batch(), MAX_PUSH_BATCH);
     }
 
     #[test]

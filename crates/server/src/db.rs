@@ -11,7 +11,7 @@ use guihai_core::Id;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::error::AppError;
 use crate::StartError;
@@ -144,6 +144,19 @@ pub async fn begin_write(write: &SqlitePool) -> Result<Transaction<'static, Sqli
 }
 
 /// An id read back from the database. A malformed one means the database is damaged, not the request.
+/// Runs `work` on `conn` as sqlx lends it: direct calls into SQLite on this thread, microseconds each, where
+/// each of sqlx's queries is a round trip to the connection's own thread.
+pub async fn lent<T>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&rusqlite::Connection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: sqlx's thread for this connection waits until `handle` is dropped, and `db` is dropped first
+    // (declared after it) without closing the connection (`from_handle` does not own it).
+    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())? };
+    work(&db)
+}
+
 pub fn id(text: &str) -> Result<Id, AppError> {
     Id::parse(text).map_err(|_| AppError::Internal(format!("malformed id {text:?} in the database")))
 }

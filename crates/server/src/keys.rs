@@ -17,6 +17,7 @@ use ed25519_dalek::SigningKey;
 use guihai_core::qr::{encode_public_key, payload_of, signature_of, Code, CodeError, TrustedKey, Verifier, LINK_PATH};
 use guihai_core::sync::{CodeResponse, Op, PushRequest, RecordedBy};
 use rand::rngs::OsRng;
+use rusqlite::OptionalExtension as _;
 use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -278,32 +279,36 @@ pub async fn record_issued(conn: &mut SqliteConnection, payload: &str) -> Result
 pub struct Issued(HashMap<[u8; 64], String>);
 
 impl Issued {
-    /// Looks up, by their signatures, the codes `request` carries whole and those it names (`Op::CheckInIssued`).
+    /// Looks up, by their signatures, the codes `request` carries whole and those it names (`Op::CheckInIssued`),
+    /// by direct calls into SQLite on a lent read connection: through sqlx, a push of 2,000 took tens of
+    /// milliseconds of the connection's thread handing each row over.
     pub async fn look_up(db: &SqlitePool, request: &PushRequest) -> Result<Issued, AppError> {
-        let mut wanted: Vec<String> = codes(request)
+        let mut wanted: Vec<[u8; 64]> = codes(request)
             .into_iter()
             .flatten()
             .filter_map(|code| signature_of(payload_of(code).ok()?))
-            .map(hex::encode)
             .collect();
         wanted.extend(request.mutations.iter().filter_map(|m| match &m.op {
-            Op::CheckInIssued { signature, .. } => Some(hex::encode(signature.0)),
+            Op::CheckInIssued { signature, .. } => Some(signature.0),
             _ => None,
         }));
         if wanted.is_empty() {
             return Ok(Issued::default());
         }
-        let rows: Vec<(Vec<u8>, String)> = sqlx::query_as(
-            "SELECT signature, payload FROM issued_codes WHERE signature IN (SELECT unhex(value) FROM json_each(?))",
-        )
-        .bind(serde_json::to_string(&wanted).map_err(|error| AppError::Internal(error.to_string()))?)
-        .fetch_all(db)
-        .await?;
-        Ok(Issued(
-            rows.into_iter()
-                .filter_map(|(signature, payload)| Some((signature.try_into().ok()?, payload)))
-                .collect(),
-        ))
+        let mut conn = db.acquire().await?;
+        db::lent(&mut conn, |db| {
+            // One read transaction for them all, not one for each (it ends, rolled back, when dropped).
+            let read = db.unchecked_transaction()?;
+            let mut find = read.prepare("SELECT payload FROM issued_codes WHERE signature = ?")?;
+            let mut issued = HashMap::with_capacity(wanted.len());
+            for signature in wanted {
+                if let Some(payload) = find.query_row([&signature[..]], |row| row.get(0)).optional()? {
+                    issued.insert(signature, payload);
+                }
+            }
+            Ok(Issued(issued))
+        })
+        .await
     }
 
     /// `request` with each code it names taken whole from what the server keeps, and for each mutation whether

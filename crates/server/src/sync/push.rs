@@ -3,7 +3,7 @@
 //! statement a round trip to sqlx's thread for the connection (on a busy machine, up to milliseconds each for
 //! the two thread wake-ups, with the microseconds of SQLite's work in between). The writer, on a thread of its
 //! own, takes every push that is waiting and settles them all in one transaction. sqlx lends it the write
-//! connection (`lent`), and the pushes' numbers, their check-ins, refusals and answers are direct calls into
+//! connection (`db::lent`), and the pushes' numbers, their check-ins, refusals and answers are direct calls into
 //! SQLite on that thread, microseconds each; only reports, leaving and profile edits, which a phone seldom
 //! sends, go through sqlx's code for them. Each push is answered once the transaction has committed. Exactly once holds as before: a push's numbers are checked against what the same
 //! transaction holds, so two pushes of one phone in the same batch settle one after the other.
@@ -131,7 +131,7 @@ async fn settle_batch(writes: &SqlitePool, jobs: Vec<Job>) -> Result<Vec<Result<
         // The transaction may be open still; without one, this fails, and that is fine.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
         // A connection left inside a transaction would fail every write after it: it is closed instead.
-        if !matches!(lent(&mut conn, |db| Ok(db.is_autocommit())).await, Ok(true)) {
+        if !matches!(db::lent(&mut conn, |db| Ok(db.is_autocommit())).await, Ok(true)) {
             tracing::error!("the write connection could not be rolled back; closing it");
             conn.close_on_drop();
         }
@@ -141,32 +141,20 @@ async fn settle_batch(writes: &SqlitePool, jobs: Vec<Job>) -> Result<Vec<Result<
 
 async fn settle(conn: &mut SqliteConnection, jobs: Vec<Job>) -> Result<Vec<Result<PushResponse, AppError>>, AppError> {
     let (answers, fault) = if jobs.iter().any(Job::needs_sqlx) {
-        let mut plans = lent(conn, |db| open(db, jobs)).await?;
+        let mut plans = db::lent(conn, |db| open(db, jobs)).await?;
         for plan in plans.iter_mut().flatten() {
             plan.apply_rest(conn).await?;
         }
-        lent(conn, |db| close(db, plans)).await?
+        db::lent(conn, |db| close(db, plans)).await?
     } else {
         // The usual batch, check-ins only: one lending of the connection, no round trip.
-        lent(conn, |db| close(db, open(db, jobs)?)).await?
+        db::lent(conn, |db| close(db, open(db, jobs)?)).await?
     };
     if fault == Some(Fault::ExitAfterCommit) {
         tracing::warn!("test fault: exiting after the commit, before the answer");
         std::process::exit(faults::EXIT_AFTER_COMMIT_STATUS);
     }
     Ok(answers)
-}
-
-/// Runs `work` on the write connection as sqlx lends it: direct calls into SQLite on this thread.
-async fn lent<T>(
-    conn: &mut SqliteConnection,
-    work: impl FnOnce(&rusqlite::Connection) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    let mut handle = conn.lock_handle().await?;
-    // SAFETY: sqlx's thread for this connection waits until `handle` is dropped, and `db` is dropped first
-    // (declared after it) without closing the connection (`from_handle` does not own it).
-    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())? };
-    work(&db)
 }
 
 /// Opens the transaction, checks each push's numbers and applies the check-ins.
