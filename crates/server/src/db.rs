@@ -143,7 +143,6 @@ pub async fn begin_write(write: &SqlitePool) -> Result<Transaction<'static, Sqli
     write.begin_with("BEGIN IMMEDIATE").await
 }
 
-/// An id read back from the database. A malformed one means the database is damaged, not the request.
 /// Runs `work` on `conn` as sqlx lends it: direct calls into SQLite on this thread, microseconds each, where
 /// each of sqlx's queries is a round trip to the connection's own thread.
 pub async fn lent<T>(
@@ -157,6 +156,7 @@ pub async fn lent<T>(
     work(&db)
 }
 
+/// An id read back from the database. A malformed one means the database is damaged, not the request.
 pub fn id(text: &str) -> Result<Id, AppError> {
     Id::parse(text).map_err(|_| AppError::Internal(format!("malformed id {text:?} in the database")))
 }
