@@ -170,7 +170,7 @@ impl SyncService {
                         mutations,
                         sent_at: Some(crate::clock::now_ms()),
                     };
-                    let encoded = prepared.take().filter(|next| next.made_for(&request));
+                    let encoded = prepared.take().filter(|next| next.made_for(&request, now_ms()));
                     let push = async {
                         let timing = Timing::start("guihai:sync:push");
                         let body = match encoded {
@@ -245,6 +245,10 @@ impl SyncService {
     }
 }
 
+/// How long a push encoded ahead may wait to be sent (`Prepared::made_for`): on loopback the push out takes
+/// about 100 ms, and a code's time is judged in seconds.
+const FRESH_MS: i64 = 500;
+
 /// A push encoded ahead of its head (`outbox::ReadAhead::next_push`).
 struct Prepared {
     request: PushRequest,
@@ -252,7 +256,8 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// `sent_at` is taken now, the moments before the push is sent that the push out takes to be answered.
+    /// `sent_at` is taken now: the push goes once the one out is answered and settled, moments later, or not at
+    /// all (`made_for`).
     async fn encode(client_id: Id, mutations: Vec<Mutation>) -> Prepared {
         let request = PushRequest {
             client_id,
@@ -263,9 +268,15 @@ impl Prepared {
         Prepared { request, body }
     }
 
-    /// Whether this is `request`'s body: the same phone and mutations (`sent_at` aside).
-    fn made_for(&self, request: &PushRequest) -> bool {
-        self.request.client_id == request.client_id && self.request.mutations == request.mutations
+    /// Whether this is `request`'s body at `now`: the same phone and mutations, made moments ago. `sent_at`
+    /// moves the server's view of the phone's clock (`checkin::judge`), so a body made longer ago (on a slow
+    /// link, where encoding is the least of a push's time) is made again.
+    fn made_for(&self, request: &PushRequest, now: i64) -> bool {
+        let fresh = self
+            .request
+            .sent_at
+            .is_some_and(|made| now.saturating_sub(made) <= FRESH_MS);
+        fresh && self.request.client_id == request.client_id && self.request.mutations == request.mutations
     }
 }
 

@@ -37,8 +37,8 @@ pub const PULL_PAGE: usize = 500;
 pub struct PushRequest {
     pub client_id: Id,
     pub mutations: Vec<Mutation>,
-    /// The phone's clock (Unix ms) when it sent the push, so the server can tell how far the device times of its
-    /// mutations are off (`checkin::judge`); absent from older phones.
+    /// The phone's clock (Unix ms) when it made the push, moments before sending it, so the server can tell how
+    /// far the device times of its mutations are off (`checkin::judge`); absent from older phones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<i64>,
 }

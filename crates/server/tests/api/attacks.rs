@@ -235,12 +235,12 @@ async fn one_session_is_limited_and_others_are_not() {
         let url = format!("http://{}/api/v1/me", server.addr);
         async move { http.get(url).bearer_auth(token).send().await.unwrap().status() }
     };
-    // 800 in fifties: past the session's burst, within the address's (`guard::PER_ADDRESS`, 1,000), so that
+    // 950 in fifties: past the session's burst, within the address's (`guard::PER_ADDRESS`, 1,000), so that
     // only the session's limit can refuse them. 1,500 emptied the address's too on a quick machine, and then
-    // the other session was refused as well.
+    // the other session was refused as well. Some are refused unless the fifties take over 2.25 s.
     let started = std::time::Instant::now();
     let mut burst = Vec::new();
-    for _ in 0..16 {
+    for _ in 0..19 {
         burst.extend(join_all((0..50).map(|_| me(member.token.clone()))).await);
     }
     // `guard::PER_CALLER`: a burst of 500, then one every 5 ms.
@@ -250,7 +250,7 @@ async fn one_session_is_limited_and_others_are_not() {
     let passed = burst.len() - limited;
     assert!(
         passed as u128 <= burst_size + refilled,
-        "800 against a burst of {burst_size} and {refilled} refilled: {passed} passed"
+        "950 against a burst of {burst_size} and {refilled} refilled: {passed} passed"
     );
     assert!(limited > 0);
     assert!(burst
