@@ -165,11 +165,7 @@ impl SyncService {
             };
             let result = match step {
                 Step::Push(mutations) => {
-                    let request = PushRequest {
-                        client_id: session.client_id,
-                        mutations,
-                        sent_at: Some(crate::clock::now_ms()),
-                    };
+                    let request = push_request(session.client_id, mutations);
                     let encoded = prepared.take().filter(|next| next.made_for(&request, now_ms()));
                     let push = async {
                         let timing = Timing::start("guihai:sync:push");
@@ -245,6 +241,15 @@ impl SyncService {
     }
 }
 
+/// A push of `mutations`, stamped with the phone's clock now.
+fn push_request(client_id: Id, mutations: Vec<Mutation>) -> PushRequest {
+    PushRequest {
+        client_id,
+        mutations,
+        sent_at: Some(now_ms()),
+    }
+}
+
 /// How long a push encoded ahead may wait to be sent (`Prepared::made_for`): on loopback the push out takes
 /// about 100 ms, and a code's time is judged in seconds.
 const FRESH_MS: i64 = 500;
@@ -259,11 +264,7 @@ impl Prepared {
     /// `sent_at` is taken now: the push goes once the one out is answered and settled, moments later, or not at
     /// all (`made_for`).
     async fn encode(client_id: Id, mutations: Vec<Mutation>) -> Prepared {
-        let request = PushRequest {
-            client_id,
-            mutations,
-            sent_at: Some(now_ms()),
-        };
+        let request = push_request(client_id, mutations);
         let body = api::PushBody::encode(&request).await;
         Prepared { request, body }
     }
