@@ -117,13 +117,7 @@ impl SyncService {
             self.again.set(true);
             return;
         }
-        // Offline there is nothing to try; the `online` event starts the next round. The browser's own flag is
-        // read again each time: an `online` event that came while the page was still loading is never heard.
-        let online = window().navigator().on_line();
-        if online != self.online.get_untracked() {
-            self.online.set(online);
-        }
-        if records::session().is_none() || !online {
+        if records::session().is_none() || !self.is_online() {
             return;
         }
         self.syncing.set(true);
@@ -147,6 +141,17 @@ impl SyncService {
         });
     }
 
+    /// Whether the browser says the phone is online, which `online` then shows. Offline there is nothing to
+    /// try; the `online` event starts the next round. The browser's own flag is read each time: an `online`
+    /// event that came while the page was still loading is never heard.
+    fn is_online(&self) -> bool {
+        let online = window().navigator().on_line();
+        if online != self.online.get_untracked() {
+            self.online.set(online);
+        }
+        online
+    }
+
     async fn round(&self) {
         let mut round = Round::new();
         let mut pull = None;
@@ -155,6 +160,11 @@ impl SyncService {
         let mut ahead = None;
         let mut prepared: Option<Prepared> = None;
         loop {
+            // Gone offline mid-round: stop before the next step rather than send it to fail (and count a
+            // failure, and halve the push); the `online` event starts a round afresh.
+            if !self.is_online() {
+                return;
+            }
             let Some(session) = records::session() else { return };
             let timing = Timing::start("guihai:sync:head");
             let head = outbox::head(round.batch(), ahead.take(), round.in_full()).await;

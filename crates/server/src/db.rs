@@ -185,6 +185,7 @@ pub fn from_wire_name<T: DeserializeOwned>(name: &str) -> Result<T, AppError> {
 mod tests {
     use guihai_core::checkin::CheckInFlag;
     use guihai_core::domain::ActivityKind;
+    use sqlx::Row;
 
     use super::*;
 
@@ -197,5 +198,32 @@ mod tests {
             CheckInFlag::ClockSkew
         );
         assert!(from_wire_name::<ActivityKind>("party").is_err());
+    }
+
+    /// A check-in insert builds no temporary table for its CHECKs (migration 0019), and they still refuse what
+    /// they did.
+    #[tokio::test]
+    async fn check_ins_are_checked_without_temporary_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path()).await.unwrap();
+        let insert = "INSERT INTO check_ins (id, person_id, activity_id, org_id, scanned_at, received_at, client_id,
+                seq, flag, how) VALUES ('c', 'p', 'a', 'o', 0, 0, 'x', 1, ?, ?)";
+        let program: Vec<String> = sqlx::query(&format!("EXPLAIN {insert}"))
+            .bind("clock_skew")
+            .bind("card")
+            .fetch_all(&db.read)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get("opcode"))
+            .collect();
+        assert!(program.iter().any(|op| op == "Insert"), "{program:?}");
+        assert!(!program.iter().any(|op| op == "OpenEphemeral"), "{program:?}");
+        for (flag, how) in [(Some("late"), "own_scan"), (None, "scanned")] {
+            let refused = sqlx::query(insert).bind(flag).bind(how).execute(&db.write).await;
+            let message = refused.unwrap_err().to_string();
+            assert!(message.contains("CHECK constraint failed"), "{message}");
+        }
+        close(db).await;
     }
 }
