@@ -297,6 +297,8 @@ e2eTest('a round going on as the phone goes offline stops there: nothing is sent
   const [a, b] = await runningActivities(server.url, 2);
   const { phone, page } = await signedInPhone(server, MEMBER);
   await waitForFirstSync(page);
+  // No round runs now (signing in may have asked for a second one): the pull held below is the check-in's.
+  await page.locator('[data-testid=sync-badge][data-syncing=false]').waitFor();
   let offline = false;
   const pushes = [];
   await phone.route('**/api/v1/sync/push', async (route) => {
@@ -317,6 +319,7 @@ e2eTest('a round going on as the phone goes offline stops there: nothing is sent
   });
   await openInApp(page, a.link, a.activity.title);
   await pullReached;
+  assert.deepEqual(pushes, [{ offline: false, count: 1 }], 'the first check-in went before the pull');
   await phone.setOffline(true);
   offline = true;
   // Written while that round runs: this tab asks for one more round after it.
