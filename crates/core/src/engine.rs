@@ -168,10 +168,11 @@ impl Default for Round {
 /// pace, and at least `GROWTH` times as many; one slower than `SLOW_PUSH_MS`, or failed, half as many.
 pub const QUICK_PUSH_MS: u64 = 1_000;
 /// Four times at least: a push answered within `QUICK_PUSH_MS` makes the next one take about `QUICK_PUSH_MS`
-/// at its pace, or at most about four times as long as it did, either way short of `SLOW_PUSH_MS`. (Doubling took four pushes to reach `MAX_PUSH_BATCH` on loopback,
-/// each with its own round trip and transactions on phone and server: 10,000 check-ins synced in 1.69–1.74 s
-/// with it, 1.36–1.41 s with four times, the same build otherwise.) On a fast link the pace takes a round
-/// straight from `FIRST_PUSH_BATCH` to `MAX_PUSH_BATCH`, one round trip fewer.
+/// at its pace, or at most about four times as long as it did, either way short of `SLOW_PUSH_MS`. (Doubling
+/// took four pushes to reach `MAX_PUSH_BATCH` on loopback, each with its own round trip and transactions on
+/// phone and server: 10,000 check-ins synced in 1.69–1.74 s with it, 1.36–1.41 s with four times, the same
+/// build otherwise.) On a fast link the pace takes a round straight from `FIRST_PUSH_BATCH` to
+/// `MAX_PUSH_BATCH`, one round trip fewer.
 pub const GROWTH: usize = 4;
 pub const SLOW_PUSH_MS: u64 = 5_000;
 /// The fewest mutations a push is cut down to.
