@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { newPhone } from '../e2e/harness.mjs';
-import { median, usage } from './measure.mjs';
+import { bytesPer, median, usage } from './measure.mjs';
 
 /** Batch sizes tried for the replication; PouchDB's default is 100. */
 const BATCH_SIZES = [100, 500, 1000, 2500];
@@ -82,8 +82,8 @@ export async function comparePeer(browser, activities) {
       firstMs: median(times.slice(0, WINDOW)),
       lastMs: median(times.slice(-WINDOW)),
       writeMs: Math.round(times.reduce((sum, ms) => sum + ms, 0)),
-      bytesWaiting: (waiting - before) / docs.length,
-      bytesSynced: (synced - before) / docs.length,
+      bytesWaiting: bytesPer(before, waiting, docs.length),
+      bytesSynced: bytesPer(before, synced, docs.length),
       trials,
     };
   } finally {

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { serverCheckIns, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs';
 import { launchBrowser, newPhone, waitForServiceWorker } from '../e2e/harness.mjs';
 import { storeCounts } from '../e2e/store.mjs';
-import { median, usage } from './measure.mjs';
+import { bytesPer, median, usage } from './measure.mjs';
 import { comparePeer } from './peer.mjs';
 import { seededServer } from './seed.mjs';
 
@@ -234,8 +234,8 @@ async function tenThousand(browser) {
       narrow: { window: NARROW, firstMs: narrow[0], firstSlowMs: narrow[1], lastMs: narrow[2], lastSlowMs: narrow[3] },
       makeMs: Math.round(makeMs),
       ...sync,
-      bytesWaiting: (waiting - before) / MANY,
-      bytesSynced: (synced - before) / MANY,
+      bytesWaiting: bytesPer(before, waiting, MANY),
+      bytesSynced: bytesPer(before, synced, MANY),
       payloads: seeded.activities.map(({ id, payload }) => ({ id, payload })),
     };
   } finally {
