@@ -21,7 +21,7 @@ import { activityLinks, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs
 import { launchBrowser, newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
 import { kv } from '../e2e/store.mjs';
 import { decodeFrameSet } from '../frames/browser.mjs';
-import { markWhenShown } from './paint.mjs';
+import { markWhenShown, shownIn } from './paint.mjs';
 
 const FRAMES = 30;
 const RUNS = 9;
@@ -68,8 +68,9 @@ async function decodeToScreen(server, link, members) {
       const cdp = await phone.newCDPSession(page);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
       await page.evaluate(markWhenShown, CONFIRMATION);
+      const shown = shownIn(page);
       await page.getByTestId('nav-scan').click();
-      await page.waitForFunction(() => window.__shownAt !== undefined, null, { timeout: 60_000 });
+      await shown;
       const result = await page.locator(CONFIRMATION).getAttribute('data-result');
       if (result !== 'done') throw new Error(`${member}'s scan was not a new check-in: ${result}`);
       runs.push(Math.round(await page.evaluate(() => window.__shownAt - globalThis.__guihaiScan.decodedAt)));
@@ -134,10 +135,15 @@ try {
     decodeToScreenMs: await decodeToScreen(server, running.link, members(1)),
     frameSet: await frameSetRates(server),
   };
-  // A door code is taken within a minute: it is fetched right before its runs, by other members.
-  const door = await doorLink(server, running.activity);
-  result.doorLinkChars = door.length;
-  result.doorToScreenMs = await decodeToScreen(server, door, members(1 + RUNS));
+  // A door code is taken for a minute only (core's `qr::door`), and preparing a phone for a run takes
+  // seconds: each run scans one the secretary's phone showed right before it (on a busy machine, nine runs of
+  // one code outlived it).
+  result.doorToScreenMs = [];
+  for (const member of members(1 + RUNS)) {
+    const door = await doorLink(server, running.activity);
+    result.doorLinkChars = door.length;
+    result.doorToScreenMs.push(...(await decodeToScreen(server, door, [member])));
+  }
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await server.stop();

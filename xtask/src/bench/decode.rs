@@ -161,7 +161,8 @@ Measured by `{SCRIPT}` in the headless Chromium above, whose fake camera plays a
   DevTools' throttling does not slow a worker's thread reliably, so these are this machine's times.
 - **decode to confirmation screen**: a member, signed in and synced, opens the scanner from the home
   screen while the camera shows the running activity's check-in code; from the worker's answer reaching the page
-  (`performance.now()`) until the first animation frame after the confirmation is in the page: checking the
+  (`performance.now()`) until the first animation frame after the confirmation is in the page (which the page
+  says on its console, so nothing of the script polls the page meanwhile): checking the
   signature, storing the check-in (its transaction committed with `durability: strict`) and showing it, in
   place on the scanner's page. The page's CPU is slowed down {slowdown}x as for the start time. Each scan is
   another demo member's, on a fresh phone, so every one stores a new check-in. While its camera starts, the
@@ -171,8 +172,9 @@ Measured by `{SCRIPT}` in the headless Chromium above, whose fake camera plays a
   member's code is read, not while they wait (a trace of the first scan shows what is still compiled on its way:
   a few small functions, well under a millisecond at 4x).
 - **rotating door code**: the same, for other members and the code of {door_link_chars} characters that the
-  secretary's phone (`GH-S01`, its key certified in its first sync) shows at the door: checking the chain
-  (server key, door key certificate, code), storing the check-in, the screen.
+  secretary's phone (`GH-S01`, its key certified in its first sync) shows at the door, a code shown right
+  before each run (a door code is taken for a minute): checking the chain (server key, door key certificate,
+  code), storing the check-in, the screen.
 ",
             frame_median = ms_of_tenths(frame.median),
             frame_min = ms_of_tenths(frame.min),

@@ -159,7 +159,9 @@ context (profile) with the phone screen of the end-to-end tests, touch and `zh-C
 down {slowdown}x with the DevTools protocol's `Emulation.setCPUThrottlingRate` (the service worker's thread and
 the network are not slowed, and loopback has next to no latency, so these times are mostly the phone's work). A
 script added before the app's own notes `performance.now()` (milliseconds since navigation start) in the first
-animation frame after the screen's element is in the page, the frame that paints it.
+animation frame after the screen's element is in the page, the frame that paints it, and says so on the
+console, where the script hears it: none of the script's own code runs in the page while it is timed (until
+3 December 2026 it polled the page with Playwright's `waitForFunction`, whose script then ran in it).
 
 - **cold**: a first visit, with empty HTTP and service worker caches and the server running: opening `/` until
   the sign-in form (`[data-testid=activation-code]`) is painted. It includes downloading and compiling the wasm.
