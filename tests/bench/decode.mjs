@@ -21,7 +21,7 @@ import { activityLinks, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs
 import { launchBrowser, newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
 import { kv } from '../e2e/store.mjs';
 import { decodeFrameSet } from '../frames/browser.mjs';
-import { markWhenShown, shownIn } from './paint.mjs';
+import { actUntilShown, markWhenShown } from './paint.mjs';
 
 const FRAMES = 30;
 const RUNS = 9;
@@ -68,9 +68,7 @@ async function decodeToScreen(server, link, members) {
       const cdp = await phone.newCDPSession(page);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
       await page.evaluate(markWhenShown, CONFIRMATION);
-      const shown = shownIn(page);
-      await page.getByTestId('nav-scan').click();
-      await shown;
+      await actUntilShown(page, () => page.getByTestId('nav-scan').click());
       const result = await page.locator(CONFIRMATION).getAttribute('data-result');
       if (result !== 'done') throw new Error(`${member}'s scan was not a new check-in: ${result}`);
       runs.push(Math.round(await page.evaluate(() => window.__shownAt - globalThis.__guihaiScan.decodedAt)));

@@ -15,7 +15,7 @@
 
 import { api, launchBrowser, newPhone, startServer } from '../e2e/harness.mjs';
 import { apiSession, importRoster, nameOf, rosterCsv, signInOnPhone, waitForFirstSync } from '../e2e/flows.mjs';
-import { markWhenShown, shownIn } from './paint.mjs';
+import { actUntilShown, markWhenShown } from './paint.mjs';
 
 const MEMBERS = 2_200;
 const RUNS = 5;
@@ -31,9 +31,7 @@ async function painted(page, selector, act) {
   await page.addInitScript(markWhenShown, [selector, key]);
   await page.evaluate(markWhenShown, [selector, key]);
   const started = await page.evaluate(() => performance.timeOrigin + performance.now());
-  const seen = shownIn(page, key);
-  await act();
-  await seen;
+  await actUntilShown(page, act, { key });
   const shown = await page.evaluate((key) => performance.timeOrigin + window[key], key);
   return Math.round(shown - started);
 }

@@ -14,7 +14,7 @@
 // printed on stdout, into docs/benchmarks.md). Progress goes to stderr.
 
 import { signInOnPhone } from '../e2e/flows.mjs';
-import { markWhenShown, shownIn } from './paint.mjs';
+import { actUntilShown, markWhenShown } from './paint.mjs';
 import { PHONE_SCREEN, launchBrowser, newPhone, startServer, waitForServiceWorker } from '../e2e/harness.mjs';
 
 const RUNS = 5;
@@ -55,9 +55,7 @@ async function timeStart(phone, page, selector, navigate, { link, frame = false 
       uploadThroughput: (link.upKbps * 1000) / 8,
     });
   }
-  const shown = shownIn(page, '__shownAt', 120_000);
-  await navigate();
-  await shown;
+  await actUntilShown(page, navigate, { timeout: 120_000 });
   return page.evaluate(() => ({ usable: window.__shownAt, frame: window.__frameAt }));
 }
 
@@ -86,9 +84,7 @@ async function signingIn(browser, server, link) {
     await page.getByTestId('activation-code').fill(MEMBER);
     // Times since the epoch, which span both documents.
     const tapped = await page.evaluate(() => performance.timeOrigin + performance.now());
-    const shown = shownIn(page, '__nextAt', 120_000);
-    await page.getByTestId('signin-submit').click();
-    await shown;
+    await actUntilShown(page, () => page.getByTestId('signin-submit').click(), { key: '__nextAt', timeout: 120_000 });
     return (await page.evaluate(() => performance.timeOrigin + window.__nextAt)) - tapped;
   } finally {
     await phone.close();
