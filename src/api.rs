@@ -210,7 +210,12 @@ async fn get_ok(token: &str, path: &str) -> Option<reqwest::Response> {
 
 /// `GET` for the online-only screens; `None` when the server cannot be asked or says no.
 pub async fn get_json<T: DeserializeOwned>(token: &str, path: &str) -> Option<T> {
-    get_ok(token, path).await?.json().await.ok()
+    serde_json::from_slice(&get_body(token, path).await?).ok()
+}
+
+/// The body of a successful `GET`, as `get_json` reads it.
+pub async fn get_body(token: &str, path: &str) -> Option<Vec<u8>> {
+    get_ok(token, path).await?.bytes().await.ok().map(Vec::from)
 }
 
 /// `POST` for the online-only screens, with an optional JSON body.

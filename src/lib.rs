@@ -42,12 +42,22 @@ pub fn start() {
         #[cfg(not(feature = "entry"))]
         let mount = {
             let (opened, _) = futures_util::join!(store::open(), english);
+            #[cfg(feature = "staff")]
+            if let (Ok(store::Opened::Ready), Some(session)) = (opened, store::records::session()) {
+                online::early::ask(
+                    &leptos::prelude::location().pathname().unwrap_or_default(),
+                    &session.token,
+                )
+                .await;
+            }
             move || app::App(app::AppProps { opened })
         };
         // The page the HTML painted while the app downloaded (index.html) gives way to the app.
         if let Some(loading) = leptos::prelude::document().get_element_by_id("loading") {
             loading.remove();
         }
+        let mounting = clock::Timing::start("guihai:mount");
         leptos::mount::mount_to_body(mount);
+        mounting.end();
     });
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::i18n::{use_i18n, I18n};
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::charts::BarChart;
 use crate::pages::county_tree::{AddOrg, Choice, ManageOrg};
@@ -20,7 +21,7 @@ use crate::pages::send_notices::SendNotices;
 pub fn CountyPage() -> impl IntoView {
     let i18n = use_i18n();
     let county = id_param("id");
-    let tree = fetched::<OrgTree>(move || Some(format!("/orgs/{}/tree", county()?)));
+    let tree = fetched::<OrgTree>(move || Some(asks::tree(county()?)));
     let reload = move || tree.refetch();
     view! {
         <section class="card" data-testid="county-page">

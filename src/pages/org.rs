@@ -16,6 +16,7 @@ use leptos_router::components::A;
 use crate::api;
 use crate::clock::{format_date, format_time, input_time, now_ms, parse_input_time};
 use crate::i18n::{use_i18n, I18n};
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::send_notices::SendNotices;
 use crate::qr_image::QrImage;
@@ -281,7 +282,7 @@ pub fn MemberList(
 pub fn OrgPage() -> impl IntoView {
     let i18n = use_i18n();
     let org_id = id_param("id");
-    let overview = fetched::<OrgOverview>(move || Some(format!("/orgs/{}/overview", org_id()?)));
+    let overview = fetched::<OrgOverview>(move || Some(asks::overview(org_id()?)));
     // Every action posts, says how it went where the eye is, and reloads the lists.
     let act = acting(overview);
 

@@ -11,6 +11,7 @@ use leptos_router::components::A;
 use crate::api;
 use crate::clock::{format_date, format_time};
 use crate::i18n::use_i18n;
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::notices::NoticeText;
 use crate::store::records;
@@ -21,7 +22,7 @@ use crate::toast::{tell, use_toast};
 pub fn SendNotices(org_id: Id) -> impl IntoView {
     let i18n = use_i18n();
     let toast = use_toast();
-    let sent = fetched::<Vec<SentNotice>>(move || Some(format!("/orgs/{org_id}/notices")));
+    let sent = fetched::<Vec<SentNotice>>(move || Some(asks::notices(org_id)));
     let title = RwSignal::new(String::new());
     let body = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -32,7 +33,7 @@ pub fn SendNotices(org_id: Id) -> impl IntoView {
         };
         spawn_local(async move {
             let Some(session) = records::session() else { return };
-            let path = format!("/orgs/{org_id}/notices");
+            let path = asks::notices(org_id);
             let answer = api::post(&session.token, &path, Some(&notice)).await;
             let done = answer == api::Answer::Done;
             tell(

@@ -13,6 +13,7 @@ use leptos_router::components::A;
 use crate::api::{self, Answer};
 use crate::clock::{format_time, now_ms};
 use crate::i18n::use_i18n;
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::devices::describe;
 use crate::pages::org::{acting, attended_words, Action, Contact, DownloadSheet, MemberList};
@@ -26,7 +27,7 @@ use crate::toast::{confirmed, use_toast};
 pub fn TownshipPage() -> impl IntoView {
     let i18n = use_i18n();
     let township = id_param("id");
-    let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
+    let members = fetched::<Vec<RosterEntry>>(move || Some(asks::members(township()?)));
     let act = acting(members);
     let register_return = move |person: Id, name: String| {
         if confirmed(&i18n.t_with("township.return_confirm", &[("name", &name)])) {

@@ -7,6 +7,7 @@ use guihai_core::situation::Situation;
 use leptos::prelude::*;
 
 use crate::i18n::use_i18n;
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::certificate::{review_view, stop_view};
 use crate::pages::org::{acting, Contact};
@@ -16,7 +17,7 @@ use crate::pages::report::situation_words;
 pub fn TownshipMemberPage() -> impl IntoView {
     let i18n = use_i18n();
     let person = id_param("mid");
-    let detail = fetched::<MemberDetail>(move || Some(format!("/people/{}", person()?)));
+    let detail = fetched::<MemberDetail>(move || Some(asks::person(person()?)));
     let act = acting(detail);
     view! {
         <Suspense fallback=move || view! { <section class="card"><p>{i18n.t("steward.loading")}</p></section> }>

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::clock::{format_date, now_ms};
 use crate::i18n::use_i18n;
+use crate::online::early::asks;
 use crate::online::{fetched, id_param};
 use crate::pages::charts::{BarChart, MonthChart};
 use crate::pages::org::DownloadSheet;
@@ -17,8 +18,8 @@ use crate::pages::org::DownloadSheet;
 pub fn TownshipSummaryPage() -> impl IntoView {
     let i18n = use_i18n();
     let township = id_param("id");
-    let members = fetched::<Vec<RosterEntry>>(move || Some(format!("/orgs/{}/members", township()?)));
-    let flow = fetched::<Flow>(move || Some(format!("/orgs/{}/flow", township()?)));
+    let members = fetched::<Vec<RosterEntry>>(move || Some(asks::members(township()?)));
+    let flow = fetched::<Flow>(move || Some(asks::flow(township()?)));
     let print = move |_| {
         if let Some(window) = web_sys::window() {
             let _ = window.print();

@@ -7,6 +7,9 @@
 //                      typing a member's name into its search to that one member painted;
 //   township summary   from the navigation to its month-by-month chart painted (flow and members both fetched);
 //   county screen      from the navigation to its totals painted;
+//   on a phone network the township and county screens again, every request of the page answered a round trip
+//                      (`ROUND_TRIP_MS`) later, as on a mobile network, where the screens' first requests
+//                      leaving before the app mounts (src/online/early.rs) matters;
 //   county totals      the server's answer to `GET /orgs/{county}/tree` (every township's and host
 //                      organisation's figures), timed over loopback by this script.
 //
@@ -21,6 +24,8 @@ const MEMBERS = 2_200;
 const RUNS = 5;
 const TREE_REQUESTS = 200;
 const CPU_SLOWDOWN = 4;
+/** The round trip of Lighthouse's "slow 4G" (its throughput is left out: the requests here are small). */
+const ROUND_TRIP_MS = 150;
 
 let measured = 0;
 
@@ -36,14 +41,25 @@ async function painted(page, selector, act) {
   return Math.round(shown - started);
 }
 
-/** A staff phone signed in and synced, its CPU slowed down. */
-async function staffPhone(browser, server, code) {
+/**
+ * A staff phone signed in and synced, its CPU slowed down, and its requests answered `roundTripMs` later (the
+ * service worker's answers, the app's files, are the phone's own and come as they are).
+ */
+async function staffPhone(browser, server, code, roundTripMs = 0) {
   const phone = await newPhone(browser, server.url);
   const page = await phone.newPage();
   await signInOnPhone(page, code);
   await waitForFirstSync(page);
   const cdp = await phone.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+  if (roundTripMs > 0) {
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: roundTripMs,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+  }
   return { phone, page };
 }
 
@@ -59,7 +75,17 @@ try {
   if (!countyId) throw new Error(`no county in ${JSON.stringify(countyAdmin.me.roles)}`);
   const { body: listed } = await api(server.url, `/api/v1/orgs/${township}/members`, { token: admin.token });
 
-  const result = { members: listed.length, cpuSlowdown: CPU_SLOWDOWN, township: [], search: [], summary: [], county: [] };
+  const result = {
+    members: listed.length,
+    cpuSlowdown: CPU_SLOWDOWN,
+    roundTripMs: ROUND_TRIP_MS,
+    township: [],
+    search: [],
+    summary: [],
+    county: [],
+    townshipFar: [],
+    countyFar: [],
+  };
   for (let run = 0; run < RUNS; run += 1) {
     const { phone, page } = await staffPhone(browser, server, 'GH-T01');
     result.township.push(
@@ -81,6 +107,19 @@ try {
     );
     await countyPhone.phone.close();
     console.error(`run ${run + 1}/${RUNS}: ${JSON.stringify(result)}`);
+  }
+  for (let run = 0; run < RUNS; run += 1) {
+    const { phone, page } = await staffPhone(browser, server, 'GH-T01', ROUND_TRIP_MS);
+    result.townshipFar.push(
+      await painted(page, '[data-testid=township-members-count]', () => page.goto(`/township/${township}`)),
+    );
+    await phone.close();
+    const countyPhone = await staffPhone(browser, server, 'GH-C01', ROUND_TRIP_MS);
+    result.countyFar.push(
+      await painted(countyPhone.page, '[data-testid=county-totals]', () => countyPhone.page.goto(`/county/${countyId}`)),
+    );
+    await countyPhone.phone.close();
+    console.error(`on a phone network, run ${run + 1}/${RUNS}: ${result.townshipFar}; ${result.countyFar}`);
   }
 
   result.treeMs = [];
