@@ -32,8 +32,13 @@ async function holdsNobodysData() {
 }
 
 async function start(app) {
-  // The wasm downloads while the JS glue does.
-  const wasm = fetch(`${app}_bg.wasm`);
+  // The wasm downloads while the JS glue does. It is compiled from a response of its own, with no address and
+  // no place in a cache: from the service worker's cached response, V8 would add its compiled code to that entry
+  // (1.4 MB for the member app, once a version, when it chooses), and a phone starts no faster with it
+  // (docs/sync.md, "V8's code cache"). A failed fetch is passed as it is, for the error to name it.
+  const wasm = fetch(`${app}_bg.wasm`).then((response) =>
+    response.ok ? new Response(response.body, { headers: response.headers }) : response,
+  );
   const { default: init } = await import(`${app}.js`);
   // This script runs as soon as it is parsed (async): the app mounts on the whole page.
   if (document.readyState === 'loading') {

@@ -3,9 +3,9 @@
 /**
  * Bytes the page's origin stores, as the browser counts them against its quota: `all` of them, and those of its
  * IndexedDB databases (Chromium's breakdown), where the records are. The rest is the app's files in Cache Storage
- * and what the browser keeps beside them: V8 adds the compiled code of a hot WebAssembly module to its cached
- * response (about 1.4 MB for the member's app, once a version, at a moment V8 chooses), so `all` can jump between
- * two measures whatever the records did.
+ * and what the browser keeps beside them (V8 would add the compiled code of a hot WebAssembly module compiled from
+ * its cached response, about 1.4 MB at a moment of its choosing; the app's loader compiles from a response of its
+ * own, src/store/loader.js).
  */
 export function usage(page) {
   return page.evaluate(async () => {

@@ -270,3 +270,31 @@ export async function tapAndAnswer(page, button, accept) {
   page.once('dialog', (dialog) => (accept ? dialog.accept() : dialog.dismiss()));
   await button.click();
 }
+
+/**
+ * Opens the staff screen at `address` with `open` and checks that each of `paths` (the API paths it asks first, as named in
+ * src/online/early.rs) was asked once, and before the app's mount began: asked early, from the screen's address,
+ * and its answer taken by the screen rather than asked again. A route that no longer matches the early table fails
+ * here: its request is asked after the mount, or asked twice.
+ */
+export async function opensAskingEarly(page, address, open, paths) {
+  const asked = [];
+  const listen = (request) => asked.push(new URL(request.url()).pathname);
+  page.on('request', listen);
+  await open();
+  await page.waitForURL((url) => url.pathname === address);
+  // The screen has asked what it asks as it is built.
+  await page.waitForLoadState('networkidle');
+  page.off('request', listen);
+  for (const path of paths) {
+    assert.equal(asked.filter((at) => at === path).length, 1, `${path} asked once: ${asked}`);
+  }
+  const [mountedAt, ...startedAt] = await page.evaluate(
+    (urls) => ['guihai:mount', ...urls].map((name) => performance.getEntriesByName(name)[0]?.startTime),
+    paths.map((path) => new URL(path, page.url()).href),
+  );
+  assert.ok(mountedAt !== undefined, 'the app measured its mount');
+  for (const [n, started] of startedAt.entries()) {
+    assert.ok(started < mountedAt, `${paths[n]} asked at ${started} ms, the app's mount began at ${mountedAt} ms`);
+  }
+}

@@ -295,11 +295,11 @@ and the records alone, which are the origin's IndexedDB databases in Chromium's 
 | waiting to sync | **{origin_waiting:.0}** | **{waiting:.0}** | {peer_origin_waiting:.0}; {peer_waiting:.0} | {smaller_origin_waiting:.2}; {smaller_waiting:.2} | at most {bytes_goal:.0}, and a third | {met_origin_waiting} | {met_waiting} |
 | synced | **{origin_synced:.0}** | **{synced:.0}** | {peer_origin_synced:.0}; {peer_synced:.0} | {smaller_origin_synced:.2}; {smaller_synced:.2} | at most {bytes_goal:.0}, and a third | {met_origin_synced} | {met_synced} |
 
-Beside the records, the whole origin holds the app's files in Cache Storage, where V8 adds the compiled code of
-the member's WebAssembly module to its cached response once it has optimised enough of it: about 1.4 MB, once
-per version of the app and not once per check-in, at a moment V8 chooses. When that moment falls between two of
-the measures above, the whole origin's figure counts it as about 140 bytes more for each of the {count}
-check-ins, and the records' figure does not move. In this run the rest of the origin changed by {rest_waiting}
+Beside the records, the whole origin holds the app's files in Cache Storage. Until 3 December 2026 V8 also added
+the compiled code of the member's WebAssembly module to its cached response there once it had optimised enough
+of it: about 1.4 MB, once per version of the app, at a moment V8 chose, and about 140 bytes more for each of the
+{count} check-ins whenever that moment fell between two of the measures. The app now compiles its module from a
+response of its own, which V8 keeps no code for (`src/store/loader.js`; docs/sync.md). In this run the rest of the origin changed by {rest_waiting}
 bytes by the time the check-ins waited, and by {rest_synced} once they were synced.
 
 **Syncing the {count} check-ins** on loopback, until the server holds them all:
