@@ -6,7 +6,7 @@
 import { api, e2eTest, startServer } from './harness.mjs';
 import { apiSession, opensAskingEarly, signedInPhone } from './flows.mjs';
 
-e2eTest("every staff screen asks the server before the app mounts, and asks each thing once", async () => {
+e2eTest('every staff screen asks the server before the app mounts, and asks each thing once', async () => {
   const server = await startServer();
   const opens = async (code, screens) => {
     const { page } = await signedInPhone(server, code);

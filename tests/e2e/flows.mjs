@@ -272,10 +272,10 @@ export async function tapAndAnswer(page, button, accept) {
 }
 
 /**
- * Opens the staff screen at `address` with `open` and checks that each of `paths` (the API paths it asks first, as named in
- * src/online/early.rs) was asked once, and before the app's mount began: asked early, from the screen's address,
- * and its answer taken by the screen rather than asked again. A route that no longer matches the early table fails
- * here: its request is asked after the mount, or asked twice.
+ * Opens the staff screen at `address` with `open` and checks that each of `paths` (the API paths it asks first,
+ * as src/online/early.rs names them) was asked once, and before the app's mount began: asked early, from the
+ * screen's address, and its answer taken by the screen rather than asked again. A route that no longer matches
+ * the early table fails here: its request is asked after the mount, or asked twice.
  */
 export async function opensAskingEarly(page, address, open, paths) {
   const asked = [];
